@@ -1,0 +1,60 @@
+/*
+** mb_internal.h -- what the portable core files need from a platform
+** backend, and the counters they share. Not installed; not for vfs/vtab.
+**
+** Portable files (no platform #ifdefs):
+**   mb_error.c     error strings, per-thread OS error, enum names
+**   mb_stats.c     process-wide counters
+**   mb_registry.c  one shared map per file
+**   mb_scan.c      sequential prefetch-ahead
+**   mb_copy.c      mb_map_read / mb_map_write (range check + guarded copy)
+** Backend files (one per platform) implement mb_map.h plus the mb__
+** functions below:
+**   mb_map_posix.c / mb_guard_posix.c
+**   mb_map_win.c   / mb_guard_win.c
+*/
+#ifndef MB_INTERNAL_H
+#define MB_INTERNAL_H
+
+#include "mb_map.h"
+
+/* Internal open flag: open the file descriptor read-write whenever the file
+** allows it, while mapping the view read-only. Lets the registry upgrade a
+** shared map to writable later (mb__map_make_writable) without remapping. */
+#define MB__MAP_WRITABLE_FD 0x1000u
+
+/* ---- per-thread OS error (mb_error.c) ---- */
+void mb__set_oserror(int e);
+/* Return rc after recording oserr; a tidy way to fail: return mb__fail(MB_EIO, errno); */
+int  mb__fail(int rc, int oserr);
+
+/* ---- process counters (mb_stats.c) ---- */
+void mb__stat_map_opened(uint64_t mapped, uint64_t reserved);
+void mb__stat_map_closed(uint64_t mapped, uint64_t reserved);
+void mb__stat_resized(uint64_t old_mapped, uint64_t new_mapped,
+                      uint64_t old_reserved, uint64_t new_reserved);
+void mb__stat_guard_fault(void);
+
+/* ---- backend hooks ---- */
+/* Identity of a file: (device, inode) on POSIX, (volume serial, file index)
+** on Windows. */
+typedef struct mb_file_id { uint64_t dev, ino; } mb_file_id;
+/* Identity of the file `path` names now, with the same error codes as
+** mb_map_open (MB_ENOENT, MB_EISDIR, MB_EACCES, ...). */
+int  mb__path_file_id(const char *path, mb_file_id *id);
+/* Identity of the file a map has open (fstat of its descriptor). */
+int  mb__map_file_id(const mb_map *m, mb_file_id *id);
+/* Make a map that was opened with MB__MAP_WRITABLE_FD writable in place
+** (same address). MB_EREADONLY if its descriptor is read-only. */
+int  mb__map_make_writable(mb_map *m);
+/* The refcount shown in mb_map_info; kept by the registry. */
+void mb__map_set_refcount(mb_map *m, unsigned n);
+/* Process page-fault counters; 0/0 if the OS cannot tell. */
+void mb__os_faults(uint64_t *minor, uint64_t *major);
+
+/* One process-wide lock for the registry. Must be usable before any other
+** core call (statically initialised, or initialised once thread-safely). */
+void mb__registry_lock(void);
+void mb__registry_unlock(void);
+
+#endif /* MB_INTERNAL_H */

@@ -1,0 +1,336 @@
+/*
+** mb_map.h -- the MemBase mapping core. This header is the contract.
+**
+** The core maps files into memory and knows nothing of SQLite. Every
+** platform implements this one header in one backend file:
+**   core/mb_map_posix.c   Linux and macOS
+**   core/mb_map_win.c     Windows
+** Portable logic (error strings, the process-wide registry, the
+** scanner's prefetch-ahead) lives in files with no platform #ifdefs.
+**
+** Conventions
+**  - Every function that can fail returns an int: MB_OK (0) on success or
+**    one of the negative MB_E* codes below. On failure the OS error that
+**    caused it (errno, or GetLastError() on Windows) is kept per thread
+**    and returned by mb_last_oserror(); out-parameters are left untouched
+**    and nothing is leaked (no mapping, no descriptor, no memory).
+**  - Sizes and offsets are uint64_t. Anything that would not fit the
+**    platform's size_t or off_t is MB_EOVERFLOW, never a silent wrap.
+**  - Offsets passed to per-map functions (advise, populate, flush, read,
+**    write) are relative to the start of the view, i.e. to the byte that
+**    mb_map_data() points at, not to the start of the file.
+**  - The page size is asked of the OS (mb_page_size()); nothing assumes
+**    4096. Apple silicon uses 16 KiB pages.
+*/
+#ifndef MB_MAP_H
+#define MB_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Error codes: a small closed set, each with a string (mb_strerror). */
+/* ------------------------------------------------------------------ */
+#define MB_OK          0
+#define MB_ENOENT     (-1)  /* the file does not exist */
+#define MB_EISDIR     (-2)  /* the path names a directory, not a file */
+#define MB_EACCES     (-3)  /* permission denied */
+#define MB_EEMPTY     (-4)  /* zero-length file (or empty view) */
+#define MB_ERANGE     (-5)  /* offset or range beyond the end of the file/view */
+#define MB_EOVERFLOW  (-6)  /* offset + length overflows, or exceeds size_t/off_t */
+#define MB_EREADONLY  (-7)  /* write access asked of a read-only file or map */
+#define MB_EFAULT     (-8)  /* the mapped file is shorter than the view (truncated
+                            ** underneath) or an I/O error hit a mapped page */
+#define MB_ENOMEM     (-9)  /* out of memory or address space */
+#define MB_EINVAL     (-10) /* an invalid argument (NULL, unknown flag/advice) */
+#define MB_EIO        (-11) /* any other OS failure; see mb_last_oserror() */
+#define MB_ENOTSUP    (-12) /* the platform cannot do this */
+#define MB_ENOTFILE   (-13) /* not a regular file (device, fifo, socket) */
+
+/* A short English description of an MB_* code. Never NULL. */
+const char *mb_strerror(int rc);
+
+/* The OS error (errno / GetLastError) behind the last failure on this
+** thread, or 0 if the failure had no OS cause. */
+int mb_last_oserror(void);
+
+/* ------------------------------------------------------------------ */
+/* Platform facts                                                     */
+/* ------------------------------------------------------------------ */
+/* The VM page size, asked of the OS once and cached. */
+size_t mb_page_size(void);
+/* The unit a file offset of a mapping must be a multiple of: the page size
+** on POSIX, the allocation granularity (64 KiB) on Windows. mb_map_open()
+** accepts any offset and hides this alignment from the caller. */
+size_t mb_map_granularity(void);
+/* The huge (PMD) page size the OS would use, or 0 if it has none. */
+size_t mb_huge_page_size(void);
+/* Short name of the backend: "posix" or "windows". */
+const char *mb_backend_name(void);
+
+/* ------------------------------------------------------------------ */
+/* Mapping a file                                                     */
+/* ------------------------------------------------------------------ */
+typedef struct mb_map mb_map;
+
+/* Flags for mb_map_options.flags */
+#define MB_MAP_WRITE        0x01u /* read-write, shared with the file */
+#define MB_MAP_POPULATE     0x02u /* prefault the whole view at open, with
+                                  ** the default populate method */
+#define MB_MAP_HUGEPAGES    0x04u /* ask for huge pages; a request, never a
+                                  ** reason to fail (see mb_map_info.huge) */
+#define MB_MAP_ALLOW_EMPTY  0x08u /* a zero-length view is not an error (for
+                                  ** writers that grow the file: appends, a
+                                  ** new database); default is MB_EEMPTY */
+#define MB_MAP_CREATE       0x10u /* with MB_MAP_WRITE: create the file if it
+                                  ** does not exist (implies ALLOW_EMPTY) */
+#define MB_MAP_NORESERVE    0x20u /* reserve no address space for growth
+                                  ** (growth then remaps; see refresh) */
+
+typedef struct mb_map_options {
+    unsigned flags;     /* MB_MAP_* */
+    uint64_t offset;    /* file offset of the first byte of the view; any
+                        ** value, need not be aligned */
+    uint64_t length;    /* bytes in the view; 0 = from offset to the end of
+                        ** the file, and the view follows the file as it
+                        ** grows or shrinks (mb_map_refresh). A non-zero
+                        ** length is a fixed window that must lie inside the
+                        ** file: MB_ERANGE otherwise. */
+    uint64_t reserve;   /* address space to reserve for growth, in bytes,
+                        ** counted from the view start; 0 = the default
+                        ** (mb_default_reserve()). Ignored for fixed windows. */
+} mb_map_options;
+
+/* The default reservation for growing views: max(2 x view, 64 GiB) on
+** 64-bit platforms, 2 x view on 32-bit. Reserved address space costs no
+** memory; it only keeps the address range free so the view never moves. */
+uint64_t mb_default_reserve(uint64_t view_size);
+
+/*
+** Map `path` according to `opt` (NULL = read-only, whole file).
+**
+** Errors: MB_ENOENT, MB_EISDIR, MB_ENOTFILE, MB_EACCES, MB_EREADONLY (write
+** asked, file only readable), MB_EEMPTY (zero-length view without
+** MB_MAP_ALLOW_EMPTY), MB_ERANGE (offset past the end, or a fixed window
+** past the end), MB_EOVERFLOW (offset+length overflow), MB_ENOMEM, MB_EIO.
+** On error *out is unchanged and nothing is left open.
+*/
+int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out);
+
+/* Unmap, release the reservation and close the file. NULL is a no-op.
+** Does not flush: call mb_map_flush() first if durability is wanted. */
+void mb_map_close(mb_map *m);
+
+/* Pointer to the first byte of the view (file offset opt.offset). Stable
+** for the life of the map unless growth exceeds the reservation (see
+** mb_map_refresh). NULL while the view is empty. */
+void *mb_map_data(const mb_map *m);
+/* Bytes of the view that may be touched, from mb_map_data(). */
+uint64_t mb_map_size(const mb_map *m);
+/* The file's size as last seen by open/refresh. */
+uint64_t mb_map_file_size(const mb_map *m);
+/* The file offset of the view start. */
+uint64_t mb_map_offset(const mb_map *m);
+/* Non-zero if the view is writable. */
+int mb_map_writable(const mb_map *m);
+/* The path the map was opened with. */
+const char *mb_map_path(const mb_map *m);
+
+/*
+** Re-read the file's size and make a following view (length 0) match it.
+**  - Growth within the reservation maps the new pages in place: the
+**    address returned by mb_map_data() does not change.
+**  - Growth beyond the reservation (or with MB_MAP_NORESERVE) remaps at a
+**    new, larger reservation. The old view is kept mapped until
+**    mb_map_close(), so pointers taken before stay readable; they just no
+**    longer see growth. mb_map_info.moves counts this.
+**  - Shrinking unmaps the tail (the address range stays reserved), so a
+**    stale access past the new end faults; mb_map_read() turns that into
+**    MB_EFAULT.
+** A fixed window is not resized; if the file no longer covers it, refresh
+** returns MB_EFAULT. *new_size (may be NULL) receives the view size.
+** Safe to call concurrently with readers of the view; callers serialise
+** refresh against other refresh/resize calls on the same map (the
+** registry does that for shared maps).
+*/
+int mb_map_refresh(mb_map *m, uint64_t *new_size);
+
+/* Set the file's size (write maps only) and refresh the view: grows the
+** file with zeros or truncates it. MB_EREADONLY on a read-only map. */
+int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
+
+/* ------------------------------------------------------------------ */
+/* Advice, populate and prefetch                                      */
+/* ------------------------------------------------------------------ */
+typedef enum mb_advice {
+    MB_ADV_NORMAL = 0,
+    MB_ADV_RANDOM,
+    MB_ADV_SEQUENTIAL,
+    MB_ADV_WILLNEED,
+    MB_ADV_DONTNEED   /* drop this process's page-table entries for the
+                      ** range; file data is never discarded */
+} mb_advice;
+const char *mb_advice_name(mb_advice a);
+
+/* Advise [off, off+len) of the view; len 0 = to the end of the view. The
+** range is widened to whole pages. NORMAL/RANDOM/SEQUENTIAL on the whole
+** view are remembered and shown as mb_map_info.advice. Platforms without
+** an equivalent (Windows has only WILLNEED and DONTNEED) return MB_OK and
+** do nothing: advice is a hint. MB_ERANGE if the range leaves the view. */
+int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len);
+
+typedef enum mb_populate {
+    MB_POP_DEFAULT = 0,   /* the best this platform has (measured: see bench) */
+    MB_POP_NONE,          /* do nothing (first touch faults pages in) */
+    MB_POP_WILLNEED,      /* MADV_WILLNEED: asynchronous read-ahead only */
+    MB_POP_POPULATE_READ, /* MADV_POPULATE_READ (Linux 5.14+): synchronous,
+                          ** page tables filled, no faults on first touch */
+    MB_POP_MAP_POPULATE,  /* map again with MAP_POPULATE (Linux) */
+    MB_POP_TOUCH,         /* read one byte per page (portable fallback) */
+    MB_POP_PREFETCH_VM    /* PrefetchVirtualMemory (Windows 8+) */
+} mb_populate;
+const char *mb_populate_name(mb_populate p);
+
+/* Bring [off, off+len) of the view into memory (len 0 = to the end). If
+** the requested method is not available it falls back down the list
+** POPULATE_READ -> WILLNEED and reports what was used in *used (may be
+** NULL). MB_ERANGE if the range leaves the view. A fault while touching
+** (file truncated underneath) is MB_EFAULT. */
+int mb_map_populate(mb_map *m, uint64_t off, uint64_t len,
+                    mb_populate how, mb_populate *used);
+
+/*
+** Sequential prefetch-ahead for scanners. A scanner keeps one mb_scan,
+** calls mb_scan_advance() as its position moves forward, and the core
+** keeps `window` bytes ahead of it populated, issuing a new request each
+** time the position crosses half of the previous window, so the I/O for
+** the next half-window overlaps the scan of the current one.
+*/
+typedef struct mb_scan {
+    mb_map     *map;
+    uint64_t    window;    /* bytes kept ahead of the scanner */
+    uint64_t    issued;    /* view offset up to which prefetch was issued */
+    mb_populate how;       /* method used for each window */
+    uint64_t    requests;  /* prefetch requests issued (for stats/tests) */
+} mb_scan;
+
+/* window 0 = default (MB_SCAN_DEFAULT_WINDOW); how = MB_POP_DEFAULT picks
+** the platform's best asynchronous method. */
+#define MB_SCAN_DEFAULT_WINDOW (8u * 1024u * 1024u)
+void mb_scan_init(mb_scan *s, mb_map *m, uint64_t window, mb_populate how);
+/* The scanner is at view offset `pos`. Cheap when nothing needs issuing. */
+int mb_scan_advance(mb_scan *s, uint64_t pos);
+
+/* ------------------------------------------------------------------ */
+/* Huge pages                                                         */
+/* ------------------------------------------------------------------ */
+typedef enum mb_huge {
+    MB_HUGE_NOT_REQUESTED = 0,
+    MB_HUGE_UNSUPPORTED,  /* the OS refused the request for this mapping
+                          ** (e.g. madvise EINVAL, THP disabled) */
+    MB_HUGE_ADVISED,      /* the request was accepted, but no huge page
+                          ** backs the view (yet) */
+    MB_HUGE_ACTIVE        /* at least one huge page maps the view */
+} mb_huge;
+const char *mb_huge_name(mb_huge h);
+
+/* Re-measure what actually backs the view (Linux: /proc/self/smaps,
+** AnonHugePages + FilePmdMapped + ShmemPmdMapped of the view's range).
+** *huge_bytes (may be NULL) receives the bytes mapped by huge pages. */
+int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes);
+
+/* ------------------------------------------------------------------ */
+/* Flush                                                              */
+/* ------------------------------------------------------------------ */
+#define MB_FLUSH_SYNC   0 /* durable: msync(MS_SYNC) + fsync (F_FULLFSYNC on
+                          ** macOS); FlushViewOfFile + FlushFileBuffers */
+#define MB_FLUSH_ASYNC  1 /* start write-back and return: sync_file_range
+                          ** (Linux) / msync(MS_ASYNC) / FlushViewOfFile */
+
+/* Flush [off, off+len) of the view (len 0 = to the end). A read-only map
+** flushes nothing and returns MB_OK. */
+int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
+
+/* ------------------------------------------------------------------ */
+/* Fault-guarded copies                                               */
+/* ------------------------------------------------------------------ */
+/* Copy n bytes at view offset `off` into dst. MB_ERANGE if the range leaves
+** the view as last refreshed; MB_EFAULT if the file was truncated
+** underneath (SIGBUS/SIGSEGV on POSIX, EXCEPTION_IN_PAGE_ERROR or access
+** violation on Windows) -- the process is not killed. dst may be partly
+** written on MB_EFAULT. */
+int mb_map_read(const mb_map *m, uint64_t off, void *dst, size_t n);
+/* The same, into the view (write maps only: MB_EREADONLY otherwise). */
+int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
+/* memcpy(dst, src, n) where either side may be mapped file memory: returns
+** MB_EFAULT instead of dying if a page of [src,src+n) or [dst,dst+n) cannot
+** be read or written. Faults anywhere else are passed to the previously
+** installed handler, as if the guard were not there. Thread-safe: each
+** thread has its own guard. */
+int mb_guarded_copy(void *dst, const void *src, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Introspection and statistics                                       */
+/* ------------------------------------------------------------------ */
+typedef struct mb_map_info {
+    const char *path;        /* owned by the map */
+    uint64_t    file_size;   /* as last seen */
+    uint64_t    offset;      /* file offset of the view */
+    uint64_t    mapped;      /* bytes in the view */
+    uint64_t    reserved;    /* address space reserved for it */
+    int         writable;
+    mb_advice   advice;      /* last whole-view advice */
+    mb_huge     huge;        /* last measured huge-page outcome */
+    uint64_t    remaps;      /* grows and shrinks since open */
+    uint64_t    moves;       /* growths that had to move the view */
+    unsigned    refcount;    /* users in the registry (1 for a private map) */
+} mb_map_info;
+void mb_map_get_info(const mb_map *m, mb_map_info *info);
+
+typedef struct mb_stats {
+    uint64_t live_maps;      /* mappings open now */
+    uint64_t bytes_mapped;   /* sum of their views */
+    uint64_t bytes_reserved; /* sum of their reservations */
+    uint64_t maps_opened;    /* since process start */
+    uint64_t remaps;         /* grows + shrinks, all maps */
+    uint64_t guard_faults;   /* faults turned into MB_EFAULT */
+    uint64_t minor_faults;   /* process page faults (getrusage / */
+    uint64_t major_faults;   /* GetProcessMemoryInfo); 0 if unknown */
+} mb_stats;
+void mb_stats_get(mb_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* The registry: one mapping per file per process                     */
+/* ------------------------------------------------------------------ */
+/*
+** mb_registry_acquire() returns the process-wide map of the file `path`
+** names, identified by device + inode (volume serial + file ID on
+** Windows), opening it on first use. Every caller shares that one map;
+** the map's refcount counts them. The map follows the whole file (offset
+** 0, length 0) and is created with MB_MAP_ALLOW_EMPTY.
+**
+** `flags` may hold MB_MAP_WRITE (the shared map is upgraded to writable if
+** the file allows it; MB_EREADONLY if not), MB_MAP_CREATE,
+** MB_MAP_HUGEPAGES and MB_MAP_POPULATE. Thread-safe.
+**
+** Release with mb_registry_release(), never mb_map_close().
+*/
+int  mb_registry_acquire(const char *path, unsigned flags, mb_map **out);
+void mb_registry_release(mb_map *m);
+/* mb_map_refresh() for a shared map, serialised against other users. */
+int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
+
+/* A snapshot of every live registry entry, for mb_stats-style listings.
+** *out is an array of *n infos whose path strings are copies; free the
+** whole thing with mb_registry_free_snapshot(). */
+int  mb_registry_snapshot(mb_map_info **out, size_t *n);
+void mb_registry_free_snapshot(mb_map_info *arr, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MB_MAP_H */

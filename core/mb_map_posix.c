@@ -1,0 +1,762 @@
+/*
+** mb_map_posix.c -- the POSIX backend of mb_map.h (Linux and macOS).
+**
+** Layout of a map in the address space:
+**
+**   base                base+delta (= mb_map_data)
+**   |<------ maplen: file pages, MAP_SHARED ------>|<-- PROT_NONE -->|
+**   |<------------------------- reserved ---------------------------->|
+**
+**   base maps file offset `aoff`, the user's offset rounded down to a page;
+**   `delta` hides that rounding. The PROT_NONE tail is an anonymous
+**   MAP_NORESERVE reservation: it costs no memory, it only keeps the range
+**   free so growth maps new file pages in place (MAP_FIXED) and the data
+**   pointer never moves. Shrinking puts PROT_NONE back over the tail.
+**
+** What differs between Linux and macOS is named once, in the "platform
+** facts" block below; the logic has no other #ifdefs.
+**
+** Concurrency: readers use mb_map_data()/mb_map_size() without locks while
+** one thread refreshes. Growth maps pages before publishing the new size;
+** shrink publishes the smaller size before unmapping. A reader racing a
+** shrink can still touch an unmapped page; mb_map_read() turns that fault
+** into MB_EFAULT.
+*/
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mb_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Platform facts                                                     */
+/* ------------------------------------------------------------------ */
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+#if defined(__linux__)
+#  define MB_HAVE_MAP_POPULATE 1
+#  ifndef MADV_POPULATE_READ
+#    define MADV_POPULATE_READ 22 /* Linux 5.14; older headers lack it */
+#  endif
+#  define MB_HAVE_POPULATE_READ 1
+#  define MB_HAVE_SYNC_FILE_RANGE 1
+#  define MB_HAVE_SMAPS 1
+#else
+#  define MB_HAVE_MAP_POPULATE 0
+#  define MB_HAVE_POPULATE_READ 0
+#  define MB_HAVE_SYNC_FILE_RANGE 0
+#  define MB_HAVE_SMAPS 0
+#  ifndef MAP_POPULATE
+#    define MAP_POPULATE 0
+#  endif
+#endif
+#if defined(MADV_HUGEPAGE)
+#  define MB_HAVE_MADV_HUGEPAGE 1
+#else
+#  define MB_HAVE_MADV_HUGEPAGE 0
+#endif
+
+/* Durable flush of a descriptor: on macOS fsync() does not flush the
+** drive's cache; F_FULLFSYNC does. */
+static int os_fsync(int fd) {
+#if defined(__APPLE__) && defined(F_FULLFSYNC)
+    if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
+#endif
+    return fsync(fd);
+}
+
+/* Start write-back of a file range without waiting. On Linux msync(MS_ASYNC)
+** is a no-op (dirty shared pages are already tracked), so ask for write-out
+** explicitly. */
+static int os_start_writeback(int fd, void *addr, size_t len, uint64_t foff) {
+#if MB_HAVE_SYNC_FILE_RANGE
+    (void)addr;
+    return sync_file_range(fd, (off64_t)foff, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)foff;
+    return msync(addr, len, MS_ASYNC);
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* The map object                                                     */
+/* ------------------------------------------------------------------ */
+typedef struct mb_region { void *addr; size_t len; } mb_region;
+
+struct mb_map {
+    char     *path;
+    int       fd;
+    int       fd_writable;     /* descriptor opened O_RDWR */
+    int       prot;            /* PROT_READ [| PROT_WRITE] */
+    unsigned  flags;
+    int       follow;          /* length 0: the view follows the file */
+    uint64_t  offset;          /* user's file offset */
+    uint64_t  aoff;            /* offset rounded down to a page */
+    uint64_t  delta;           /* offset - aoff */
+    uint64_t  fixed_len;       /* the window length when !follow */
+    char     *base;            /* start of the reservation */
+    uint64_t  reserved;        /* bytes of address space at base */
+    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
+    uint64_t  maplen;          /* bytes of base mapped to the file (pages) */
+    _Atomic(uint64_t) size;    /* view bytes, published for readers */
+    _Atomic(uint64_t) file_size;
+    mb_advice advice;
+    mb_huge   huge;
+    int       huge_advised;    /* MADV_HUGEPAGE was accepted */
+    uint64_t  remaps, moves;
+    unsigned  refcount;
+    mb_region *retired;        /* old views kept readable after a move */
+    size_t    nretired;
+};
+
+static size_t s_page;
+
+size_t mb_page_size(void) {
+    size_t p = __atomic_load_n(&s_page, __ATOMIC_RELAXED);
+    if (!p) {
+        long v = sysconf(_SC_PAGESIZE);
+        p = v > 0 ? (size_t)v : 4096; /* sysconf cannot fail for this name */
+        __atomic_store_n(&s_page, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+size_t mb_map_granularity(void) { return mb_page_size(); }
+
+size_t mb_huge_page_size(void) {
+#if defined(__linux__)
+    static size_t cached;
+    size_t h = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (h) return h;
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1) v = 0;
+        fclose(f);
+    }
+    h = (size_t)v;
+    __atomic_store_n(&cached, h, __ATOMIC_RELAXED);
+    return h;
+#else
+    return 0;
+#endif
+}
+
+const char *mb_backend_name(void) { return "posix"; }
+
+uint64_t mb_default_reserve(uint64_t view_size) {
+    uint64_t twice = view_size > UINT64_MAX / 2 ? UINT64_MAX : view_size * 2;
+    if (sizeof(void *) >= 8) {
+        const uint64_t floor = 64ull << 30; /* 64 GiB */
+        return twice > floor ? twice : floor;
+    }
+    return twice;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
+
+/* errno of a failed open()/stat() to an MB code. */
+static int code_of_errno(int e) {
+    switch (e) {
+    case ENOENT: case ENOTDIR: return MB_ENOENT;
+    case EISDIR:               return MB_EISDIR;
+    case EACCES: case EPERM:   return MB_EACCES;
+    case EROFS:                return MB_EREADONLY;
+    case ENOMEM:               return MB_ENOMEM;
+    case EOVERFLOW: case EFBIG:return MB_EOVERFLOW;
+    case ENAMETOOLONG: case ELOOP: case EINVAL: return MB_EINVAL;
+    default:                   return MB_EIO;
+    }
+}
+
+static int stat_code(const struct stat *st) {
+    if (S_ISDIR(st->st_mode)) return MB_EISDIR;
+    if (!S_ISREG(st->st_mode)) return MB_ENOTFILE;
+    return MB_OK;
+}
+
+/* Open the file with the access the flags ask for. A write request on a
+** file that can only be read is MB_EREADONLY, so the caller learns why. */
+static int open_file(const char *path, unsigned flags, int *fd_out, int *writable) {
+    /* O_NONBLOCK: opening a FIFO read-only would otherwise block forever
+    ** before fstat could reject it. It has no effect on regular files. */
+    int base = O_CLOEXEC | O_NONBLOCK;
+    int want_write = (flags & MB_MAP_WRITE) != 0;
+    int try_write = want_write || (flags & MB__MAP_WRITABLE_FD);
+    int fd = -1;
+    if (try_write) {
+        int oflags = base | O_RDWR;
+        if ((flags & MB_MAP_CREATE) && want_write) oflags |= O_CREAT;
+        fd = open(path, oflags, 0644);
+        if (fd >= 0) {
+            *fd_out = fd;
+            *writable = 1;
+            return MB_OK;
+        }
+        int e = errno;
+        if (e != EACCES && e != EPERM && e != EROFS && e != ETXTBSY) {
+            /* EISDIR: a directory cannot be opened for writing. */
+            return mb__fail(code_of_errno(e), e);
+        }
+        if (want_write) {
+            /* Would a read-only open work? Then the file is read-only. */
+            int rfd = open(path, base | O_RDONLY);
+            if (rfd < 0) return mb__fail(code_of_errno(errno), errno);
+            close(rfd);
+            return mb__fail(MB_EREADONLY, e);
+        }
+    }
+    fd = open(path, base | O_RDONLY);
+    if (fd < 0) return mb__fail(code_of_errno(errno), errno);
+    *fd_out = fd;
+    *writable = 0;
+    return MB_OK;
+}
+
+/* Reserve `len` bytes of address space, aligned so that base+aoff%align is
+** a multiple of `align` when align > page (huge pages need the virtual
+** address and the file offset congruent modulo the huge page size). */
+static char *reserve_space(uint64_t len, uint64_t aoff, uint64_t align) {
+    size_t page = mb_page_size();
+    if (align <= page) {
+        void *p = mmap(NULL, (size_t)len, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        return p == MAP_FAILED ? NULL : (char *)p;
+    }
+    if (len > SIZE_MAX - align) return NULL;
+    size_t total = (size_t)(len + align);
+    void *p = mmap(NULL, total, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    uintptr_t raw = (uintptr_t)p;
+    uintptr_t want = (uintptr_t)(aoff % align);
+    uintptr_t start = raw - raw % align + want;
+    if (start < raw) start += align;
+    /* give back the slack before and after the aligned range */
+    if (start > raw) munmap(p, start - raw);
+    uintptr_t end = start + (uintptr_t)len, rend = raw + total;
+    if (rend > end) munmap((void *)end, rend - end);
+    return (char *)start;
+}
+
+/* Map file pages [from, to) of the map (offsets relative to base). */
+static int map_pages(mb_map *m, uint64_t from, uint64_t to, int extra_flags) {
+    if (to <= from) return MB_OK;
+    void *want = m->base + from;
+    void *p = mmap(want, (size_t)(to - from), m->prot,
+                   MAP_SHARED | MAP_FIXED | extra_flags, m->fd,
+                   (off_t)(m->aoff + from));
+    if (p == MAP_FAILED) return mb__fail(errno == ENOMEM ? MB_ENOMEM : MB_EIO, errno);
+    return MB_OK;
+}
+
+/* Put PROT_NONE reservation back over [from, to) of the map. */
+static int unmap_pages(mb_map *m, uint64_t from, uint64_t to) {
+    if (to <= from) return MB_OK;
+    void *p = mmap(m->base + from, (size_t)(to - from), PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (p == MAP_FAILED) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}
+
+static int os_advice(mb_advice a) {
+    switch (a) {
+    case MB_ADV_NORMAL:     return MADV_NORMAL;
+    case MB_ADV_RANDOM:     return MADV_RANDOM;
+    case MB_ADV_SEQUENTIAL: return MADV_SEQUENTIAL;
+    case MB_ADV_WILLNEED:   return MADV_WILLNEED;
+    case MB_ADV_DONTNEED:   return MADV_DONTNEED;
+    }
+    return -1;
+}
+
+/* Newly mapped pages form a new VMA that has lost the advice given to the
+** old one: give the remembered advice again. Hints: failures are ignored. */
+static void reapply_advice(mb_map *m, uint64_t from, uint64_t to) {
+    if (to <= from) return;
+    if (m->advice != MB_ADV_NORMAL)
+        (void)madvise(m->base + from, (size_t)(to - from), os_advice(m->advice));
+#if MB_HAVE_MADV_HUGEPAGE
+    if (m->huge_advised)
+        (void)madvise(m->base + from, (size_t)(to - from), MADV_HUGEPAGE);
+#endif
+}
+
+static void request_huge(mb_map *m) {
+#if MB_HAVE_MADV_HUGEPAGE
+    if (m->maplen == 0 || madvise(m->base, (size_t)m->maplen, MADV_HUGEPAGE) == 0) {
+        m->huge_advised = 1;
+        m->huge = MB_HUGE_ADVISED;
+    } else {
+        m->huge = MB_HUGE_UNSUPPORTED; /* e.g. EINVAL: THP off or no file THP */
+    }
+#else
+    m->huge = MB_HUGE_UNSUPPORTED;
+#endif
+}
+
+int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+    static const mb_map_options defaults = {0, 0, 0, 0};
+    if (!path || !out) return mb__fail(MB_EINVAL, 0);
+    if (!opt) opt = &defaults;
+    const unsigned known = MB_MAP_WRITE | MB_MAP_POPULATE | MB_MAP_HUGEPAGES |
+                           MB_MAP_ALLOW_EMPTY | MB_MAP_CREATE | MB_MAP_NORESERVE |
+                           MB__MAP_WRITABLE_FD;
+    unsigned flags = opt->flags;
+    if (flags & ~known) return mb__fail(MB_EINVAL, 0);
+    if ((flags & MB_MAP_CREATE) && !(flags & MB_MAP_WRITE)) return mb__fail(MB_EINVAL, 0);
+    if (flags & MB_MAP_CREATE) flags |= MB_MAP_ALLOW_EMPTY;
+    if (opt->length && opt->offset > UINT64_MAX - opt->length)
+        return mb__fail(MB_EOVERFLOW, 0);
+    if (opt->offset + opt->length > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
+
+    size_t page = mb_page_size();
+    mb_map *m = calloc(1, sizeof *m);
+    if (!m) return mb__fail(MB_ENOMEM, 0);
+    m->fd = -1;
+    m->base = NULL;
+    int rc;
+    size_t plen = strlen(path) + 1;
+    m->path = malloc(plen);
+    if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
+    memcpy(m->path, path, plen);
+
+    rc = open_file(path, flags, &m->fd, &m->fd_writable);
+    if (rc != MB_OK) goto fail;
+    struct stat st;
+    if (fstat(m->fd, &st) != 0) { rc = mb__fail(MB_EIO, errno); goto fail; }
+    if ((rc = stat_code(&st)) != MB_OK) { mb__set_oserror(0); goto fail; }
+
+    uint64_t fsize = (uint64_t)st.st_size;
+    m->flags = flags;
+    m->prot = PROT_READ | ((flags & MB_MAP_WRITE) ? PROT_WRITE : 0);
+    m->follow = opt->length == 0;
+    m->offset = opt->offset;
+    m->aoff = opt->offset - opt->offset % page;
+    m->delta = opt->offset - m->aoff;
+    m->fixed_len = opt->length;
+    m->advice = MB_ADV_NORMAL;
+    m->huge = MB_HUGE_NOT_REQUESTED;
+    m->refcount = 1;
+
+    uint64_t size;
+    if (opt->offset > fsize) { rc = mb__fail(MB_ERANGE, 0); goto fail; }
+    if (opt->length) {
+        if (opt->offset + opt->length > fsize) { rc = mb__fail(MB_ERANGE, 0); goto fail; }
+        size = opt->length;
+    } else {
+        size = fsize - opt->offset;
+    }
+    if (size == 0 && !(flags & MB_MAP_ALLOW_EMPTY)) { rc = mb__fail(MB_EEMPTY, 0); goto fail; }
+
+    /* Address space: a following view reserves room to grow into. */
+    uint64_t want_res = size;
+    if (m->follow && !(flags & MB_MAP_NORESERVE)) {
+        want_res = opt->reserve ? opt->reserve : mb_default_reserve(size);
+        if (want_res < size) want_res = size;
+    }
+    if (want_res > (uint64_t)SIZE_MAX - m->delta - page) { rc = mb__fail(MB_EOVERFLOW, 0); goto fail; }
+    uint64_t maplen = round_up(m->delta + size, page);
+    uint64_t reslen = round_up(m->delta + want_res, page);
+    if (reslen == 0) reslen = page; /* an empty view still owns an address */
+    uint64_t align = 0;
+    if (flags & MB_MAP_HUGEPAGES) align = mb_huge_page_size();
+    m->base = reserve_space(reslen, m->aoff, align);
+    if (!m->base && reslen > maplen) {
+        /* The reservation failed (address-space limit): fall back to an
+        ** exact fit; growth will remap. */
+        reslen = maplen ? maplen : page;
+        m->base = reserve_space(reslen, m->aoff, align);
+    }
+    if (!m->base) { rc = mb__fail(MB_ENOMEM, errno); goto fail; }
+    m->reserved = m->all_reserved = reslen;
+    rc = map_pages(m, 0, maplen, 0);
+    if (rc != MB_OK) goto fail;
+    m->maplen = maplen;
+    atomic_store(&m->size, size);
+    atomic_store(&m->file_size, fsize);
+
+    if (flags & MB_MAP_HUGEPAGES) request_huge(m);
+    mb__stat_map_opened(size, m->reserved);
+    if (flags & MB_MAP_POPULATE) {
+        /* A hint: a failure here (e.g. a concurrent truncate) shows up as
+        ** MB_EFAULT on the first guarded read, not as a failed open. */
+        (void)mb_map_populate(m, 0, 0, MB_POP_DEFAULT, NULL);
+    }
+    *out = m;
+    return MB_OK;
+
+fail:
+    {
+        int os = mb_last_oserror();
+        if (m->base) munmap(m->base, (size_t)m->reserved);
+        if (m->fd >= 0) close(m->fd);
+        free(m->path);
+        free(m);
+        return mb__fail(rc, os);
+    }
+}
+
+void mb_map_close(mb_map *m) {
+    if (!m) return;
+    mb__stat_map_closed(atomic_load(&m->size), m->all_reserved);
+    if (m->base) munmap(m->base, (size_t)m->reserved);
+    for (size_t i = 0; i < m->nretired; i++) munmap(m->retired[i].addr, m->retired[i].len);
+    free(m->retired);
+    if (m->fd >= 0) close(m->fd);
+    free(m->path);
+    free(m);
+}
+
+void *mb_map_data(const mb_map *m) {
+    if (!m || atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) == 0) return NULL;
+    return __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + m->delta;
+}
+
+uint64_t mb_map_size(const mb_map *m) {
+    return m ? atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) : 0;
+}
+
+uint64_t mb_map_file_size(const mb_map *m) {
+    return m ? atomic_load_explicit(&((mb_map *)m)->file_size, memory_order_relaxed) : 0;
+}
+
+uint64_t mb_map_offset(const mb_map *m) { return m ? m->offset : 0; }
+int mb_map_writable(const mb_map *m) { return m && (m->prot & PROT_WRITE) != 0; }
+const char *mb_map_path(const mb_map *m) { return m ? m->path : NULL; }
+
+/* Growth past the reservation: map the file again at a new, larger
+** reservation and keep the old one readable until close. */
+static int move_view(mb_map *m, uint64_t new_size) {
+    size_t page = mb_page_size();
+    uint64_t want = mb_default_reserve(new_size);
+    if (m->flags & MB_MAP_NORESERVE) want = new_size;
+    if (want > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t reslen = round_up(m->delta + want, page);
+    uint64_t maplen = round_up(m->delta + new_size, page);
+    uint64_t align = m->huge_advised ? mb_huge_page_size() : 0;
+    char *nb = reserve_space(reslen, m->aoff, align);
+    if (!nb && reslen > maplen) {
+        reslen = maplen;
+        nb = reserve_space(reslen, m->aoff, align);
+    }
+    if (!nb) return mb__fail(MB_ENOMEM, errno);
+    mb_region *r = realloc(m->retired, (m->nretired + 1) * sizeof *r);
+    if (!r) { munmap(nb, (size_t)reslen); return mb__fail(MB_ENOMEM, 0); }
+    m->retired = r;
+
+    char *old = m->base;
+    uint64_t old_res = m->reserved;
+    m->base = nb;
+    int rc = map_pages(m, 0, maplen, 0);
+    if (rc != MB_OK) {
+        m->base = old;
+        munmap(nb, (size_t)reslen);
+        return rc;
+    }
+    m->retired[m->nretired].addr = old;
+    m->retired[m->nretired].len = (size_t)old_res;
+    m->nretired++;
+    m->maplen = maplen;
+    m->reserved = reslen;
+    reapply_advice(m, 0, maplen);
+    m->all_reserved += reslen; /* the old region stays reserved too */
+    __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
+    m->moves++;
+    return MB_OK;
+}
+
+/* Make the view match a file of `fsize` bytes. */
+static int apply_file_size(mb_map *m, uint64_t fsize) {
+    size_t page = mb_page_size();
+    uint64_t old_size = atomic_load(&m->size);
+    uint64_t old_all_reserved = m->all_reserved;
+    atomic_store_explicit(&m->file_size, fsize, memory_order_relaxed);
+    if (!m->follow) {
+        if (m->offset + m->fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
+        return MB_OK;
+    }
+    uint64_t new_size = fsize > m->offset ? fsize - m->offset : 0;
+    if (new_size == old_size) return MB_OK;
+    if (new_size > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t new_maplen = round_up(m->delta + new_size, page);
+    int rc = MB_OK;
+    if (new_maplen > m->maplen) {
+        if (new_maplen <= m->reserved) {
+            rc = map_pages(m, m->maplen, new_maplen, 0);
+            if (rc != MB_OK) return rc;
+            reapply_advice(m, m->maplen, new_maplen);
+            m->maplen = new_maplen;
+        } else {
+            rc = move_view(m, new_size);
+            if (rc != MB_OK) return rc;
+        }
+        atomic_store_explicit(&m->size, new_size, memory_order_release);
+    } else {
+        /* Shrink: publish first, so new readers stop at the new end. */
+        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        if (new_maplen < m->maplen) {
+            rc = unmap_pages(m, new_maplen, m->maplen);
+            if (rc != MB_OK) return rc;
+            m->maplen = new_maplen;
+        }
+    }
+    m->remaps++;
+    mb__stat_resized(old_size, new_size, old_all_reserved, m->all_reserved);
+    return MB_OK;
+}
+
+int mb_map_refresh(mb_map *m, uint64_t *new_size) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    struct stat st;
+    if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
+    int rc = apply_file_size(m, (uint64_t)st.st_size);
+    if (new_size) *new_size = atomic_load(&m->size);
+    return rc;
+}
+
+int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (!(m->prot & PROT_WRITE) || !m->fd_writable) return mb__fail(MB_EREADONLY, 0);
+    if (new_file_size > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
+    if (!m->follow && m->offset + m->fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
+    uint64_t cur = atomic_load(&m->file_size);
+    if (new_file_size < cur) {
+        /* Unmap the tail before the file loses it, so no user of this map
+        ** can fault on it in between. */
+        int rc = apply_file_size(m, new_file_size);
+        if (rc != MB_OK) return rc;
+    }
+    if (ftruncate(m->fd, (off_t)new_file_size) != 0) {
+        int e = errno;
+        (void)mb_map_refresh(m, NULL); /* back to what the file really is */
+        return mb__fail(e == EFBIG ? MB_EOVERFLOW : e == ENOSPC ? MB_EIO : MB_EIO, e);
+    }
+    return mb_map_refresh(m, NULL);
+}
+
+/* Resolve [off, off+len) of the view (len 0 = to the end) to page-aligned
+** addresses inside the mapped pages. */
+static int view_range(const mb_map *m, uint64_t off, uint64_t len, char **addr, size_t *alen) {
+    uint64_t size = mb_map_size(m);
+    if (off > size) return mb__fail(MB_ERANGE, 0);
+    if (len == 0) len = size - off;
+    if (len > size - off) return mb__fail(off > UINT64_MAX - len ? MB_EOVERFLOW : MB_ERANGE, 0);
+    if (len == 0) { *addr = NULL; *alen = 0; return MB_OK; }
+    size_t page = mb_page_size();
+    uint64_t start = m->delta + off;
+    uint64_t a = start - start % page;
+    uint64_t e = round_up(start + len, page);
+    if (e > m->maplen) e = m->maplen;
+    *addr = __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + a;
+    *alen = (size_t)(e - a);
+    return MB_OK;
+}
+
+int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    int adv = os_advice(a);
+    if (adv < 0) return mb__fail(MB_EINVAL, 0);
+    char *addr; size_t alen;
+    int rc = view_range(m, off, len, &addr, &alen);
+    if (rc != MB_OK) return rc;
+    if (alen && madvise(addr, alen, adv) != 0) return mb__fail(MB_EIO, errno);
+    uint64_t size = mb_map_size(m);
+    int whole = off == 0 && (len == 0 || len >= size);
+    if (whole && (a == MB_ADV_NORMAL || a == MB_ADV_RANDOM || a == MB_ADV_SEQUENTIAL))
+        m->advice = a;
+    return MB_OK;
+}
+
+/* Touch one byte per page under the fault guard. */
+static int touch_pages(char *addr, size_t len) {
+    size_t page = mb_page_size();
+    unsigned char sink;
+    for (size_t i = 0; i < len; i += page) {
+        int rc = mb_guarded_copy(&sink, addr + i, 1);
+        if (rc != MB_OK) return rc;
+    }
+    return MB_OK;
+}
+
+int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
+                    mb_populate *used) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    char *addr; size_t alen;
+    int rc = view_range(m, off, len, &addr, &alen);
+    if (rc != MB_OK) return rc;
+    /* The default is the method the core benchmark measured fastest for a
+    ** fresh map followed by a full read (bench/mb_bench_core.c). */
+    if (how == MB_POP_DEFAULT) how = MB_HAVE_POPULATE_READ ? MB_POP_POPULATE_READ : MB_POP_WILLNEED;
+    if (how == MB_POP_PREFETCH_VM) how = MB_POP_WILLNEED; /* Windows only */
+    if (how == MB_POP_MAP_POPULATE && !MB_HAVE_MAP_POPULATE) how = MB_POP_TOUCH;
+    if (alen == 0) {
+        if (used) *used = how;
+        return MB_OK;
+    }
+    switch (how) {
+    case MB_POP_NONE:
+        break;
+    case MB_POP_POPULATE_READ:
+#if MB_HAVE_POPULATE_READ
+        if (madvise(addr, alen, MADV_POPULATE_READ) == 0) break;
+        if (errno == EFAULT || errno == EIO) return mb__fail(MB_EFAULT, errno);
+        if (errno == ENOMEM) return mb__fail(MB_ENOMEM, errno);
+        /* EINVAL: kernel older than 5.14; fall back */
+#endif
+        how = MB_POP_WILLNEED;
+        /* fall through */
+    case MB_POP_WILLNEED:
+        if (madvise(addr, alen, MADV_WILLNEED) != 0) return mb__fail(MB_EIO, errno);
+        break;
+    case MB_POP_MAP_POPULATE: {
+        /* Map the same pages again over themselves with MAP_POPULATE: same
+        ** address, same file data, page tables filled by the kernel. */
+        uint64_t from = (uint64_t)(addr - m->base);
+        rc = map_pages(m, from, from + alen, MAP_POPULATE);
+        if (rc != MB_OK) return rc;
+        reapply_advice(m, from, from + alen);
+        break;
+    }
+    case MB_POP_TOUCH:
+        rc = touch_pages(addr, alen);
+        if (rc != MB_OK) return rc;
+        break;
+    default:
+        return mb__fail(MB_EINVAL, 0);
+    }
+    if (used) *used = how;
+    return MB_OK;
+}
+
+int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    uint64_t bytes = 0;
+#if MB_HAVE_SMAPS
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (f) {
+        uintptr_t lo = (uintptr_t)m->base, hi = lo + (uintptr_t)m->maplen;
+        char line[512];
+        int inside = 0;
+        while (fgets(line, sizeof line, f)) {
+            unsigned long a, b;
+            unsigned long long kb;
+            char key[64];
+            /* a VMA header is "start-end perms ..."; no key line has that shape */
+            if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+                inside = a < hi && b > lo;
+                continue;
+            }
+            if (inside && sscanf(line, "%63[^:]: %llu kB", key, &kb) == 2 &&
+                (strcmp(key, "AnonHugePages") == 0 || strcmp(key, "FilePmdMapped") == 0 ||
+                 strcmp(key, "ShmemPmdMapped") == 0))
+                bytes += kb * 1024;
+        }
+        fclose(f);
+    }
+#endif
+    if (m->flags & MB_MAP_HUGEPAGES) {
+        if (bytes > 0) m->huge = MB_HUGE_ACTIVE;
+        else if (m->huge_advised) m->huge = MB_HUGE_ADVISED;
+        else m->huge = MB_HUGE_UNSUPPORTED;
+    }
+    if (status) *status = m->huge;
+    if (huge_bytes) *huge_bytes = bytes;
+    return MB_OK;
+}
+
+int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (mode != MB_FLUSH_SYNC && mode != MB_FLUSH_ASYNC) return mb__fail(MB_EINVAL, 0);
+    char *addr; size_t alen;
+    int rc = view_range(m, off, len, &addr, &alen);
+    if (rc != MB_OK) return rc;
+    if (!(m->prot & PROT_WRITE)) return MB_OK;
+    if (alen == 0 && mode == MB_FLUSH_ASYNC) return MB_OK;
+    if (mode == MB_FLUSH_SYNC) {
+        if (alen && msync(addr, alen, MS_SYNC) != 0)
+            return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
+        /* msync writes the pages; fsync also commits the file's metadata
+        ** (its size after growth) and the drive's cache. */
+        if (os_fsync(m->fd) != 0) return mb__fail(MB_EIO, errno);
+        return MB_OK;
+    }
+    uint64_t foff = m->aoff + (uint64_t)(addr - m->base);
+    if (os_start_writeback(m->fd, addr, alen, foff) != 0) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}
+
+void mb_map_get_info(const mb_map *m, mb_map_info *info) {
+    if (!m || !info) return;
+    info->path = m->path;
+    info->file_size = mb_map_file_size(m);
+    info->offset = m->offset;
+    info->mapped = mb_map_size(m);
+    info->reserved = m->reserved;
+    info->writable = mb_map_writable(m);
+    info->advice = m->advice;
+    info->huge = m->huge;
+    info->remaps = m->remaps;
+    info->moves = m->moves;
+    info->refcount = m->refcount;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks for the portable core files                                  */
+/* ------------------------------------------------------------------ */
+int mb__path_file_id(const char *path, mb_file_id *id) {
+    struct stat st;
+    if (stat(path, &st) != 0) return mb__fail(code_of_errno(errno), errno);
+    int rc = stat_code(&st);
+    if (rc != MB_OK) return mb__fail(rc, 0);
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    return MB_OK;
+}
+
+int mb__map_file_id(const mb_map *m, mb_file_id *id) {
+    struct stat st;
+    if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    return MB_OK;
+}
+
+int mb__map_make_writable(mb_map *m) {
+    if (m->prot & PROT_WRITE) return MB_OK;
+    if (!m->fd_writable) return mb__fail(MB_EREADONLY, 0);
+    if (m->maplen && mprotect(m->base, (size_t)m->maplen, PROT_READ | PROT_WRITE) != 0)
+        return mb__fail(MB_EIO, errno);
+    m->prot = PROT_READ | PROT_WRITE;
+    m->flags |= MB_MAP_WRITE;
+    return MB_OK;
+}
+
+void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+
+void mb__os_faults(uint64_t *minor, uint64_t *major) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        *minor = (uint64_t)ru.ru_minflt;
+        *major = (uint64_t)ru.ru_majflt;
+    } else {
+        *minor = *major = 0;
+    }
+}
+
+static pthread_mutex_t s_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+void mb__registry_lock(void) { pthread_mutex_lock(&s_registry_mutex); }
+void mb__registry_unlock(void) { pthread_mutex_unlock(&s_registry_mutex); }

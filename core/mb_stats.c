@@ -1,0 +1,45 @@
+/*
+** mb_stats.c -- process-wide counters of the mapping core. Portable.
+** Relaxed atomics: the counters are statistics, not synchronisation.
+*/
+#include <stdatomic.h>
+#include "mb_internal.h"
+
+static _Atomic uint64_t s_live, s_mapped, s_reserved, s_opened, s_remaps,
+                        s_guard_faults;
+
+void mb__stat_map_opened(uint64_t mapped, uint64_t reserved) {
+    atomic_fetch_add_explicit(&s_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s_opened, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s_mapped, mapped, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s_reserved, reserved, memory_order_relaxed);
+}
+
+void mb__stat_map_closed(uint64_t mapped, uint64_t reserved) {
+    atomic_fetch_sub_explicit(&s_live, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s_mapped, mapped, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s_reserved, reserved, memory_order_relaxed);
+}
+
+void mb__stat_resized(uint64_t old_mapped, uint64_t new_mapped,
+                      uint64_t old_reserved, uint64_t new_reserved) {
+    /* unsigned wrap-around makes add(new) - old exact in modular arithmetic */
+    atomic_fetch_add_explicit(&s_mapped, new_mapped - old_mapped, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s_reserved, new_reserved - old_reserved, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s_remaps, 1, memory_order_relaxed);
+}
+
+void mb__stat_guard_fault(void) {
+    atomic_fetch_add_explicit(&s_guard_faults, 1, memory_order_relaxed);
+}
+
+void mb_stats_get(mb_stats *st) {
+    if (!st) return;
+    st->live_maps      = atomic_load_explicit(&s_live, memory_order_relaxed);
+    st->bytes_mapped   = atomic_load_explicit(&s_mapped, memory_order_relaxed);
+    st->bytes_reserved = atomic_load_explicit(&s_reserved, memory_order_relaxed);
+    st->maps_opened    = atomic_load_explicit(&s_opened, memory_order_relaxed);
+    st->remaps         = atomic_load_explicit(&s_remaps, memory_order_relaxed);
+    st->guard_faults   = atomic_load_explicit(&s_guard_faults, memory_order_relaxed);
+    mb__os_faults(&st->minor_faults, &st->major_faults);
+}

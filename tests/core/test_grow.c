@@ -1,0 +1,181 @@
+/*
+** test_grow.c -- views that follow their file: growth without moving,
+** growth past the reservation, shrink on truncate, fixed windows.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "mb_test.h"
+
+static void test_grow_in_place(void) {
+    t_section("growth within the reservation keeps the address");
+    const char *path = t_path("grow");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, page + 100);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 0, 0, 64ull << 20};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    void *base = mb_map_data(m);
+    mb_stats before;
+    mb_stats_get(&before);
+    uint64_t expect = page + 100;
+    for (int i = 0; i < 20; i++) {
+        uint64_t add = (uint64_t)(i * 7919 + 1) * 37;
+        t_append_pattern(path, add);
+        expect += add;
+        uint64_t now = 0;
+        CHECK_RC(mb_map_refresh(m, &now), MB_OK);
+        CHECK_EQ(now, expect);
+        CHECK(mb_map_data(m) == base);
+        CHECK(t_is_pattern(mb_map_data(m), 0, expect));
+    }
+    mb_map_info info;
+    mb_map_get_info(m, &info);
+    CHECK_EQ(info.remaps, 20);
+    CHECK_EQ(info.moves, 0);
+    CHECK_EQ(info.file_size, expect);
+    mb_stats after;
+    mb_stats_get(&after);
+    CHECK(after.remaps >= before.remaps + 20);
+    CHECK_EQ(after.bytes_mapped - before.bytes_mapped, expect - (page + 100));
+    /* a refresh with no change is not a remap */
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    mb_map_get_info(m, &info);
+    CHECK_EQ(info.remaps, 20);
+    mb_map_close(m);
+    remove(path);
+}
+
+static void test_grow_past_reservation(void) {
+    t_section("growth past the reservation moves, old pointers stay readable");
+    const char *path = t_path("move");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, page);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 0, 0, 2 * page};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    const unsigned char *old = mb_map_data(m);
+    t_append_pattern(path, 10 * page);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), 11 * page);
+    mb_map_info info;
+    mb_map_get_info(m, &info);
+    CHECK_EQ(info.moves, 1);
+    CHECK(info.reserved >= 11 * page);
+    CHECK(t_is_pattern(mb_map_data(m), 0, 11 * page));
+    CHECK(t_is_pattern(old, 0, page)); /* still mapped */
+    /* grows in place again now that the new reservation is big */
+    const void *now = mb_map_data(m);
+    t_append_pattern(path, page);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK(mb_map_data(m) == now);
+    mb_map_close(m);
+
+    /* no reservation at all: every growth remaps (and may move) */
+    mb_map_options nr = {MB_MAP_NORESERVE, 0, 0, 0};
+    CHECK_RC(mb_map_open(path, &nr, &m), MB_OK);
+    if (!m) return;
+    mb_map_get_info(m, &info);
+    CHECK_EQ(info.reserved, 12 * page);
+    t_append_pattern(path, 3 * page + 5);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), 15 * page + 5);
+    CHECK(t_is_pattern(mb_map_data(m), 0, 15 * page + 5));
+    mb_map_close(m);
+    remove(path);
+}
+
+static void test_resize_file(void) {
+    t_section("resize_file grows and shrinks the file and the view");
+    const char *path = t_path("resize");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, 4 * page);
+    mb_map *m = NULL;
+    mb_map_options o = {MB_MAP_WRITE, 0, 0, 0};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    void *base = mb_map_data(m);
+    CHECK_RC(mb_map_resize_file(m, 100 * page + 1), MB_OK);
+    CHECK_EQ(mb_map_size(m), 100 * page + 1);
+    CHECK_EQ(t_file_size(path), 100 * page + 1);
+    CHECK(mb_map_data(m) == base);
+    CHECK(t_is_pattern(base, 0, 4 * page));
+    const unsigned char *p = base;
+    CHECK(p[100 * page] == 0); /* grown with zeros */
+    unsigned char b = 0x77;
+    CHECK_RC(mb_map_write(m, 100 * page, &b, 1), MB_OK);
+    CHECK_RC(mb_map_resize_file(m, 2 * page + 3), MB_OK);
+    CHECK_EQ(mb_map_size(m), 2 * page + 3);
+    CHECK_EQ(t_file_size(path), 2 * page + 3);
+    CHECK(mb_map_data(m) == base);
+    unsigned char buf[16];
+    CHECK_RC(mb_map_read(m, 2 * page, buf, 3), MB_OK);
+    CHECK(t_is_pattern(buf, 2 * page, 3));
+    CHECK_RC(mb_map_read(m, 2 * page, buf, 4), MB_ERANGE);
+    /* the unmapped tail faults: the guard turns that into an error */
+    CHECK_RC(mb_guarded_copy(buf, p + 50 * page, 1), MB_EFAULT);
+    CHECK_RC(mb_map_resize_file(m, 0), MB_OK);
+    CHECK_EQ(mb_map_size(m), 0);
+    CHECK(mb_map_data(m) == NULL);
+    CHECK_RC(mb_map_resize_file(m, page), MB_OK);
+    CHECK(mb_map_data(m) == base);
+    mb_map_close(m);
+    remove(path);
+}
+
+static void test_fixed_window(void) {
+    t_section("a fixed window does not follow the file");
+    const char *path = t_path("window");
+    t_write_pattern(path, 100000);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 5000, 20000, 0};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    t_append_pattern(path, 50000);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), 20000);
+    CHECK_EQ(mb_map_file_size(m), 150000);
+    CHECK(t_is_pattern(mb_map_data(m), 5000, 20000));
+    mb_map_close(m);
+    /* a write window refuses to cut its own range */
+    mb_map_options w = {MB_MAP_WRITE, 5000, 20000, 0};
+    CHECK_RC(mb_map_open(path, &w, &m), MB_OK);
+    if (!m) return;
+    CHECK_RC(mb_map_resize_file(m, 10000), MB_ERANGE);
+    CHECK_RC(mb_map_resize_file(m, 25000), MB_OK);
+    CHECK_EQ(mb_map_size(m), 20000);
+    mb_map_close(m);
+    remove(path);
+}
+
+static void test_stats_balance(void) {
+    t_section("process counters balance after close");
+    mb_stats a, b;
+    mb_stats_get(&a);
+    const char *path = t_path("stats");
+    t_write_pattern(path, 12345);
+    mb_map *m1 = NULL, *m2 = NULL;
+    CHECK_RC(mb_map_open(path, NULL, &m1), MB_OK);
+    CHECK_RC(mb_map_open(path, NULL, &m2), MB_OK);
+    mb_stats_get(&b);
+    CHECK_EQ(b.live_maps, a.live_maps + 2);
+    CHECK_EQ(b.bytes_mapped, a.bytes_mapped + 2 * 12345);
+    CHECK_EQ(b.maps_opened, a.maps_opened + 2);
+    mb_map_close(m1);
+    mb_map_close(m2);
+    mb_stats_get(&b);
+    CHECK_EQ(b.live_maps, a.live_maps);
+    CHECK_EQ(b.bytes_mapped, a.bytes_mapped);
+    CHECK_EQ(b.bytes_reserved, a.bytes_reserved);
+    remove(path);
+}
+
+int main(void) {
+    test_grow_in_place();
+    test_grow_past_reservation();
+    test_resize_file();
+    test_fixed_window();
+    test_stats_balance();
+    return t_done();
+}

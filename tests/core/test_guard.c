@@ -1,0 +1,212 @@
+/*
+** test_guard.c -- fault-guarded copies: a file truncated underneath gives
+** MB_EFAULT, not SIGBUS; faults outside a guard still reach the handler
+** that was there before; guards are per thread.
+*/
+#if !defined(_WIN32)
+#define _GNU_SOURCE 1
+#endif
+#include <stdlib.h>
+#include <string.h>
+#include "mb_test.h"
+#if !defined(_WIN32)
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+static void test_reserved_tail(void) {
+    t_section("a copy from reserved, unmapped address space faults cleanly");
+    const char *path = t_path("tail");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, page);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 0, 0, 1ull << 24};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    const unsigned char *p = mb_map_data(m);
+    unsigned char buf[64];
+    mb_stats a, b;
+    mb_stats_get(&a);
+    CHECK_RC(mb_guarded_copy(buf, p + 4 * page, 16), MB_EFAULT);
+    /* a copy that starts in mapped memory and runs into the reservation */
+    CHECK_RC(mb_guarded_copy(buf, p + page - 8, 16), MB_EFAULT);
+    mb_stats_get(&b);
+    CHECK_EQ(b.guard_faults, a.guard_faults + 2);
+    /* and the guard is disarmed afterwards: a good copy still works */
+    CHECK_RC(mb_guarded_copy(buf, p, 64), MB_OK);
+    CHECK(t_is_pattern(buf, 0, 64));
+    CHECK_RC(mb_guarded_copy(buf, p, 0), MB_OK);
+    CHECK_RC(mb_guarded_copy(NULL, p, 1), MB_EINVAL);
+    mb_map_close(m);
+    remove(path);
+}
+
+#if !defined(_WIN32)
+static void test_truncated_underneath(void) {
+    t_section("truncation by someone else, then a guarded read");
+    const char *path = t_path("trunc");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, 8 * page);
+    mb_map *m = NULL;
+    CHECK_RC(mb_map_open(path, NULL, &m), MB_OK);
+    if (!m) return;
+    unsigned char buf[32];
+    CHECK_RC(mb_map_read(m, 6 * page, buf, 32), MB_OK);
+    CHECK(truncate(path, (off_t)page) == 0);
+    /* the view still thinks the file is 8 pages long: SIGBUS territory */
+    for (int i = 0; i < 100; i++)
+        CHECK_RC(mb_map_read(m, 6 * page + (uint64_t)i, buf, 32), MB_EFAULT);
+    CHECK_RC(mb_map_read(m, 10, buf, 32), MB_OK); /* page 0 is still there */
+    CHECK(t_is_pattern(buf, 10, 32));
+    /* populate over the lost range reports the fault too */
+    CHECK_RC(mb_map_populate(m, 0, 0, MB_POP_TOUCH, NULL), MB_EFAULT);
+    /* refresh shrinks the view; reads past it are range errors now */
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), page);
+    CHECK_RC(mb_map_read(m, 6 * page, buf, 32), MB_ERANGE);
+    /* the file grows back: everything recovers */
+    t_append_pattern(path, 7 * page);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_RC(mb_map_read(m, 6 * page, buf, 32), MB_OK);
+    CHECK(t_is_pattern(buf, 6 * page, 32));
+    mb_map_close(m);
+    remove(path);
+}
+
+static sigjmp_buf s_mine;
+static volatile sig_atomic_t s_my_handler_ran;
+static void my_handler(int sig) {
+    (void)sig;
+    s_my_handler_ran = 1;
+    siglongjmp(s_mine, 1);
+}
+
+/* In a child: a handler installed before the core's must still see faults
+** that are not inside a guard. */
+static int child_chain(const char *path) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = my_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    sigaction(SIGBUS, &sa, NULL);
+    mb_map *m = NULL;
+    if (mb_map_open(path, NULL, &m) != MB_OK) return 10;
+    unsigned char b;
+    uint64_t page = mb_page_size();
+    if (mb_map_read(m, 0, &b, 1) != MB_OK) return 11; /* installs the core's handler */
+    if (truncate(path, 0) != 0) return 12;
+    if (mb_map_read(m, page, &b, 1) != MB_EFAULT) return 13; /* guarded: ours */
+    if (s_my_handler_ran) return 14;
+    if (sigsetjmp(s_mine, 1) == 0) {
+        volatile unsigned char x = ((volatile unsigned char *)mb_map_data(m))[page];
+        (void)x;
+        return 15; /* the unguarded read did not fault?! */
+    }
+    return s_my_handler_ran ? 0 : 16;
+}
+
+/* In a child: with no earlier handler, an unguarded fault still kills the
+** process with SIGBUS (the guard swallows nothing it does not own). */
+static int child_default(const char *path) {
+    mb_map *m = NULL;
+    if (mb_map_open(path, NULL, &m) != MB_OK) return 10;
+    unsigned char b;
+    if (mb_map_read(m, 0, &b, 1) != MB_OK) return 11;
+    if (truncate(path, 0) != 0) return 12;
+    volatile unsigned char x = ((volatile unsigned char *)mb_map_data(m))[mb_page_size()];
+    (void)x;
+    return 0;
+}
+
+static int run_child(int (*fn)(const char *), const char *path, int *sig) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(fn(path));
+    int status = 0;
+    waitpid(pid, &status, 0);
+    *sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_chaining(void) {
+    t_section("faults outside a guard go to the earlier handler");
+    const char *path = t_path("chain");
+    uint64_t page = mb_page_size();
+    int sig = 0;
+    t_write_pattern(path, 4 * page);
+    CHECK_EQ(run_child(child_chain, path, &sig), 0);
+    CHECK_EQ(sig, 0);
+    t_write_pattern(path, 4 * page);
+    CHECK_EQ(run_child(child_default, path, &sig), -1);
+    CHECK_EQ(sig, SIGBUS);
+    remove(path);
+}
+#endif
+
+typedef struct guard_job {
+    const unsigned char *good;   /* readable */
+    const unsigned char *bad;    /* faults */
+    int ok, faulted, wrong;
+} guard_job;
+
+static void *guard_worker(void *arg) {
+    guard_job *j = arg;
+    unsigned char buf[128];
+    for (int i = 0; i < 2000; i++) {
+        if ((i & 1) == 0) {
+            if (mb_guarded_copy(buf, j->good + (i % 64), 64) == MB_OK &&
+                t_is_pattern(buf, (uint64_t)(i % 64), 64))
+                j->ok++;
+            else
+                j->wrong++;
+        } else {
+            if (mb_guarded_copy(buf, j->bad + (i % 64), 64) == MB_EFAULT) j->faulted++;
+            else j->wrong++;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    t_section("guards are per thread");
+    const char *path = t_path("threads");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, page);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 0, 0, 1ull << 24};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    enum { N = 6 };
+    guard_job jobs[N];
+    t_thread *th[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i].good = mb_map_data(m);
+        jobs[i].bad = (const unsigned char *)mb_map_data(m) + 2 * page;
+        jobs[i].ok = jobs[i].faulted = jobs[i].wrong = 0;
+        th[i] = t_thread_start(guard_worker, &jobs[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        t_thread_join(th[i]);
+        CHECK_EQ(jobs[i].ok, 1000);
+        CHECK_EQ(jobs[i].faulted, 1000);
+        CHECK_EQ(jobs[i].wrong, 0);
+    }
+    mb_map_close(m);
+    remove(path);
+}
+
+int main(void) {
+#if !defined(_WIN32)
+    /* First: the children must install their handler before the core does,
+    ** and a fork inherits whatever this process installed already. */
+    test_chaining();
+#endif
+    test_reserved_tail();
+#if !defined(_WIN32)
+    test_truncated_underneath();
+#endif
+    test_threads();
+    return t_done();
+}
