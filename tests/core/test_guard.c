@@ -139,8 +139,15 @@ static void test_chaining(void) {
     CHECK_EQ(run_child(child_chain, path, &sig), 0);
     CHECK_EQ(sig, 0);
     t_write_pattern(path, 4 * page);
-    CHECK_EQ(run_child(child_default, path, &sig), -1);
+    int status = run_child(child_default, path, &sig);
+#if defined(__SANITIZE_ADDRESS__)
+    /* The earlier handler is AddressSanitizer's: it reports BUS, exits 1. */
+    CHECK_EQ(status, 1);
+    CHECK_EQ(sig, 0);
+#else
+    CHECK_EQ(status, -1);
     CHECK_EQ(sig, SIGBUS);
+#endif
     remove(path);
 }
 #endif

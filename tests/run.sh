@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/run.sh -- build MemBase and run every test:
+#   1. the release build (warnings are errors): C unit tests of the core and
+#      the Tcl tests of the extension, under ctest;
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the core and its unit tests cross-built for Windows with mingw-w64
+#      and run under Wine.
+# Installs what the machine lacks (as root) or prints the line to run.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/tests/deps.sh"
+mb_require_build
+mb_require "echo 'package require sqlite3' | tclsh" tcl libsqlite3-tcl
+mb_require "command -v x86_64-w64-mingw32-gcc" gcc-mingw-w64-x86-64
+mb_require "test -x /usr/lib/wine/wine64" wine64
+mb_install_missing
+
+jobs=$(nproc)
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "release build + tests"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMBASE_WERROR=ON >/dev/null
+cmake --build "$root/build" -j "$jobs"
+(cd "$root/build" && ctest --output-on-failure -j "$jobs")
+
+step "ASan + UBSan build + tests"
+cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMEMBASE_SANITIZE=ON \
+      -DMEMBASE_WERROR=ON -DMEMBASE_BENCH=OFF >/dev/null
+cmake --build "$root/build-asan" -j "$jobs"
+(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
+
+step "Windows backend: mingw-w64 cross-build, tests under Wine"
+bash "$root/tests/windows.sh" "$root/build-win"
+
+echo
+echo "membase: all test suites passed"
