@@ -321,6 +321,11 @@ void mb_stats_get(mb_stats *st);
 */
 int  mb_registry_acquire(const char *path, unsigned flags, mb_map **out);
 void mb_registry_release(mb_map *m);
+/* The registry's map of the file `path` names, if it has one, without
+** opening anything and without taking a reference: *out is NULL when the
+** file is not mapped. For identity checks ("is this the file I hold?") by a
+** caller that holds its own reference. Errors as mb_registry_acquire. */
+int  mb_registry_lookup(const char *path, mb_map **out);
 /* mb_map_refresh() for a shared map, serialised against other users. */
 int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
 

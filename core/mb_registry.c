@@ -118,6 +118,19 @@ fail:
     }
 }
 
+int mb_registry_lookup(const char *path, mb_map **out) {
+    if (!path || !out) return mb__fail(MB_EINVAL, 0);
+    mb_file_id id;
+    mb__registry_lock();
+    int rc = mb__path_file_id(path, &id);
+    if (rc == MB_OK) {
+        mb_entry *e = find_by_id(&id);
+        *out = e ? e->map : NULL;
+    }
+    mb__registry_unlock();
+    return rc;
+}
+
 void mb_registry_release(mb_map *m) {
     if (!m) return;
     mb__registry_lock();

@@ -1,0 +1,125 @@
+/*
+** membase.c -- the entry point of MemBase: memory-mapped I/O for SQLite.
+**
+** Load the module into the sqlite3 shell, or any program using SQLite:
+**
+**     .load ./build/membase
+**     SELECT membase_version();
+**     SELECT membase_map('data.bin', 'populate');
+**     SELECT path, mapped, refcount FROM membase_stats;
+**
+** or from C: sqlite3_enable_load_extension(db, 1);
+**            sqlite3_load_extension(db, "build/membase", 0, &zErr);
+**
+** Loading registers MemBase on the loading connection and installs it as an
+** automatic extension, so every connection the process opens afterwards has
+** it too, and keeps the module loaded for the life of the process
+** (SQLITE_OK_LOAD_PERMANENTLY). Loading it again, on the same connection or
+** another, is harmless: a connection that has MemBase keeps it (and its
+** pins) as it is, and SQLite keeps one automatic-extension entry.
+**
+** What a connection gets (each documented in its own file):
+**   ext/mb_functions.c  membase_version(), membase_map(), membase_unmap()
+**   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
+**
+** Built into the static library (SQLITE_CORE defined), the same code backs
+** the C API of ext/membase.h: membase_register() installs the automatic
+** extension and membase_register_db() registers on one connection. There
+** sqlite3_membase_init() registers on its connection only and returns
+** SQLITE_OK, so it can itself be passed to sqlite3_auto_extension().
+**
+** This file only wires: it calls the registration function of each part.
+*/
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT1
+#include "membase.h"
+#include "mb_functions.h"
+#include "../vtab/mb_stats_table.h"
+
+/* The module is built with hidden visibility: the entry point is the one
+** symbol it exports. */
+#if defined(_WIN32) && !defined(SQLITE_CORE)
+# define MB_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
+# define MB_EXPORT __attribute__((visibility("default")))
+#else
+# define MB_EXPORT
+#endif
+
+const char *membase_version(void){
+  return MEMBASE_VERSION;
+}
+
+/* Register every part on db, unless db already has MemBase. The functions
+** go last: their registration is the marker mb_functions_registered() sees,
+** so a failure half-way leaves no marker and a retry completes the work. */
+static int mbRegisterAll(sqlite3 *db){
+  int rc;
+  if( mb_functions_registered(db) ) return SQLITE_OK;
+  rc = mb_stats_register(db);
+  if( rc==SQLITE_OK ) rc = mb_functions_register(db);
+  return rc;
+}
+
+static void mbSetError(char **pzErrMsg, int rc){
+  if( pzErrMsg ){
+    *pzErrMsg = sqlite3_mprintf("membase: cannot register: %s",
+                                sqlite3_errstr(rc));
+  }
+}
+
+/* The automatic extension. SQLite fails sqlite3_open() when an automatic
+** extension returns anything but 0, so unlike the entry point this returns
+** SQLITE_OK, never SQLITE_OK_LOAD_PERMANENTLY. */
+static int mbAutoInit(
+  sqlite3 *db,
+  char **pzErrMsg,
+  const sqlite3_api_routines *pApi
+){
+  int rc;
+  (void)pApi;   /* the API pointer was set when the module was loaded */
+  rc = mbRegisterAll(db);
+  if( rc!=SQLITE_OK ) mbSetError(pzErrMsg, rc);
+  return rc;
+}
+
+MB_EXPORT int sqlite3_membase_init(
+  sqlite3 *db,
+  char **pzErrMsg,
+  const sqlite3_api_routines *pApi
+){
+  int rc;
+  SQLITE_EXTENSION_INIT2(pApi);
+  rc = mbRegisterAll(db);
+#ifndef SQLITE_CORE
+  /* SQLite ignores a second registration of the same function. */
+  if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbAutoInit);
+#endif
+  if( rc!=SQLITE_OK ){
+    mbSetError(pzErrMsg, rc);
+    return rc;
+  }
+#ifdef SQLITE_CORE
+  return SQLITE_OK;
+#else
+  /* The automatic extension points into this module: never unload it. */
+  return SQLITE_OK_LOAD_PERMANENTLY;
+#endif
+}
+
+#ifdef SQLITE_CORE
+int membase_register(void){
+  return sqlite3_auto_extension((void(*)(void))mbAutoInit);
+}
+
+int membase_register_db(sqlite3 *db){
+  int rc;
+  if( db==0 ) return SQLITE_MISUSE;
+  /* The check and the registration as one step with respect to other
+  ** threads using db (loading and sqlite3_open hold this mutex too). */
+  sqlite3_mutex_enter(sqlite3_db_mutex(db));
+  rc = mbRegisterAll(db);
+  sqlite3_mutex_leave(sqlite3_db_mutex(db));
+  return rc;
+}
+#endif

@@ -1,0 +1,98 @@
+/*
+** membase.h -- the public C API of MemBase, for applications that link
+** MemBase in statically (libmembase.a, CMake target membase_static) instead
+** of loading the module with `.load membase` / sqlite3_load_extension().
+**
+** MemBase adds to SQLite, on every connection it is registered with:
+**   membase_version()              the version string, e.g. '0.1.0'
+**   membase_map(PATH [, OPTIONS])  pin the file's process-wide mapping for
+**                                  the life of the connection
+**   membase_unmap(PATH)            drop this connection's pin
+**   membase_counters()             process-wide counters as JSON text
+**   membase_stats                  table of the live mappings
+** (see ext/mb_functions.c and vtab/mb_stats_table.c for their manuals).
+**
+** Typical use, once at program start-up, before opening connections:
+**
+**     #include "membase.h"
+**     if( membase_register()!=SQLITE_OK ) ... fail ...
+**     sqlite3_open("app.db", &db);     // db has the MemBase functions
+**
+** Thread safety: every function here may be called from any thread. The
+** MemBase functions of one connection follow that connection's threading
+** mode, like any SQL function.
+*/
+#ifndef MEMBASE_H
+#define MEMBASE_H
+
+#include <sqlite3.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this header. membase_version() returns the version of the
+** library actually linked; the two are equal unless the build is mixed up. */
+#define MEMBASE_VERSION "0.1.0"
+
+/*
+** The version string of the linked library, "MAJOR.MINOR.PATCH", e.g.
+** "0.1.0". A static string: never NULL, never to be freed.
+*/
+const char *membase_version(void);
+
+/*
+** Register MemBase as an automatic extension (sqlite3_auto_extension), so
+** that every connection opened afterwards in this process has the MemBase
+** functions and tables. Connections already open are not changed: use
+** membase_register_db() for them.
+**
+** Calling it more than once is harmless: SQLite keeps one entry.
+**
+** Returns SQLITE_OK, or SQLITE_NOMEM if SQLite could not grow its list of
+** automatic extensions (nothing is registered then), or the error of
+** sqlite3_initialize() if SQLite cannot initialise.
+**
+** If registering on a new connection fails later (out of memory),
+** sqlite3_open() of that connection fails with the message
+** "automatic extension loading failed: ...".
+*/
+int membase_register(void);
+
+/*
+** Register the MemBase functions and tables on one open connection `db`.
+**
+** Idempotent: a connection that already has them (from an earlier call,
+** from membase_register() or from loading the module) is left as it is, and
+** the pins it holds (membase_map) are kept.
+**
+** `db` must be an open connection: NULL gives SQLITE_MISUSE.
+**
+** Returns SQLITE_OK, SQLITE_NOMEM, or the error code SQLite returned for a
+** failed registration (SQLITE_BUSY if a statement of `db` that uses a
+** function of the same name is running). On error the connection may have
+** some of the functions; calling again completes the registration.
+** sqlite3_errmsg(db) is not changed.
+*/
+int membase_register_db(sqlite3 *db);
+
+/*
+** Reserved for a later release: register the "membase" VFS, which serves
+** database pages from the file's shared mapping, and make it the default VFS
+** if makeDefault is non-zero.
+**
+**   int membase_vfs_register(int makeDefault);
+*/
+
+/*
+** The entry point SQLite calls when it loads the module (the name comes from
+** the file name membase.so). Listed here for completeness: applications call
+** membase_register() or membase_register_db() instead.
+*/
+int sqlite3_membase_init(sqlite3 *db, char **pzErrMsg,
+                         const sqlite3_api_routines *pApi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMBASE_H */
