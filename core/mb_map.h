@@ -203,12 +203,22 @@ const char *mb_populate_name(mb_populate p);
 int mb_map_populate(mb_map *m, uint64_t off, uint64_t len,
                     mb_populate how, mb_populate *used);
 
+/* How much of [off, off+len) of the view (len 0 = to the end) is in memory
+** now: resident pages of the range times the page size, at most len, so a
+** fully resident range answers exactly len. POSIX: mincore(), the file's
+** page-cache residency, no I/O. MB_ENOTSUP where the platform cannot tell
+** cheaply (Windows). */
+int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident);
+
 /*
 ** Sequential prefetch-ahead for scanners. A scanner keeps one mb_scan,
 ** calls mb_scan_advance() as its position moves forward, and the core
 ** keeps `window` bytes ahead of it populated, issuing a new request each
 ** time the position crosses half of the previous window, so the I/O for
-** the next half-window overlaps the scan of the current one.
+** the next half-window overlaps the scan of the current one. A window
+** already resident (mb_map_residency) is not requested again: on a cached
+** file the scan costs one page-table walk per window, not a read-ahead
+** call.
 */
 typedef struct mb_scan {
     mb_map     *map;
@@ -216,6 +226,7 @@ typedef struct mb_scan {
     uint64_t    issued;    /* view offset up to which prefetch was issued */
     mb_populate how;       /* method used for each window */
     uint64_t    requests;  /* prefetch requests issued (for stats/tests) */
+    uint64_t    skipped;   /* windows found already resident, not requested */
 } mb_scan;
 
 /* window 0 = default (MB_SCAN_DEFAULT_WINDOW); how = MB_POP_DEFAULT picks

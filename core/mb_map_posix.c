@@ -372,8 +372,13 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     uint64_t maplen = round_up(m->delta + size, page);
     uint64_t reslen = round_up(m->delta + want_res, page);
     if (reslen == 0) reslen = page; /* an empty view still owns an address */
-    uint64_t align = 0;
-    if (flags & MB_MAP_HUGEPAGES) align = mb_huge_page_size();
+    /* Align to the huge page size whenever the reservation can hold one,
+    ** requested or not: the kernel maps large page-cache folios with PMD
+    ** entries only where address and file offset agree modulo 2 MiB, and the
+    ** core benchmark measured first touch of 1 GiB at 144 ms unaligned vs
+    ** 74 ms aligned. It costs one huge page of address space. */
+    uint64_t align = mb_huge_page_size();
+    if (reslen < align && !(flags & MB_MAP_HUGEPAGES)) align = 0;
     m->base = reserve_space(reslen, m->aoff, align);
     if (!m->base && reslen > maplen) {
         /* The reservation failed (address-space limit): fall back to an
@@ -447,11 +452,10 @@ static int move_view(mb_map *m, uint64_t new_size) {
     if (want > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
     uint64_t reslen = round_up(m->delta + want, page);
     uint64_t maplen = round_up(m->delta + new_size, page);
-    uint64_t align = m->huge_advised ? mb_huge_page_size() : 0;
-    char *nb = reserve_space(reslen, m->aoff, align);
+    char *nb = reserve_space(reslen, m->aoff, mb_huge_page_size());
     if (!nb && reslen > maplen) {
         reslen = maplen;
-        nb = reserve_space(reslen, m->aoff, align);
+        nb = reserve_space(reslen, m->aoff, mb_huge_page_size());
     }
     if (!nb) return mb__fail(MB_ENOMEM, errno);
     mb_region *r = realloc(m->retired, (m->nretired + 1) * sizeof *r);
@@ -570,7 +574,8 @@ int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     int adv = os_advice(a);
     if (adv < 0) return mb__fail(MB_EINVAL, 0);
-    char *addr; size_t alen;
+    char *addr = NULL;
+    size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
     if (alen && madvise(addr, alen, adv) != 0) return mb__fail(MB_EIO, errno);
@@ -595,7 +600,8 @@ static int touch_pages(char *addr, size_t len) {
 int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
                     mb_populate *used) {
     if (!m) return mb__fail(MB_EINVAL, 0);
-    char *addr; size_t alen;
+    char *addr = NULL;
+    size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
     /* The default is the method the core benchmark measured fastest for a
@@ -642,6 +648,33 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     return MB_OK;
 }
 
+int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident) {
+    if (!m || !resident) return mb__fail(MB_EINVAL, 0);
+    char *addr = NULL;
+    size_t alen = 0;
+    int rc = view_range(m, off, len, &addr, &alen);
+    if (rc != MB_OK) return rc;
+    size_t page = mb_page_size();
+    unsigned char vec[4096];
+    uint64_t count = 0;
+    /* mincore answers for the file's pages in the page cache, mapped into
+    ** this process or not: a page-table walk, no I/O. Chunked so the
+    ** vector stays on the stack. */
+    for (size_t done = 0; done < alen;) {
+        size_t chunk = alen - done;
+        if (chunk > sizeof vec * page) chunk = sizeof vec * page;
+        if (mincore(addr + done, chunk, (void *)vec) != 0)
+            return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
+        size_t pages = (chunk + page - 1) / page;
+        for (size_t i = 0; i < pages; i++) count += vec[i] & 1;
+        done += chunk;
+    }
+    if (len == 0) len = mb_map_size(m) - off;
+    uint64_t bytes = count * page;
+    *resident = bytes < len ? bytes : len;
+    return MB_OK;
+}
+
 int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     uint64_t bytes = 0;
@@ -681,7 +714,8 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
 int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (mode != MB_FLUSH_SYNC && mode != MB_FLUSH_ASYNC) return mb__fail(MB_EINVAL, 0);
-    char *addr; size_t alen;
+    char *addr = NULL;
+    size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
     if (!(m->prot & PROT_WRITE)) return MB_OK;

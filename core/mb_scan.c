@@ -16,6 +16,7 @@ void mb_scan_init(mb_scan *s, mb_map *m, uint64_t window, mb_populate how) {
     ** populate would stall the scanner on I/O it could overlap. */
     s->how = (how == MB_POP_DEFAULT) ? MB_POP_WILLNEED : how;
     s->requests = 0;
+    s->skipped = 0;
 }
 
 int mb_scan_advance(mb_scan *s, uint64_t pos) {
@@ -27,8 +28,12 @@ int mb_scan_advance(mb_scan *s, uint64_t pos) {
     if (start >= size) return MB_OK;
     uint64_t len = s->window - (start - pos);
     if (len > size - start) len = size - start;
-    int rc = mb_map_populate(s->map, start, len, s->how, NULL);
     s->issued = start + len;
+    uint64_t resident = 0;
+    if (mb_map_residency(s->map, start, len, &resident) == MB_OK && resident >= len) {
+        s->skipped++;
+        return MB_OK;
+    }
     s->requests++;
-    return rc;
+    return mb_map_populate(s->map, start, len, s->how, NULL);
 }

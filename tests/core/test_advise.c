@@ -9,7 +9,9 @@
 #include <string.h>
 #include "mb_test.h"
 #if defined(__linux__)
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 static uint64_t sum_pages(const unsigned char *p, uint64_t n, uint64_t step) {
@@ -136,11 +138,43 @@ static void test_scan(void) {
         CHECK(s.issued <= size);
     }
     CHECK_EQ(s.issued, size);
-    /* about two requests per window of data, not one per page */
-    CHECK(s.requests >= size / window && s.requests <= 2 * size / window + 2);
-    uint64_t reqs = s.requests;
+    /* about two windows per window of data, not one call per page; the
+    ** file was just written, so it is cached and every window is skipped */
+    uint64_t windows = s.requests + s.skipped;
+    CHECK(windows >= size / window && windows <= 2 * size / window + 2);
+#if !defined(_WIN32)
+    CHECK_EQ(s.requests, 0);
+#endif
     CHECK_RC(mb_scan_advance(&s, size), MB_OK);
-    CHECK_EQ(s.requests, reqs);
+    CHECK_EQ(s.requests + s.skipped, windows);
+#if defined(__linux__)
+    /* evicted from the page cache, the same scan issues its requests */
+    mb_map_close(m);
+    m = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        /* dirty pages are never dropped: write them back first */
+        CHECK(fsync(fileno(f)) == 0);
+        CHECK(posix_fadvise(fileno(f), 0, 0, POSIX_FADV_DONTNEED) == 0);
+        fclose(f);
+    }
+    CHECK_RC(mb_map_open(path, NULL, &m), MB_OK);
+    if (!m) return;
+    uint64_t res = UINT64_MAX;
+    CHECK_RC(mb_map_residency(m, 0, 0, &res), MB_OK);
+    t_note("resident after eviction: %llu of %llu bytes", (unsigned long long)res,
+           (unsigned long long)size);
+    CHECK(res < size / 2);
+    mb_scan_init(&s, m, window, MB_POP_WILLNEED);
+    for (uint64_t pos = 0; pos < size; pos += page) CHECK_RC(mb_scan_advance(&s, pos), MB_OK);
+    CHECK(s.requests >= 1);
+    CHECK(s.requests + s.skipped >= size / window);
+    CHECK_RC(mb_map_populate(m, 0, 0, MB_POP_POPULATE_READ, NULL), MB_OK);
+    CHECK_RC(mb_map_residency(m, 0, 0, &res), MB_OK);
+    CHECK_EQ(res, size);
+    CHECK_RC(mb_map_residency(m, size, 1, &res), MB_ERANGE);
+    CHECK_RC(mb_map_residency(m, 0, 0, NULL), MB_EINVAL);
+#endif
     mb_scan_init(&s, m, 0, MB_POP_NONE);
     CHECK_EQ(s.window, MB_SCAN_DEFAULT_WINDOW);
     CHECK_RC(mb_scan_advance(&s, 0), MB_OK);
