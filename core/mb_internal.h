@@ -8,6 +8,7 @@
 **   mb_registry.c  one shared map per file
 **   mb_scan.c      sequential prefetch-ahead
 **   mb_copy.c      mb_map_read / mb_map_write (range check + guarded copy)
+**   mb_view.c      option checks and view sizing, before any OS call
 ** Backend files (one per platform) implement mb_map.h plus the mb__
 ** functions below:
 **   mb_map_posix.c / mb_guard_posix.c
@@ -22,6 +23,21 @@
 ** allows it, while mapping the view read-only. Lets the registry upgrade a
 ** shared map to writable later (mb__map_make_writable) without remapping. */
 #define MB__MAP_WRITABLE_FD 0x1000u
+
+/* ---- view planning (mb_view.c), shared by the backends ---- */
+/* Validate opt (unknown flags, CREATE without WRITE, offset+length
+** overflow) and return the effective flags (CREATE implies ALLOW_EMPTY). */
+int mb__check_options(const mb_map_options *opt, unsigned *flags_out);
+typedef struct mb_view_plan {
+    uint64_t aoff;     /* the offset rounded down to the granularity */
+    uint64_t delta;    /* offset - aoff */
+    uint64_t size;     /* bytes in the view */
+    uint64_t reserve;  /* bytes of view the reservation must hold (>= size) */
+} mb_view_plan;
+/* Size the view for a file of file_size bytes: MB_ERANGE, MB_EEMPTY or
+** MB_EOVERFLOW for a view that cannot be. */
+int mb__plan_view(const mb_map_options *opt, unsigned flags, uint64_t file_size,
+                  uint64_t granularity, mb_view_plan *plan);
 
 /* ---- per-thread OS error (mb_error.c) ---- */
 void mb__set_oserror(int e);

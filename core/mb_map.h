@@ -35,6 +35,11 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 /* Error codes: a small closed set, each with a string (mb_strerror). */
 /* ------------------------------------------------------------------ */
+/* <windows.h> (winuser.h) also defines MB_OK, as 0: drop its definition so
+** the two headers can be included in either order. */
+#if defined(_WIN32) && defined(MB_OK)
+#undef MB_OK
+#endif
 #define MB_OK          0
 #define MB_ENOENT     (-1)  /* the file does not exist */
 #define MB_EISDIR     (-2)  /* the path names a directory, not a file */

@@ -155,15 +155,6 @@ size_t mb_huge_page_size(void) {
 
 const char *mb_backend_name(void) { return "posix"; }
 
-uint64_t mb_default_reserve(uint64_t view_size) {
-    uint64_t twice = view_size > UINT64_MAX / 2 ? UINT64_MAX : view_size * 2;
-    if (sizeof(void *) >= 8) {
-        const uint64_t floor = 64ull << 30; /* 64 GiB */
-        return twice > floor ? twice : floor;
-    }
-    return twice;
-}
-
 static uint64_t round_up(uint64_t v, uint64_t unit) {
     return (v + unit - 1) / unit * unit;
 }
@@ -312,23 +303,15 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     static const mb_map_options defaults = {0, 0, 0, 0};
     if (!path || !out) return mb__fail(MB_EINVAL, 0);
     if (!opt) opt = &defaults;
-    const unsigned known = MB_MAP_WRITE | MB_MAP_POPULATE | MB_MAP_HUGEPAGES |
-                           MB_MAP_ALLOW_EMPTY | MB_MAP_CREATE | MB_MAP_NORESERVE |
-                           MB__MAP_WRITABLE_FD;
-    unsigned flags = opt->flags;
-    if (flags & ~known) return mb__fail(MB_EINVAL, 0);
-    if ((flags & MB_MAP_CREATE) && !(flags & MB_MAP_WRITE)) return mb__fail(MB_EINVAL, 0);
-    if (flags & MB_MAP_CREATE) flags |= MB_MAP_ALLOW_EMPTY;
-    if (opt->length && opt->offset > UINT64_MAX - opt->length)
-        return mb__fail(MB_EOVERFLOW, 0);
-    if (opt->offset + opt->length > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
+    unsigned flags;
+    int rc = mb__check_options(opt, &flags);
+    if (rc != MB_OK) return rc;
 
     size_t page = mb_page_size();
     mb_map *m = calloc(1, sizeof *m);
     if (!m) return mb__fail(MB_ENOMEM, 0);
     m->fd = -1;
     m->base = NULL;
-    int rc;
     size_t plen = strlen(path) + 1;
     m->path = malloc(plen);
     if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
@@ -345,32 +328,18 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     m->prot = PROT_READ | ((flags & MB_MAP_WRITE) ? PROT_WRITE : 0);
     m->follow = opt->length == 0;
     m->offset = opt->offset;
-    m->aoff = opt->offset - opt->offset % page;
-    m->delta = opt->offset - m->aoff;
     m->fixed_len = opt->length;
     m->advice = MB_ADV_NORMAL;
     m->huge = MB_HUGE_NOT_REQUESTED;
     m->refcount = 1;
 
-    uint64_t size;
-    if (opt->offset > fsize) { rc = mb__fail(MB_ERANGE, 0); goto fail; }
-    if (opt->length) {
-        if (opt->offset + opt->length > fsize) { rc = mb__fail(MB_ERANGE, 0); goto fail; }
-        size = opt->length;
-    } else {
-        size = fsize - opt->offset;
-    }
-    if (size == 0 && !(flags & MB_MAP_ALLOW_EMPTY)) { rc = mb__fail(MB_EEMPTY, 0); goto fail; }
-
-    /* Address space: a following view reserves room to grow into. */
-    uint64_t want_res = size;
-    if (m->follow && !(flags & MB_MAP_NORESERVE)) {
-        want_res = opt->reserve ? opt->reserve : mb_default_reserve(size);
-        if (want_res < size) want_res = size;
-    }
-    if (want_res > (uint64_t)SIZE_MAX - m->delta - page) { rc = mb__fail(MB_EOVERFLOW, 0); goto fail; }
+    mb_view_plan plan;
+    if ((rc = mb__plan_view(opt, flags, fsize, page, &plan)) != MB_OK) goto fail;
+    m->aoff = plan.aoff;
+    m->delta = plan.delta;
+    uint64_t size = plan.size;
     uint64_t maplen = round_up(m->delta + size, page);
-    uint64_t reslen = round_up(m->delta + want_res, page);
+    uint64_t reslen = round_up(m->delta + plan.reserve, page);
     if (reslen == 0) reslen = page; /* an empty view still owns an address */
     /* Align to the huge page size whenever the reservation can hold one,
     ** requested or not: the kernel maps large page-cache folios with PMD

@@ -1,0 +1,1117 @@
+/*
+** mb_map_win.c -- the Windows backend of mb_map.h.
+**
+** A map is a file handle, views of that file (MapViewOfFile) laid side by
+** side in one range of address space, and a reservation that keeps the
+** rest of the range free for growth:
+**
+**   base                base+delta (= mb_map_data)
+**   |<- view 0 ->|<- view 1 ->|..|<- view n ->|<-- reserved, no access -->|
+**   |<------------------------------- span ------------------------------->|
+**
+**   base maps file offset `aoff`, the user's offset rounded down to the
+**   allocation granularity (64 KiB: a file offset of a view must be a
+**   multiple of it); `delta` hides that rounding.
+**
+** Why several views: a Windows file mapping (section) has a fixed size, the
+** file's size when it was created, and a view cannot outgrow its section.
+** So growth creates a new section of the new size and maps the new bytes
+** as one more view, right after the last one, in the reserved range. The
+** views already mapped never move; with placeholders none is ever
+** unmapped by growth (without them, see the tail view below).
+**
+** Two ways to hold the reserved range:
+**  - Placeholders (Windows 10 1803+: VirtualAlloc2 with
+**    MEM_RESERVE_PLACEHOLDER, MapViewOfFile3 with MEM_REPLACE_PLACEHOLDER).
+**    A view replaces part of the placeholder in one call, so there is no
+**    window in which the range is free, and views need only be page
+**    aligned: a growth maps from the page after the last view.
+**  - Otherwise (older Windows, and Wine 8, which rejects the placeholder
+**    flags): a plain MEM_RESERVE region. A view cannot be mapped into
+**    reserved memory, so the reservation is released and the view mapped
+**    at its address with MapViewOfFileEx, then the remainder is reserved
+**    again. Views are 64 KiB aligned here, so the last, partial 64 KiB of
+**    the file sits in its own small view which growth unmaps and maps
+**    again, larger. A reader racing a growth can fault on that tail for
+**    the instant it is unmapped; mb_map_read() turns that into MB_EFAULT.
+**    (Wine maps a view at a fixed address in two steps, zero-filled memory
+**    first, so there a racing reader of the tail may instead see zeros
+**    for that instant.) If another thread takes the freed range in
+**    between, the map moves (a new reservation elsewhere), exactly like
+**    growth past the reservation.
+**
+** Shrinking: Windows refuses to cut a file while any view of it exists
+** (ERROR_USER_MAPPED_FILE), so mb_map_resize_file() unmaps every view of
+** the map first, sets the size, and maps the view again at the same
+** address (the range stays reserved meanwhile). Readers must not use the
+** view during such a shrink: all of it, not just the cut tail, is gone
+** for that moment. Views left behind by moves are released by the shrink
+** too, since they would block it. Another map of the same file (another
+** mb_map_open, another process) makes the shrink fail with MB_EIO and
+** ERROR_USER_MAPPED_FILE. A refresh never sees its file shrink
+** underneath, for the same reason.
+**
+** Windows-only facts are named once, in the "platform facts" block; the
+** file contains no POSIX code.
+*/
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0601 /* Windows 7: anything newer is loaded at run time */
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+/* winuser.h (message boxes) defines MB_OK too: leave it out. */
+#ifndef NOUSER
+#define NOUSER
+#endif
+#include <windows.h>
+#include <psapi.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "mb_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Platform facts                                                     */
+/* ------------------------------------------------------------------ */
+/* Placeholder flags (Windows 10 1803). mingw-w64 headers may lack them. */
+#define MB_MEM_COALESCE_PLACEHOLDERS 0x00000001u
+#define MB_MEM_PRESERVE_PLACEHOLDER  0x00000002u
+#define MB_MEM_REPLACE_PLACEHOLDER   0x00004000u
+#define MB_MEM_RESERVE_PLACEHOLDER   0x00040000u
+
+/* WIN32_MEMORY_RANGE_ENTRY, declared by the headers only for Windows 8+. */
+typedef struct mb_range_entry { void *addr; SIZE_T len; } mb_range_entry;
+
+typedef void *(WINAPI *mb_virtual_alloc2_fn)(HANDLE, void *, SIZE_T, ULONG, ULONG,
+                                             void *, ULONG);
+typedef void *(WINAPI *mb_map_view3_fn)(HANDLE, HANDLE, void *, ULONG64, SIZE_T,
+                                        ULONG, ULONG, void *, ULONG);
+typedef BOOL (WINAPI *mb_unmap_view2_fn)(HANDLE, void *, ULONG);
+typedef BOOL (WINAPI *mb_prefetch_fn)(HANDLE, ULONG_PTR, mb_range_entry *, ULONG);
+
+/* Functions newer than Windows 7, resolved once at run time. */
+static struct {
+    mb_virtual_alloc2_fn virtual_alloc2;  /* kernelbase, Windows 10 1803 */
+    mb_map_view3_fn      map_view3;       /* kernelbase, Windows 10 1803 */
+    mb_unmap_view2_fn    unmap_view2;     /* kernelbase, Windows 10 1803 */
+    mb_prefetch_fn       prefetch;        /* kernel32, Windows 8 */
+    SIZE_T               page;
+    SIZE_T               granularity;
+} s_os;
+static INIT_ONCE s_os_once = INIT_ONCE_STATIC_INIT;
+/* Cleared when the OS turns the placeholder flags down (Wine 8 does). */
+static atomic_int s_placeholders_ok = 1;
+
+/* GetProcAddress returns a FARPROC; going through a generic function
+** pointer type keeps -Wcast-function-type quiet about the real signature. */
+typedef void (*mb_generic_fn)(void);
+static mb_generic_fn os_symbol(const wchar_t *dll, const char *name) {
+    HMODULE h = GetModuleHandleW(dll);
+    return h ? (mb_generic_fn)GetProcAddress(h, name) : NULL;
+}
+
+static BOOL CALLBACK os_init(PINIT_ONCE once, void *param, void **ctx) {
+    (void)once; (void)param; (void)ctx;
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    s_os.page = si.dwPageSize ? si.dwPageSize : 4096;
+    s_os.granularity = si.dwAllocationGranularity ? si.dwAllocationGranularity : 65536;
+    s_os.virtual_alloc2 = (mb_virtual_alloc2_fn)os_symbol(L"kernelbase.dll", "VirtualAlloc2");
+    s_os.map_view3 = (mb_map_view3_fn)os_symbol(L"kernelbase.dll", "MapViewOfFile3");
+    s_os.unmap_view2 = (mb_unmap_view2_fn)os_symbol(L"kernelbase.dll", "UnmapViewOfFile2");
+    s_os.prefetch = (mb_prefetch_fn)os_symbol(L"kernel32.dll", "PrefetchVirtualMemory");
+    if (!s_os.prefetch)
+        s_os.prefetch = (mb_prefetch_fn)os_symbol(L"kernelbase.dll", "PrefetchVirtualMemory");
+    if (!s_os.virtual_alloc2 || !s_os.map_view3 || !s_os.unmap_view2)
+        atomic_store(&s_placeholders_ok, 0);
+    return TRUE;
+}
+
+static void os_facts(void) {
+    /* os_init cannot fail, so neither can this. */
+    InitOnceExecuteOnce(&s_os_once, os_init, NULL, NULL);
+}
+
+/* A Win32 error of a failed open/stat-like call to an MB code. */
+static int code_of_winerr(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: case ERROR_DIRECTORY:
+        return MB_ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION:
+    case ERROR_PRIVILEGE_NOT_HELD:
+        return MB_EACCES;
+    case ERROR_WRITE_PROTECT:
+        return MB_EREADONLY;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: case ERROR_COMMITMENT_LIMIT:
+    case ERROR_NO_SYSTEM_RESOURCES:
+        return MB_ENOMEM;
+    case ERROR_INVALID_NAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_INVALID_PARAMETER:
+    case ERROR_NO_UNICODE_TRANSLATION:
+        return MB_EINVAL;
+    case ERROR_FILE_TOO_LARGE: case ERROR_ARITHMETIC_OVERFLOW:
+        return MB_EOVERFLOW;
+    default:
+        return MB_EIO;
+    }
+}
+
+/* A failure of a mapping call (section, view, reservation). */
+static int map_fail(DWORD e) {
+    return mb__fail(code_of_winerr(e) == MB_ENOMEM || e == ERROR_INVALID_ADDRESS
+                        ? MB_ENOMEM : MB_EIO, (int)e);
+}
+
+/* UTF-8 path to a wide path for CreateFileW. Paths too long for the
+** classic MAX_PATH limit are made absolute and given the \\?\ prefix
+** (which also turns off '/' translation, hence GetFullPathNameW first). */
+static int widen_path(const char *path, wchar_t **out) {
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    if (n <= 0) return mb__fail(MB_EINVAL, (int)GetLastError());
+    wchar_t *w = malloc((size_t)n * sizeof *w);
+    if (!w) return mb__fail(MB_ENOMEM, 0);
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
+        DWORD e = GetLastError();
+        free(w);
+        return mb__fail(MB_EINVAL, (int)e);
+    }
+    if (n >= MAX_PATH - 12 && wcsncmp(w, L"\\\\?\\", 4) != 0) {
+        DWORD full = GetFullPathNameW(w, 0, NULL, NULL);
+        wchar_t *lw = full ? malloc(((size_t)full + 8) * sizeof *lw) : NULL;
+        if (lw) {
+            int unc = 0;
+            DWORD got;
+            wcscpy(lw, L"\\\\?\\");
+            got = GetFullPathNameW(w, full, lw + 4, NULL);
+            if (got > 0 && got < full) {
+                if (wcsncmp(lw + 4, L"\\\\", 2) == 0) unc = 1;
+                if (unc) { /* \\server\share -> \\?\UNC\server\share */
+                    memmove(lw + 8, lw + 6, ((size_t)got - 1) * sizeof *lw);
+                    memcpy(lw + 4, L"UNC\\", 4 * sizeof *lw);
+                }
+                free(w);
+                w = lw;
+            } else {
+                free(lw);
+            }
+        }
+    }
+    *out = w;
+    return MB_OK;
+}
+
+static int is_directory(const wchar_t *wpath) {
+    DWORD a = GetFileAttributesW(wpath);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+/* The code for a failed CreateFileW: a directory cannot be opened as a
+** file and reports ERROR_ACCESS_DENIED, which is MB_EISDIR here. */
+static int open_fail(const wchar_t *wpath, DWORD e) {
+    if (e == ERROR_ACCESS_DENIED && is_directory(wpath)) return mb__fail(MB_EISDIR, (int)e);
+    return mb__fail(code_of_winerr(e), (int)e);
+}
+
+/* Other users may read, write, rename and delete the file, as on POSIX. */
+#define MB_SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+/* Open the file with the access the flags ask for. A write request on a
+** file that can only be read is MB_EREADONLY, so the caller learns why. */
+static int open_file(const wchar_t *wpath, unsigned flags, HANDLE *out, int *writable) {
+    int want_write = (flags & MB_MAP_WRITE) != 0;
+    int try_write = want_write || (flags & MB__MAP_WRITABLE_FD);
+    HANDLE h;
+    if (try_write) {
+        DWORD disp = ((flags & MB_MAP_CREATE) && want_write) ? OPEN_ALWAYS : OPEN_EXISTING;
+        h = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE, MB_SHARE_ALL, NULL, disp,
+                        FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h != INVALID_HANDLE_VALUE) {
+            *out = h;
+            *writable = 1;
+            return MB_OK;
+        }
+        DWORD e = GetLastError();
+        if (e != ERROR_ACCESS_DENIED && e != ERROR_WRITE_PROTECT && e != ERROR_SHARING_VIOLATION)
+            return open_fail(wpath, e);
+        if (is_directory(wpath)) return mb__fail(MB_EISDIR, (int)e);
+        if (want_write) {
+            /* Would a read-only open work? Then the file is read-only. */
+            HANDLE r = CreateFileW(wpath, GENERIC_READ, MB_SHARE_ALL, NULL, OPEN_EXISTING,
+                                   FILE_ATTRIBUTE_NORMAL, NULL);
+            if (r == INVALID_HANDLE_VALUE) return open_fail(wpath, GetLastError());
+            CloseHandle(r);
+            return mb__fail(MB_EREADONLY, (int)e);
+        }
+    }
+    h = CreateFileW(wpath, GENERIC_READ, MB_SHARE_ALL, NULL, OPEN_EXISTING,
+                    FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) return open_fail(wpath, GetLastError());
+    *out = h;
+    *writable = 0;
+    return MB_OK;
+}
+
+/* MB_OK for a regular file; devices, pipes and consoles are not. */
+static int check_regular(HANDLE h) {
+    DWORD type = GetFileType(h);
+    if (type != FILE_TYPE_DISK) return mb__fail(MB_ENOTFILE, (int)GetLastError());
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(h, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
+    if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) return mb__fail(MB_EISDIR, 0);
+    return MB_OK;
+}
+
+static int file_size_of(HANDLE h, uint64_t *size) {
+    LARGE_INTEGER li;
+    if (!GetFileSizeEx(h, &li)) return mb__fail(MB_EIO, (int)GetLastError());
+    *size = (uint64_t)li.QuadPart;
+    return MB_OK;
+}
+
+/* Set the end of file without touching the handle's file pointer. */
+static BOOL set_file_size(HANDLE h, uint64_t size) {
+    FILE_END_OF_FILE_INFO eof;
+    eof.EndOfFile.QuadPart = (LONGLONG)size;
+    return SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof);
+}
+
+/* ------------------------------------------------------------------ */
+/* The map object                                                     */
+/* ------------------------------------------------------------------ */
+/* One view: bytes [from, to) of the layout, at base+from, mapping file
+** offset aoff+from. */
+typedef struct mb_seg { uint64_t from, to; } mb_seg;
+
+/* Where a map lives in the address space (see the picture at the top). */
+typedef struct mb_layout {
+    char    *base;         /* allocation-granularity aligned */
+    uint64_t span;         /* bytes of address space held at base */
+    uint64_t reserved;     /* the reservation honoured for growth in place:
+                           ** the one asked for, in pages (<= span) */
+    uint64_t free_from;    /* [free_from, span) is held by one reservation */
+    uint64_t maplen;       /* bytes from base backed by the file */
+    int      placeholder;  /* the reservation is a placeholder */
+    mb_seg  *segs;         /* views, in address order */
+    size_t   nsegs, cap;
+} mb_layout;
+
+struct mb_map {
+    char     *path;
+    HANDLE    file;
+    int       file_writable;   /* handle opened GENERIC_WRITE: views are
+                               ** mapped FILE_MAP_WRITE, so an upgrade to
+                               ** writable is a VirtualProtect in place */
+    int       writable;        /* pages are PAGE_READWRITE */
+    unsigned  flags;
+    int       follow;          /* length 0: the view follows the file */
+    uint64_t  offset;          /* user's file offset */
+    uint64_t  aoff;            /* offset rounded down to the granularity */
+    uint64_t  delta;           /* offset - aoff */
+    uint64_t  fixed_len;       /* the window length when !follow */
+    mb_layout lay;
+    SRWLOCK   lock;            /* shared: walks of lay.segs (advise, flush);
+                               ** exclusive: changes to them */
+    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
+    _Atomic(uint64_t) size;    /* view bytes, published for readers */
+    _Atomic(uint64_t) file_size;
+    mb_advice advice;
+    mb_huge   huge;
+    uint64_t  remaps, moves;
+    unsigned  refcount;
+    void    **retired;         /* views left behind by moves */
+    size_t    nretired;
+};
+
+size_t mb_page_size(void) {
+    os_facts();
+    return s_os.page;
+}
+
+size_t mb_map_granularity(void) {
+    os_facts();
+    return s_os.granularity;
+}
+
+size_t mb_huge_page_size(void) {
+    /* Informational: large pages on Windows back only private memory
+    ** (VirtualAlloc MEM_LARGE_PAGES, SeLockMemoryPrivilege), never a view
+    ** of an ordinary file. */
+    return (size_t)GetLargePageMinimum();
+}
+
+const char *mb_backend_name(void) { return "windows"; }
+
+static uint64_t round_up(uint64_t v, uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
+
+/* ---- address-space layout ---- */
+
+/* Hold `span` bytes of address space somewhere, as a placeholder if the
+** OS has them. */
+static int layout_reserve(mb_layout *L, uint64_t span) {
+    memset(L, 0, sizeof *L);
+    if (atomic_load(&s_placeholders_ok)) {
+        void *p = s_os.virtual_alloc2(GetCurrentProcess(), NULL, (SIZE_T)span,
+                                      MEM_RESERVE | MB_MEM_RESERVE_PLACEHOLDER,
+                                      PAGE_NOACCESS, NULL, 0);
+        if (p) {
+            L->base = p;
+            L->span = span;
+            L->placeholder = 1;
+            return MB_OK;
+        }
+        DWORD e = GetLastError();
+        if (e == ERROR_INVALID_PARAMETER || e == ERROR_NOT_SUPPORTED ||
+            e == ERROR_CALL_NOT_IMPLEMENTED || e == ERROR_INVALID_FUNCTION)
+            atomic_store(&s_placeholders_ok, 0); /* e.g. Wine: never again */
+    }
+    void *p = VirtualAlloc(NULL, (SIZE_T)span, MEM_RESERVE, PAGE_NOACCESS);
+    if (!p) return mb__fail(MB_ENOMEM, (int)GetLastError());
+    L->base = p;
+    L->span = span;
+    return MB_OK;
+}
+
+/* Reserve [from, span) again after the views there were unmapped. If
+** another thread took the range meanwhile, the layout ends at `from`. */
+static void layout_rereserve(mb_layout *L, uint64_t from) {
+    if (from >= L->span) return;
+    if (VirtualAlloc(L->base + from, (SIZE_T)(L->span - from), MEM_RESERVE, PAGE_NOACCESS)) {
+        L->free_from = from;
+        return;
+    }
+    L->span = L->free_from = from;
+    if (L->reserved > from) L->reserved = from;
+}
+
+static int layout_push(mb_layout *L, uint64_t from, uint64_t to) {
+    if (L->nsegs == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 4;
+        mb_seg *s = realloc(L->segs, cap * sizeof *s);
+        if (!s) return mb__fail(MB_ENOMEM, 0);
+        L->segs = s;
+        L->cap = cap;
+    }
+    L->segs[L->nsegs].from = from;
+    L->segs[L->nsegs].to = to;
+    L->nsegs++;
+    return MB_OK;
+}
+
+/* Address bytes a view of `len` bytes occupies: views in a placeholder
+** are page granular, views mapped with MapViewOfFileEx take whole units of
+** the allocation granularity. */
+static uint64_t seg_span(const mb_layout *L, uint64_t len) {
+    return round_up(len, L->placeholder ? s_os.page : s_os.granularity);
+}
+
+/* Map file bytes [from, to) of the layout as one view at base+from;
+** `from` is where the free reservation starts. */
+static int map_one(mb_map *m, mb_layout *L, HANDLE sec, uint64_t from, uint64_t to) {
+    uint64_t len = to - from, sp = seg_span(L, len);
+    uint64_t foff = m->aoff + from;
+    void *want = L->base + from;
+    DWORD access = m->file_writable ? FILE_MAP_WRITE : FILE_MAP_READ;
+    int rc = layout_push(L, from, to); /* room first: nothing to undo after mapping */
+    if (rc != MB_OK) return rc;
+    L->nsegs--;
+    if (from != L->free_from || from + sp > L->span) return mb__fail(MB_ENOMEM, 0);
+    void *v = NULL;
+    if (L->placeholder) {
+        /* Split the placeholder so a piece matches the view exactly, then
+        ** swap the view in: the range is never free in between. */
+        int split = from + sp < L->span;
+        if (split && !VirtualFree(want, (SIZE_T)sp, MEM_RELEASE | MB_MEM_PRESERVE_PLACEHOLDER))
+            return map_fail(GetLastError());
+        ULONG prot = m->file_writable ? PAGE_READWRITE : PAGE_READONLY;
+        v = s_os.map_view3(sec, GetCurrentProcess(), want, foff, (SIZE_T)sp,
+                           MB_MEM_REPLACE_PLACEHOLDER, prot, NULL, 0);
+        if (!v && sp != len) /* a section ending inside the page: exact size */
+            v = s_os.map_view3(sec, GetCurrentProcess(), want, foff, (SIZE_T)len,
+                               MB_MEM_REPLACE_PLACEHOLDER, prot, NULL, 0);
+        if (!v) {
+            DWORD e = GetLastError();
+            if (split)
+                VirtualFree(want, (SIZE_T)(L->span - from), MEM_RELEASE | MB_MEM_COALESCE_PLACEHOLDERS);
+            return map_fail(e);
+        }
+    } else {
+        /* A view cannot go into reserved memory: free the reservation, map
+        ** at its address, reserve what is left. */
+        if (L->free_from < L->span && !VirtualFree(L->base + L->free_from, 0, MEM_RELEASE))
+            return map_fail(GetLastError());
+        v = MapViewOfFileEx(sec, access, (DWORD)(foff >> 32), (DWORD)foff, (SIZE_T)len, want);
+        if (!v) {
+            DWORD e = GetLastError();
+            layout_rereserve(L, from);
+            return map_fail(e);
+        }
+        L->free_from = from + sp;
+        layout_rereserve(L, from + sp);
+    }
+    if (L->placeholder) L->free_from = from + sp;
+    /* A view of a writable handle starts PAGE_READWRITE; until the map is
+    ** writable its pages are read-only, so a stray store faults instead of
+    ** changing the file. */
+    if (m->file_writable && !m->writable) {
+        DWORD old;
+        (void)VirtualProtect(v, (SIZE_T)len, PAGE_READONLY, &old);
+    }
+    (void)layout_push(L, from, to); /* cannot fail: room was made above */
+    return MB_OK;
+}
+
+static void unmap_last(mb_layout *L);
+
+/* Map [from, to). Without placeholders the part past the last whole
+** granularity unit gets its own view, so growth only ever replaces that
+** small tail view, never the body. */
+static int map_range(mb_map *m, mb_layout *L, HANDLE sec, uint64_t from, uint64_t to) {
+    if (to <= from) return MB_OK;
+    if (!L->placeholder) {
+        uint64_t g = s_os.granularity;
+        uint64_t body_end = to - to % g;
+        if (body_end > from && body_end < to) {
+            int rc = map_one(m, L, sec, from, body_end);
+            if (rc != MB_OK) return rc;
+            rc = map_one(m, L, sec, body_end, to);
+            if (rc != MB_OK) { /* all or nothing */
+                int os = mb_last_oserror();
+                unmap_last(L);
+                return mb__fail(rc, os);
+            }
+            return MB_OK;
+        }
+    }
+    return map_one(m, L, sec, from, to);
+}
+
+/* Unmap the last view; its range joins the free reservation again. */
+static void unmap_last(mb_layout *L) {
+    mb_seg s = L->segs[--L->nsegs];
+    char *addr = L->base + s.from;
+    uint64_t sp = seg_span(L, s.to - s.from);
+    if (L->placeholder) {
+        if (!s_os.unmap_view2(GetCurrentProcess(), addr, MB_MEM_PRESERVE_PLACEHOLDER)) {
+            /* Cannot happen for a view we mapped; if it does, the range
+            ** leaves the layout rather than be mapped over. */
+            L->span = L->free_from = s.from;
+            if (L->reserved > s.from) L->reserved = s.from;
+            return;
+        }
+        if (s.from + sp < L->span)
+            VirtualFree(addr, (SIZE_T)(L->span - s.from), MEM_RELEASE | MB_MEM_COALESCE_PLACEHOLDERS);
+        L->free_from = s.from;
+        return;
+    }
+    UnmapViewOfFile(addr);
+    if (L->free_from < L->span) VirtualFree(L->base + L->free_from, 0, MEM_RELEASE);
+    L->free_from = L->span;
+    layout_rereserve(L, s.from);
+}
+
+/* Give the whole layout back: views and reservation. */
+static void layout_release(mb_layout *L) {
+    for (size_t i = L->nsegs; i-- > 0;) UnmapViewOfFile(L->base + L->segs[i].from);
+    if (L->base && L->free_from < L->span) VirtualFree(L->base + L->free_from, 0, MEM_RELEASE);
+    free(L->segs);
+    memset(L, 0, sizeof *L);
+}
+
+/* A section of the file as it is now. Closed by the caller once the views
+** are mapped: a view keeps its section alive, and an open section handle
+** alone would stop the file from being shrunk. */
+static HANDLE open_section(mb_map *m) {
+    DWORD prot = m->file_writable ? PAGE_READWRITE : PAGE_READONLY;
+    return CreateFileMappingW(m->file, NULL, prot, 0, 0, NULL);
+}
+
+/* Back [maplen, target) of the layout with the file. */
+static int grow_to(mb_map *m, mb_layout *L, uint64_t target) {
+    mb_seg tail = {0, 0};
+    int replace = 0;
+    uint64_t from = 0;
+    if (L->nsegs) {
+        const mb_seg *last = &L->segs[L->nsegs - 1];
+        if (L->placeholder) {
+            from = last->from + seg_span(L, last->to - last->from);
+        } else if (last->to % s_os.granularity) {
+            tail = *last; /* partial unit: its view must be replaced */
+            replace = 1;
+            from = last->from;
+        } else {
+            from = last->to;
+        }
+    }
+    if (target <= from && !replace) {
+        /* Growth inside the last mapped page: that page maps the file's
+        ** page already, and views of one file are coherent. */
+        L->maplen = target;
+        return MB_OK;
+    }
+    HANDLE sec = open_section(m);
+    if (!sec) return map_fail(GetLastError());
+    if (replace) unmap_last(L);
+    int rc = map_range(m, L, sec, from, target);
+    if (rc != MB_OK && replace) {
+        int os = mb_last_oserror();
+        (void)map_range(m, L, sec, tail.from, tail.to); /* put the old tail back */
+        mb__set_oserror(os);
+    }
+    CloseHandle(sec);
+    if (rc == MB_OK) L->maplen = target;
+    return rc;
+}
+
+/* Stop backing [target, maplen): accesses there fault from now on. */
+static int shrink_to(mb_map *m, mb_layout *L, uint64_t target) {
+    size_t page = s_os.page;
+    while (L->nsegs && L->segs[L->nsegs - 1].from >= target) unmap_last(L);
+    if (L->nsegs) {
+        mb_seg last = L->segs[L->nsegs - 1];
+        /* Access is page granular: a cut inside the last page keeps it. */
+        if (round_up(target, page) < round_up(last.to, page)) {
+            HANDLE sec = open_section(m);
+            if (!sec) return map_fail(GetLastError());
+            unmap_last(L);
+            int rc = map_range(m, L, sec, last.from, target);
+            CloseHandle(sec);
+            if (rc != MB_OK) {
+                L->maplen = L->nsegs ? L->segs[L->nsegs - 1].to : 0;
+                return rc;
+            }
+        }
+    }
+    L->maplen = target;
+    return MB_OK;
+}
+
+/* Reserve `reslen` bytes (in pages) somewhere and map the first `maplen`
+** bytes of it. If the whole reservation cannot be had (address-space
+** limit), an exact fit will do: growth then moves. If the OS hands out a
+** placeholder but will not map into it, placeholders are given up for the
+** process and the classic way used instead. */
+static int layout_build(mb_map *m, mb_layout *L, uint64_t reslen, uint64_t maplen) {
+    size_t page = s_os.page, gran = s_os.granularity;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = layout_reserve(L, round_up(reslen, gran));
+        if (rc != MB_OK && reslen > round_up(maplen, page)) {
+            reslen = maplen ? round_up(maplen, page) : page;
+            rc = layout_reserve(L, round_up(reslen, gran));
+        }
+        if (rc != MB_OK) return rc;
+        L->reserved = reslen;
+        if (maplen == 0) return MB_OK;
+        HANDLE sec = open_section(m);
+        if (!sec) {
+            rc = map_fail(GetLastError());
+            layout_release(L);
+            return rc;
+        }
+        rc = map_range(m, L, sec, 0, maplen);
+        CloseHandle(sec);
+        if (rc == MB_OK) {
+            L->maplen = maplen;
+            return MB_OK;
+        }
+        int os = mb_last_oserror(), was_placeholder = L->placeholder;
+        layout_release(L);
+        if (!was_placeholder || os != ERROR_INVALID_PARAMETER) return mb__fail(rc, os);
+        atomic_store(&s_placeholders_ok, 0);
+    }
+    return mb__fail(MB_EIO, ERROR_INVALID_PARAMETER);
+}
+
+/* ---- open / close ---- */
+
+int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+    static const mb_map_options defaults = {0, 0, 0, 0};
+    if (!path || !out) return mb__fail(MB_EINVAL, 0);
+    if (!opt) opt = &defaults;
+    unsigned flags;
+    int rc = mb__check_options(opt, &flags);
+    if (rc != MB_OK) return rc;
+
+    os_facts();
+    size_t page = s_os.page, gran = s_os.granularity;
+    wchar_t *wpath = NULL;
+    mb_map *m = calloc(1, sizeof *m);
+    if (!m) return mb__fail(MB_ENOMEM, 0);
+    m->file = INVALID_HANDLE_VALUE;
+    InitializeSRWLock(&m->lock);
+    size_t plen = strlen(path) + 1;
+    m->path = malloc(plen);
+    if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
+    memcpy(m->path, path, plen);
+
+    if ((rc = widen_path(path, &wpath)) != MB_OK) goto fail;
+    rc = open_file(wpath, flags, &m->file, &m->file_writable);
+    if (rc != MB_OK) goto fail;
+    if ((rc = check_regular(m->file)) != MB_OK) goto fail;
+    uint64_t fsize = 0;
+    if ((rc = file_size_of(m->file, &fsize)) != MB_OK) goto fail;
+
+    m->flags = flags;
+    m->writable = (flags & MB_MAP_WRITE) != 0;
+    m->follow = opt->length == 0;
+    m->offset = opt->offset;
+    m->fixed_len = opt->length;
+    m->advice = MB_ADV_NORMAL;
+    m->huge = MB_HUGE_NOT_REQUESTED;
+    m->refcount = 1;
+
+    /* The reservation honoured is the one asked for, in pages, as on POSIX;
+    ** the OS hands out address space in granularity units around it. */
+    mb_view_plan plan;
+    if ((rc = mb__plan_view(opt, flags, fsize, gran, &plan)) != MB_OK) goto fail;
+    m->aoff = plan.aoff;
+    m->delta = plan.delta;
+    uint64_t size = plan.size;
+    uint64_t maplen = size ? m->delta + size : 0;
+    uint64_t reslen = round_up(m->delta + plan.reserve, page);
+    if (reslen == 0) reslen = page; /* an empty view still owns an address */
+    if ((rc = layout_build(m, &m->lay, reslen, maplen)) != MB_OK) goto fail;
+    m->all_reserved = m->lay.reserved;
+    atomic_store(&m->size, size);
+    atomic_store(&m->file_size, fsize);
+    free(wpath);
+
+    /* Windows maps large pages only for private memory, never for a view
+    ** of a file: the request is answered, never failed. */
+    if (flags & MB_MAP_HUGEPAGES) m->huge = MB_HUGE_UNSUPPORTED;
+    mb__stat_map_opened(size, m->all_reserved);
+    if (flags & MB_MAP_POPULATE) {
+        /* A hint: a failure shows up on the first guarded read instead. */
+        (void)mb_map_populate(m, 0, 0, MB_POP_DEFAULT, NULL);
+    }
+    *out = m;
+    return MB_OK;
+
+fail:
+    {
+        int os = mb_last_oserror();
+        layout_release(&m->lay);
+        if (m->file != INVALID_HANDLE_VALUE) CloseHandle(m->file);
+        free(wpath);
+        free(m->path);
+        free(m);
+        return mb__fail(rc, os);
+    }
+}
+
+static void release_retired(mb_map *m) {
+    for (size_t i = 0; i < m->nretired; i++) UnmapViewOfFile(m->retired[i]);
+    free(m->retired);
+    m->retired = NULL;
+    m->nretired = 0;
+}
+
+void mb_map_close(mb_map *m) {
+    if (!m) return;
+    mb__stat_map_closed(atomic_load(&m->size), m->all_reserved);
+    layout_release(&m->lay);
+    release_retired(m);
+    if (m->file != INVALID_HANDLE_VALUE) CloseHandle(m->file);
+    free(m->path);
+    free(m);
+}
+
+void *mb_map_data(const mb_map *m) {
+    if (!m || atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) == 0) return NULL;
+    return __atomic_load_n(&m->lay.base, __ATOMIC_ACQUIRE) + m->delta;
+}
+
+uint64_t mb_map_size(const mb_map *m) {
+    return m ? atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) : 0;
+}
+
+uint64_t mb_map_file_size(const mb_map *m) {
+    return m ? atomic_load_explicit(&((mb_map *)m)->file_size, memory_order_relaxed) : 0;
+}
+
+uint64_t mb_map_offset(const mb_map *m) { return m ? m->offset : 0; }
+int mb_map_writable(const mb_map *m) { return m && m->writable; }
+const char *mb_map_path(const mb_map *m) { return m ? m->path : NULL; }
+
+/* ---- refresh and resize ---- */
+
+/* Growth past the reservation: map the file again at a new, larger
+** reservation and keep the old views readable until close. */
+static int move_view(mb_map *m, uint64_t new_size) {
+    size_t page = s_os.page, gran = s_os.granularity;
+    uint64_t want = mb_default_reserve(new_size);
+    if (m->flags & MB_MAP_NORESERVE) want = new_size;
+    if (want > (uint64_t)SIZE_MAX - m->delta - gran) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t maplen = m->delta + new_size;
+    uint64_t reslen = round_up(m->delta + want, page);
+    void **r = realloc(m->retired, (m->nretired + m->lay.nsegs + 1) * sizeof *r);
+    if (!r) return mb__fail(MB_ENOMEM, 0);
+    m->retired = r;
+    mb_layout nl;
+    int rc = layout_build(m, &nl, reslen, maplen);
+    if (rc != MB_OK) return rc;
+    /* The old views stay mapped for pointers taken before; the rest of the
+    ** old reservation is of no use to anyone. */
+    mb_layout *old = &m->lay;
+    for (size_t i = 0; i < old->nsegs; i++) m->retired[m->nretired++] = old->base + old->segs[i].from;
+    if (old->free_from < old->span) VirtualFree(old->base + old->free_from, 0, MEM_RELEASE);
+    free(old->segs);
+    /* Field by field: readers load base concurrently, so it is stored once,
+    ** atomically, after the rest of the new layout is in place. */
+    old->span = nl.span;
+    old->reserved = nl.reserved;
+    old->free_from = nl.free_from;
+    old->maplen = nl.maplen;
+    old->placeholder = nl.placeholder;
+    old->segs = nl.segs;
+    old->nsegs = nl.nsegs;
+    old->cap = nl.cap;
+    __atomic_store_n(&old->base, nl.base, __ATOMIC_RELEASE);
+    m->all_reserved += nl.reserved; /* the old region stays counted, as on POSIX */
+    m->moves++;
+    return MB_OK;
+}
+
+/* Make the view match a file of `fsize` bytes. `old_size` is the view size
+** the caller saw before (for the counters). Called with m->lock held. */
+static int apply_file_size(mb_map *m, uint64_t fsize, uint64_t old_size) {
+    uint64_t old_all_reserved = m->all_reserved;
+    atomic_store_explicit(&m->file_size, fsize, memory_order_relaxed);
+    if (!m->follow) {
+        if (m->offset + m->fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
+        /* mapped again after mb_map_resize_file() had to unmap it */
+        if (m->lay.maplen < m->delta + m->fixed_len)
+            return grow_to(m, &m->lay, m->delta + m->fixed_len);
+        return MB_OK;
+    }
+    uint64_t new_size = fsize > m->offset ? fsize - m->offset : 0;
+    if (new_size > (uint64_t)SIZE_MAX - m->delta - s_os.granularity) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t target = new_size ? m->delta + new_size : 0;
+    int rc;
+    if (target > m->lay.maplen) {
+        rc = mb__fail(MB_ENOMEM, 0);
+        if (round_up(target, s_os.page) <= m->lay.reserved) rc = grow_to(m, &m->lay, target);
+        /* Past the reservation, or its address range was lost (no
+        ** placeholders): move. */
+        if (rc != MB_OK) rc = move_view(m, new_size);
+        if (rc != MB_OK) return rc;
+        atomic_store_explicit(&m->size, new_size, memory_order_release);
+    } else {
+        /* Shrink: publish first, so new readers stop at the new end. */
+        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        if (target < m->lay.maplen && (rc = shrink_to(m, &m->lay, target)) != MB_OK) return rc;
+    }
+    if (new_size != old_size) {
+        m->remaps++;
+        mb__stat_resized(old_size, new_size, old_all_reserved, m->all_reserved);
+    }
+    return MB_OK;
+}
+
+int mb_map_refresh(mb_map *m, uint64_t *new_size) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    uint64_t fsize = 0;
+    int rc = file_size_of(m->file, &fsize);
+    if (rc != MB_OK) return rc;
+    AcquireSRWLockExclusive(&m->lock);
+    rc = apply_file_size(m, fsize, atomic_load(&m->size));
+    ReleaseSRWLockExclusive(&m->lock);
+    if (new_size) *new_size = atomic_load(&m->size);
+    return rc;
+}
+
+int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (!m->writable || !m->file_writable) return mb__fail(MB_EREADONLY, 0);
+    if (new_file_size > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
+    if (!m->follow && m->offset + m->fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
+    uint64_t cur = 0;
+    int rc = file_size_of(m->file, &cur);
+    if (rc != MB_OK) return rc;
+    AcquireSRWLockExclusive(&m->lock);
+    uint64_t old_size = atomic_load(&m->size);
+    if (new_file_size < cur) {
+        /* Windows will not cut a file that has a view (ERROR_USER_MAPPED_FILE):
+        ** unmap them all -- the range stays reserved -- cut, map again. Views
+        ** left behind by earlier moves go too: they would block the cut. */
+        if (m->follow) {
+            uint64_t s = new_file_size > m->offset ? new_file_size - m->offset : 0;
+            if (s < old_size) atomic_store_explicit(&m->size, s, memory_order_release);
+        }
+        while (m->lay.nsegs) unmap_last(&m->lay);
+        m->lay.maplen = 0;
+        release_retired(m);
+    }
+    if (new_file_size != cur && !set_file_size(m->file, new_file_size)) {
+        DWORD e = GetLastError();
+        /* back to what the file really is */
+        if (file_size_of(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
+        ReleaseSRWLockExclusive(&m->lock);
+        /* ERROR_USER_MAPPED_FILE here: another map of this file (another
+        ** mb_map_open, another process) still has a view. */
+        return mb__fail(code_of_winerr(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
+    }
+    rc = file_size_of(m->file, &cur);
+    if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
+    ReleaseSRWLockExclusive(&m->lock);
+    return rc;
+}
+
+/* ---- advice, populate, flush ---- */
+
+/* Resolve [off, off+len) of the view (len 0 = to the end) to page-aligned
+** layout offsets [*lo, *hi) inside the mapped pages. */
+static int view_range(const mb_map *m, uint64_t off, uint64_t len, uint64_t *lo, uint64_t *hi) {
+    uint64_t size = mb_map_size(m);
+    if (off > size) return mb__fail(MB_ERANGE, 0);
+    if (len == 0) len = size - off;
+    if (len > size - off) return mb__fail(off > UINT64_MAX - len ? MB_EOVERFLOW : MB_ERANGE, 0);
+    if (len == 0) { *lo = *hi = 0; return MB_OK; }
+    size_t page = s_os.page;
+    uint64_t start = m->delta + off;
+    uint64_t e = round_up(start + len, page), cap = round_up(m->lay.maplen, page);
+    *lo = start - start % page;
+    *hi = e < cap ? e : cap;
+    return MB_OK;
+}
+
+typedef BOOL (*mb_seg_op)(mb_map *m, char *addr, size_t len);
+
+/* Run op on each view's part of [lo, hi): calls such as FlushViewOfFile
+** work on one view at a time. Called with m->lock held shared. */
+static BOOL each_view(mb_map *m, uint64_t lo, uint64_t hi, mb_seg_op op) {
+    const mb_layout *L = &m->lay;
+    for (size_t i = 0; i < L->nsegs; i++) {
+        uint64_t a = L->segs[i].from, b = round_up(L->segs[i].to, s_os.page);
+        if (a < lo) a = lo;
+        if (b > hi) b = hi;
+        if (a < b && !op(m, L->base + a, (size_t)(b - a))) return FALSE;
+    }
+    return TRUE;
+}
+
+static BOOL prefetch_op(mb_map *m, char *addr, size_t len) {
+    (void)m;
+    mb_range_entry r;
+    r.addr = addr;
+    r.len = len;
+    return s_os.prefetch(GetCurrentProcess(), 1, &r, 0);
+}
+
+int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (a != MB_ADV_NORMAL && a != MB_ADV_RANDOM && a != MB_ADV_SEQUENTIAL &&
+        a != MB_ADV_WILLNEED && a != MB_ADV_DONTNEED)
+        return mb__fail(MB_EINVAL, 0);
+    AcquireSRWLockShared(&m->lock);
+    uint64_t lo, hi;
+    int rc = view_range(m, off, len, &lo, &hi);
+    if (rc == MB_OK && a == MB_ADV_WILLNEED && s_os.prefetch && lo < hi) {
+        /* A hint: a refusal is not an error. */
+        (void)each_view(m, lo, hi, prefetch_op);
+    }
+    /* NORMAL/RANDOM/SEQUENTIAL: a view has no access-pattern hint on
+    ** Windows (FILE_FLAG_RANDOM_ACCESS and friends steer the cache manager
+    ** for ReadFile, not page faults of a view); the advice is remembered.
+    ** DONTNEED: there is no call that drops a view's pages from the
+    ** process without risk to file data (DiscardVirtualMemory and
+    ** OfferVirtualMemory are for private memory), so it does nothing. */
+    ReleaseSRWLockShared(&m->lock);
+    if (rc != MB_OK) return rc;
+    uint64_t size = mb_map_size(m);
+    int whole = off == 0 && (len == 0 || len >= size);
+    if (whole && (a == MB_ADV_NORMAL || a == MB_ADV_RANDOM || a == MB_ADV_SEQUENTIAL))
+        m->advice = a;
+    return MB_OK;
+}
+
+/* Touch one byte per page under the fault guard. */
+static int touch_pages(char *addr, size_t len) {
+    size_t page = s_os.page;
+    unsigned char sink;
+    for (size_t i = 0; i < len; i += page) {
+        int rc = mb_guarded_copy(&sink, addr + i, 1);
+        if (rc != MB_OK) return rc;
+    }
+    return MB_OK;
+}
+
+int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
+                    mb_populate *used) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    switch (how) {
+    case MB_POP_DEFAULT:
+    case MB_POP_WILLNEED:
+    case MB_POP_POPULATE_READ:
+    case MB_POP_PREFETCH_VM:
+        /* PrefetchVirtualMemory is what Windows has for all of these: it
+        ** reads the range in with large I/Os; the first touch then maps the
+        ** cached pages without waiting for the disk. */
+        how = MB_POP_PREFETCH_VM;
+        break;
+    case MB_POP_MAP_POPULATE: /* Linux only: the portable synchronous way */
+        how = MB_POP_TOUCH;
+        break;
+    case MB_POP_NONE:
+    case MB_POP_TOUCH:
+        break;
+    default:
+        return mb__fail(MB_EINVAL, 0);
+    }
+    AcquireSRWLockShared(&m->lock);
+    uint64_t lo, hi;
+    int rc = view_range(m, off, len, &lo, &hi);
+    if (rc == MB_OK && lo < hi) {
+        if (how == MB_POP_PREFETCH_VM && (!s_os.prefetch || !each_view(m, lo, hi, prefetch_op)))
+            how = MB_POP_TOUCH; /* Windows 7, or refused */
+        if (how == MB_POP_TOUCH) rc = touch_pages(m->lay.base + lo, (size_t)(hi - lo));
+    }
+    ReleaseSRWLockShared(&m->lock);
+    if (rc == MB_OK && used) *used = how;
+    return rc;
+}
+
+int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident) {
+    if (!m || !resident) return mb__fail(MB_EINVAL, 0);
+    AcquireSRWLockShared(&m->lock);
+    uint64_t lo, hi;
+    int rc = view_range(m, off, len, &lo, &hi);
+    ReleaseSRWLockShared(&m->lock);
+    if (rc != MB_OK) return rc;
+    /* Windows has no mincore: QueryWorkingSetEx tells whether a page is in
+    ** this process's working set, not whether the file's page is cached
+    ** (PrefetchVirtualMemory fills the cache, not the working set), so its
+    ** answer would be wrong in exactly the case the scanner asks about. */
+    return mb__fail(MB_ENOTSUP, 0);
+}
+
+int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    /* Nothing to measure: a view of a file is never in large pages. */
+    if (status) *status = m->huge;
+    if (huge_bytes) *huge_bytes = 0;
+    return MB_OK;
+}
+
+static BOOL flush_op(mb_map *m, char *addr, size_t len) {
+    (void)m;
+    /* FlushViewOfFile fails with ERROR_LOCK_VIOLATION while the memory
+    ** manager is writing the same pages; trying again succeeds. */
+    for (int tries = 0; tries < 100; tries++) {
+        if (FlushViewOfFile(addr, len)) return TRUE;
+        if (GetLastError() != ERROR_LOCK_VIOLATION) return FALSE;
+        Sleep(tries < 10 ? 0 : 1);
+    }
+    return FALSE;
+}
+
+int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (mode != MB_FLUSH_SYNC && mode != MB_FLUSH_ASYNC) return mb__fail(MB_EINVAL, 0);
+    AcquireSRWLockShared(&m->lock);
+    uint64_t lo, hi;
+    int rc = view_range(m, off, len, &lo, &hi);
+    if (rc == MB_OK && m->writable) {
+        /* FlushViewOfFile starts the write of the dirty pages (and waits
+        ** for it to be issued); FlushFileBuffers waits for it to reach the
+        ** disk and commits the file's size and metadata. */
+        if (lo < hi && !each_view(m, lo, hi, flush_op))
+            rc = mb__fail(MB_EIO, (int)GetLastError());
+        else if (mode == MB_FLUSH_SYNC && !FlushFileBuffers(m->file))
+            rc = mb__fail(MB_EIO, (int)GetLastError());
+    }
+    ReleaseSRWLockShared(&m->lock);
+    return rc;
+}
+
+void mb_map_get_info(const mb_map *m, mb_map_info *info) {
+    if (!m || !info) return;
+    info->path = m->path;
+    info->file_size = mb_map_file_size(m);
+    info->offset = m->offset;
+    info->mapped = mb_map_size(m);
+    info->reserved = m->lay.reserved;
+    info->writable = mb_map_writable(m);
+    info->advice = m->advice;
+    info->huge = m->huge;
+    info->remaps = m->remaps;
+    info->moves = m->moves;
+    info->refcount = m->refcount;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks for the portable core files                                  */
+/* ------------------------------------------------------------------ */
+static int id_of_handle(HANDLE h, mb_file_id *id) {
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(h, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
+    id->dev = fi.dwVolumeSerialNumber;
+    id->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
+    return MB_OK;
+}
+
+int mb__path_file_id(const char *path, mb_file_id *id) {
+    wchar_t *wpath = NULL;
+    int rc = widen_path(path, &wpath);
+    if (rc != MB_OK) return rc;
+    /* Attributes only: this open needs no read access to the data. */
+    HANDLE h = CreateFileW(wpath, FILE_READ_ATTRIBUTES, MB_SHARE_ALL, NULL, OPEN_EXISTING,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        rc = open_fail(wpath, GetLastError());
+        free(wpath);
+        return rc;
+    }
+    free(wpath);
+    rc = check_regular(h);
+    if (rc == MB_OK) rc = id_of_handle(h, id);
+    CloseHandle(h);
+    return rc;
+}
+
+int mb__map_file_id(const mb_map *m, mb_file_id *id) {
+    return id_of_handle(m->file, id);
+}
+
+static BOOL make_writable_op(mb_map *m, char *addr, size_t len) {
+    (void)m;
+    DWORD old;
+    return VirtualProtect(addr, len, PAGE_READWRITE, &old);
+}
+
+int mb__map_make_writable(mb_map *m) {
+    if (m->writable) return MB_OK;
+    if (!m->file_writable) return mb__fail(MB_EREADONLY, 0);
+    /* The views were mapped FILE_MAP_WRITE and made read-only page by page
+    ** (map_one), so writable is a protection change in place. */
+    AcquireSRWLockExclusive(&m->lock);
+    int rc = MB_OK;
+    if (m->lay.maplen && !each_view(m, 0, round_up(m->lay.maplen, s_os.page), make_writable_op))
+        rc = mb__fail(MB_EIO, (int)GetLastError());
+    if (rc == MB_OK) {
+        m->writable = 1;
+        m->flags |= MB_MAP_WRITE;
+    }
+    ReleaseSRWLockExclusive(&m->lock);
+    return rc;
+}
+
+void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+
+void mb__os_faults(uint64_t *minor, uint64_t *major) {
+    /* Windows counts page faults without telling soft from hard ones. */
+    PROCESS_MEMORY_COUNTERS pmc;
+    if (K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+        *minor = pmc.PageFaultCount;
+    else
+        *minor = 0;
+    *major = 0;
+}
+
+static SRWLOCK s_registry_lock = SRWLOCK_INIT;
+void mb__registry_lock(void) { AcquireSRWLockExclusive(&s_registry_lock); }
+void mb__registry_unlock(void) { ReleaseSRWLockExclusive(&s_registry_lock); }
