@@ -943,14 +943,19 @@ static int touch_pages(char *addr, size_t len) {
 int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
                     mb_populate *used) {
     if (!m) return mb__fail(MB_EINVAL, 0);
+    /* A populate promises no fault on first touch (mb_map.h).
+    ** PrefetchVirtualMemory reads the range in with large I/Os but may do
+    ** so asynchronously and maps nothing, so the synchronous methods follow
+    ** it with a touch of every page; the asynchronous ones stop there. */
+    int sync_touch = 0;
     switch (how) {
     case MB_POP_DEFAULT:
-    case MB_POP_WILLNEED:
     case MB_POP_POPULATE_READ:
+        sync_touch = 1;
+        how = MB_POP_PREFETCH_VM;
+        break;
+    case MB_POP_WILLNEED:
     case MB_POP_PREFETCH_VM:
-        /* PrefetchVirtualMemory is what Windows has for all of these: it
-        ** reads the range in with large I/Os; the first touch then maps the
-        ** cached pages without waiting for the disk. */
         how = MB_POP_PREFETCH_VM;
         break;
     case MB_POP_MAP_POPULATE: /* Linux only: the portable synchronous way */
@@ -968,7 +973,10 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     if (rc == MB_OK && lo < hi) {
         if (how == MB_POP_PREFETCH_VM && (!s_os.prefetch || !each_view(m, lo, hi, prefetch_op)))
             how = MB_POP_TOUCH; /* Windows 7, or refused */
-        if (how == MB_POP_TOUCH) rc = touch_pages(m->lay.base + lo, (size_t)(hi - lo));
+        if (how == MB_POP_TOUCH || sync_touch) {
+            rc = touch_pages(m->lay.base + lo, (size_t)(hi - lo));
+            how = MB_POP_TOUCH; /* what made the promise good */
+        }
     }
     ReleaseSRWLockShared(&m->lock);
     if (rc == MB_OK && used) *used = how;

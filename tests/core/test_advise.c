@@ -130,6 +130,8 @@ static void test_scan(void) {
     mb_scan s;
     uint64_t window = 64 * page;
     mb_scan_init(&s, m, window, MB_POP_DEFAULT);
+    CHECK(s.how == MB_POP_NONE); /* the measured default: no requests */
+    mb_scan_init(&s, m, window, MB_POP_WILLNEED);
     CHECK_EQ(s.window, window);
     for (uint64_t pos = 0; pos < size; pos += page / 2) {
         CHECK_RC(mb_scan_advance(&s, pos), MB_OK);
