@@ -563,6 +563,26 @@ static void generate_file(const char *path, uint64_t bytes) {
     free(tmp);
 }
 
+/* Reuse `file` if it is there (and, for the default name, of the right
+** size), else generate it. Returns how it came to be; *size_out its size. */
+static const char *prepare_file(const char *file, uint64_t size_mib, int default_file,
+                                uint64_t *size_out) {
+    const char *origin = "reused";
+    struct stat st;
+    int have = stat(file, &st) == 0;
+    if (have && !S_ISREG(st.st_mode)) die(0, "%s is not a regular file", file);
+    if (have && default_file && (uint64_t)st.st_size != size_mib * MIB) have = 0;
+    if (!have) {
+        fprintf(stderr, "generating %s (%" PRIu64 " MiB)...\n", file, size_mib);
+        generate_file(file, size_mib * MIB);
+        origin = "generated now (xorshift64 words, fsync'd)";
+        if (stat(file, &st) != 0) die(errno, "stat %s", file);
+    }
+    *size_out = (uint64_t)st.st_size;
+    return origin;
+}
+
+
 /* Fraction of the file's pages in the page cache (mincore), or -1. */
 static double resident_fraction(const char *path, uint64_t bytes) {
     int fd = open_ro(path);
@@ -864,19 +884,7 @@ static void cold_setup(cold *k, const ctx *warm, const char *file, int default_f
     k->c.ram = NULL;
     k->c.measure_huge = 1;
     k->reps = reps;
-    struct stat st;
-    int have = stat(file, &st) == 0;
-    if (have && !S_ISREG(st.st_mode)) die(0, "%s is not a regular file", file);
-    if (have && default_file && (uint64_t)st.st_size != size_mib * MIB) have = 0;
-    if (!have) {
-        fprintf(stderr, "generating %s (%" PRIu64 " MiB) for the cold section...\n", file, size_mib);
-        generate_file(file, size_mib * MIB);
-        k->origin = "generated now (xorshift64 words, fsync'd)";
-        if (stat(file, &st) != 0) die(errno, "stat %s", file);
-    } else {
-        k->origin = "reused";
-    }
-    k->fsize = (uint64_t)st.st_size;
+    k->origin = prepare_file(file, size_mib, default_file, &k->fsize);
     if (k->fsize < 8) die(0, "%s is shorter than one 8-byte word", file);
     k->c.path = file;
     k->c.nbytes = k->fsize & ~7ull;
@@ -1200,20 +1208,8 @@ int main(int argc, char **argv) {
     }
 
     /* ---- the file: reuse or generate ---- */
-    const char *origin;
-    struct stat st;
-    int have = stat(file, &st) == 0;
-    if (have && !S_ISREG(st.st_mode)) die(0, "%s is not a regular file", file);
-    if (have && default_file && (uint64_t)st.st_size != size_mib * MIB) have = 0;
-    if (!have) {
-        fprintf(stderr, "generating %s (%" PRIu64 " MiB)...\n", file, size_mib);
-        generate_file(file, size_mib * MIB);
-        origin = "generated now (xorshift64 words, fsync'd)";
-        if (stat(file, &st) != 0) die(errno, "stat %s", file);
-    } else {
-        origin = "reused";
-    }
-    uint64_t fsize = (uint64_t)st.st_size;
+    uint64_t fsize = 0;
+    const char *origin = prepare_file(file, size_mib, default_file, &fsize);
     if (fsize < 8) die(0, "%s is shorter than one 8-byte word", file);
 
     ctx c;
