@@ -120,8 +120,25 @@ static void test_write_map(void) {
     remove(path);
 }
 
+#if defined(__linux__)
+#include <dirent.h>
+static int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d) return -1;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+#else
+static int open_fds(void) { return 0; }
+#endif
+
 static void test_bad_input(void) {
     t_section("bad input: each gets its own error code");
+    mb_stats before;
+    mb_stats_get(&before);
+    int fds_before = open_fds();
     mb_map *m = (mb_map *)0x1; /* must stay untouched on error */
     const char *missing = t_path("does-not-exist");
     remove(missing);
@@ -181,6 +198,24 @@ static void test_bad_input(void) {
     CHECK_RC(mb_map_resize_file(g, 10), MB_EREADONLY);
     mb_map_close(g);
     remove(path);
+
+    /* no failed open left a mapping, a reservation or a descriptor behind */
+    mb_stats after;
+    mb_stats_get(&after);
+    CHECK_EQ(after.live_maps, before.live_maps);
+    CHECK_EQ(after.bytes_reserved, before.bytes_reserved);
+    CHECK_EQ(open_fds(), fds_before);
+
+    /* the messages callers show for bad input */
+    CHECK(strcmp(mb_strerror(MB_ENOENT), "no such file") == 0);
+    CHECK(strcmp(mb_strerror(MB_EISDIR), "is a directory, not a file") == 0);
+    CHECK(strcmp(mb_strerror(MB_EACCES), "permission denied") == 0);
+    CHECK(strcmp(mb_strerror(MB_EEMPTY), "file is empty (zero length)") == 0);
+    CHECK(strcmp(mb_strerror(MB_ERANGE), "offset or range beyond the end of the file") == 0);
+    CHECK(strcmp(mb_strerror(MB_EOVERFLOW), "offset plus length overflows") == 0);
+    CHECK(strcmp(mb_strerror(MB_EREADONLY), "write access to a read-only file or mapping") == 0);
+    CHECK(strcmp(mb_strerror(MB_EFAULT), "mapped file was truncated or unreadable underneath") == 0);
+    CHECK(strcmp(mb_strerror(MB_ENOTFILE), "not a regular file") == 0);
 
     /* every code has its own description */
     const int codes[] = {MB_OK, MB_ENOENT, MB_EISDIR, MB_EACCES, MB_EEMPTY, MB_ERANGE,
