@@ -63,6 +63,14 @@ int  mb__map_file_id(const mb_map *m, mb_file_id *id);
 /* Make a map that was opened with MB__MAP_WRITABLE_FD writable in place
 ** (same address). MB_EREADONLY if its descriptor is read-only. */
 int  mb__map_make_writable(mb_map *m);
+/* The map's change counter: odd while a refresh or resize is changing the
+** view (growing, moving, shrinking it), even otherwise; it moves on with
+** every change. mb_map_read/mb_map_write retry a copy that raced one, so a
+** transient fault (Windows must unmap the tail granule to grow it) or a
+** half-replaced mapping is never reported as the file's state. */
+uint64_t mb__map_generation(const mb_map *m);
+/* Give up the CPU to another thread (sched_yield / SwitchToThread). */
+void mb__yield(void);
 /* The refcount shown in mb_map_info; kept by the registry. */
 void mb__map_set_refcount(mb_map *m, unsigned n);
 /* Process page-fault counters; 0/0 if the OS cannot tell. */

@@ -290,7 +290,12 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
 ** the view as last refreshed; MB_EFAULT if the file was truncated
 ** underneath (SIGBUS/SIGSEGV on POSIX, EXCEPTION_IN_PAGE_ERROR or access
 ** violation on Windows) -- the process is not killed. dst may be partly
-** written on MB_EFAULT. */
+** written on MB_EFAULT. Safe against a concurrent mb_map_refresh or
+** mb_map_resize_file of the same map: a copy that raced a change of the
+** view (growth, a move, a shrink; on Windows the tail is unmapped while it
+** grows) waits for the change to finish and is done again, so it never
+** reports a fault or bytes that were only the refresh's. Raw pointers from
+** mb_map_data() have no such protection. */
 int mb_map_read(const mb_map *m, uint64_t off, void *dst, size_t n);
 /* The same, into the view (write maps only: MB_EREADONLY otherwise). */
 int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);

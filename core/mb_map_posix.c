@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,7 @@ struct mb_map {
     uint64_t  maplen;          /* bytes of base mapped to the file (pages) */
     _Atomic(uint64_t) size;    /* view bytes, published for readers */
     _Atomic(uint64_t) file_size;
+    _Atomic(uint64_t) gen;     /* odd while the view changes (mb_internal.h) */
     mb_advice advice;
     mb_huge   huge;
     int       huge_advised;    /* MADV_HUGEPAGE was accepted */
@@ -243,15 +245,19 @@ static char *reserve_space(uint64_t len, uint64_t aoff, uint64_t align) {
     return (char *)start;
 }
 
-/* Map file pages [from, to) of the map (offsets relative to base). */
-static int map_pages(mb_map *m, uint64_t from, uint64_t to, int extra_flags) {
+/* Map file pages [from, to) of the map at `base` (offsets relative to it). */
+static int map_pages_at(mb_map *m, char *base, uint64_t from, uint64_t to, int extra_flags) {
     if (to <= from) return MB_OK;
-    void *want = m->base + from;
+    void *want = base + from;
     void *p = mmap(want, (size_t)(to - from), m->prot,
                    MAP_SHARED | MAP_FIXED | extra_flags, m->fd,
                    (off_t)(m->aoff + from));
     if (p == MAP_FAILED) return mb__fail(errno == ENOMEM ? MB_ENOMEM : MB_EIO, errno);
     return MB_OK;
+}
+
+static int map_pages(mb_map *m, uint64_t from, uint64_t to, int extra_flags) {
+    return map_pages_at(m, m->base, from, to, extra_flags);
 }
 
 /* Put PROT_NONE reservation back over [from, to) of the map. */
@@ -431,32 +437,30 @@ static int move_view(mb_map *m, uint64_t new_size) {
     if (!r) { munmap(nb, (size_t)reslen); return mb__fail(MB_ENOMEM, 0); }
     m->retired = r;
 
-    char *old = m->base;
-    uint64_t old_res = m->reserved;
-    m->base = nb;
-    int rc = map_pages(m, 0, maplen, 0);
+    /* Map the new view completely before publishing its address: readers
+    ** load m->base without a lock. */
+    int rc = map_pages_at(m, nb, 0, maplen, 0);
     if (rc != MB_OK) {
-        m->base = old;
         munmap(nb, (size_t)reslen);
         return rc;
     }
-    m->retired[m->nretired].addr = old;
-    m->retired[m->nretired].len = (size_t)old_res;
+    m->retired[m->nretired].addr = m->base;
+    m->retired[m->nretired].len = (size_t)m->reserved;
     m->nretired++;
+    __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
     m->maplen = maplen;
     m->reserved = reslen;
     reapply_advice(m, 0, maplen);
     m->all_reserved += reslen; /* the old region stays reserved too */
-    __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
     m->moves++;
     return MB_OK;
 }
 
+static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size);
+
 /* Make the view match a file of `fsize` bytes. */
 static int apply_file_size(mb_map *m, uint64_t fsize) {
-    size_t page = mb_page_size();
     uint64_t old_size = atomic_load(&m->size);
-    uint64_t old_all_reserved = m->all_reserved;
     atomic_store_explicit(&m->file_size, fsize, memory_order_relaxed);
     if (!m->follow) {
         if (m->offset + m->fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
@@ -464,6 +468,15 @@ static int apply_file_size(mb_map *m, uint64_t fsize) {
     }
     uint64_t new_size = fsize > m->offset ? fsize - m->offset : 0;
     if (new_size == old_size) return MB_OK;
+    atomic_fetch_add(&m->gen, 1); /* odd: changing */
+    int rc = change_view(m, old_size, new_size);
+    atomic_fetch_add(&m->gen, 1); /* even: stable */
+    return rc;
+}
+
+static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size) {
+    size_t page = mb_page_size();
+    uint64_t old_all_reserved = m->all_reserved;
     if (new_size > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
     uint64_t new_maplen = round_up(m->delta + new_size, page);
     int rc = MB_OK;
@@ -755,6 +768,10 @@ int mb__map_make_writable(mb_map *m) {
 }
 
 void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+
+uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
+
+void mb__yield(void) { sched_yield(); }
 
 void mb__os_faults(uint64_t *minor, uint64_t *major) {
     struct rusage ru;

@@ -317,6 +317,7 @@ struct mb_map {
     uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
     _Atomic(uint64_t) size;    /* view bytes, published for readers */
     _Atomic(uint64_t) file_size;
+    _Atomic(uint64_t) gen;     /* odd while the view changes (mb_internal.h) */
     mb_advice advice;
     mb_huge   huge;
     uint64_t  remaps, moves;
@@ -818,7 +819,11 @@ int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     int rc = file_size_of(m->file, &fsize);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
-    rc = apply_file_size(m, fsize, atomic_load(&m->size));
+    uint64_t old_size = atomic_load(&m->size);
+    int changing = m->follow && fsize != atomic_load(&m->file_size);
+    if (changing) atomic_fetch_add(&m->gen, 1); /* odd: changing */
+    rc = apply_file_size(m, fsize, old_size);
+    if (changing) atomic_fetch_add(&m->gen, 1); /* even: stable */
     ReleaseSRWLockExclusive(&m->lock);
     if (new_size) *new_size = atomic_load(&m->size);
     return rc;
@@ -833,6 +838,7 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     int rc = file_size_of(m->file, &cur);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
+    atomic_fetch_add(&m->gen, 1); /* odd: changing */
     uint64_t old_size = atomic_load(&m->size);
     if (new_file_size < cur) {
         /* Windows will not cut a file that has a view (ERROR_USER_MAPPED_FILE):
@@ -850,6 +856,7 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
         DWORD e = GetLastError();
         /* back to what the file really is */
         if (file_size_of(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
+        atomic_fetch_add(&m->gen, 1); /* even: stable */
         ReleaseSRWLockExclusive(&m->lock);
         /* ERROR_USER_MAPPED_FILE here: another map of this file (another
         ** mb_map_open, another process) still has a view. */
@@ -857,6 +864,7 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     }
     rc = file_size_of(m->file, &cur);
     if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
+    atomic_fetch_add(&m->gen, 1); /* even: stable */
     ReleaseSRWLockExclusive(&m->lock);
     return rc;
 }
@@ -1109,6 +1117,10 @@ int mb__map_make_writable(mb_map *m) {
 }
 
 void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+
+uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
+
+void mb__yield(void) { SwitchToThread(); }
 
 void mb__os_faults(uint64_t *minor, uint64_t *major) {
     /* Windows counts page faults without telling soft from hard ones. */

@@ -171,7 +171,65 @@ static void test_stats_balance(void) {
     remove(path);
 }
 
+typedef struct grow_reader {
+    mb_map *m;
+    volatile int *stop;
+    int reads, bad;
+} grow_reader;
+
+static void *grow_reader_run(void *arg) {
+    grow_reader *r = arg;
+    unsigned char buf[64];
+    uint64_t x = 88172645463325252ull;
+    while (!*r->stop || r->reads == 0) {
+        uint64_t size = mb_map_size(r->m);
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        /* mostly the newest bytes: the tail is what a growth remaps */
+        uint64_t off = (x & 1) ? size - sizeof buf - (x >> 40) % 4096 : (x >> 8) % (size - sizeof buf);
+        if (mb_map_read(r->m, off, buf, sizeof buf) != MB_OK || !t_is_pattern(buf, off, sizeof buf))
+            r->bad++;
+        r->reads++;
+    }
+    return NULL;
+}
+
+static void test_readers_during_growth(void) {
+    t_section("readers see consistent data while the view grows and moves");
+    const char *path = t_path("grow-readers");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, 4 * page + 100);
+    mb_map *m = NULL;
+    mb_map_options o = {0, 0, 0, 64 * page}; /* small: growth will move it */
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    volatile int stop = 0;
+    enum { N = 3 };
+    grow_reader rd[N];
+    t_thread *th[N];
+    for (int i = 0; i < N; i++) {
+        rd[i].m = m; rd[i].stop = &stop; rd[i].reads = rd[i].bad = 0;
+        th[i] = t_thread_start(grow_reader_run, &rd[i]);
+    }
+    for (int i = 0; i < 200; i++) {
+        t_append_pattern(path, page / 2 + (uint64_t)i * 97);
+        CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    }
+    stop = 1;
+    for (int i = 0; i < N; i++) {
+        t_thread_join(th[i]);
+        CHECK_EQ(rd[i].bad, 0);
+        CHECK(rd[i].reads > 0);
+    }
+    mb_map_info info;
+    mb_map_get_info(m, &info);
+    CHECK(info.moves >= 1);
+    CHECK_EQ(info.remaps, 200);
+    mb_map_close(m);
+    remove(path);
+}
+
 int main(void) {
+    test_readers_during_growth();
     test_grow_in_place();
     test_grow_past_reservation();
     test_resize_file();
