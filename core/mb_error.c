@@ -31,6 +31,7 @@ const char *mb_strerror(int rc) {
     case MB_EIO:       return "I/O error";
     case MB_ENOTSUP:   return "not supported on this platform";
     case MB_ENOTFILE:  return "not a regular file";
+    case MB_EBUSY:     return "locked by another process";
     default:           return "unknown error";
     }
 }

@@ -55,6 +55,7 @@ extern "C" {
 #define MB_EIO        (-11) /* any other OS failure; see mb_last_oserror() */
 #define MB_ENOTSUP    (-12) /* the platform cannot do this */
 #define MB_ENOTFILE   (-13) /* not a regular file (device, fifo, socket) */
+#define MB_EBUSY      (-14) /* locked by another process (mb_map_lock) */
 
 /* A short English description of an MB_* code. Never NULL. */
 const char *mb_strerror(int rc);
@@ -167,6 +168,29 @@ int mb_map_refresh(mb_map *m, uint64_t *new_size);
 /* Set the file's size (write maps only) and refresh the view: grows the
 ** file with zeros or truncates it. MB_EREADONLY on a read-only map. */
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
+
+/* The file's size and last-modification time as the OS reports them now
+** (fstat / GetFileInformationByHandle), without changing the view. For
+** caches of data derived from the file: a size and mtime unchanged since
+** the data was built mean the data still describes the file. mtime is in
+** nanoseconds since 1970-01-01 UTC, to the resolution the file system has.
+** Either out-parameter may be NULL. */
+int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns);
+
+/* Advisory whole-file lock on the map's file, for writers in several
+** processes that must take turns (record files). */
+#define MB_LOCK_UNLOCK    0
+#define MB_LOCK_SHARED    1
+#define MB_LOCK_EXCLUSIVE 2
+#define MB_LOCK_NOWAIT    0x10 /* or'ed in: MB_EBUSY instead of waiting */
+/* Take, change or drop the lock: flock() on POSIX, LockFileEx on Windows.
+** It excludes other processes (and other maps of the file opened with
+** mb_map_open). It does NOT exclude other threads of this process using
+** the same map -- registry users share one descriptor -- so a process
+** serialises its own writers first and takes this lock once. Taking a lock
+** the map already holds is MB_EINVAL on Windows, a conversion on POSIX:
+** do not rely on either. Closing the map drops it. */
+int mb_map_lock(mb_map *m, int how);
 
 /* ------------------------------------------------------------------ */
 /* Advice, populate and prefetch                                      */

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -734,6 +735,40 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->remaps = m->remaps;
     info->moves = m->moves;
     info->refcount = m->refcount;
+}
+
+int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    struct stat st;
+    if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
+    if (size) *size = (uint64_t)st.st_size;
+#if defined(__APPLE__)
+    if (mtime_ns) *mtime_ns = (int64_t)st.st_mtimespec.tv_sec * 1000000000 + st.st_mtimespec.tv_nsec;
+#else
+    if (mtime_ns) *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+#endif
+    return MB_OK;
+}
+
+int mb_map_lock(mb_map *m, int how) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    int nowait = (how & MB_LOCK_NOWAIT) != 0;
+    int op;
+    switch (how & ~MB_LOCK_NOWAIT) {
+    case MB_LOCK_UNLOCK:    op = LOCK_UN; break;
+    case MB_LOCK_SHARED:    op = LOCK_SH; break;
+    case MB_LOCK_EXCLUSIVE: op = LOCK_EX; break;
+    default: return mb__fail(MB_EINVAL, 0);
+    }
+    if (nowait && op != LOCK_UN) op |= LOCK_NB;
+    /* flock, not fcntl: its lock belongs to the open file description, so
+    ** it is not lost when some other descriptor of the file is closed. */
+    while (flock(m->fd, op) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return mb__fail(MB_EBUSY, errno);
+        return mb__fail(MB_EIO, errno);
+    }
+    return MB_OK;
 }
 
 /* ------------------------------------------------------------------ */

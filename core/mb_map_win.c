@@ -1132,6 +1132,44 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     *major = 0;
 }
 
+int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(m->file, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
+    if (size) *size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+    if (mtime_ns) {
+        /* FILETIME: 100 ns ticks since 1601-01-01 */
+        uint64_t ticks = ((uint64_t)fi.ftLastWriteTime.dwHighDateTime << 32) |
+                         fi.ftLastWriteTime.dwLowDateTime;
+        const uint64_t epoch_1970 = 116444736000000000ull;
+        *mtime_ns = (int64_t)(ticks - epoch_1970) * 100;
+    }
+    return MB_OK;
+}
+
+int mb_map_lock(mb_map *m, int how) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    int mode = how & ~MB_LOCK_NOWAIT;
+    if (mode == MB_LOCK_UNLOCK) {
+        if (!UnlockFileEx(m->file, 0, MAXDWORD, MAXDWORD, &ov)) {
+            DWORD e = GetLastError();
+            return e == ERROR_NOT_LOCKED ? MB_OK : mb__fail(MB_EIO, (int)e);
+        }
+        return MB_OK;
+    }
+    if (mode != MB_LOCK_SHARED && mode != MB_LOCK_EXCLUSIVE) return mb__fail(MB_EINVAL, 0);
+    DWORD flags = mode == MB_LOCK_EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0;
+    if (how & MB_LOCK_NOWAIT) flags |= LOCKFILE_FAIL_IMMEDIATELY;
+    if (!LockFileEx(m->file, flags, 0, MAXDWORD, MAXDWORD, &ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING) return mb__fail(MB_EBUSY, (int)e);
+        return mb__fail(MB_EIO, (int)e);
+    }
+    return MB_OK;
+}
+
 static SRWLOCK s_registry_lock = SRWLOCK_INIT;
 void mb__registry_lock(void) { AcquireSRWLockExclusive(&s_registry_lock); }
 void mb__registry_unlock(void) { ReleaseSRWLockExclusive(&s_registry_lock); }

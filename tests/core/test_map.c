@@ -220,7 +220,7 @@ static void test_bad_input(void) {
     /* every code has its own description */
     const int codes[] = {MB_OK, MB_ENOENT, MB_EISDIR, MB_EACCES, MB_EEMPTY, MB_ERANGE,
                          MB_EOVERFLOW, MB_EREADONLY, MB_EFAULT, MB_ENOMEM, MB_EINVAL,
-                         MB_EIO, MB_ENOTSUP, MB_ENOTFILE};
+                         MB_EIO, MB_ENOTSUP, MB_ENOTFILE, MB_EBUSY};
     size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
