@@ -392,6 +392,104 @@ int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
 int  mb_registry_snapshot(mb_map_info **out, size_t *n);
 void mb_registry_free_snapshot(mb_map_info *arr, size_t n);
 
+/* ------------------------------------------------------------------ */
+/* The cache of derived data                                          */
+/* ------------------------------------------------------------------ */
+/*
+** A process-wide, thread-safe cache of values derived from files (a line
+** index, a parsed header), so that every connection and table of the
+** process shares one copy and a later query does not redo the work. Values
+** are keyed by (file identity, tag): the identity is the one the registry
+** uses (device + inode; volume serial + file ID on Windows), taken from a
+** map of the file, so every spelling of the path and every map of the file
+** find the same values. The tag is the caller's name for the kind of value
+** ("lines-index/0a"); callers pick tags that cannot clash.
+**
+** Each value carries the file size and modification time (mb_map_stamp) it
+** was built for. The cache does not compare them with the file: the
+** caller does, and decides whether the value still describes the file,
+** can be extended, or must be rebuilt and put again.
+**
+** Lifetime. A value is owned by the cache from mb_cache_put() on. Readers
+** hold references (mb_cache_item); a value stays alive, unchanged, while a
+** reference to it exists, even after another thread replaced it or it was
+** evicted. Its destructor runs exactly once, on the thread that drops the
+** last hold (the cache's own, or the last reference), never under the
+** cache's lock. Values are immutable once put: a caller that wants to
+** change one builds a new value and puts it, replacing the old.
+**
+** Bounds. The cache holds at most max_entries values and max_bytes of
+** their declared cost (mb_cache_limits). Past either bound it evicts the
+** least recently used values that no reader holds; values held by a reader
+** are not evicted, so the bounds can be exceeded while they are held.
+** Defaults: MB_CACHE_DEFAULT_ENTRIES and MB_CACHE_DEFAULT_BYTES.
+*/
+typedef struct mb_cache_item mb_cache_item;
+typedef void (*mb_cache_destroy_fn)(void *value);
+
+#define MB_CACHE_DEFAULT_ENTRIES 256u
+#define MB_CACHE_DEFAULT_BYTES   (256u * 1024u * 1024u)
+#define MB_CACHE_MAX_TAG 64u   /* longest tag, in bytes */
+
+/*
+** Find the value cached for (the file `m` maps, tag). On MB_OK *out holds a
+** new reference: release it with mb_cache_release(). MB_ENOENT if there is
+** none (a miss); MB_EINVAL for a NULL or too long tag; MB_EIO if the file's
+** identity cannot be read. A hit makes the value the most recently used.
+*/
+int  mb_cache_get(const mb_map *m, const char *tag, mb_cache_item **out);
+
+/*
+** Put `value` in the cache for (the file `m` maps, tag), built for a file of
+** `size` bytes modified at `mtime_ns` (as mb_map_stamp reports them),
+** replacing any value already there (which its readers keep until they
+** release it). `cost` is the value's size in bytes, counted against the
+** byte bound. `destroy` (may be NULL) frees the value.
+**
+** The cache takes ownership of `value` in every case: on failure destroy
+** is called before mb_cache_put returns. With out non-NULL, *out receives a
+** reference to the new value on MB_OK (release it). Errors: MB_EINVAL
+** (NULL map, NULL or too long tag, NULL value), MB_ENOMEM, MB_EIO.
+*/
+int  mb_cache_put(const mb_map *m, const char *tag, uint64_t size, int64_t mtime_ns,
+                  void *value, uint64_t cost, mb_cache_destroy_fn destroy,
+                  mb_cache_item **out);
+
+/* The value a reference holds, and the stamp it was built for. */
+void    *mb_cache_value(const mb_cache_item *it);
+uint64_t mb_cache_size(const mb_cache_item *it);
+int64_t  mb_cache_mtime(const mb_cache_item *it);
+
+/* Another reference to the same value (for a second holder). */
+mb_cache_item *mb_cache_retain(mb_cache_item *it);
+/* Drop a reference. NULL is a no-op. The last hold on a value that has
+** left the cache destroys the value. */
+void mb_cache_release(mb_cache_item *it);
+
+/* Remove the value for (file, tag) from the cache, if any (its readers keep
+** it until they release it). MB_OK whether or not there was one. */
+int  mb_cache_remove(const mb_map *m, const char *tag);
+/* Remove every value (process shutdown, tests). */
+void mb_cache_clear(void);
+
+/* Set the bounds (0 = leave that bound as it is) and evict down to them.
+** The previous bounds go to *old_entries / *old_bytes (may be NULL). */
+void mb_cache_limits(size_t max_entries, uint64_t max_bytes,
+                     size_t *old_entries, uint64_t *old_bytes);
+
+typedef struct mb_cache_stats {
+    uint64_t entries;    /* values in the cache now */
+    uint64_t bytes;      /* their declared cost */
+    uint64_t held;       /* values alive only because a reader holds them
+                         ** (replaced, evicted or removed, not yet freed) */
+    uint64_t hits;       /* mb_cache_get that found a value */
+    uint64_t misses;     /* mb_cache_get that did not */
+    uint64_t puts;       /* values put */
+    uint64_t replaced;   /* puts that replaced a value of the same key */
+    uint64_t evictions;  /* values evicted to keep within the bounds */
+} mb_cache_stats;
+void mb_cache_stats_get(mb_cache_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,8 @@
 ** What a connection gets (each documented in its own file):
 **   ext/mb_functions.c  membase_version(), membase_map(), membase_unmap()
 **   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
+**   vtab/mb_lines.c           membase_lines (text files as tables),
+**                             membase_lines_index()
 **
 ** Built into the static library (SQLITE_CORE defined), the same code backs
 ** the C API of ext/membase.h: membase_register() installs the automatic
@@ -35,6 +37,7 @@ SQLITE_EXTENSION_INIT1
 #include "membase.h"
 #include "mb_functions.h"
 #include "../vtab/mb_stats_table.h"
+#include "../vtab/mb_lines.h"
 
 /* The module is built with hidden visibility: the entry point is the one
 ** symbol it exports. */
@@ -57,6 +60,7 @@ static int mbRegisterAll(sqlite3 *db){
   int rc;
   if( mb_functions_registered(db) ) return SQLITE_OK;
   rc = mb_stats_register(db);
+  if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;
 }
