@@ -22,6 +22,13 @@ if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
 fi
 
+# mb_bench_sql_records compares with numpy over np.memmap: it needs
+# Debian's python3-numpy (the row is left out without it).
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  echo "run.sh: python3-numpy is missing; for the numpy row run:" >&2
+  echo "  apt-get install -y python3-numpy" >&2
+fi
+
 shopt -s nullglob
 benches=()
 for src in "$here"/mb_bench_*.c; do

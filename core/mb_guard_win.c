@@ -113,7 +113,7 @@ int mb_guarded_copy(void *dst, const void *src, size_t n) {
     atomic_signal_fence(memory_order_seq_cst);
     TlsSetValue(s_slot, &g);
     atomic_signal_fence(memory_order_seq_cst);
-    memcpy(dst, src, n);
+    mb__guarded_memcpy(dst, src, n);
     atomic_signal_fence(memory_order_seq_cst);
     TlsSetValue(s_slot, vg->prev);
     atomic_signal_fence(memory_order_seq_cst);

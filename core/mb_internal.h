@@ -17,6 +17,7 @@
 #ifndef MB_INTERNAL_H
 #define MB_INTERNAL_H
 
+#include <string.h>
 #include "mb_map.h"
 
 /* Internal open flag: open the file descriptor read-write whenever the file
@@ -38,6 +39,38 @@ typedef struct mb_view_plan {
 ** MB_EOVERFLOW for a view that cannot be. */
 int mb__plan_view(const mb_map_options *opt, unsigned flags, uint64_t file_size,
                   uint64_t granularity, mb_view_plan *plan);
+
+/* ---- the copy a guard runs ---- */
+/* memcpy, except that 1, 2, 4 or 8 bytes are moved with one atomic load
+** from an aligned source and one atomic store to an aligned destination:
+** another process reading or writing the same naturally aligned field of a
+** shared mapping never sees it half old, half new. */
+static inline void mb__guarded_memcpy(void *dst, const void *src, size_t n) {
+    uint64_t v = 0;
+    switch (n) {
+    case 1: __atomic_store_n((uint8_t *)dst, __atomic_load_n((const uint8_t *)src, __ATOMIC_RELAXED),
+                             __ATOMIC_RELAXED);
+        return;
+    case 2: case 4: case 8:
+        if ((uintptr_t)src % n == 0) {
+            if (n == 2) { uint16_t w = __atomic_load_n((const uint16_t *)src, __ATOMIC_RELAXED); memcpy(&v, &w, 2); }
+            else if (n == 4) { uint32_t w = __atomic_load_n((const uint32_t *)src, __ATOMIC_RELAXED); memcpy(&v, &w, 4); }
+            else v = __atomic_load_n((const uint64_t *)src, __ATOMIC_RELAXED);
+        } else {
+            memcpy(&v, src, n);
+        }
+        if ((uintptr_t)dst % n == 0) {
+            if (n == 2) { uint16_t w; memcpy(&w, &v, 2); __atomic_store_n((uint16_t *)dst, w, __ATOMIC_RELAXED); }
+            else if (n == 4) { uint32_t w; memcpy(&w, &v, 4); __atomic_store_n((uint32_t *)dst, w, __ATOMIC_RELAXED); }
+            else __atomic_store_n((uint64_t *)dst, v, __ATOMIC_RELAXED);
+        } else {
+            memcpy(dst, &v, n);
+        }
+        return;
+    default:
+        memcpy(dst, src, n);
+    }
+}
 
 /* ---- per-thread OS error (mb_error.c) ---- */
 void mb__set_oserror(int e);

@@ -321,7 +321,10 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
 ** reports a fault or bytes that were only the refresh's. Raw pointers from
 ** mb_map_data() have no such protection. */
 int mb_map_read(const mb_map *m, uint64_t off, void *dst, size_t n);
-/* The same, into the view (write maps only: MB_EREADONLY otherwise). */
+/* The same, into the view (write maps only: MB_EREADONLY otherwise).
+** Both directions move 1, 2, 4 or 8 bytes at a naturally aligned address
+** of the view with one atomic load or store, so a process reading a field
+** another process is writing never sees it torn. */
 int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
 /* memcpy(dst, src, n) where either side may be mapped file memory: returns
 ** MB_EFAULT instead of dying if a page of [src,src+n) or [dst,dst+n) cannot
@@ -385,6 +388,10 @@ void mb_registry_release(mb_map *m);
 int  mb_registry_lookup(const char *path, mb_map **out);
 /* mb_map_refresh() for a shared map, serialised against other users. */
 int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
+
+/* mb_map_resize_file() for a shared map, serialised against the refreshes
+** and resizes of other users, as mb_registry_refresh is. */
+int  mb_registry_resize_file(mb_map *m, uint64_t new_file_size);
 
 /* A snapshot of every live registry entry, for mb_stats-style listings.
 ** *out is an array of *n infos whose path strings are copies; free the

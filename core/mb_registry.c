@@ -155,6 +155,14 @@ int mb_registry_refresh(mb_map *m, uint64_t *new_size) {
     return rc;
 }
 
+int mb_registry_resize_file(mb_map *m, uint64_t new_file_size) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    mb__registry_lock();
+    int rc = find_by_map(m) ? mb_map_resize_file(m, new_file_size) : mb__fail(MB_EINVAL, 0);
+    mb__registry_unlock();
+    return rc;
+}
+
 int mb_registry_snapshot(mb_map_info **out, size_t *n) {
     if (!out || !n) return mb__fail(MB_EINVAL, 0);
     mb__registry_lock();

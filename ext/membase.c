@@ -37,6 +37,7 @@ SQLITE_EXTENSION_INIT1
 #include "membase.h"
 #include "mb_functions.h"
 #include "../vtab/mb_stats_table.h"
+#include "../vtab/mb_records.h"
 #include "../vtab/mb_lines.h"
 
 /* The module is built with hidden visibility: the entry point is the one
@@ -60,6 +61,7 @@ static int mbRegisterAll(sqlite3 *db){
   int rc;
   if( mb_functions_registered(db) ) return SQLITE_OK;
   rc = mb_stats_register(db);
+  if( rc==SQLITE_OK ) rc = mb_records_register(db);
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;

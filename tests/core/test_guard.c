@@ -204,6 +204,62 @@ static void test_threads(void) {
     remove(path);
 }
 
+typedef struct tear_job {
+    mb_map *m;
+    volatile int *stop;
+    int torn, reads;
+} tear_job;
+
+static void *tear_reader(void *arg) {
+    tear_job *j = arg;
+    while (!*j->stop || j->reads < 1000) {
+        uint64_t v;
+        if (mb_map_read(j->m, 64, &v, 8) != MB_OK) j->torn++;
+        else if (v != 0 && v != UINT64_MAX) j->torn++;
+        uint32_t w;
+        if (mb_map_read(j->m, 132, &w, 4) != MB_OK) j->torn++;
+        else if (w != 0 && w != UINT32_MAX) j->torn++;
+        j->reads++;
+    }
+    return NULL;
+}
+
+static void test_no_tearing(void) {
+    t_section("aligned 4- and 8-byte fields are never seen torn");
+    const char *path = t_path("tear");
+    FILE *f = fopen(path, "wb");
+    unsigned char zero[4096] = {0};
+    CHECK(f && fwrite(zero, 1, sizeof zero, f) == sizeof zero);
+    if (f) fclose(f);
+    mb_map *m = NULL;
+    mb_map_options o = {MB_MAP_WRITE, 0, 0, 0};
+    CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
+    if (!m) return;
+    volatile int stop = 0;
+    enum { N = 2 };
+    tear_job jobs[N];
+    t_thread *th[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i].m = m; jobs[i].stop = &stop; jobs[i].torn = jobs[i].reads = 0;
+        th[i] = t_thread_start(tear_reader, &jobs[i]);
+    }
+    int write_errors = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t v = (i & 1) ? UINT64_MAX : 0;
+        uint32_t w = (uint32_t)v;
+        write_errors += mb_map_write(m, 64, &v, 8) != MB_OK;
+        write_errors += mb_map_write(m, 132, &w, 4) != MB_OK;
+    }
+    CHECK_EQ(write_errors, 0);
+    stop = 1;
+    for (int i = 0; i < N; i++) {
+        t_thread_join(th[i]);
+        CHECK_EQ(jobs[i].torn, 0);
+    }
+    mb_map_close(m);
+    remove(path);
+}
+
 int main(void) {
 #if !defined(_WIN32)
     /* First: the children must install their handler before the core does,
@@ -211,6 +267,7 @@ int main(void) {
     test_chaining();
 #endif
     test_reserved_tail();
+    test_no_tearing();
 #if !defined(_WIN32)
     test_truncated_underneath();
 #endif

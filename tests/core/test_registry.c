@@ -103,9 +103,15 @@ static void test_upgrade_and_errors(void) {
     CHECK_RC(mb_registry_acquire(path, MB_MAP_WRITE | MB_MAP_CREATE, &m), MB_OK);
     if (m != (mb_map *)0x1) {
         CHECK_EQ(mb_map_size(m), 0);
-        CHECK_RC(mb_map_resize_file(m, 4096), MB_OK);
+        CHECK_RC(mb_registry_resize_file(m, 4096), MB_OK);
+        CHECK_EQ(mb_map_size(m), 4096);
         CHECK_RC(mb_registry_refresh(m, NULL), MB_OK);
         CHECK_EQ(mb_map_size(m), 4096);
+        mb_map *other = NULL;
+        CHECK_RC(mb_map_open(path, NULL, &other), MB_OK); /* not a registry map */
+        CHECK_RC(mb_registry_resize_file(other, 10), MB_EINVAL);
+        CHECK_RC(mb_registry_refresh(other, NULL), MB_EINVAL);
+        mb_map_close(other);
         mb_registry_release(m);
     }
     remove(path);

@@ -1,0 +1,41 @@
+/*
+** mb_records.h -- registration of the "membase" virtual table module
+** (files of fixed-size records and .npy arrays as SQL tables). Internal to
+** the extension: see vtab/mb_records.c for the manual.
+*/
+#ifndef MB_RECORDS_H
+#define MB_RECORDS_H
+
+#include "sqlite3ext.h"
+
+#include <stdint.h>
+#include "mb_map.h"
+
+/* Register the module "membase" on db. Returns an SQLite result code. */
+int mb_records_register(sqlite3 *db);
+
+/* The records of one column of a membase table that an aggregate reads:
+** records [iFirst, iEnd) of the file mapped by pMap, the field at iOff of
+** each record. Valid until the statement that asked ends. */
+typedef struct mb_records_span {
+  mb_map *pMap;
+  uint64_t nHeader, nStride;
+  uint64_t iFirst, iEnd;
+  uint32_t iOff, nByte;
+  int eType;            /* MB_TYPE_* (numeric or bool) */
+  int bBig;             /* stored big-endian */
+  const char *zFile;
+} mb_records_span;
+
+/* Find the membase table zTab of db (connecting it if need be), the
+** numeric column zCol, and the records whose rowid (zKey NULL or "rowid")
+** or sorted key (zKey = the sorted column) lies in [pLo, pHi] (either NULL
+** or an SQL NULL: unbounded). Appends pending in db's open transaction are
+** written first; the sorted order is verified for key ranges. SQLITE_ERROR
+** with *pzErr (sqlite3_malloc'ed) naming what is wrong. */
+int mb_records_aggregate_prepare(sqlite3 *db, const char *zTab,
+                                 const char *zCol, const char *zKey,
+                                 sqlite3_value *pLo, sqlite3_value *pHi,
+                                 mb_records_span *pOut, char **pzErr);
+
+#endif /* MB_RECORDS_H */
