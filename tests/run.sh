@@ -11,6 +11,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/tests/deps.sh"
 mb_require_build
 mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl libsqlite3-tcl
+# The record table's tests check that numpy reads the .npy files we write.
+mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
 mb_require "command -v x86_64-w64-mingw32-gcc" gcc-mingw-w64-x86-64
 mb_require "test -x /usr/lib/wine/wine64" wine64
 mb_install_missing
