@@ -17,17 +17,16 @@ root=$(dirname "$here")
 build="$root/build-bench"
 results="$here/results"
 
-# Configure when there is no build yet or it is not a Release build.
-if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
-fi
+# What the benchmarks need: the build tools, and numpy for the record
+# table's comparison with np.memmap. Installed as root, else the line to run.
+. "$root/tests/deps.sh"
+mb_require_build
+mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
+mb_install_missing
 
-# mb_bench_sql_records compares with numpy over np.memmap: it needs
-# Debian's python3-numpy (the row is left out without it).
-if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-  echo "run.sh: python3-numpy is missing; for the numpy row run:" >&2
-  echo "  apt-get install -y python3-numpy" >&2
-fi
+# Configure every time (a second is nothing next to the benchmarks): a new
+# bench/mb_bench_*.c must become a target even in an existing build dir.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
 
 shopt -s nullglob
 benches=()

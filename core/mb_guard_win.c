@@ -92,30 +92,48 @@ static BOOL CALLBACK install(PINIT_ONCE once, void *param, void **ctx) {
     return TRUE;
 }
 
-int mb_guarded_copy(void *dst, const void *src, size_t n) {
-    if (n == 0) return MB_OK;
-    if (!dst || !src) return mb__fail(MB_EINVAL, 0);
+/* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2). */
+static int guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
+                       void (*fn)(void *), void *ctx) {
     if (!InitOnceExecuteOnce(&s_once, install, NULL, NULL))
         return mb__fail(MB_EIO, (int)GetLastError());
-
     mb_guard g;
     volatile mb_guard *vg = &g; /* read back after longjmp: not from a register */
-    g.lo1 = (const char *)src; g.hi1 = g.lo1 + n;
-    g.lo2 = (const char *)dst; g.hi2 = g.lo2 + n;
+    g.lo1 = lo1; g.hi1 = hi1;
+    g.lo2 = lo2; g.hi2 = hi2;
     g.prev = TlsGetValue(s_slot);
     g.oserror = 0;
     if (setjmp(g.jmp) != 0) {
         mb__stat_guard_fault();
         return mb__fail(MB_EFAULT, (int)vg->oserror);
     }
-    /* The fences keep the compiler from moving the copy's loads and stores
-    ** outside the armed window. */
+    /* The fences keep the compiler from moving the guarded loads and
+    ** stores outside the armed window. */
     atomic_signal_fence(memory_order_seq_cst);
     TlsSetValue(s_slot, &g);
     atomic_signal_fence(memory_order_seq_cst);
-    mb__guarded_memcpy(dst, src, n);
+    fn(ctx);
     atomic_signal_fence(memory_order_seq_cst);
     TlsSetValue(s_slot, vg->prev);
     atomic_signal_fence(memory_order_seq_cst);
     return MB_OK;
+}
+
+typedef struct copy_job { void *dst; const void *src; size_t n; } copy_job;
+static void run_copy(void *p) {
+    copy_job *j = p;
+    mb__guarded_memcpy(j->dst, j->src, j->n);
+}
+
+int mb_guarded_copy(void *dst, const void *src, size_t n) {
+    if (n == 0) return MB_OK;
+    if (!dst || !src) return mb__fail(MB_EINVAL, 0);
+    copy_job j = {dst, src, n};
+    return guarded_run((const char *)src, (const char *)src + n, (const char *)dst,
+                       (const char *)dst + n, run_copy, &j);
+}
+
+int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx) {
+    if (!fn || (!lo && len)) return mb__fail(MB_EINVAL, 0);
+    return guarded_run((const char *)lo, (const char *)lo + len, NULL, NULL, fn, ctx);
 }

@@ -333,6 +333,16 @@ int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
 ** thread has its own guard. */
 int mb_guarded_copy(void *dst, const void *src, size_t n);
 
+/* Run fn(ctx) with the fault guard armed for [lo, lo+len): a fault inside
+** that range (a truncated file) ends fn at once and mb_guarded_call returns
+** MB_EFAULT; otherwise MB_OK. For scanners that search mapped memory in
+** place (memchr over a window) instead of copying it out first.
+** fn is abandoned mid-way by a fault (longjmp), so it must only read the
+** range and write to ctx: no locks, no allocation, no calls into code that
+** keeps state (SQLite). Faults outside the range reach the previous
+** handler as usual. */
+int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx);
+
 /* ------------------------------------------------------------------ */
 /* Introspection and statistics                                       */
 /* ------------------------------------------------------------------ */

@@ -155,6 +155,12 @@ enum {
 #define MB_IDX_HI_LT  0x040   /*   ... it is < */
 #define MB_IDX_LIKE   0x080   /* line LIKE ? */
 #define MB_IDX_GLOB   0x100   /* line GLOB ? */
+#define MB_IDX_NOTEXT 0x200   /* neither line nor length is used (count(*)) */
+
+/* A scan that needs no line's bytes finds this many line ends per guarded
+** search of the mapping, looking at most this far ahead per search. */
+#define MB_LINES_BATCH      512
+#define MB_LINES_BATCH_SPAN (1u << 20)
 
 typedef struct MbLinesTable MbLinesTable;
 struct MbLinesTable {
@@ -187,6 +193,10 @@ struct MbLinesCursor {
   uint64_t iSearch;           /* search from here (>= iNext, same line) */
   unsigned char *aLine;       /* a line that spans windows, copied */
   size_t nLineAlloc;
+  int bNoText;                /* no column needs the bytes: search in place */
+  int nEnds, iEnds;           /* aEnds[iEnds..nEnds) are the next line ends */
+  uint64_t iChecked;          /* the file was checked to hold [0, iChecked) */
+  uint64_t aEnds[MB_LINES_BATCH];
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -443,6 +453,12 @@ static int mbLinesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
     cost *= 0.5;
     rows *= 0.1;
   }
+  /* count(*) and offset need no line's bytes: xNext can then search the
+  ** mapping in place instead of copying windows out of it. */
+  if( (pInfo->colUsed & (((sqlite3_uint64)1<<MB_LINES_LINE)
+                        |((sqlite3_uint64)1<<MB_LINES_LENGTH)))==0 ){
+    idxNum |= MB_IDX_NOTEXT;
+  }
   /* Lines come out in rowid order. */
   if( pInfo->nOrderBy==1 && pInfo->aOrderBy[0].iColumn==-1
    && !pInfo->aOrderBy[0].desc ){
@@ -554,6 +570,83 @@ static int mbLinesNextPlain(MbLinesCursor *pCur){
   return SQLITE_OK;
 }
 
+/* One guarded search of the mapping for line ends (mb_guarded_call): it
+** only reads [z, z+n) and writes the job, as a guarded call must. */
+typedef struct MbEndsJob {
+  const unsigned char *z;     /* search [z, z+n) */
+  size_t n;
+  unsigned char delim;
+  uint64_t *aEnd;             /* out: offsets from z of the delimiters found */
+  int nMax, nFound;
+  size_t nScanned;            /* out: bytes searched */
+} MbEndsJob;
+
+static void mbLinesFindEnds(void *ctx){
+  MbEndsJob *j = (MbEndsJob*)ctx;
+  const unsigned char *p = j->z, *e = j->z + j->n;
+  int k = 0;
+  while( k<j->nMax ){
+    const unsigned char *hit = memchr(p, j->delim, (size_t)(e - p));
+    if( hit==0 ){ p = e; break; }
+    j->aEnd[k++] = (uint64_t)(hit - j->z);
+    p = hit + 1;
+  }
+  j->nFound = k;
+  j->nScanned = (size_t)(p - j->z);
+}
+
+/* Find the next batch of line ends at or after pos, searching the mapping
+** in place under the fault guard. None found means the last line runs to
+** the end without a delimiter. */
+static int mbLinesFillEnds(MbLinesCursor *pCur, uint64_t pos){
+  pCur->nEnds = pCur->iEnds = 0;
+  while( pos<pCur->iEnd ){
+    MbEndsJob job;
+    uint64_t span = pCur->iEnd - pos;
+    int rc;
+    if( span>MB_LINES_BATCH_SPAN ) span = MB_LINES_BATCH_SPAN;
+    /* Another user of the shared map may have shrunk the view. */
+    if( pCur->iEnd>mb_map_size(pCur->pMap) ) return mbLinesReadError(pCur, MB_EFAULT);
+    (void)mb_scan_advance(&pCur->win.scan, pos);
+    job.z = (const unsigned char*)mb_map_data(pCur->pMap) + pos;
+    job.n = (size_t)span;
+    job.delim = pCur->delim;
+    job.aEnd = pCur->aEnds;
+    job.nMax = MB_LINES_BATCH;
+    rc = mb_guarded_call(job.z, job.n, mbLinesFindEnds, &job);
+    /* A truncation can leave the rest of a page readable as zeros, not a
+    ** fault: check the file's size every MiB (and at the end, in Finish). */
+    if( rc==MB_OK && pos + job.nScanned >= pCur->iChecked + MB_LINES_BATCH_SPAN ){
+      pCur->iChecked = pos + job.nScanned;
+      rc = mb_window_check(&pCur->win, pCur->iChecked);
+    }
+    if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+    if( job.nFound>0 ){
+      int i;
+      for(i=0; i<job.nFound; i++) pCur->aEnds[i] += pos;
+      pCur->nEnds = job.nFound;
+      return SQLITE_OK;
+    }
+    pos += span;
+  }
+  return SQLITE_OK;
+}
+
+/* The next line when no column needs its bytes (count(*), offset). */
+static int mbLinesNextNoText(MbLinesCursor *pCur){
+  if( pCur->iNext>=pCur->iEnd || pCur->iRowid>=pCur->iLast ) return mbLinesFinish(pCur);
+  if( pCur->iEnds>=pCur->nEnds ){
+    int rc = mbLinesFillEnds(pCur, pCur->iNext);
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  if( pCur->iEnds<pCur->nEnds ){
+    mbLinesSetRow(pCur, pCur->aEnds[pCur->iEnds++]);
+  }else{
+    mbLinesSetRow(pCur, pCur->iEnd);
+  }
+  return SQLITE_OK;
+}
+
 /* The next line that contains the literal of the LIKE/GLOB pattern. */
 static int mbLinesNextFind(MbLinesCursor *pCur){
   mb_window *w = &pCur->win;
@@ -620,7 +713,8 @@ static int mbLinesNextFind(MbLinesCursor *pCur){
 static int mbLinesNext(sqlite3_vtab_cursor *cur){
   MbLinesCursor *pCur = (MbLinesCursor*)cur;
   if( pCur->bEof ) return SQLITE_OK;
-  return pCur->bFind ? mbLinesNextFind(pCur) : mbLinesNextPlain(pCur);
+  if( pCur->bFind ) return mbLinesNextFind(pCur);
+  return pCur->bNoText ? mbLinesNextNoText(pCur) : mbLinesNextPlain(pCur);
 }
 
 /* An integer bound from a rowid constraint's value: REAL values are
@@ -823,6 +917,9 @@ static int mbLinesFilter(
     }
   }
 
+  pCur->bNoText = (idxNum & MB_IDX_NOTEXT)!=0;
+  pCur->nEnds = pCur->iEnds = 0;
+  pCur->iChecked = 0;
   pCur->bEof = 0;
   if( pCur->iLast<iFirst ){
     pCur->iNext = pCur->iEnd;

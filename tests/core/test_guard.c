@@ -16,6 +16,18 @@
 #include <unistd.h>
 #endif
 
+typedef struct scan_job { const unsigned char *p; size_t n; uint64_t sum; } scan_job;
+static void count_job(void *ctx) {
+    scan_job *j = ctx;
+    j->sum = 0;
+    for (size_t i = 0; i < j->n; i++) j->sum += j->p[i];
+}
+static uint64_t expected_sum(uint64_t n) {
+    uint64_t s = 0;
+    for (uint64_t i = 0; i < n; i++) s += t_pattern(i);
+    return s;
+}
+
 static void test_reserved_tail(void) {
     t_section("a copy from reserved, unmapped address space faults cleanly");
     const char *path = t_path("tail");
@@ -39,6 +51,15 @@ static void test_reserved_tail(void) {
     CHECK(t_is_pattern(buf, 0, 64));
     CHECK_RC(mb_guarded_copy(buf, p, 0), MB_OK);
     CHECK_RC(mb_guarded_copy(NULL, p, 1), MB_EINVAL);
+    /* a guarded call: searching in place, faulting cleanly past the end */
+    scan_job sj = {p, 0, 0};
+    sj.n = (size_t)page;
+    CHECK_RC(mb_guarded_call(p, (size_t)page, count_job, &sj), MB_OK);
+    CHECK_EQ(sj.sum, expected_sum(page));
+    sj.n = (size_t)(4 * page);
+    CHECK_RC(mb_guarded_call(p, (size_t)(4 * page), count_job, &sj), MB_EFAULT);
+    CHECK_RC(mb_guarded_call(p, 1, NULL, &sj), MB_EINVAL);
+    CHECK_RC(mb_guarded_copy(buf, p, 64), MB_OK); /* disarmed again */
     mb_map_close(m);
     remove(path);
 }
