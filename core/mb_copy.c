@@ -1,8 +1,28 @@
 /*
-** mb_copy.c -- range-checked, fault-guarded reads and writes of a view.
-** Portable: the guard itself (mb_guarded_copy) is the backend's.
+** mb_copy.c -- fault-guarded copies and calls, and range-checked reads and
+** writes of a view. Portable: the guard itself (mb__guarded_run) is the
+** backend's.
 */
 #include "mb_internal.h"
+
+typedef struct copy_job { void *dst; const void *src; size_t n; } copy_job;
+static void run_copy(void *p) {
+    copy_job *j = p;
+    mb__guarded_memcpy(j->dst, j->src, j->n);
+}
+
+int mb_guarded_copy(void *dst, const void *src, size_t n) {
+    if (n == 0) return MB_OK;
+    if (!dst || !src) return mb__fail(MB_EINVAL, 0);
+    copy_job j = {dst, src, n};
+    return mb__guarded_run((const char *)src, (const char *)src + n, (const char *)dst,
+                           (const char *)dst + n, run_copy, &j);
+}
+
+int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx) {
+    if (!fn || (!lo && len)) return mb__fail(MB_EINVAL, 0);
+    return mb__guarded_run((const char *)lo, (const char *)lo + len, NULL, NULL, fn, ctx);
+}
 
 /* A fault in a view that did not change is tried again this many times,
 ** yielding in between, before it is reported: a truncated file faults

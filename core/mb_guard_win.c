@@ -92,9 +92,10 @@ static BOOL CALLBACK install(PINIT_ONCE once, void *param, void **ctx) {
     return TRUE;
 }
 
-/* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2). */
-static int guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
-                       void (*fn)(void *), void *ctx) {
+/* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2)
+** (mb_internal.h). */
+int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
+                    void (*fn)(void *), void *ctx) {
     if (!InitOnceExecuteOnce(&s_once, install, NULL, NULL))
         return mb__fail(MB_EIO, (int)GetLastError());
     mb_guard g;
@@ -117,23 +118,4 @@ static int guarded_run(const char *lo1, const char *hi1, const char *lo2, const 
     TlsSetValue(s_slot, vg->prev);
     atomic_signal_fence(memory_order_seq_cst);
     return MB_OK;
-}
-
-typedef struct copy_job { void *dst; const void *src; size_t n; } copy_job;
-static void run_copy(void *p) {
-    copy_job *j = p;
-    mb__guarded_memcpy(j->dst, j->src, j->n);
-}
-
-int mb_guarded_copy(void *dst, const void *src, size_t n) {
-    if (n == 0) return MB_OK;
-    if (!dst || !src) return mb__fail(MB_EINVAL, 0);
-    copy_job j = {dst, src, n};
-    return guarded_run((const char *)src, (const char *)src + n, (const char *)dst,
-                       (const char *)dst + n, run_copy, &j);
-}
-
-int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx) {
-    if (!fn || (!lo && len)) return mb__fail(MB_EINVAL, 0);
-    return guarded_run((const char *)lo, (const char *)lo + len, NULL, NULL, fn, ctx);
 }

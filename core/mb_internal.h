@@ -72,6 +72,14 @@ static inline void mb__guarded_memcpy(void *dst, const void *src, size_t n) {
     }
 }
 
+/* ---- the fault guard (mb_guard_posix.c / mb_guard_win.c) ---- */
+/* Run fn(ctx) with this thread's guard armed for [lo1, hi1) and
+** [lo2, hi2) (either may be empty): MB_OK, or MB_EFAULT if a page of one
+** of them faulted (fn is then abandoned). mb_copy.c builds the public
+** mb_guarded_copy and mb_guarded_call on it. */
+int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
+                    void (*fn)(void *), void *ctx);
+
 /* ---- per-thread OS error (mb_error.c) ---- */
 void mb__set_oserror(int e);
 /* Return rc after recording oserr; a tidy way to fail: return mb__fail(MB_EIO, errno); */
