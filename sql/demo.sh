@@ -56,7 +56,18 @@ if [ ! -f sample.dat ] || [ "$(wc -c < sample.dat)" -ne "$size" ]; then
       FROM r;" >/dev/null
 fi
 
+# ticks.npy is made by the demo itself (create=1): start from none.
+rm -f ticks.npy ticks.npy-mbjournal
+
 # 3. The demo. -bail stops at the first error, so a failure is not hidden.
 echo "demo.sh: running sql/demo.sql in $demo"
 echo
 sqlite3 -bail -cmd ".load '$module'" :memory: < "$root/sql/demo.sql"
+
+# numpy reads what the demo wrote (if Debian's python3-numpy is there).
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  echo
+  echo "numpy reads ticks.npy back:"
+  /usr/bin/python3 -c "import numpy as np; a = np.load('ticks.npy', mmap_mode='r'); \
+print('  shape', a.shape, 'dtype', a.dtype.descr); print('  price.sum() =', a['price'].sum(), ' row 7 =', a[7])"
+fi

@@ -8,6 +8,11 @@
 -- sample.dat holds 2 Mi fixed-size records of 32 bytes each:
 --     0000000001 00000000002654435761\n
 -- an id of 10 digits, a space, a value of 20 digits and a newline.
+--
+-- Sections 1-6 map the file and show the mapping core (sharing, counters);
+-- 7 reads it as text lines (membase_lines); 8 reads it as fixed-size
+-- records, then builds ticks.npy from SQL and aggregates, range-searches and
+-- updates it in place (membase, membase_aggregate).
 
 .mode box
 .headers on
@@ -64,3 +69,45 @@ SELECT key AS counter, value FROM json_each(membase_counters());
 .print '6. Unmap: the table is empty again'
 SELECT membase_unmap('sample.dat') AS unmapped;
 SELECT count(*) AS live_mappings FROM membase_stats;
+
+-- 7. The same file as lines of text, queried in place with membase_lines:
+--    no import. LIKE with a literal core is searched in the mapping first.
+.print
+.print '7. sample.dat as text lines (membase_lines)'
+SELECT count(*) AS lines FROM membase_lines('sample.dat');
+SELECT count(*) AS lines_containing_00042 FROM membase_lines('sample.dat')
+ WHERE line LIKE '%00042 %';
+SELECT rowid, line FROM membase_lines('sample.dat')
+ WHERE rowid BETWEEN 1000000 AND 1000002;
+
+-- 8. The same file again as fixed-size records (32 bytes: a 10-byte id, a
+--    space, a 20-byte value, a newline), then a binary .npy file of ticks
+--    made from SQL, aggregated, range-searched on its sorted key and
+--    updated in place. numpy can np.load() ticks.npy afterwards.
+.print
+.print '8. Record files as tables (membase)'
+CREATE VIRTUAL TABLE recs USING membase(file = 'sample.dat',
+  layout = 'id char(10), _ pad(1), value char(20), nl pad(1)');
+SELECT rowid, id, value FROM recs WHERE rowid IN (0, 42, 2097151);
+
+CREATE VIRTUAL TABLE ticks USING membase(file = 'ticks.npy', create = 1,
+  layout = 'ts i64, price f64, qty i32', sorted = ts);
+INSERT INTO ticks SELECT value, 100.0 + (value % 1000) / 100.0, value % 97
+  FROM generate_series(0, 999999);
+.print '   the whole column, vectorized over the mapping:'
+SELECT count, sum, min, max, avg FROM membase_aggregate('ticks', 'price');
+.print '   a range of the sorted key (binary search), in SQL and vectorized:'
+SELECT count(*), avg(price) FROM ticks WHERE ts BETWEEN 250000 AND 259999;
+SELECT count, avg FROM membase_aggregate('ticks', 'price', 250000, 259999, 'ts');
+.print '   an update written into the file in place:'
+UPDATE ticks SET price = price * 2 WHERE rowid = 7;
+SELECT rowid, ts, price, qty FROM ticks WHERE rowid BETWEEN 6 AND 8;
+DROP TABLE recs;
+DROP TABLE ticks;
+
+-- The function form of membase_lines keeps the last file it scanned mapped
+-- for this connection, so the next query of the same log does not map it
+-- again; the record tables released theirs when they were dropped.
+.print
+.print '   what stays mapped: the last file membase_lines scanned'
+SELECT path, mapped / 1048576 AS mapped_mib, refcount FROM membase_stats;
