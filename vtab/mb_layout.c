@@ -158,7 +158,11 @@ static char *mbToken(const char *z){
   int n = 0;
   if( *z==0 ) return sqlite3_mprintf("end of layout");
   while( mbIsIdChar(z[n]) ) n++;
-  if( n==0 ) n = 1;
+  if( n==0 ){
+    /* One character: a whole UTF-8 sequence, not its first byte alone. */
+    n = 1;
+    while( n<4 && ((unsigned char)z[n] & 0xc0)==0x80 ) n++;
+  }
   return sqlite3_mprintf("\"%.*s\"", n, z);
 }
 
