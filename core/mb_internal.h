@@ -17,6 +17,7 @@
 #ifndef MB_INTERNAL_H
 #define MB_INTERNAL_H
 
+#include <stdatomic.h>
 #include <string.h>
 #include "mb_map.h"
 
@@ -114,6 +115,14 @@ uint64_t mb__map_generation(const mb_map *m);
 void mb__yield(void);
 /* The refcount shown in mb_map_info; kept by the registry. */
 void mb__map_set_refcount(mb_map *m, unsigned n);
+/* The map's I/O counters (mb_map_count_io), atomics kept by each backend
+** in its struct mb_map. */
+typedef struct mb__io_atomic {
+    _Atomic(uint64_t) count[MB_IO_NKINDS];
+    _Atomic(uint64_t) bytes[MB_IO_NKINDS];
+} mb__io_atomic;
+mb__io_atomic *mb__map_io(mb_map *m);
+void mb__io_load(const mb__io_atomic *a, mb_io_counts *out);
 /* Process page-fault counters; 0/0 if the OS cannot tell. */
 void mb__os_faults(uint64_t *minor, uint64_t *major);
 

@@ -346,6 +346,17 @@ int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx
 /* ------------------------------------------------------------------ */
 /* Introspection and statistics                                       */
 /* ------------------------------------------------------------------ */
+typedef enum mb_io_kind {
+    MB_IO_MAP_READ = 0,
+    MB_IO_OS_READ,
+    MB_IO_FETCH,
+    MB_IO_NKINDS
+} mb_io_kind;
+typedef struct mb_io_counts {
+    uint64_t count[MB_IO_NKINDS];  /* operations, by mb_io_kind */
+    uint64_t bytes[MB_IO_NKINDS];  /* bytes, by mb_io_kind */
+} mb_io_counts;
+
 typedef struct mb_map_info {
     const char *path;        /* owned by the map */
     uint64_t    file_size;   /* as last seen */
@@ -358,8 +369,15 @@ typedef struct mb_map_info {
     uint64_t    remaps;      /* grows and shrinks since open */
     uint64_t    moves;       /* growths that had to move the view */
     unsigned    refcount;    /* users in the registry (1 for a private map) */
+    mb_io_counts io;         /* what users reported (mb_map_count_io) */
 } mb_map_info;
 void mb_map_get_info(const mb_map *m, mb_map_info *info);
+
+/* Count I/O a user of the map did on its behalf, for statistics: a read
+** served from the view (MB_IO_MAP_READ), one it had to send to the OS
+** instead (MB_IO_OS_READ), a zero-copy reference handed out
+** (MB_IO_FETCH). Lock-free; `bytes` may be 0. NULL m is a no-op. */
+void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes);
 
 typedef struct mb_stats {
     uint64_t live_maps;      /* mappings open now */
@@ -390,6 +408,12 @@ void mb_stats_get(mb_stats *st);
 ** Release with mb_registry_release(), never mb_map_close().
 */
 int  mb_registry_acquire(const char *path, unsigned flags, mb_map **out);
+/* The same, with the address space to reserve for growth when this call is
+** the one that maps the file (opt->reserve; 0 = the default). opt->flags
+** as `flags` above; opt->offset and opt->length must be 0 (the registry
+** maps whole files): MB_EINVAL otherwise. A file already mapped keeps its
+** reservation. */
+int  mb_registry_acquire_opt(const char *path, const mb_map_options *opt, mb_map **out);
 void mb_registry_release(mb_map *m);
 /* The registry's map of the file `path` names, if it has one, without
 ** opening anything and without taking a reference: *out is NULL when the

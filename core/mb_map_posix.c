@@ -120,6 +120,7 @@ struct mb_map {
     uint64_t  remaps, moves;
     unsigned  refcount;
     mb_region *retired;        /* old views kept readable after a move */
+    mb__io_atomic io;          /* mb_map_count_io */
     size_t    nretired;
 };
 
@@ -735,7 +736,10 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->remaps = m->remaps;
     info->moves = m->moves;
     info->refcount = m->refcount;
+    mb__io_load(&m->io, &info->io);
 }
+
+mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
 
 int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
     if (!m) return mb__fail(MB_EINVAL, 0);

@@ -322,6 +322,7 @@ struct mb_map {
     mb_huge   huge;
     uint64_t  remaps, moves;
     unsigned  refcount;
+    mb__io_atomic io;          /* mb_map_count_io */
     void    **retired;         /* views left behind by moves */
     size_t    nretired;
 };
@@ -1057,6 +1058,7 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->remaps = m->remaps;
     info->moves = m->moves;
     info->refcount = m->refcount;
+    mb__io_load(&m->io, &info->io);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1117,6 +1119,7 @@ int mb__map_make_writable(mb_map *m) {
 }
 
 void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
 
 uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 

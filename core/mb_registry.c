@@ -55,7 +55,14 @@ static int share_entry(mb_entry *e, unsigned flags, mb_map **out) {
 }
 
 int mb_registry_acquire(const char *path, unsigned flags, mb_map **out) {
-    if (!path || !out) return mb__fail(MB_EINVAL, 0);
+    mb_map_options opt = {0};
+    opt.flags = flags;
+    return mb_registry_acquire_opt(path, &opt, out);
+}
+
+int mb_registry_acquire_opt(const char *path, const mb_map_options *o, mb_map **out) {
+    if (!path || !out || !o || o->offset || o->length) return mb__fail(MB_EINVAL, 0);
+    unsigned flags = o->flags;
     const unsigned allowed = MB_MAP_WRITE | MB_MAP_CREATE | MB_MAP_HUGEPAGES |
                              MB_MAP_POPULATE | MB_MAP_NORESERVE;
     if (flags & ~allowed) return mb__fail(MB_EINVAL, 0);
@@ -82,6 +89,7 @@ int mb_registry_acquire(const char *path, unsigned flags, mb_map **out) {
     }
     mb_map_options opt = {0};
     opt.flags = flags | MB_MAP_ALLOW_EMPTY;
+    opt.reserve = o->reserve;
     if (!(flags & MB_MAP_WRITE)) opt.flags |= MB__MAP_WRITABLE_FD;
     mb_map *m = NULL;
     rc = mb_map_open(path, &opt, &m);

@@ -43,3 +43,17 @@ void mb_stats_get(mb_stats *st) {
     st->guard_faults   = atomic_load_explicit(&s_guard_faults, memory_order_relaxed);
     mb__os_faults(&st->minor_faults, &st->major_faults);
 }
+
+void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes) {
+    if (!m || (unsigned)kind >= MB_IO_NKINDS) return;
+    mb__io_atomic *io = mb__map_io(m);
+    atomic_fetch_add_explicit(&io->count[kind], 1, memory_order_relaxed);
+    if (bytes) atomic_fetch_add_explicit(&io->bytes[kind], bytes, memory_order_relaxed);
+}
+
+void mb__io_load(const mb__io_atomic *a, mb_io_counts *out) {
+    for (int k = 0; k < MB_IO_NKINDS; k++) {
+        out->count[k] = atomic_load_explicit(&a->count[k], memory_order_relaxed);
+        out->bytes[k] = atomic_load_explicit(&a->bytes[k], memory_order_relaxed);
+    }
+}

@@ -39,6 +39,8 @@ SQLITE_EXTENSION_INIT1
 #include "../vtab/mb_stats_table.h"
 #include "../vtab/mb_records.h"
 #include "../vtab/mb_lines.h"
+#include "mb_vfs_functions.h"
+#include "../vfs/mb_vfs.h"
 
 /* The module is built with hidden visibility: the entry point is the one
 ** symbol it exports. */
@@ -63,6 +65,7 @@ static int mbRegisterAll(sqlite3 *db){
   rc = mb_stats_register(db);
   if( rc==SQLITE_OK ) rc = mb_records_register(db);
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
+  if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;
 }
@@ -84,6 +87,10 @@ static int mbAutoInit(
 ){
   int rc;
   (void)pApi;   /* the API pointer was set when the module was loaded */
+  /* A database opened through membase with a bad URI value fails here,
+  ** with the message the VFS kept (mb_vfs_functions.c). */
+  rc = mb_vfs_check_open(db, pzErrMsg);
+  if( rc!=SQLITE_OK ) return rc;
   rc = mbRegisterAll(db);
   if( rc!=SQLITE_OK ) mbSetError(pzErrMsg, rc);
   return rc;
@@ -96,6 +103,22 @@ MB_EXPORT int sqlite3_membase_init(
 ){
   int rc;
   SQLITE_EXTENSION_INIT2(pApi);
+#ifndef SQLITE_CORE
+  /* The VFSes, and the default VFS the environment asks for. */
+  {
+    char *zErr = 0;
+    rc = mb_vfs_register_from_env(&zErr);
+    if( rc!=SQLITE_OK ){
+      if( pzErrMsg && zErr ){
+        *pzErrMsg = zErr;
+      }else{
+        sqlite3_free(zErr);
+        mbSetError(pzErrMsg, rc);
+      }
+      return rc;
+    }
+  }
+#endif
   rc = mbRegisterAll(db);
 #ifndef SQLITE_CORE
   /* SQLite ignores a second registration of the same function. */
@@ -115,7 +138,26 @@ MB_EXPORT int sqlite3_membase_init(
 
 #ifdef SQLITE_CORE
 int membase_register(void){
-  return sqlite3_auto_extension((void(*)(void))mbAutoInit);
+  int rc = mb_vfs_register(0);
+  if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbAutoInit);
+  return rc;
+}
+
+/* Only the check of the VFS's deferred open errors, for applications that
+** register the VFS without the rest of MemBase. */
+static int mbCheckOpenInit(
+  sqlite3 *db,
+  char **pzErrMsg,
+  const sqlite3_api_routines *pApi
+){
+  (void)pApi;
+  return mb_vfs_check_open(db, pzErrMsg);
+}
+
+int membase_vfs_register(int makeDefault){
+  int rc = mb_vfs_register(makeDefault);
+  if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbCheckOpenInit);
+  return rc;
 }
 
 int membase_register_db(sqlite3 *db){

@@ -44,8 +44,9 @@ const char *membase_version(void);
 /*
 ** Register MemBase as an automatic extension (sqlite3_auto_extension), so
 ** that every connection opened afterwards in this process has the MemBase
-** functions and tables. Connections already open are not changed: use
-** membase_register_db() for them.
+** functions and tables, and register the membase VFSes (without making
+** either the default: see membase_vfs_register). Connections already open
+** are not changed: use membase_register_db() for them.
 **
 ** Calling it more than once is harmless: SQLite keeps one entry.
 **
@@ -77,12 +78,31 @@ int membase_register(void);
 int membase_register_db(sqlite3 *db);
 
 /*
-** Reserved for a later release: register the "membase" VFS, which serves
-** database pages from the file's shared mapping, and make it the default VFS
-** if makeDefault is non-zero.
+** Register the MemBase VFSes with SQLite (see vfs/mb_vfs.c for the manual):
+**   "membase"          database pages served from the file's process-wide
+**                      mapping; locking exactly as the platform VFS
+**                      ("unix" or "win32"), which it wraps;
+**   "membase-process"  the same with membase_locking=process: the process
+**                      takes the file's OS lock once and coordinates its
+**                      own connections in memory.
 **
-**   int membase_vfs_register(int makeDefault);
+** makeDefault: MEMBASE_VFS_KEEP_DEFAULT (0) leaves the default VFS alone,
+** MEMBASE_VFS_DEFAULT_SHARED (1) makes "membase" the default,
+** MEMBASE_VFS_DEFAULT_PROCESS (2) makes "membase-process" the default.
+**
+** Idempotent: calling it again (or loading the module again) never wraps
+** membase around itself; it only re-asserts the default when asked, which
+** is needed after sqlite3_shutdown() + sqlite3_initialize(), as these make
+** the platform VFS the default again.
+**
+** Returns SQLITE_OK, SQLITE_MISUSE for another makeDefault value,
+** SQLITE_ERROR if the platform VFS is not registered, or the error of
+** sqlite3_initialize().
 */
+#define MEMBASE_VFS_KEEP_DEFAULT    0
+#define MEMBASE_VFS_DEFAULT_SHARED  1
+#define MEMBASE_VFS_DEFAULT_PROCESS 2
+int membase_vfs_register(int makeDefault);
 
 /*
 ** The entry point SQLite calls when it loads the module (the name comes from

@@ -1,0 +1,535 @@
+/*
+** mb_vfs_file.c -- the io methods of a main database file opened through
+** the membase VFS.
+**
+** Reads. xRead copies from the file's process-wide mapping (core registry),
+** whatever PRAGMA mmap_size says, with the core's fault guard: a file
+** truncated underneath gives the platform read path's answer (a short read
+** filled with zeros, SQLITE_IOERR_SHORT_READ), never SIGBUS. A read past
+** the view first brings the view up to date (the file grew); what is still
+** past it goes to the platform VFS, as does every read when the file could
+** not be mapped.
+**
+** xFetch hands out pointers into the mapping when the connection's
+** mmap_size is above 0, for pages that lie below both mmap_size and the
+** file's end. mmap_size is honoured as given, with no 2 GB cap: PRAGMA
+** mmap_size=8e9 serves an 8 GB database zero-copy. (SQLite's own pager
+** does not clamp the value; the unix VFS clamps it to SQLITE_MAX_MMAP_SIZE,
+** 2 GB on Debian, and reads the rest with pread.)
+**
+** Writes, truncation and sync go to the platform file. On Linux and Windows
+** the page cache is the mapping's, so the view sees every write at once.
+** The view follows the file: it grows in place (address space reserved)
+** when a read or xFileSize finds the file longer, and shrinks when it is
+** shorter, but not while xFetch pointers are out (then when the last one
+** comes back, or at the next check).
+**
+** Locks, the WAL index, sector size and device characteristics are the
+** platform VFS's in membase_locking=shared, and mb_vfs_lock.c's in
+** membase_locking=process.
+**
+** PRAGMAs (SQLITE_FCNTL_PRAGMA), each on one database of a connection:
+**   PRAGMA membase_advice [= auto|normal|random|sequential]
+**        the access-pattern advice given to the OS for the mapping (shared
+**        by the process's connections to the file). auto (the default)
+**        watches this connection's page reads in windows of 128: mostly
+**        sequential gives "sequential", mostly scattered "random", else
+**        "normal". Returns the setting, and in parentheses what is in
+**        force on the mapping: "auto (random)".
+**   PRAGMA membase_populate [= 0|1]
+**        1 reads the whole file into memory now and maps it (returns the
+**        method the core used); the URI parameter does it at open.
+**   PRAGMA membase_hugepages [= 0|1]
+**        reports the huge-page outcome of the mapping ('not requested',
+**        'unsupported', 'advised', 'active'). Huge pages are requested when
+**        the file is first mapped (URI membase_hugepages=1); asking for
+**        them later is an error that says so.
+**   PRAGMA membase_reserve [= N]
+**        the address space reserved for growth. Fixed when the file is
+**        first mapped (URI membase_reserve); a larger value later is an
+**        error that says so.
+**   PRAGMA membase_locking
+**        "shared" or "process" (chosen at open; read-only).
+**   PRAGMA membase_stats
+**        one JSON object: reads of this connection served from the map and
+**        from the OS, xFetch pointers handed out, the same for the whole
+**        mapping (all connections), bytes mapped, remaps, page faults.
+** A bad value is an error naming it; an unknown membase_ PRAGMA too.
+*/
+#include <string.h>
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+#include "mb_vfs_int.h"
+
+#define REAL(f) ((f)->pReal)
+#define IS_PROCESS(f) ((f)->pShared && (f)->pShared->eLocking==MB_VFS_LOCK_PROCESS)
+
+/* ---------------------------------------------------------- auto advice */
+
+#define MB_ADVICE_WINDOW 128
+
+static int mbAdviceOf(int vfsAdvice){
+  switch( vfsAdvice ){
+    case MB_VFS_ADVICE_RANDOM:     return MB_ADV_RANDOM;
+    case MB_VFS_ADVICE_SEQUENTIAL: return MB_ADV_SEQUENTIAL;
+    default:                       return MB_ADV_NORMAL;
+  }
+}
+
+/* Observe one page-sized access at off, for membase_advice=auto. */
+static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
+  MbShared *s = f->pShared;
+  int want;
+  if( f->opts.advice!=MB_VFS_ADVICE_AUTO || amt<512 ) return;
+  f->nSeq += (off>f->lastOff && off-f->lastOff<=65536);
+  f->lastOff = off;
+  if( ++f->nObs<MB_ADVICE_WINDOW ) return;
+  want = f->nSeq>=MB_ADVICE_WINDOW*7/8 ? MB_ADV_SEQUENTIAL
+       : f->nSeq<=MB_ADVICE_WINDOW/8 ? MB_ADV_RANDOM : MB_ADV_NORMAL;
+  f->nObs = f->nSeq = 0;
+  if( want==s->eAdvice ) return;
+  mb_mutex_enter(&s->mu);
+  if( want!=s->eAdvice && mb_map_advise(s->pMap, (mb_advice)want, 0, 0)==MB_OK ){
+    s->eAdvice = want;
+  }
+  mb_mutex_leave(&s->mu);
+}
+
+/* ------------------------------------------------------------- io methods */
+
+static int mbClose(sqlite3_file *pFile){
+  MbFile *f = (MbFile*)pFile;
+  int rc = SQLITE_OK;
+  if( f->pShared && IS_PROCESS(f) ){
+    mb_vfs_proc_unlock(f, SQLITE_LOCK_NONE);
+    if( f->bShm ) mb_vfs_proc_shm_unmap(f, 0);
+  }
+  if( f->pShared && f->nFetchOut>0 ){
+    /* SQLite returns every page before closing; be safe anyway. */
+    mb_mutex_enter(&f->pShared->mu);
+    f->pShared->nFetchOut -= f->nFetchOut;
+    mb_mutex_leave(&f->pShared->mu);
+    f->nFetchOut = 0;
+  }
+  if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
+  mb_vfs_shared_release(f->pShared);
+  f->pShared = 0;
+  sqlite3_free(f->zOpenErr);
+  f->zOpenErr = 0;
+  return rc;
+}
+
+static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  if( f->pShared && f->pShared->pMap ){
+    mb_map_count_io(f->pShared->pMap, MB_IO_OS_READ, (uint64_t)iAmt);
+  }
+  f->nOsRead++;
+  return REAL(f)->pMethods->xRead(REAL(f), zBuf, iAmt, iOfst);
+}
+
+static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  MbFile *f = (MbFile*)pFile;
+  MbShared *s = f->pShared;
+  mb_map *m = s ? s->pMap : 0;
+  uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
+  if( m==0 || iOfst<0 ) return mbLowerRead(f, zBuf, iAmt, iOfst);
+  if( end>mb_map_size(m) ){
+    /* Past the view: the file may have grown (our writes, or another
+    ** process's). Process mode knows its size; shared mode asks. */
+    if( !(IS_PROCESS(f) && s->bKnow && end>(uint64_t)s->knownSize) ){
+      mb_vfs_shared_remap(s);
+    }
+    if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
+  }
+  if( mb_map_read(m, (uint64_t)iOfst, zBuf, (size_t)iAmt)!=MB_OK ){
+    /* Truncated underneath (or shrunk meanwhile): the platform's read
+    ** gives SQLite the answer it expects, a short read. */
+    mb_vfs_shared_remap(s);
+    return mbLowerRead(f, zBuf, iAmt, iOfst);
+  }
+  mb_map_count_io(m, MB_IO_MAP_READ, (uint64_t)iAmt);
+  f->nMapRead++;
+  mbObserve(f, iOfst, iAmt);
+  return SQLITE_OK;
+}
+
+static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 iOfst){
+  MbFile *f = (MbFile*)pFile;
+  int rc = REAL(f)->pMethods->xWrite(REAL(f), z, iAmt, iOfst);
+  if( rc==SQLITE_OK && IS_PROCESS(f) && f->pShared->bKnow ){
+    MbShared *s = f->pShared;
+    mb_mutex_enter(&s->mu);
+    if( iOfst+iAmt>s->knownSize ) s->knownSize = iOfst+iAmt;
+    mb_mutex_leave(&s->mu);
+  }
+  return rc;
+}
+
+static int mbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
+  MbFile *f = (MbFile*)pFile;
+  int rc = REAL(f)->pMethods->xTruncate(REAL(f), size);
+  MbShared *s = f->pShared;
+  if( s ){
+    mb_mutex_enter(&s->mu);
+    /* On error the size is unknown: ask the file from now on. */
+    if( IS_PROCESS(f) && s->bKnow ){
+      if( rc==SQLITE_OK ) s->knownSize = size; else s->bKnow = 0;
+    }
+    mb_mutex_leave(&s->mu);
+    if( rc==SQLITE_OK ) mb_vfs_shared_remap(s);
+  }
+  return rc;
+}
+
+static int mbSync(sqlite3_file *pFile, int flags){
+  MbFile *f = (MbFile*)pFile;
+  return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
+  MbFile *f = (MbFile*)pFile;
+  MbShared *s = f->pShared;
+  int rc;
+  if( s && IS_PROCESS(f) && s->bKnow ){
+    mb_mutex_enter(&s->mu);
+    *pSize = s->knownSize;
+    mb_mutex_leave(&s->mu);
+    return SQLITE_OK;
+  }
+  rc = REAL(f)->pMethods->xFileSize(REAL(f), pSize);
+  if( rc==SQLITE_OK && s && s->pMap
+   && (uint64_t)*pSize!=mb_map_size(s->pMap) ){
+    mb_vfs_shared_remap(s);
+  }
+  return rc;
+}
+
+static int mbLock(sqlite3_file *pFile, int eLock){
+  MbFile *f = (MbFile*)pFile;
+  if( f->zOpenErr ){
+    sqlite3_log(SQLITE_ERROR, "%s", f->zOpenErr);
+    return SQLITE_ERROR;
+  }
+  if( IS_PROCESS(f) ) return mb_vfs_proc_lock(f, eLock);
+  return REAL(f)->pMethods->xLock(REAL(f), eLock);
+}
+
+static int mbUnlock(sqlite3_file *pFile, int eLock){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ) return mb_vfs_proc_unlock(f, eLock);
+  return REAL(f)->pMethods->xUnlock(REAL(f), eLock);
+}
+
+static int mbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ) return mb_vfs_proc_check_reserved(f, pResOut);
+  return REAL(f)->pMethods->xCheckReservedLock(REAL(f), pResOut);
+}
+
+/* ---------------------------------------------------------------- PRAGMAs */
+
+static int mbPragmaError(char **azArg, char *zMsg){
+  azArg[0] = zMsg;
+  return SQLITE_ERROR;
+}
+
+static int mbPragmaStats(MbFile *f, char **azArg){
+  MbShared *s = f->pShared;
+  mb_map_info info;
+  mb_stats st;
+  memset(&info, 0, sizeof(info));
+  if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
+  mb_stats_get(&st);
+  azArg[0] = sqlite3_mprintf(
+    "{\"locking\":\"%s\",\"mapped\":%s,\"map_error\":%s%s%s,"
+    "\"reads_from_map\":%llu,\"reads_from_os\":%llu,\"fetches\":%llu,"
+    "\"file_reads_from_map\":%llu,\"file_reads_from_os\":%llu,"
+    "\"file_fetches\":%llu,\"bytes_mapped\":%llu,\"bytes_reserved\":%llu,"
+    "\"remaps\":%llu,\"moves\":%llu,\"advice\":\"%s\","
+    "\"minor_faults\":%llu,\"major_faults\":%llu}",
+    mb_vfs_locking_name(f->opts.locking),
+    (s && s->pMap) ? "true" : "false",
+    (s && s->zMapErr) ? "\"" : "", (s && s->zMapErr) ? s->zMapErr : "null",
+    (s && s->zMapErr) ? "\"" : "",
+    (unsigned long long)f->nMapRead, (unsigned long long)f->nOsRead,
+    (unsigned long long)f->nFetch,
+    (unsigned long long)info.io.count[MB_IO_MAP_READ],
+    (unsigned long long)info.io.count[MB_IO_OS_READ],
+    (unsigned long long)info.io.count[MB_IO_FETCH],
+    (unsigned long long)info.mapped, (unsigned long long)info.reserved,
+    (unsigned long long)info.remaps, (unsigned long long)info.moves,
+    mb_advice_name(info.advice),
+    (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults);
+  return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static int mbPragma(MbFile *f, char **azArg){
+  const char *zName = azArg[1];
+  const char *zVal = azArg[2];
+  MbShared *s = f->pShared;
+  mb_map *m = s ? s->pMap : 0;
+  char *zErr = 0;
+
+  if( sqlite3_stricmp(zName, "membase_advice")==0 ){
+    int a;
+    if( zVal ){
+      if( mb_vfs_parse_advice("membase_advice", zVal, &a, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      f->opts.advice = a;
+      f->nObs = f->nSeq = 0;
+      if( a!=MB_VFS_ADVICE_AUTO && m ){
+        mb_mutex_enter(&s->mu);
+        if( mb_map_advise(m, (mb_advice)mbAdviceOf(a), 0, 0)==MB_OK ){
+          s->eAdvice = mbAdviceOf(a);
+        }
+        mb_mutex_leave(&s->mu);
+      }
+    }
+    azArg[0] = sqlite3_mprintf("%s (%s)", mb_vfs_advice_name(f->opts.advice),
+                               m ? mb_advice_name((mb_advice)s->eAdvice) : "not mapped");
+    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( sqlite3_stricmp(zName, "membase_populate")==0 ){
+    int b = f->opts.populate;
+    if( zVal ){
+      if( mb_vfs_parse_bool("membase_populate", zVal, &b, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      f->opts.populate = b;
+      if( b ){
+        mb_populate used = MB_POP_NONE;
+        int rc = MB_OK;
+        if( m==0 ){
+          return mbPragmaError(azArg, sqlite3_mprintf(
+              "membase_populate: \"%s\" is not mapped (%s)", s ? s->zPath : "?",
+              s && s->zMapErr ? s->zMapErr : "no mapping"));
+        }
+        mb_vfs_shared_remap(s);
+        if( mb_map_size(m)>0 ) rc = mb_map_populate(m, 0, 0, MB_POP_DEFAULT, &used);
+        if( rc!=MB_OK ){
+          return mbPragmaError(azArg, sqlite3_mprintf(
+              "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(rc)));
+        }
+        s->bPopulated = 1;
+        azArg[0] = sqlite3_mprintf("%s", mb_populate_name(used));
+        return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+      }
+    }
+    azArg[0] = sqlite3_mprintf("%d", b);
+    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( sqlite3_stricmp(zName, "membase_hugepages")==0 ){
+    mb_huge h = MB_HUGE_NOT_REQUESTED;
+    if( m ) mb_map_huge_status(m, &h, 0);
+    if( zVal ){
+      int b;
+      if( mb_vfs_parse_bool("membase_hugepages", zVal, &b, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      if( b!=(h!=MB_HUGE_NOT_REQUESTED) ){
+        return mbPragmaError(azArg, sqlite3_mprintf(
+            "membase_hugepages: the mapping of \"%s\" is shared by the process and "
+            "was made %s huge pages; choose them when the file is first opened "
+            "(URI parameter membase_hugepages=%d)", s ? s->zPath : "?",
+            b ? "without" : "with", b));
+      }
+    }
+    azArg[0] = sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped");
+    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( sqlite3_stricmp(zName, "membase_reserve")==0 ){
+    mb_map_info info;
+    memset(&info, 0, sizeof(info));
+    if( m ) mb_map_get_info(m, &info);
+    if( zVal ){
+      sqlite3_int64 v;
+      if( mb_vfs_parse_size("membase_reserve", zVal, &v, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      if( (uint64_t)v>info.reserved ){
+        return mbPragmaError(azArg, sqlite3_mprintf(
+            "membase_reserve: the mapping of \"%s\" reserved %llu bytes when it "
+            "was made; %s more can only be asked for when the file is first "
+            "opened (URI parameter membase_reserve)", s ? s->zPath : "?",
+            (unsigned long long)info.reserved, zVal));
+      }
+    }
+    azArg[0] = sqlite3_mprintf("%llu", (unsigned long long)info.reserved);
+    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( sqlite3_stricmp(zName, "membase_locking")==0 ){
+    if( zVal ){
+      int l;
+      if( mb_vfs_parse_locking("membase_locking", zVal, &l, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      if( l!=f->opts.locking ){
+        return mbPragmaError(azArg, sqlite3_mprintf(
+            "membase_locking: the locking mode is chosen when the database is "
+            "opened (URI parameter membase_locking=%s, or VFS \"%s\"); it "
+            "cannot become \"%s\" now", zVal,
+            l==MB_VFS_LOCK_PROCESS ? "membase-process" : "membase", zVal));
+      }
+    }
+    azArg[0] = sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking));
+    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( sqlite3_stricmp(zName, "membase_stats")==0 ){
+    if( zVal ){
+      return mbPragmaError(azArg, sqlite3_mprintf(
+          "membase_stats is read-only: \"%s\"", zVal));
+    }
+    return mbPragmaStats(f, azArg);
+  }
+  return mbPragmaError(azArg, sqlite3_mprintf(
+      "membase: unknown PRAGMA %s (expected membase_advice, membase_populate, "
+      "membase_hugepages, membase_reserve, membase_locking or membase_stats)", zName));
+}
+
+static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
+  MbFile *f = (MbFile*)pFile;
+  switch( op ){
+    case MB_VFS_FCNTL_OPEN_ERROR:
+      *(const char**)pArg = f->zOpenErr;
+      return SQLITE_OK;
+    case SQLITE_FCNTL_MMAP_SIZE: {
+      sqlite3_int64 newLimit = *(sqlite3_int64*)pArg;
+      *(sqlite3_int64*)pArg = f->mmapLimit;
+      if( newLimit>=0 ) f->mmapLimit = newLimit;
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_PRAGMA: {
+      char **azArg = (char**)pArg;
+      if( sqlite3_strnicmp(azArg[1], "membase_", 8)==0 ) return mbPragma(f, azArg);
+      break;
+    }
+    case SQLITE_FCNTL_LOCKSTATE:
+      if( IS_PROCESS(f) ){
+        *(int*)pArg = f->eLock;
+        return SQLITE_OK;
+      }
+      break;
+    case SQLITE_FCNTL_VFSNAME: {
+      int rc = REAL(f)->pMethods->xFileControl(REAL(f), op, pArg);
+      const char *zMine = IS_PROCESS(f) ? "membase-process" : "membase";
+      if( rc==SQLITE_OK ){
+        *(char**)pArg = sqlite3_mprintf("%s/%z", zMine, *(char**)pArg);
+      }else{
+        *(char**)pArg = sqlite3_mprintf("%s", zMine);
+      }
+      return SQLITE_OK;
+    }
+    default:
+      break;
+  }
+  return REAL(f)->pMethods->xFileControl(REAL(f), op, pArg);
+}
+
+static int mbSectorSize(sqlite3_file *pFile){
+  MbFile *f = (MbFile*)pFile;
+  return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int mbDeviceCharacteristics(sqlite3_file *pFile){
+  MbFile *f = (MbFile*)pFile;
+  return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int mbShmMap(sqlite3_file *pFile, int iPg, int pgsz, int bExtend,
+                    void volatile **pp){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ) return mb_vfs_proc_shm_map(f, iPg, pgsz, bExtend, pp);
+  return REAL(f)->pMethods->xShmMap(REAL(f), iPg, pgsz, bExtend, pp);
+}
+
+static int mbShmLock(sqlite3_file *pFile, int offset, int n, int flags){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ) return mb_vfs_proc_shm_lock(f, offset, n, flags);
+  return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+}
+
+static void mbShmBarrier(sqlite3_file *pFile){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ){
+    mb_vfs_proc_shm_barrier(f);
+    return;
+  }
+  REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int mbShmUnmap(sqlite3_file *pFile, int deleteFlag){
+  MbFile *f = (MbFile*)pFile;
+  if( IS_PROCESS(f) ) return mb_vfs_proc_shm_unmap(f, deleteFlag);
+  return REAL(f)->pMethods->xShmUnmap(REAL(f), deleteFlag);
+}
+
+static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp){
+  MbFile *f = (MbFile*)pFile;
+  MbShared *s = f->pShared;
+  mb_map *m = s ? s->pMap : 0;
+  uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
+  *pp = 0;
+  if( m==0 || f->mmapLimit<=0 || iOfst<0 || end>(uint64_t)f->mmapLimit ){
+    return SQLITE_OK;
+  }
+  mb_mutex_enter(&s->mu);
+  if( end<=mb_map_size(m) && !s->bShrinkPending
+   && !(IS_PROCESS(f) && s->bKnow && end>(uint64_t)s->knownSize) ){
+    *pp = (char*)mb_map_data(m) + iOfst;
+    s->nFetchOut++;
+    f->nFetchOut++;
+  }
+  mb_mutex_leave(&s->mu);
+  if( *pp ){
+    mb_map_count_io(m, MB_IO_FETCH, (uint64_t)iAmt);
+    f->nFetch++;
+    mbObserve(f, iOfst, iAmt);
+  }
+  return SQLITE_OK;
+}
+
+static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
+  MbFile *f = (MbFile*)pFile;
+  MbShared *s = f->pShared;
+  (void)iOfst;
+  if( s==0 ) return SQLITE_OK;
+  if( p ){
+    mb_mutex_enter(&s->mu);
+    s->nFetchOut--;
+    f->nFetchOut--;
+    if( s->nFetchOut==0 && s->bShrinkPending ){
+      mb_mutex_leave(&s->mu);
+      mb_vfs_shared_remap(s);
+      return SQLITE_OK;
+    }
+    mb_mutex_leave(&s->mu);
+  }else{
+    /* "Drop the mapping": another process changed the file. Bring the view
+    ** up to date (a shrink waits for the pointers still out). */
+    mb_vfs_shared_remap(s);
+  }
+  return SQLITE_OK;
+}
+
+const sqlite3_io_methods mb_vfs_file_methods = {
+  3,
+  mbClose,
+  mbRead,
+  mbWrite,
+  mbTruncate,
+  mbSync,
+  mbFileSize,
+  mbLock,
+  mbUnlock,
+  mbCheckReservedLock,
+  mbFileControl,
+  mbSectorSize,
+  mbDeviceCharacteristics,
+  mbShmMap,
+  mbShmLock,
+  mbShmBarrier,
+  mbShmUnmap,
+  mbFetch,
+  mbUnfetch
+};

@@ -1,0 +1,127 @@
+/*
+** mb_vfs_int.h -- the objects the files of the membase VFS share.
+**
+**   mb_vfs.c         the VFS objects ("membase", "membase-process"),
+**                    registration, xOpen and the path methods
+**   mb_vfs_file.c    the io methods of a main database file: reads from
+**                    the mapping, writes through, xFetch, file controls
+**   mb_vfs_shared.c  MbShared, one per database file per locking mode:
+**                    the core mapping, outstanding fetches, what the
+**                    process knows of the file
+**   mb_vfs_lock.c    membase_locking=process: the OS lock taken once, and
+**                    the database and WAL-index locks kept in memory
+**   mb_vfs_options.c URI parameters and PRAGMA values
+**
+** Only main database files are wrapped (MbFile). Journals, WAL files,
+** temporary and transient files are opened by the platform VFS straight
+** into the sqlite3_file SQLite gave us: SQLite then calls the platform
+** methods directly, at no cost.
+*/
+#ifndef MB_VFS_INT_H
+#define MB_VFS_INT_H
+
+#include <stdint.h>
+#include "sqlite3ext.h"
+#include "../core/mb_map.h"
+#include "../core/mb_mutex.h"
+#include "mb_vfs_options.h"
+
+typedef struct MbVfs MbVfs;
+typedef struct MbShared MbShared;
+typedef struct MbFile MbFile;
+
+/* pAppData of each membase sqlite3_vfs. */
+struct MbVfs {
+  sqlite3_vfs *pLower;        /* "unix" or "win32" */
+  int eLocking;               /* MB_VFS_LOCK_* default of this VFS */
+};
+
+/* Number of WAL-index locks (SQLITE_SHM_NLOCK). */
+#define MB_SHM_NLOCK 8
+
+struct MbShared {
+  char *zPath;                /* the database's full pathname (key) */
+  char *zJournal;             /* zPath + "-journal" */
+  char *zWal;                 /* zPath + "-wal" */
+  int eLocking;               /* MB_VFS_LOCK_* (part of the key) */
+  int nRef;                   /* MbFiles open on it */
+  MbShared *pNext;            /* list of all, under the VFS mutex */
+  mb_mutex mu;                /* guards everything below */
+
+  /* The mapping. NULL if it could not be made: reads then go to the
+  ** platform VFS (the fallback path). */
+  mb_map *pMap;
+  const char *zMapErr;        /* why not, for PRAGMA membase_stats */
+  int nFetchOut;              /* xFetch pointers outstanding, all files */
+  int bShrinkPending;         /* the file shrank while fetches were out */
+  int eAdvice;                /* advice in force on the view (mb_advice) */
+  int bPopulated;             /* membase_populate done once */
+
+  /* membase_locking=process */
+  sqlite3_file *pAnchor;      /* platform file holding the OS lock */
+  int eOsLock;                /* SQLITE_LOCK_NONE/SHARED/EXCLUSIVE held */
+  int bAnchorRO;              /* the file is read-only to the process:
+                              ** the anchor holds SHARED at most */
+  int bKnow;                  /* the OS lock is exclusive: the process's
+                              ** knowledge below is the truth */
+  sqlite3_int64 knownSize;    /* the file's size, when bKnow */
+  int eJournal, eWal;         /* -1 unknown, 0 absent, 1 present */
+  int nShared;                /* files holding SHARED or more */
+  MbFile *pReserved, *pPending, *pExclusive;
+  /* the WAL index, in process memory */
+  int nShmRef;                /* files that mapped it */
+  int szRegion, nRegion;
+  char **apRegion;
+  int aShmShared[MB_SHM_NLOCK];
+  MbFile *apShmExcl[MB_SHM_NLOCK];
+};
+
+struct MbFile {
+  sqlite3_file base;          /* pMethods: mb_vfs_file_methods */
+  sqlite3_file *pReal;        /* the platform file, just after this */
+  MbVfs *pMb;
+  MbShared *pShared;
+  const char *zName;          /* as given to xOpen */
+  mb_vfs_options opts;
+  char *zOpenErr;             /* a bad URI value: every lock fails */
+  int openFlags;
+  int eLock;                  /* process mode: this file's lock */
+  sqlite3_int64 mmapLimit;    /* the pager's mmap_size */
+  int nFetchOut;              /* this file's outstanding fetches */
+  /* membase_advice=auto: recent page accesses */
+  sqlite3_int64 lastOff;
+  int nObs, nSeq;
+  /* process mode WAL index */
+  int bShm;
+  uint8_t shmShared, shmExcl; /* lock bits held */
+  /* reads of this file, for PRAGMA membase_stats */
+  uint64_t nMapRead, nOsRead, nFetch;
+};
+
+/* A private file control: *(const char**)pArg receives the deferred error
+** of a bad URI value (or NULL). Used by ext/ to fail sqlite3_open with the
+** message. Answers SQLITE_NOTFOUND on files that are not membase's. */
+#define MB_VFS_FCNTL_OPEN_ERROR 0x6d620001
+
+extern const sqlite3_io_methods mb_vfs_file_methods;
+
+/* mb_vfs_shared.c */
+int  mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp);
+void mb_vfs_shared_release(MbShared *s);
+int  mb_vfs_known_access(const char *zPath, int *pResOut);
+void mb_vfs_note_access(const char *zPath, int exists);
+void mb_vfs_shared_remap(MbShared *s);
+void mb_vfs_shared_forget(MbShared *s);
+
+/* mb_vfs_lock.c (process mode) */
+int  mb_vfs_proc_lock(MbFile *f, int eLock);
+int  mb_vfs_proc_unlock(MbFile *f, int eLock);
+int  mb_vfs_proc_check_reserved(MbFile *f, int *pResOut);
+int  mb_vfs_proc_shm_map(MbFile *f, int iRegion, int szRegion, int bExtend,
+                         void volatile **pp);
+int  mb_vfs_proc_shm_lock(MbFile *f, int ofst, int n, int flags);
+void mb_vfs_proc_shm_barrier(MbFile *f);
+int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
+void mb_vfs_proc_release(MbShared *s);
+
+#endif /* MB_VFS_INT_H */

@@ -1,0 +1,202 @@
+/*
+** mb_vfs_shared.c -- MbShared: what every connection of the process that has
+** one database file open through the membase VFS shares.
+**
+** One MbShared per (full pathname, locking mode), refcounted by the MbFiles
+** open on it. It holds:
+**   - the core's process-wide mapping of the file (mb_registry_acquire), a
+**     read-only view that follows the file's size; NULL when mapping failed,
+**     and reads then take the platform VFS's read path;
+**   - the number of xFetch pointers handed out and not yet returned, by
+**     all connections: the view is not shrunk while one is out (a shrink
+**     seen then is carried out when the last one comes back), as the unix
+**     VFS does with its nFetchOut;
+**   - in process locking mode, the in-memory locks (mb_vfs_lock.c) and what
+**     the process knows of the file while it holds the OS lock exclusively:
+**     its size, and whether its journal and WAL files exist.
+**
+** Lock order: the list mutex (gMu) before an MbShared's mutex; code holding
+** an MbShared's mutex never takes gMu.
+*/
+#include <string.h>
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+#include "mb_vfs_int.h"
+
+static mb_mutex gMu = MB_MUTEX_INIT;
+static MbShared *gList = 0;
+
+static void mbSharedFree(MbShared *s){
+  if( s==0 ) return;
+  if( s->pMap ) mb_registry_release(s->pMap);
+  for(int i=0; i<s->nRegion; i++) sqlite3_free(s->apRegion[i]);
+  sqlite3_free(s->apRegion);
+  mb_mutex_destroy(&s->mu);
+  sqlite3_free(s);
+}
+
+/* Find or make the MbShared for f (its options say the locking mode) and
+** the file zPath. SQLITE_NOMEM is the only error: a file that cannot be
+** mapped is served by the fallback path. */
+int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
+  MbShared *s;
+  size_t n = strlen(zPath);
+  *pp = 0;
+  mb_mutex_enter(&gMu);
+  for(s=gList; s; s=s->pNext){
+    if( s->eLocking==f->opts.locking && strcmp(s->zPath, zPath)==0 ) break;
+  }
+  if( s ){
+    s->nRef++;
+  }else{
+    s = sqlite3_malloc64(sizeof(*s) + 3*(n+16));
+    if( s==0 ){
+      mb_mutex_leave(&gMu);
+      return SQLITE_NOMEM;
+    }
+    memset(s, 0, sizeof(*s));
+    s->zPath = (char*)&s[1];
+    s->zJournal = s->zPath + n + 16;
+    s->zWal = s->zJournal + n + 16;
+    memcpy(s->zPath, zPath, n+1);
+    memcpy(s->zJournal, zPath, n);
+    memcpy(s->zJournal+n, "-journal", 9);
+    memcpy(s->zWal, zPath, n);
+    memcpy(s->zWal+n, "-wal", 5);
+    s->eLocking = f->opts.locking;
+    s->nRef = 1;
+    s->eJournal = s->eWal = -1;
+    s->eAdvice = MB_ADV_NORMAL;
+    mb_mutex_init(&s->mu);
+    {
+      mb_map_options o;
+      int rc;
+      memset(&o, 0, sizeof(o));
+      o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
+      o.reserve = (uint64_t)f->opts.reserve;
+      rc = mb_registry_acquire_opt(zPath, &o, &s->pMap);
+      if( rc!=MB_OK ){
+        s->pMap = 0;
+        s->zMapErr = mb_strerror(rc);
+        sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
+                    "reading it through the platform VFS", zPath, s->zMapErr);
+      }
+    }
+    s->pNext = gList;
+    gList = s;
+  }
+  mb_mutex_leave(&gMu);
+
+  /* The settings of the opening connection that act on the mapping. */
+  if( s->pMap ){
+    mb_mutex_enter(&s->mu);
+    if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
+      int a = f->opts.advice==MB_VFS_ADVICE_RANDOM ? MB_ADV_RANDOM
+            : f->opts.advice==MB_VFS_ADVICE_SEQUENTIAL ? MB_ADV_SEQUENTIAL
+            : MB_ADV_NORMAL;
+      if( mb_map_advise(s->pMap, (mb_advice)a, 0, 0)==MB_OK ) s->eAdvice = a;
+    }
+    if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
+      if( mb_map_populate(s->pMap, 0, 0, MB_POP_DEFAULT, 0)==MB_OK ){
+        s->bPopulated = 1;
+      }
+    }
+    mb_mutex_leave(&s->mu);
+  }
+  *pp = s;
+  return SQLITE_OK;
+}
+
+void mb_vfs_shared_release(MbShared *s){
+  int last;
+  if( s==0 ) return;
+  mb_mutex_enter(&gMu);
+  last = (--s->nRef==0);
+  if( last ){
+    MbShared **pp;
+    for(pp=&gList; *pp!=s; pp=&(*pp)->pNext){}
+    *pp = s->pNext;
+  }
+  mb_mutex_leave(&gMu);
+  if( last ){
+    mb_vfs_proc_release(s);
+    mbSharedFree(s);
+  }
+}
+
+/* Bring the view up to date with the file (its size read now by the core).
+** Growth is always safe: the view grows in place, or moves and keeps the
+** old one mapped. A shrink waits while xFetch pointers are out. Called with
+** s->mu held. */
+static void mbRefreshLocked(MbShared *s){
+  uint64_t now = 0;
+  if( s->pMap==0 ) return;
+  if( mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
+  if( now < mb_map_size(s->pMap) && s->nFetchOut>0 ){
+    s->bShrinkPending = 1;
+    return;
+  }
+  s->bShrinkPending = 0;
+  if( now!=mb_map_size(s->pMap) ) (void)mb_registry_refresh(s->pMap, 0);
+}
+
+void mb_vfs_shared_remap(MbShared *s){
+  mb_mutex_enter(&s->mu);
+  mbRefreshLocked(s);
+  mb_mutex_leave(&s->mu);
+}
+
+/* The MbShared in process mode whose journal or WAL file is zPath, and
+** which of the two (1 journal, 2 WAL), or NULL. Called with gMu held. */
+static MbShared *mbFindAux(const char *zPath, int *pWhich){
+  MbShared *s;
+  for(s=gList; s; s=s->pNext){
+    if( s->eLocking!=MB_VFS_LOCK_PROCESS ) continue;
+    if( strcmp(zPath, s->zJournal)==0 ){ *pWhich = 1; return s; }
+    if( strcmp(zPath, s->zWal)==0 ){ *pWhich = 2; return s; }
+  }
+  return 0;
+}
+
+/* Answer xAccess(zPath, EXISTS) from what the process knows, if it knows:
+** returns 1 and sets *pResOut, or 0 (ask the platform VFS). */
+int mb_vfs_known_access(const char *zPath, int *pResOut){
+  int which = 0, known = 0;
+  MbShared *s;
+  if( zPath==0 ) return 0;
+  mb_mutex_enter(&gMu);
+  s = mbFindAux(zPath, &which);
+  if( s ){
+    mb_mutex_enter(&s->mu);
+    if( s->bKnow ){
+      int e = which==1 ? s->eJournal : s->eWal;
+      if( e>=0 ){ *pResOut = e; known = 1; }
+    }
+    mb_mutex_leave(&s->mu);
+  }
+  mb_mutex_leave(&gMu);
+  return known;
+}
+
+/* Record that zPath exists (1) or not (0), as the process just saw or made
+** it so, for a database whose OS lock the process holds exclusively. */
+void mb_vfs_note_access(const char *zPath, int exists){
+  int which = 0;
+  MbShared *s;
+  if( zPath==0 ) return;
+  mb_mutex_enter(&gMu);
+  s = mbFindAux(zPath, &which);
+  if( s ){
+    mb_mutex_enter(&s->mu);
+    if( s->bKnow ){
+      if( which==1 ) s->eJournal = exists; else s->eWal = exists;
+    }
+    mb_mutex_leave(&s->mu);
+  }
+  mb_mutex_leave(&gMu);
+}
+
+/* Forget what the process knew of the auxiliary files (s->mu held). */
+void mb_vfs_shared_forget(MbShared *s){
+  s->eJournal = s->eWal = -1;
+}
