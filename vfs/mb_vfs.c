@@ -218,7 +218,10 @@ static void mbFillVfs(int i, sqlite3_vfs *pLower){
 int mb_vfs_register(int makeDefault){
   int rc = SQLITE_OK;
   if( makeDefault<0 || makeDefault>2 ) return SQLITE_MISUSE;
-#ifndef SQLITE_OMIT_AUTOINIT
+#ifdef SQLITE_CORE
+  /* Linked in: the application may not have initialised SQLite yet. (A
+  ** loaded module runs in an initialised library, and sqlite3_initialize
+  ** is not among the routines SQLite hands to modules.) */
   rc = sqlite3_initialize();
   if( rc!=SQLITE_OK ) return rc;
 #endif
