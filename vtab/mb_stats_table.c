@@ -32,6 +32,13 @@
 **     remaps     INTEGER  grows and shrinks since the mapping was opened
 **     moves      INTEGER  grows that had to move the view (reservation
 **                         exceeded)
+**     map_reads  INTEGER  reads the membase VFS served from this mapping,
+**                         all connections of the process (0 for files no
+**                         VFS connection has open)
+**     os_reads   INTEGER  reads of the file the VFS had to send to the OS
+**                         instead (past the view, or after a truncation)
+**     fetches    INTEGER  zero-copy page references (xFetch) the VFS
+**                         handed out of this mapping
 **
 **   The table is read-only. It is DIRECTONLY: it opens no file, but it
 **   reveals the paths of the files the process maps, so SQLite refuses it in
@@ -65,7 +72,8 @@ SQLITE_EXTENSION_INIT3
 #define MB_STATS_SCHEMA \
   "CREATE TABLE x(path TEXT, file_size INTEGER, mapped INTEGER," \
   " reserved INTEGER, refcount INTEGER, writable INTEGER, advice TEXT," \
-  " hugepages TEXT, remaps INTEGER, moves INTEGER)"
+  " hugepages TEXT, remaps INTEGER, moves INTEGER, map_reads INTEGER," \
+  " os_reads INTEGER, fetches INTEGER)"
 enum {
   MB_STATS_PATH = 0,
   MB_STATS_FILE_SIZE,
@@ -76,7 +84,10 @@ enum {
   MB_STATS_ADVICE,
   MB_STATS_HUGEPAGES,
   MB_STATS_REMAPS,
-  MB_STATS_MOVES
+  MB_STATS_MOVES,
+  MB_STATS_MAP_READS,
+  MB_STATS_OS_READS,
+  MB_STATS_FETCHES
 };
 
 typedef struct MbStatsCursor MbStatsCursor;
@@ -213,6 +224,9 @@ static int mbStatsColumn(
       break;
     case MB_STATS_REMAPS:    mbResultU64(ctx, p->remaps);     break;
     case MB_STATS_MOVES:     mbResultU64(ctx, p->moves);      break;
+    case MB_STATS_MAP_READS: mbResultU64(ctx, p->io.count[MB_IO_MAP_READ]); break;
+    case MB_STATS_OS_READS:  mbResultU64(ctx, p->io.count[MB_IO_OS_READ]);  break;
+    case MB_STATS_FETCHES:   mbResultU64(ctx, p->io.count[MB_IO_FETCH]);    break;
   }
   return SQLITE_OK;
 }
