@@ -57,7 +57,7 @@ if [ ! -f sample.dat ] || [ "$(wc -c < sample.dat)" -ne "$size" ]; then
 fi
 
 # ticks.npy is made by the demo itself (create=1): start from none.
-rm -f ticks.npy ticks.npy-mbjournal
+rm -f ticks.npy ticks.npy-mbjournal app.db app.db-wal app.db-shm
 
 # 3. The demo. -bail stops at the first error, so a failure is not hidden.
 echo "demo.sh: running sql/demo.sql in $demo"
@@ -71,3 +71,20 @@ if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
   /usr/bin/python3 -c "import numpy as np; a = np.load('ticks.npy', mmap_mode='r'); \
 print('  shape', a.shape, 'dtype', a.dtype.descr); print('  price.sum() =', a['price'].sum(), ' row 7 =', a[7])"
 fi
+
+# The same database from Python's sqlite3 module: load the module once, then
+# any connection can name the VFS in its URI (here the process locking mode).
+echo
+echo "Python opens app.db through membase-process:"
+/usr/bin/python3 - "$module" <<'PY'
+import sqlite3, sys, json
+boot = sqlite3.connect(":memory:")
+boot.enable_load_extension(True)
+boot.load_extension(sys.argv[1])
+con = sqlite3.connect("file:app.db?vfs=membase-process", uri=True)
+print("  rows:", con.execute("SELECT count(*) FROM orders").fetchone()[0],
+      " locking:", con.execute("PRAGMA membase_locking").fetchone()[0])
+st = json.loads(con.execute("PRAGMA membase_stats").fetchone()[0])
+print("  reads from the mapping:", st["reads_from_map"], " from the OS:", st["reads_from_os"])
+con.close()
+PY
