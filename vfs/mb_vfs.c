@@ -77,6 +77,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   f->zName = zName;
   f->openFlags = flags;
   f->lastOff = -1;
+  f->lastWant = -1;
   f->opts.advice = MB_VFS_ADVICE_AUTO;
   f->opts.locking = pMb->eLocking;
   if( flags & SQLITE_OPEN_URI ){

@@ -87,7 +87,8 @@ static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
   want = f->nSeq>=MB_ADVICE_WINDOW*7/8 ? MB_ADV_SEQUENTIAL
        : f->nSeq<=MB_ADVICE_WINDOW/8 ? MB_ADV_RANDOM : MB_ADV_NORMAL;
   f->nObs = f->nSeq = 0;
-  if( want==s->eAdvice ) return;
+  if( want==f->lastWant ) return;
+  f->lastWant = want;
   mb_mutex_enter(&s->mu);
   if( want!=s->eAdvice && mb_map_advise(s->pMap, (mb_advice)want, 0, 0)==MB_OK ){
     s->eAdvice = want;
@@ -136,9 +137,13 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   if( end>mb_map_size(m) ){
     /* Past the view: the file may have grown (our writes, or another
     ** process's). Process mode knows its size; shared mode asks. */
-    if( !(IS_PROCESS(f) && s->bKnow && end>(uint64_t)s->knownSize) ){
-      mb_vfs_shared_remap(s);
+    int bPast = 0;
+    if( IS_PROCESS(f) ){
+      mb_mutex_enter(&s->mu);
+      bPast = s->bKnow && end>(uint64_t)s->knownSize;
+      mb_mutex_leave(&s->mu);
     }
+    if( !bPast ) mb_vfs_shared_remap(s);
     if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
   if( mb_map_read(m, (uint64_t)iOfst, zBuf, (size_t)iAmt)!=MB_OK ){
@@ -156,10 +161,10 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
 static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 iOfst){
   MbFile *f = (MbFile*)pFile;
   int rc = REAL(f)->pMethods->xWrite(REAL(f), z, iAmt, iOfst);
-  if( rc==SQLITE_OK && IS_PROCESS(f) && f->pShared->bKnow ){
+  if( rc==SQLITE_OK && IS_PROCESS(f) ){
     MbShared *s = f->pShared;
     mb_mutex_enter(&s->mu);
-    if( iOfst+iAmt>s->knownSize ) s->knownSize = iOfst+iAmt;
+    if( s->bKnow && iOfst+iAmt>s->knownSize ) s->knownSize = iOfst+iAmt;
     mb_mutex_leave(&s->mu);
   }
   return rc;
@@ -505,9 +510,17 @@ static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
     }
     mb_mutex_leave(&s->mu);
   }else{
-    /* "Drop the mapping": another process changed the file. Bring the view
-    ** up to date (a shrink waits for the pointers still out). */
-    mb_vfs_shared_remap(s);
+    /* "Drop the mapping": the file changed (another connection or process
+    ** wrote). Bring the view up to date (a shrink waits for the pointers
+    ** still out). In process mode the size is known: no system call unless
+    ** it differs from the view. */
+    int bSame = 0;
+    if( IS_PROCESS(f) && s->pMap ){
+      mb_mutex_enter(&s->mu);
+      bSame = s->bKnow && (uint64_t)s->knownSize==mb_map_size(s->pMap);
+      mb_mutex_leave(&s->mu);
+    }
+    if( !bSame ) mb_vfs_shared_remap(s);
   }
   return SQLITE_OK;
 }

@@ -91,6 +91,7 @@ struct MbFile {
   /* membase_advice=auto: recent page accesses */
   sqlite3_int64 lastOff;
   int nObs, nSeq;
+  int lastWant;               /* the advice this file last asked for */
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */
