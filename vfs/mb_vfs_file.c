@@ -401,7 +401,9 @@ static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
     case SQLITE_FCNTL_MMAP_SIZE: {
       sqlite3_int64 newLimit = *(sqlite3_int64*)pArg;
       *(sqlite3_int64*)pArg = f->mmapLimit;
-      if( newLimit>=0 ) f->mmapLimit = newLimit;
+      /* As the unix VFS: the limit does not change while this connection
+      ** holds pages it fetched (a statement is running). */
+      if( newLimit>=0 && f->nFetchOut==0 ) f->mmapLimit = newLimit;
       return SQLITE_OK;
     }
     case SQLITE_FCNTL_PRAGMA: {
