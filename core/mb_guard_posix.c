@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mb_internal.h"
 
@@ -56,6 +57,39 @@ static void chain(int sig, siginfo_t *info, void *uctx) {
     old->sa_handler(sig);
 }
 
+static void install(void);
+
+/* Soft-fault ranges (mb_map_enable_soft_faults). The handler reads them
+** without a lock: hi is published before lo, and a slot is live while lo
+** is non-zero. */
+#define MB_SOFT_SLOTS 256
+static struct {
+    _Atomic(uintptr_t) lo, hi;
+    _Atomic(uint64_t)  patches;
+    int writable;
+} s_soft[MB_SOFT_SLOTS];
+static pthread_mutex_t s_soft_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* A fault no guard claims, inside a soft range: put a zero page over it
+** and return, so the faulting access runs again and reads zeros. mmap is
+** a plain system call; it is safe here in practice (not on POSIX's list). */
+static int soft_patch(const char *a) {
+    uintptr_t u = (uintptr_t)a;
+    for (int i = 0; i < MB_SOFT_SLOTS; i++) {
+        uintptr_t lo = atomic_load_explicit(&s_soft[i].lo, memory_order_acquire);
+        if (!lo || u < lo) continue;
+        if (u >= atomic_load_explicit(&s_soft[i].hi, memory_order_acquire)) continue;
+        uintptr_t page = (uintptr_t)mb_page_size();
+        void *pg = (void *)(u & ~(page - 1));
+        int prot = PROT_READ | (s_soft[i].writable ? PROT_WRITE : 0);
+        if (mmap(pg, (size_t)page, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+            return 0;
+        atomic_fetch_add_explicit(&s_soft[i].patches, 1, memory_order_release);
+        return 1;
+    }
+    return 0;
+}
+
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
     mb_guard *g = tl_guard;
     if (g && info->si_code > 0) {
@@ -65,7 +99,47 @@ static void on_fault(int sig, siginfo_t *info, void *uctx) {
             siglongjmp(g->jmp, 1);
         }
     }
+    if (info->si_code > 0 && soft_patch((const char *)info->si_addr)) return;
     chain(sig, info, uctx);
+}
+
+int mb__soft_register(char *lo, char *hi, int writable) {
+    pthread_once(&s_once, install);
+    if (s_install_failed) return -1;
+    pthread_mutex_lock(&s_soft_mutex);
+    int slot = -1;
+    for (int i = 0; i < MB_SOFT_SLOTS && slot < 0; i++) {
+        if (atomic_load(&s_soft[i].lo) == 0 && atomic_load(&s_soft[i].hi) == 0) slot = i;
+    }
+    if (slot >= 0) {
+        s_soft[slot].writable = writable;
+        atomic_store(&s_soft[slot].patches, 0);
+        atomic_store_explicit(&s_soft[slot].hi, (uintptr_t)hi, memory_order_release);
+        atomic_store_explicit(&s_soft[slot].lo, (uintptr_t)lo, memory_order_release);
+    }
+    pthread_mutex_unlock(&s_soft_mutex);
+    return slot;
+}
+
+void mb__soft_move(int slot, char *lo, char *hi) {
+    if (slot < 0) return;
+    pthread_mutex_lock(&s_soft_mutex);
+    atomic_store_explicit(&s_soft[slot].lo, 0, memory_order_release);
+    atomic_store_explicit(&s_soft[slot].hi, (uintptr_t)hi, memory_order_release);
+    atomic_store_explicit(&s_soft[slot].lo, (uintptr_t)lo, memory_order_release);
+    pthread_mutex_unlock(&s_soft_mutex);
+}
+
+void mb__soft_unregister(int slot) {
+    if (slot < 0) return;
+    pthread_mutex_lock(&s_soft_mutex);
+    atomic_store_explicit(&s_soft[slot].lo, 0, memory_order_release);
+    atomic_store_explicit(&s_soft[slot].hi, 0, memory_order_release);
+    pthread_mutex_unlock(&s_soft_mutex);
+}
+
+uint64_t mb__soft_count(int slot) {
+    return slot < 0 ? 0 : atomic_load_explicit(&s_soft[slot].patches, memory_order_acquire);
 }
 
 static void install(void) {

@@ -92,6 +92,13 @@ void mb__stat_map_closed(uint64_t mapped, uint64_t reserved);
 void mb__stat_resized(uint64_t old_mapped, uint64_t new_mapped,
                       uint64_t old_reserved, uint64_t new_reserved);
 void mb__stat_guard_fault(void);
+/* Soft-fault ranges (mb_guard_posix.c): register [lo, hi) of a map's
+** reservation; returns a slot (>= 0) or -1 when full. Move a slot to a new
+** range, drop it, read its count of patched pages. */
+int  mb__soft_register(char *lo, char *hi, int writable);
+void mb__soft_move(int slot, char *lo, char *hi);
+void mb__soft_unregister(int slot);
+uint64_t mb__soft_count(int slot);
 
 /* ---- backend hooks ---- */
 /* Identity of a file: (device, inode) on POSIX, (volume serial, file index)

@@ -310,6 +310,23 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
 /* ------------------------------------------------------------------ */
 /* Fault-guarded copies                                               */
 /* ------------------------------------------------------------------ */
+/*
+** Soft faults, for users that hand raw pointers into the view to code that
+** cannot be guarded (SQLite's pager reading pages it got from xFetch). Once
+** enabled on a map, a fault on its reservation that no guarded copy claims
+** -- the file was truncated by someone ignoring the locks, a stale pointer
+** past a shrink -- does not kill the process: the page is replaced by a
+** page of zeros (writable if the map is) and the access goes on, reading
+** zeros. mb_map_soft_faults() counts such pages; a user that sees the count
+** change should stop trusting what it read and refresh. The next
+** mb_map_refresh() maps the whole view from the file again, so no zero page
+** outlives it inside the view. Enabling is idempotent and lasts until
+** close. POSIX (SIGBUS/SIGSEGV) only: MB_ENOTSUP on Windows. At most 256
+** maps at a time: MB_ENOMEM past that (the map works, unprotected).
+*/
+int mb_map_enable_soft_faults(mb_map *m);
+uint64_t mb_map_soft_faults(const mb_map *m);
+
 /* Copy n bytes at view offset `off` into dst. MB_ERANGE if the range leaves
 ** the view as last refreshed; MB_EFAULT if the file was truncated
 ** underneath (SIGBUS/SIGSEGV on POSIX, EXCEPTION_IN_PAGE_ERROR or access

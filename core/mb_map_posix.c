@@ -121,6 +121,8 @@ struct mb_map {
     unsigned  refcount;
     mb_region *retired;        /* old views kept readable after a move */
     mb__io_atomic io;          /* mb_map_count_io */
+    int       soft_slot;       /* mb_map_enable_soft_faults; -1 = off */
+    uint64_t  soft_seen;       /* patches already undone by a refresh */
     size_t    nretired;
 };
 
@@ -320,6 +322,7 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     if (!m) return mb__fail(MB_ENOMEM, 0);
     m->fd = -1;
     m->base = NULL;
+    m->soft_slot = -1;
     size_t plen = strlen(path) + 1;
     m->path = malloc(plen);
     if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
@@ -395,6 +398,7 @@ fail:
 void mb_map_close(mb_map *m) {
     if (!m) return;
     mb__stat_map_closed(atomic_load(&m->size), m->all_reserved);
+    mb__soft_unregister(m->soft_slot);
     if (m->base) munmap(m->base, (size_t)m->reserved);
     for (size_t i = 0; i < m->nretired; i++) munmap(m->retired[i].addr, m->retired[i].len);
     free(m->retired);
@@ -450,6 +454,7 @@ static int move_view(mb_map *m, uint64_t new_size) {
     m->retired[m->nretired].len = (size_t)m->reserved;
     m->nretired++;
     __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
+    mb__soft_move(m->soft_slot, nb, nb + reslen);
     m->maplen = maplen;
     m->reserved = reslen;
     reapply_advice(m, 0, maplen);
@@ -507,10 +512,43 @@ static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size) {
     return MB_OK;
 }
 
+int mb_map_enable_soft_faults(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (m->soft_slot >= 0) return MB_OK;
+    char *base = __atomic_load_n(&m->base, __ATOMIC_ACQUIRE);
+    m->soft_slot = mb__soft_register(base, base + m->reserved, (m->prot & PROT_WRITE) != 0);
+    return m->soft_slot >= 0 ? MB_OK : mb__fail(MB_ENOMEM, 0);
+}
+
+uint64_t mb_map_soft_faults(const mb_map *m) {
+    return m ? mb__soft_count(m->soft_slot) : 0;
+}
+
+/* Undo soft-fault patches: map the whole view from the file again (its
+** size is about to be applied, which also drops pages past the end). */
+static void soft_restore(mb_map *m) {
+    uint64_t n = mb__soft_count(m->soft_slot);
+    if (n == m->soft_seen) return;
+    atomic_fetch_add(&m->gen, 1);
+    (void)map_pages(m, 0, m->maplen, 0);
+    reapply_advice(m, 0, m->maplen);
+    atomic_fetch_add(&m->gen, 1);
+    m->soft_seen = n;
+}
+
 int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     struct stat st;
     if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
+    if (m->soft_slot >= 0) {
+        /* Shrink first (the zero pages past the end go with the tail), then
+        ** put the file back under what remains. */
+        if ((uint64_t)st.st_size < atomic_load(&m->file_size)) {
+            int rc = apply_file_size(m, (uint64_t)st.st_size);
+            if (rc != MB_OK) return rc;
+        }
+        soft_restore(m);
+    }
     int rc = apply_file_size(m, (uint64_t)st.st_size);
     if (new_size) *new_size = atomic_load(&m->size);
     return rc;

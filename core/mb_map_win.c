@@ -1176,3 +1176,10 @@ int mb_map_lock(mb_map *m, int how) {
 static SRWLOCK s_registry_lock = SRWLOCK_INIT;
 void mb__registry_lock(void) { AcquireSRWLockExclusive(&s_registry_lock); }
 void mb__registry_unlock(void) { ReleaseSRWLockExclusive(&s_registry_lock); }
+
+/* Soft faults are a POSIX signal-handler feature (mb_map.h). */
+int mb_map_enable_soft_faults(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    return mb__fail(MB_ENOTSUP, 0);
+}
+uint64_t mb_map_soft_faults(const mb_map *m) { (void)m; return 0; }

@@ -76,6 +76,14 @@ static int mbAdviceOf(int vfsAdvice){
   }
 }
 
+/* The advice in force on the mapping, which every user of the file's
+** mapping in the process shares (the core keeps it). */
+static int mbMapAdvice(mb_map *m){
+  mb_map_info info;
+  mb_map_get_info(m, &info);
+  return (int)info.advice;
+}
+
 /* Observe one page-sized access at off, for membase_advice=auto. */
 static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
   MbShared *s = f->pShared;
@@ -90,9 +98,7 @@ static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
   if( want==f->lastWant ) return;
   f->lastWant = want;
   mb_mutex_enter(&s->mu);
-  if( want!=s->eAdvice && mb_map_advise(s->pMap, (mb_advice)want, 0, 0)==MB_OK ){
-    s->eAdvice = want;
-  }
+  if( want!=mbMapAdvice(s->pMap) ) (void)mb_map_advise(s->pMap, (mb_advice)want, 0, 0);
   mb_mutex_leave(&s->mu);
 }
 
@@ -215,6 +221,10 @@ static int mbLock(sqlite3_file *pFile, int eLock){
     sqlite3_log(SQLITE_ERROR, "%s", f->zOpenErr);
     return SQLITE_ERROR;
   }
+  if( f->eLock==SQLITE_LOCK_NONE || !IS_PROCESS(f) ){
+    int rc = mb_vfs_shared_check_faults(f);
+    if( rc!=SQLITE_OK ) return rc;
+  }
   if( IS_PROCESS(f) ) return mb_vfs_proc_lock(f, eLock);
   return REAL(f)->pMethods->xLock(REAL(f), eLock);
 }
@@ -283,16 +293,15 @@ static int mbPragma(MbFile *f, char **azArg){
       }
       f->opts.advice = a;
       f->nObs = f->nSeq = 0;
+      f->lastWant = -1;
       if( a!=MB_VFS_ADVICE_AUTO && m ){
         mb_mutex_enter(&s->mu);
-        if( mb_map_advise(m, (mb_advice)mbAdviceOf(a), 0, 0)==MB_OK ){
-          s->eAdvice = mbAdviceOf(a);
-        }
+        (void)mb_map_advise(m, (mb_advice)mbAdviceOf(a), 0, 0);
         mb_mutex_leave(&s->mu);
       }
     }
     azArg[0] = sqlite3_mprintf("%s (%s)", mb_vfs_advice_name(f->opts.advice),
-                               m ? mb_advice_name((mb_advice)s->eAdvice) : "not mapped");
+                               m ? mb_advice_name((mb_advice)mbMapAdvice(m)) : "not mapped");
     return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
   }
   if( sqlite3_stricmp(zName, "membase_populate")==0 ){

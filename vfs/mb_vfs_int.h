@@ -54,7 +54,7 @@ struct MbShared {
   const char *zMapErr;        /* why not, for PRAGMA membase_stats */
   int nFetchOut;              /* xFetch pointers outstanding, all files */
   int bShrinkPending;         /* the file shrank while fetches were out */
-  int eAdvice;                /* advice in force on the view (mb_advice) */
+  uint64_t softSeen;          /* soft faults of the view already handled */
   int bPopulated;             /* membase_populate done once */
 
   /* membase_locking=process */
@@ -113,6 +113,7 @@ int  mb_vfs_known_access(const char *zPath, int *pResOut);
 void mb_vfs_note_access(const char *zPath, int exists);
 void mb_vfs_shared_remap(MbShared *s);
 void mb_vfs_shared_forget(MbShared *s);
+int  mb_vfs_shared_check_faults(MbFile *f);
 
 /* mb_vfs_lock.c (process mode) */
 int  mb_vfs_proc_lock(MbFile *f, int eLock);

@@ -36,22 +36,46 @@ static void mbSharedFree(MbShared *s){
 }
 
 /* Find or make the MbShared for f (its options say the locking mode) and
-** the file zPath. SQLITE_NOMEM is the only error: a file that cannot be
+** the file zPath. Files are told apart by identity, not by name: the core
+** registry gives every name of a file (hard links too) the same mapping, and
+** the MbShared goes with it, so one process never locks itself out of a
+** file it opened under two names. Without a mapping (it could not be
+** made), by name. SQLITE_NOMEM is the only error: a file that cannot be
 ** mapped is served by the fallback path. */
 int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   MbShared *s;
+  mb_map *pMap = 0;
+  const char *zMapErr = 0;
   size_t n = strlen(zPath);
   *pp = 0;
+  {
+    mb_map_options o;
+    int rc;
+    memset(&o, 0, sizeof(o));
+    o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
+    o.reserve = (uint64_t)f->opts.reserve;
+    rc = mb_registry_acquire_opt(zPath, &o, &pMap);
+    if( rc!=MB_OK ){
+      pMap = 0;
+      zMapErr = mb_strerror(rc);
+      sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
+                  "reading it through the platform VFS", zPath, zMapErr);
+    }
+  }
   mb_mutex_enter(&gMu);
   for(s=gList; s; s=s->pNext){
-    if( s->eLocking==f->opts.locking && strcmp(s->zPath, zPath)==0 ) break;
+    if( s->eLocking!=f->opts.locking ) continue;
+    if( pMap ? s->pMap==pMap : (s->pMap==0 && strcmp(s->zPath, zPath)==0) ) break;
   }
   if( s ){
     s->nRef++;
+    mb_mutex_leave(&gMu);
+    if( pMap ) mb_registry_release(pMap);   /* s holds its own reference */
   }else{
     s = sqlite3_malloc64(sizeof(*s) + 3*(n+16));
     if( s==0 ){
       mb_mutex_leave(&gMu);
+      if( pMap ) mb_registry_release(pMap);
       return SQLITE_NOMEM;
     }
     memset(s, 0, sizeof(*s));
@@ -66,26 +90,20 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     s->eLocking = f->opts.locking;
     s->nRef = 1;
     s->eJournal = s->eWal = -1;
-    s->eAdvice = MB_ADV_NORMAL;
     mb_mutex_init(&s->mu);
-    {
-      mb_map_options o;
-      int rc;
-      memset(&o, 0, sizeof(o));
-      o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
-      o.reserve = (uint64_t)f->opts.reserve;
-      rc = mb_registry_acquire_opt(zPath, &o, &s->pMap);
-      if( rc!=MB_OK ){
-        s->pMap = 0;
-        s->zMapErr = mb_strerror(rc);
-        sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
-                    "reading it through the platform VFS", zPath, s->zMapErr);
-      }
+    s->pMap = pMap;
+    s->zMapErr = zMapErr;
+    if( pMap ){
+      /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
+      ** by someone ignoring the locks must give zeros (SQLite then says
+      ** the database is malformed), not SIGBUS. */
+      (void)mb_map_enable_soft_faults(pMap);
+      s->softSeen = mb_map_soft_faults(pMap);
     }
     s->pNext = gList;
     gList = s;
+    mb_mutex_leave(&gMu);
   }
-  mb_mutex_leave(&gMu);
 
   /* The settings of the opening connection that act on the mapping. */
   if( s->pMap ){
@@ -94,7 +112,7 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
       int a = f->opts.advice==MB_VFS_ADVICE_RANDOM ? MB_ADV_RANDOM
             : f->opts.advice==MB_VFS_ADVICE_SEQUENTIAL ? MB_ADV_SEQUENTIAL
             : MB_ADV_NORMAL;
-      if( mb_map_advise(s->pMap, (mb_advice)a, 0, 0)==MB_OK ) s->eAdvice = a;
+      (void)mb_map_advise(s->pMap, (mb_advice)a, 0, 0);
     }
     if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
       if( mb_map_populate(s->pMap, 0, 0, MB_POP_DEFAULT, 0)==MB_OK ){
@@ -129,7 +147,7 @@ void mb_vfs_shared_release(MbShared *s){
 ** old one mapped. A shrink waits while xFetch pointers are out. Called with
 ** s->mu held. */
 static void mbRefreshLocked(MbShared *s){
-  uint64_t now = 0;
+  uint64_t now = 0, soft;
   if( s->pMap==0 ) return;
   if( mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
   if( now < mb_map_size(s->pMap) && s->nFetchOut>0 ){
@@ -137,7 +155,13 @@ static void mbRefreshLocked(MbShared *s){
     return;
   }
   s->bShrinkPending = 0;
-  if( now!=mb_map_size(s->pMap) ) (void)mb_registry_refresh(s->pMap, 0);
+  /* A soft fault (a zero page put over a truncated page) also needs the
+  ** view mapped from the file again, at any size. */
+  soft = mb_map_soft_faults(s->pMap);
+  if( now!=mb_map_size(s->pMap) || soft!=s->softSeen ){
+    (void)mb_registry_refresh(s->pMap, 0);
+    s->softSeen = soft;
+  }
 }
 
 void mb_vfs_shared_remap(MbShared *s){
@@ -194,6 +218,29 @@ void mb_vfs_note_access(const char *zPath, int exists){
     mb_mutex_leave(&s->mu);
   }
   mb_mutex_leave(&gMu);
+}
+
+/* Called when a connection starts a transaction: if SQLite met a truncated
+** page of the view since (a soft fault: it read zeros), the file changed
+** behind the process's back. Stop trusting what the process knew, bring
+** the view up to date. One atomic load when nothing happened. */
+int mb_vfs_shared_check_faults(MbFile *f){
+  MbShared *s = f->pShared;
+  int rc = SQLITE_OK;
+  if( s==0 || s->pMap==0 ) return SQLITE_OK;
+  if( mb_map_soft_faults(s->pMap)==s->softSeen ) return SQLITE_OK;
+  mb_mutex_enter(&s->mu);
+  sqlite3_log(SQLITE_IOERR, "membase: \"%s\" was truncated under its mapping "
+              "by another process", s->zPath);
+  if( s->bKnow ){
+    sqlite3_int64 sz = 0;
+    rc = f->pReal->pMethods->xFileSize(f->pReal, &sz);
+    if( rc==SQLITE_OK ) s->knownSize = sz; else s->bKnow = 0;
+    mb_vfs_shared_forget(s);
+  }
+  mbRefreshLocked(s);
+  mb_mutex_leave(&s->mu);
+  return rc;
 }
 
 /* Forget what the process knew of the auxiliary files (s->mu held). */

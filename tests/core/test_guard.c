@@ -96,6 +96,51 @@ static void test_truncated_underneath(void) {
     remove(path);
 }
 
+/* Soft faults: a raw, unguarded read of a truncated page reads zeros and
+** is counted, instead of killing the process; a refresh undoes the patch,
+** and pages that come back read the file again. */
+static void test_soft_faults(void) {
+    t_section("soft faults: raw reads of a truncated page");
+    const char *path = t_path("soft");
+    uint64_t page = mb_page_size();
+    t_write_pattern(path, 8 * page);
+    mb_map *m = NULL;
+    CHECK_RC(mb_map_open(path, NULL, &m), MB_OK);
+    if (!m) return;
+    CHECK_EQ(mb_map_soft_faults(m), 0);
+    CHECK_RC(mb_map_enable_soft_faults(m), MB_OK);
+    CHECK_RC(mb_map_enable_soft_faults(m), MB_OK); /* idempotent */
+    const volatile unsigned char *p = mb_map_data(m);
+    CHECK(p[6 * page + 3] == t_pattern(6 * page + 3));
+    CHECK(truncate(path, (off_t)page) == 0);
+    /* an unguarded load past the new end: zeros, one patch per page */
+    CHECK(p[6 * page + 3] == 0);
+    CHECK(p[6 * page + 100] == 0);
+    CHECK_EQ(mb_map_soft_faults(m), 1);
+    CHECK(p[7 * page] == 0);
+    CHECK_EQ(mb_map_soft_faults(m), 2);
+    CHECK(p[10] == t_pattern(10));                 /* page 0 is the file's */
+    /* the file grows back to its old size: a refresh maps the file under
+    ** the patched pages again (the view size did not change) */
+    t_append_pattern(path, 7 * page);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), 8 * page);
+    p = mb_map_data(m);
+    CHECK(p[6 * page + 3] == t_pattern(6 * page + 3));
+    CHECK(p[7 * page] == t_pattern(7 * page));
+    /* truncated again and refreshed: the view shrinks as usual */
+    CHECK(truncate(path, (off_t)(2 * page)) == 0);
+    CHECK(p[5 * page] == 0);
+    CHECK_EQ(mb_map_soft_faults(m), 3);
+    CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+    CHECK_EQ(mb_map_size(m), 2 * page);
+    unsigned char buf[16];
+    CHECK_RC(mb_map_read(m, 5 * page, buf, 16), MB_ERANGE);
+    mb_map_close(m);
+    /* a map without soft faults is not protected: not tested (it dies) */
+    remove(path);
+}
+
 static sigjmp_buf s_mine;
 static volatile sig_atomic_t s_my_handler_ran;
 static void my_handler(int sig) {
@@ -291,6 +336,7 @@ int main(void) {
     test_no_tearing();
 #if !defined(_WIN32)
     test_truncated_underneath();
+    test_soft_faults();
 #endif
     test_threads();
     return t_done();
