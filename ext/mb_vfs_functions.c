@@ -19,7 +19,7 @@
 **                         make "membase-process" the default
 **   Anything else fails the load with
 **     membase: unknown MEMBASE_DEFAULT_VFS value "xyz" (expected 0, 1,
-**     membase or membase-process)
+**     membase, shared, process or membase-process)
 **
 ** A bad membase URI value (file:a.db?vfs=membase&membase_advice=fast) makes
 ** sqlite3_open() fail with "automatic extension loading failed: membase:
@@ -90,7 +90,7 @@ int mb_vfs_register_from_env(char **pzErr){
     mode = 2;
   }else{
     *pzErr = sqlite3_mprintf("membase: unknown MEMBASE_DEFAULT_VFS value \"%s\" "
-                             "(expected 0, 1, membase or membase-process)", z);
+                             "(expected 0, 1, membase, shared, process or membase-process)", z);
     return SQLITE_ERROR;
   }
   return mb_vfs_register(mode);

@@ -12,10 +12,11 @@
 **
 ** xFetch hands out pointers into the mapping when the connection's
 ** mmap_size is above 0, for pages that lie below both mmap_size and the
-** file's end. mmap_size is honoured as given, with no 2 GB cap: PRAGMA
-** mmap_size=8e9 serves an 8 GB database zero-copy. (SQLite's own pager
-** does not clamp the value; the unix VFS clamps it to SQLITE_MAX_MMAP_SIZE,
-** 2 GB on Debian, and reads the rest with pread.)
+** file's end. mmap_size is honoured as given, with no 2 GB cap:
+** PRAGMA mmap_size=8000000000 serves an 8 GB database zero-copy (write
+** the digits: the PRAGMA parser reads no exponent, 8e9 would be 8 bytes).
+** SQLite's own pager does not clamp the value; the unix VFS clamps it to
+** SQLITE_MAX_MMAP_SIZE, 2 GB on Debian, and reads the rest with pread.
 **
 ** Writes, truncation and sync go to the platform file. On Linux and Windows
 ** the page cache is the mapping's, so the view sees every write at once.
@@ -364,8 +365,8 @@ static int mbPragma(MbFile *f, char **azArg){
       if( (uint64_t)v>info.reserved ){
         return mbPragmaError(azArg, sqlite3_mprintf(
             "membase_reserve: the mapping of \"%s\" reserved %llu bytes when it "
-            "was made; %s more can only be asked for when the file is first "
-            "opened (URI parameter membase_reserve)", s ? s->zPath : "?",
+            "was made; a reservation of %s can only be asked for when the file "
+            "is first opened (URI parameter membase_reserve)", s ? s->zPath : "?",
             (unsigned long long)info.reserved, zVal));
       }
     }
