@@ -11,6 +11,8 @@ set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build-win}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
 
 if ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || [ ! -x /usr/lib/wine/wine64 ]; then
     echo "windows.sh: the mingw-w64 cross compiler and Wine are needed. Install them with:" >&2
