@@ -395,6 +395,8 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info);
 ** instead (MB_IO_OS_READ), a zero-copy reference handed out
 ** (MB_IO_FETCH). Lock-free; `bytes` may be 0. NULL m is a no-op. */
 void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes);
+/* The same for n operations at once (a user that counts in batches). */
+void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes);
 
 typedef struct mb_stats {
     uint64_t live_maps;      /* mappings open now */

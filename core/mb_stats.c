@@ -44,11 +44,15 @@ void mb_stats_get(mb_stats *st) {
     mb__os_faults(&st->minor_faults, &st->major_faults);
 }
 
-void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes) {
+void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes) {
     if (!m || (unsigned)kind >= MB_IO_NKINDS) return;
     mb__io_atomic *io = mb__map_io(m);
-    atomic_fetch_add_explicit(&io->count[kind], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&io->count[kind], n, memory_order_relaxed);
     if (bytes) atomic_fetch_add_explicit(&io->bytes[kind], bytes, memory_order_relaxed);
+}
+
+void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes) {
+    mb_map_count_io_n(m, kind, 1, bytes);
 }
 
 void mb__io_load(const mb__io_atomic *a, mb_io_counts *out) {

@@ -103,6 +103,26 @@ static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
   mb_mutex_leave(&s->mu);
 }
 
+/* ------------------------------------------------------------- counters */
+
+/* Count one read or fetch of this file; the core's per-mapping counters
+** (membase_stats) get them in batches of 256. */
+static void mbCount(MbFile *f, mb_io_kind k, int iAmt){
+  f->aPend[k]++;
+  f->aPendBytes[k] += (uint64_t)iAmt;
+  if( ++f->nPend>=256 ) mb_vfs_file_flush_counts(f);
+}
+
+void mb_vfs_file_flush_counts(MbFile *f){
+  mb_map *m = f->pShared ? f->pShared->pMap : 0;
+  if( f->nPend==0 ) return;
+  for(int k=0; k<MB_IO_NKINDS; k++){
+    if( f->aPend[k] && m ) mb_map_count_io_n(m, (mb_io_kind)k, f->aPend[k], f->aPendBytes[k]);
+    f->aPend[k] = f->aPendBytes[k] = 0;
+  }
+  f->nPend = 0;
+}
+
 /* ------------------------------------------------------------- io methods */
 
 static int mbClose(sqlite3_file *pFile){
@@ -114,11 +134,10 @@ static int mbClose(sqlite3_file *pFile){
   }
   if( f->pShared && f->nFetchOut>0 ){
     /* SQLite returns every page before closing; be safe anyway. */
-    mb_mutex_enter(&f->pShared->mu);
-    f->pShared->nFetchOut -= f->nFetchOut;
-    mb_mutex_leave(&f->pShared->mu);
+    atomic_fetch_sub(&f->pShared->nFetchOut, f->nFetchOut);
     f->nFetchOut = 0;
   }
+  mb_vfs_file_flush_counts(f);
   if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
   mb_vfs_shared_release(f->pShared);
   f->pShared = 0;
@@ -128,9 +147,7 @@ static int mbClose(sqlite3_file *pFile){
 }
 
 static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
-  if( f->pShared && f->pShared->pMap ){
-    mb_map_count_io(f->pShared->pMap, MB_IO_OS_READ, (uint64_t)iAmt);
-  }
+  mbCount(f, MB_IO_OS_READ, iAmt);
   f->nOsRead++;
   return REAL(f)->pMethods->xRead(REAL(f), zBuf, iAmt, iOfst);
 }
@@ -144,12 +161,8 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   if( end>mb_map_size(m) ){
     /* Past the view: the file may have grown (our writes, or another
     ** process's). Process mode knows its size; shared mode asks. */
-    int bPast = 0;
-    if( IS_PROCESS(f) ){
-      mb_mutex_enter(&s->mu);
-      bPast = s->bKnow && end>(uint64_t)s->knownSize;
-      mb_mutex_leave(&s->mu);
-    }
+    int bPast = IS_PROCESS(f) && atomic_load(&s->bKnow)
+             && end>(uint64_t)atomic_load(&s->knownSize);
     if( !bPast ) mb_vfs_shared_remap(s);
     if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
@@ -159,7 +172,7 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     mb_vfs_shared_remap(s);
     return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
-  mb_map_count_io(m, MB_IO_MAP_READ, (uint64_t)iAmt);
+  mbCount(f, MB_IO_MAP_READ, iAmt);
   f->nMapRead++;
   mbObserve(f, iOfst, iAmt);
   return SQLITE_OK;
@@ -202,10 +215,8 @@ static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   MbFile *f = (MbFile*)pFile;
   MbShared *s = f->pShared;
   int rc;
-  if( s && IS_PROCESS(f) && s->bKnow ){
-    mb_mutex_enter(&s->mu);
-    *pSize = s->knownSize;
-    mb_mutex_leave(&s->mu);
+  if( s && IS_PROCESS(f) && atomic_load(&s->bKnow) ){
+    *pSize = atomic_load(&s->knownSize);
     return SQLITE_OK;
   }
   rc = REAL(f)->pMethods->xFileSize(REAL(f), pSize);
@@ -232,6 +243,7 @@ static int mbLock(sqlite3_file *pFile, int eLock){
 
 static int mbUnlock(sqlite3_file *pFile, int eLock){
   MbFile *f = (MbFile*)pFile;
+  mb_vfs_file_flush_counts(f);
   if( IS_PROCESS(f) ) return mb_vfs_proc_unlock(f, eLock);
   return REAL(f)->pMethods->xUnlock(REAL(f), eLock);
 }
@@ -254,6 +266,7 @@ static int mbPragmaStats(MbFile *f, char **azArg){
   mb_map_info info;
   mb_stats st;
   memset(&info, 0, sizeof(info));
+  mb_vfs_file_flush_counts(f);
   if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
   mb_stats_get(&st);
   azArg[0] = sqlite3_mprintf(
@@ -490,19 +503,20 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   if( m==0 || f->mmapLimit<=0 || iOfst<0 || end>(uint64_t)f->mmapLimit ){
     return SQLITE_OK;
   }
-  mb_mutex_enter(&s->mu);
-  if( end<=mb_map_size(m) && !s->bShrinkPending
-   && !(IS_PROCESS(f) && s->bKnow && end>(uint64_t)s->knownSize) ){
-    *pp = (char*)mb_map_data(m) + iOfst;
-    s->nFetchOut++;
-    f->nFetchOut++;
+  /* Count first, then look: a shrink that started meanwhile sees the count
+  ** and waits, or we see it and read through xRead instead (no lock). */
+  atomic_fetch_add(&s->nFetchOut, 1);
+  if( atomic_load(&s->bShrinking) || atomic_load(&s->bShrinkPending)
+   || end>mb_map_size(m)
+   || (IS_PROCESS(f) && atomic_load(&s->bKnow) && end>(uint64_t)atomic_load(&s->knownSize)) ){
+    atomic_fetch_sub(&s->nFetchOut, 1);
+    return SQLITE_OK;
   }
-  mb_mutex_leave(&s->mu);
-  if( *pp ){
-    mb_map_count_io(m, MB_IO_FETCH, (uint64_t)iAmt);
-    f->nFetch++;
-    mbObserve(f, iOfst, iAmt);
-  }
+  *pp = (char*)mb_map_data(m) + iOfst;
+  f->nFetchOut++;
+  f->nFetch++;
+  mbCount(f, MB_IO_FETCH, iAmt);
+  mbObserve(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 
@@ -512,26 +526,17 @@ static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
   (void)iOfst;
   if( s==0 ) return SQLITE_OK;
   if( p ){
-    mb_mutex_enter(&s->mu);
-    s->nFetchOut--;
     f->nFetchOut--;
-    if( s->nFetchOut==0 && s->bShrinkPending ){
-      mb_mutex_leave(&s->mu);
-      mb_vfs_shared_remap(s);
-      return SQLITE_OK;
+    if( atomic_fetch_sub(&s->nFetchOut, 1)==1 && atomic_load(&s->bShrinkPending) ){
+      mb_vfs_shared_remap(s);   /* the shrink that waited for us */
     }
-    mb_mutex_leave(&s->mu);
   }else{
     /* "Drop the mapping": the file changed (another connection or process
     ** wrote). Bring the view up to date (a shrink waits for the pointers
     ** still out). In process mode the size is known: no system call unless
     ** it differs from the view. */
-    int bSame = 0;
-    if( IS_PROCESS(f) && s->pMap ){
-      mb_mutex_enter(&s->mu);
-      bSame = s->bKnow && (uint64_t)s->knownSize==mb_map_size(s->pMap);
-      mb_mutex_leave(&s->mu);
-    }
+    int bSame = IS_PROCESS(f) && s->pMap && atomic_load(&s->bKnow)
+             && (uint64_t)atomic_load(&s->knownSize)==mb_map_size(s->pMap);
     if( !bSame ) mb_vfs_shared_remap(s);
   }
   return SQLITE_OK;

@@ -20,6 +20,7 @@
 #ifndef MB_VFS_INT_H
 #define MB_VFS_INT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "sqlite3ext.h"
 #include "../core/mb_map.h"
@@ -52,8 +53,12 @@ struct MbShared {
   ** platform VFS (the fallback path). */
   mb_map *pMap;
   const char *zMapErr;        /* why not, for PRAGMA membase_stats */
-  int nFetchOut;              /* xFetch pointers outstanding, all files */
-  int bShrinkPending;         /* the file shrank while fetches were out */
+  /* The fetch path takes no lock: a fetcher counts itself in nFetchOut and
+  ** then checks bShrinking; a shrinker sets bShrinking and then checks
+  ** nFetchOut (both sequentially consistent), so one of them backs off. */
+  _Atomic(int) nFetchOut;     /* xFetch pointers outstanding, all files */
+  _Atomic(int) bShrinking;    /* a shrink of the view is being decided */
+  _Atomic(int) bShrinkPending;/* the file shrank while fetches were out */
   uint64_t softSeen;          /* soft faults of the view already handled */
   int bPopulated;             /* membase_populate done once */
 
@@ -62,9 +67,10 @@ struct MbShared {
   int eOsLock;                /* SQLITE_LOCK_NONE/SHARED/EXCLUSIVE held */
   int bAnchorRO;              /* the file is read-only to the process:
                               ** the anchor holds SHARED at most */
-  int bKnow;                  /* the OS lock is exclusive: the process's
-                              ** knowledge below is the truth */
-  sqlite3_int64 knownSize;    /* the file's size, when bKnow */
+  _Atomic(int) bKnow;         /* the OS lock is exclusive: the process's
+                              ** knowledge below is the truth. Written
+                              ** under mu, read without it. */
+  _Atomic(sqlite3_int64) knownSize; /* the file's size, when bKnow */
   int eJournal, eWal;         /* -1 unknown, 0 absent, 1 present */
   int nShared;                /* files holding SHARED or more */
   MbFile *pReserved, *pPending, *pExclusive;
@@ -97,6 +103,10 @@ struct MbFile {
   uint8_t shmShared, shmExcl; /* lock bits held */
   /* reads of this file, for PRAGMA membase_stats */
   uint64_t nMapRead, nOsRead, nFetch;
+  /* the same, not yet added to the mapping's counters in the core (added
+  ** in batches: one atomic add per kind per batch, not per page) */
+  uint64_t aPend[MB_IO_NKINDS], aPendBytes[MB_IO_NKINDS];
+  int nPend;
 };
 
 /* A private file control: *(const char**)pArg receives the deferred error
@@ -125,5 +135,8 @@ int  mb_vfs_proc_shm_lock(MbFile *f, int ofst, int n, int flags);
 void mb_vfs_proc_shm_barrier(MbFile *f);
 int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
 void mb_vfs_proc_release(MbShared *s);
+
+/* mb_vfs_file.c */
+void mb_vfs_file_flush_counts(MbFile *f);
 
 #endif /* MB_VFS_INT_H */

@@ -150,14 +150,25 @@ static void mbRefreshLocked(MbShared *s){
   uint64_t now = 0, soft;
   if( s->pMap==0 ) return;
   if( mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
-  if( now < mb_map_size(s->pMap) && s->nFetchOut>0 ){
-    s->bShrinkPending = 1;
+  soft = mb_map_soft_faults(s->pMap);
+  if( now < mb_map_size(s->pMap) ){
+    /* A shrink unmaps pages: not while a fetched pointer may be in use
+    ** (see nFetchOut in mb_vfs_int.h). */
+    atomic_store(&s->bShrinking, 1);
+    if( atomic_load(&s->nFetchOut)>0 ){
+      atomic_store(&s->bShrinkPending, 1);
+      atomic_store(&s->bShrinking, 0);
+      return;
+    }
+    (void)mb_registry_refresh(s->pMap, 0);
+    s->softSeen = soft;
+    atomic_store(&s->bShrinkPending, 0);
+    atomic_store(&s->bShrinking, 0);
     return;
   }
-  s->bShrinkPending = 0;
+  atomic_store(&s->bShrinkPending, 0);
   /* A soft fault (a zero page put over a truncated page) also needs the
   ** view mapped from the file again, at any size. */
-  soft = mb_map_soft_faults(s->pMap);
   if( now!=mb_map_size(s->pMap) || soft!=s->softSeen ){
     (void)mb_registry_refresh(s->pMap, 0);
     s->softSeen = soft;
@@ -235,7 +246,7 @@ int mb_vfs_shared_check_faults(MbFile *f){
   if( s->bKnow ){
     sqlite3_int64 sz = 0;
     rc = f->pReal->pMethods->xFileSize(f->pReal, &sz);
-    if( rc==SQLITE_OK ) s->knownSize = sz; else s->bKnow = 0;
+    if( rc==SQLITE_OK ) atomic_store(&s->knownSize, sz); else atomic_store(&s->bKnow, 0);
     mb_vfs_shared_forget(s);
   }
   mbRefreshLocked(s);
