@@ -8,7 +8,8 @@
 #   bash bench/run.sh --no-cold  # skip the cold (page cache evicted) section
 #
 # Each benchmark bench/mb_bench_<name>.c prints one table on stdout; it is
-# shown and also kept in bench/results/latest-<name>.txt. Progress and build
+# shown and also kept in bench/results/latest-<name>.txt; so is the table of
+# bench/speedtest1.sh (SQLite's speedtest1, run last). Progress and build
 # output go to stderr and are not kept. Works from any directory.
 set -euo pipefail
 
@@ -54,4 +55,12 @@ for b in "${benches[@]}"; do
     echo "run.sh: $b failed (see above)" >&2
   fi
 done
+
+# SQLite's own speedtest1 on stock SQLite and on the membase VFSes: built by
+# its script (from Debian's source package, cached in build-vbench/).
+echo "== speedtest1 $*" >&2
+if ! bash "$here/speedtest1.sh" "$@" | tee "$results/latest-speedtest1.txt"; then
+  status=1
+  echo "run.sh: speedtest1.sh failed (see above)" >&2
+fi
 exit $status
