@@ -58,7 +58,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
                   int flags, int *pOutFlags){
   MbVfs *pMb = (MbVfs*)pVfs->pAppData;
   sqlite3_vfs *pLower = pMb->pLower;
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f;
   int rc;
 
   if( zName==0 || (flags & SQLITE_OPEN_MAIN_DB)==0 ){
@@ -71,8 +71,12 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
     return rc;
   }
 
-  memset(f, 0, sizeof(*f));
-  f->pReal = (sqlite3_file*)((char*)pFile + ROUND8(sizeof(MbFile)));
+  pFile->pMethods = 0;
+  f = sqlite3_malloc64(ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
+  if( f==0 ) return SQLITE_NOMEM;
+  memset(f, 0, ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
+  MB_FILE(pFile) = f;
+  f->pReal = (sqlite3_file*)((char*)f + ROUND8(sizeof(MbFile)));
   f->pMb = pMb;
   f->zName = zName;
   f->openFlags = flags;
@@ -92,19 +96,19 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   /* zName is passed down unchanged: sqlite3_uri_parameter() and
   ** sqlite3_database_file_object() walk back from that very pointer. */
   rc = pLower->xOpen(pLower, zName, f->pReal, flags, pOutFlags);
-  if( rc!=SQLITE_OK ){
-    sqlite3_free(f->zOpenErr);
-    f->base.pMethods = 0;
-    return rc;
-  }
-  rc = mb_vfs_shared_acquire(f, zName, &f->pShared);
-  if( rc!=SQLITE_OK ){
+  if( rc==SQLITE_OK ){
+    rc = mb_vfs_shared_acquire(f, zName, &f->pShared);
+    if( rc!=SQLITE_OK ) f->pReal->pMethods->xClose(f->pReal);
+  }else if( f->pReal->pMethods ){
     f->pReal->pMethods->xClose(f->pReal);
+  }
+  if( rc!=SQLITE_OK ){
     sqlite3_free(f->zOpenErr);
-    f->base.pMethods = 0;
+    sqlite3_free(f);
+    MB_FILE(pFile) = 0;
     return rc;
   }
-  f->base.pMethods = &mb_vfs_file_methods;
+  pFile->pMethods = &mb_vfs_file_methods;
   return SQLITE_OK;
 }
 
@@ -194,7 +198,9 @@ static void mbFillVfs(int i, sqlite3_vfs *pLower){
   gMb[i].eLocking = i==0 ? MB_VFS_LOCK_SHARED : MB_VFS_LOCK_PROCESS;
   memset(v, 0, sizeof(*v));
   v->iVersion = 3;
-  v->szOsFile = (int)(ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
+  /* As the platform VFS's (see MbHandle in mb_vfs_int.h). */
+  v->szOsFile = pLower->szOsFile>(int)sizeof(MbHandle) ? pLower->szOsFile
+                                                       : (int)sizeof(MbHandle);
   v->mxPathname = pLower->mxPathname;
   v->zName = azVfsName[i];
   v->pAppData = &gMb[i];

@@ -126,7 +126,7 @@ void mb_vfs_file_flush_counts(MbFile *f){
 /* ------------------------------------------------------------- io methods */
 
 static int mbClose(sqlite3_file *pFile){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   int rc = SQLITE_OK;
   if( f->pShared && IS_PROCESS(f) ){
     mb_vfs_proc_unlock(f, SQLITE_LOCK_NONE);
@@ -140,9 +140,9 @@ static int mbClose(sqlite3_file *pFile){
   mb_vfs_file_flush_counts(f);
   if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
   mb_vfs_shared_release(f->pShared);
-  f->pShared = 0;
   sqlite3_free(f->zOpenErr);
-  f->zOpenErr = 0;
+  sqlite3_free(f);
+  MB_FILE(pFile) = 0;
   return rc;
 }
 
@@ -153,7 +153,7 @@ static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
 }
 
 static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   mb_map *m = s ? s->pMap : 0;
   uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
@@ -179,7 +179,7 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
 }
 
 static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 iOfst){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   int rc = REAL(f)->pMethods->xWrite(REAL(f), z, iAmt, iOfst);
   if( rc==SQLITE_OK && IS_PROCESS(f) ){
     MbShared *s = f->pShared;
@@ -190,29 +190,40 @@ static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 i
   return rc;
 }
 
+/* Process mode: the platform VFS changed the file's size in a way only it
+** knows (a truncation rounded up to the chunk size, a size hint that
+** extended the file): learn the size from the file. */
+static void mbNoteSize(MbFile *f){
+  MbShared *s = f->pShared;
+  sqlite3_int64 sz = 0;
+  if( s==0 || !IS_PROCESS(f) ) return;
+  mb_mutex_enter(&s->mu);
+  if( s->bKnow ){
+    /* On error the size is unknown: ask the file from now on. */
+    if( REAL(f)->pMethods->xFileSize(REAL(f), &sz)==SQLITE_OK ) s->knownSize = sz;
+    else s->bKnow = 0;
+  }
+  mb_mutex_leave(&s->mu);
+}
+
 static int mbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   int rc = REAL(f)->pMethods->xTruncate(REAL(f), size);
   MbShared *s = f->pShared;
   if( s ){
-    mb_mutex_enter(&s->mu);
-    /* On error the size is unknown: ask the file from now on. */
-    if( IS_PROCESS(f) && s->bKnow ){
-      if( rc==SQLITE_OK ) s->knownSize = size; else s->bKnow = 0;
-    }
-    mb_mutex_leave(&s->mu);
+    mbNoteSize(f);
     if( rc==SQLITE_OK ) mb_vfs_shared_remap(s);
   }
   return rc;
 }
 
 static int mbSync(sqlite3_file *pFile, int flags){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 
 static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   int rc;
   if( s && IS_PROCESS(f) && atomic_load(&s->bKnow) ){
@@ -228,7 +239,7 @@ static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
 }
 
 static int mbLock(sqlite3_file *pFile, int eLock){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( f->zOpenErr ){
     sqlite3_log(SQLITE_ERROR, "%s", f->zOpenErr);
     return SQLITE_ERROR;
@@ -242,14 +253,14 @@ static int mbLock(sqlite3_file *pFile, int eLock){
 }
 
 static int mbUnlock(sqlite3_file *pFile, int eLock){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   mb_vfs_file_flush_counts(f);
   if( IS_PROCESS(f) ) return mb_vfs_proc_unlock(f, eLock);
   return REAL(f)->pMethods->xUnlock(REAL(f), eLock);
 }
 
 static int mbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ) return mb_vfs_proc_check_reserved(f, pResOut);
   return REAL(f)->pMethods->xCheckReservedLock(REAL(f), pResOut);
 }
@@ -416,7 +427,7 @@ static int mbPragma(MbFile *f, char **azArg){
 }
 
 static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   switch( op ){
     case MB_VFS_FCNTL_OPEN_ERROR:
       *(const char**)pArg = f->zOpenErr;
@@ -440,6 +451,20 @@ static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
         return SQLITE_OK;
       }
       break;
+    case SQLITE_FCNTL_SIZE_HINT: {
+      /* As the unix VFS with mmap on: the file is extended to the hint at
+      ** once (a checkpoint's target size), so the pages can be mapped. */
+      sqlite3_int64 hint = *(sqlite3_int64*)pArg, sz = 0;
+      int rc = REAL(f)->pMethods->xFileControl(REAL(f), op, pArg);
+      if( rc!=SQLITE_OK && rc!=SQLITE_NOTFOUND ) return rc;
+      if( f->mmapLimit>0
+       && REAL(f)->pMethods->xFileSize(REAL(f), &sz)==SQLITE_OK && sz<hint ){
+        rc = REAL(f)->pMethods->xTruncate(REAL(f), hint);
+        if( rc!=SQLITE_OK ) return rc;
+      }
+      mbNoteSize(f);
+      return SQLITE_OK;
+    }
     case SQLITE_FCNTL_VFSNAME: {
       int rc = REAL(f)->pMethods->xFileControl(REAL(f), op, pArg);
       const char *zMine = IS_PROCESS(f) ? "membase-process" : "membase";
@@ -457,30 +482,30 @@ static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
 }
 
 static int mbSectorSize(sqlite3_file *pFile){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   return REAL(f)->pMethods->xSectorSize(REAL(f));
 }
 
 static int mbDeviceCharacteristics(sqlite3_file *pFile){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
 }
 
 static int mbShmMap(sqlite3_file *pFile, int iPg, int pgsz, int bExtend,
                     void volatile **pp){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ) return mb_vfs_proc_shm_map(f, iPg, pgsz, bExtend, pp);
   return REAL(f)->pMethods->xShmMap(REAL(f), iPg, pgsz, bExtend, pp);
 }
 
 static int mbShmLock(sqlite3_file *pFile, int offset, int n, int flags){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ) return mb_vfs_proc_shm_lock(f, offset, n, flags);
   return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
 }
 
 static void mbShmBarrier(sqlite3_file *pFile){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ){
     mb_vfs_proc_shm_barrier(f);
     return;
@@ -489,13 +514,13 @@ static void mbShmBarrier(sqlite3_file *pFile){
 }
 
 static int mbShmUnmap(sqlite3_file *pFile, int deleteFlag){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ) return mb_vfs_proc_shm_unmap(f, deleteFlag);
   return REAL(f)->pMethods->xShmUnmap(REAL(f), deleteFlag);
 }
 
 static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   mb_map *m = s ? s->pMap : 0;
   uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
@@ -521,7 +546,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
 }
 
 static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
-  MbFile *f = (MbFile*)pFile;
+  MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   (void)iOfst;
   if( s==0 ) return SQLITE_OK;

@@ -82,8 +82,17 @@ struct MbShared {
   MbFile *apShmExcl[MB_SHM_NLOCK];
 };
 
-struct MbFile {
+/* What SQLite's sqlite3_file holds for a main database: the methods and a
+** pointer to the MbFile. The VFS's szOsFile stays the platform VFS's (the
+** pager's memory accounting, SQLITE_DBSTATUS_CACHE_USED, is as stock); the
+** MbFile and the platform file inside it are allocated at open. */
+typedef struct MbHandle {
   sqlite3_file base;          /* pMethods: mb_vfs_file_methods */
+  MbFile *pFile;
+} MbHandle;
+#define MB_FILE(p) (((MbHandle*)(p))->pFile)
+
+struct MbFile {
   sqlite3_file *pReal;        /* the platform file, just after this */
   MbVfs *pMb;
   MbShared *pShared;
