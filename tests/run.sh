@@ -4,7 +4,11 @@
 #      the Tcl tests of the extension, under ctest;
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
-#      and run under Wine.
+#      and run under Wine (and the whole extension built as a Windows DLL);
+#   4. SQLite's own test suite (from Debian's source package) with membase as
+#      the default VFS, against the same testfixture on stock unix
+#      (tests/sqlite_suite.sh: veryquick, the mmap permutation, process
+#      locking, and stock child processes under a membase parent).
 # Installs what the machine lacks (as root) or prints the line to run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +37,9 @@ cmake --build "$root/build-asan" -j "$jobs"
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
 bash "$root/tests/windows.sh" "$root/build-win"
+
+step "SQLite's own test suite on the membase VFS"
+bash "$root/tests/sqlite_suite.sh"
 
 echo
 echo "membase: all test suites passed"
