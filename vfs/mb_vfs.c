@@ -39,6 +39,7 @@
 ** sqlite3_open() itself fails with the message through MemBase's automatic
 ** extension (ext/membase.c asks with MB_VFS_FCNTL_OPEN_ERROR).
 */
+#include <stdlib.h>
 #include <string.h>
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
@@ -52,6 +53,11 @@ SQLITE_EXTENSION_INIT3
 #endif
 
 #define LOWER(pVfs) (((MbVfs*)(pVfs)->pAppData)->pLower)
+
+/* WAL files read through a mapping (mb_vfs_wal.c). The environment
+** variable MEMBASE_WAL_MAP=0, read at registration, turns it off (for
+** measuring one against the other). */
+static int gMbWalMapped = 1;
 #define ROUND8(n) (((n)+7) & ~(size_t)7)
 
 static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
@@ -62,8 +68,13 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   int rc;
 
   if( zName==0 || (flags & SQLITE_OPEN_MAIN_DB)==0 ){
-    /* Not a main database: the platform file, unwrapped. */
-    rc = pLower->xOpen(pLower, zName, pFile, flags, pOutFlags);
+    /* Not a main database: a WAL file read through a mapping, or the
+    ** platform file, unwrapped. */
+    if( zName && (flags & SQLITE_OPEN_WAL) && gMbWalMapped ){
+      rc = mb_vfs_wal_open(pLower, zName, pFile, flags, pOutFlags);
+    }else{
+      rc = pLower->xOpen(pLower, zName, pFile, flags, pOutFlags);
+    }
     if( rc==SQLITE_OK && zName && (flags & SQLITE_OPEN_CREATE)
      && (flags & (SQLITE_OPEN_MAIN_JOURNAL|SQLITE_OPEN_WAL)) ){
       mb_vfs_note_access(zName, 1);
@@ -233,6 +244,10 @@ int mb_vfs_register(int makeDefault){
   if( rc!=SQLITE_OK ) return rc;
 #endif
   mb_mutex_enter(&gRegMu);
+  {
+    const char *z = getenv("MEMBASE_WAL_MAP");
+    gMbWalMapped = !(z && z[0]=='0');
+  }
   for(int i=0; i<2 && rc==SQLITE_OK; i++){
     /* Registered already (by us, or by another copy of MemBase in the
     ** process): never wrap membase around itself. */

@@ -134,7 +134,7 @@ static int mbClose(sqlite3_file *pFile){
   }
   if( f->pShared && f->nFetchOut>0 ){
     /* SQLite returns every page before closing; be safe anyway. */
-    atomic_fetch_sub(&f->pShared->nFetchOut, f->nFetchOut);
+    atomic_fetch_sub(&f->pShared->nFetchOut, 1);
     f->nFetchOut = 0;
   }
   mb_vfs_file_flush_counts(f);
@@ -519,6 +519,14 @@ static int mbShmUnmap(sqlite3_file *pFile, int deleteFlag){
   return REAL(f)->pMethods->xShmUnmap(REAL(f), deleteFlag);
 }
 
+/* This connection holds no fetched page any more. */
+static void mbFetchDone(MbFile *f){
+  MbShared *s = f->pShared;
+  if( atomic_fetch_sub(&s->nFetchOut, 1)==1 && atomic_load(&s->bShrinkPending) ){
+    mb_vfs_shared_remap(s);   /* the shrink that waited for us */
+  }
+}
+
 static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp){
   MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
@@ -529,12 +537,16 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
     return SQLITE_OK;
   }
   /* Count first, then look: a shrink that started meanwhile sees the count
-  ** and waits, or we see it and read through xRead instead (no lock). */
-  atomic_fetch_add(&s->nFetchOut, 1);
-  if( atomic_load(&s->bShrinking) || atomic_load(&s->bShrinkPending)
+  ** and waits, or we see it and read through xRead instead (no lock). The
+  ** shared count is of connections holding pointers, so only a connection's
+  ** first outstanding page pays for the atomic operations. */
+  if( f->nFetchOut==0 ) atomic_fetch_add(&s->nFetchOut, 1);
+  if( atomic_load_explicit(&s->bShrinking, memory_order_seq_cst)
+   || atomic_load_explicit(&s->bShrinkPending, memory_order_relaxed)
    || end>mb_map_size(m)
-   || (IS_PROCESS(f) && atomic_load(&s->bKnow) && end>(uint64_t)atomic_load(&s->knownSize)) ){
-    atomic_fetch_sub(&s->nFetchOut, 1);
+   || (IS_PROCESS(f) && atomic_load_explicit(&s->bKnow, memory_order_relaxed)
+       && end>(uint64_t)atomic_load_explicit(&s->knownSize, memory_order_relaxed)) ){
+    if( f->nFetchOut==0 ) mbFetchDone(f);
     return SQLITE_OK;
   }
   *pp = (char*)mb_map_data(m) + iOfst;
@@ -551,10 +563,7 @@ static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
   (void)iOfst;
   if( s==0 ) return SQLITE_OK;
   if( p ){
-    f->nFetchOut--;
-    if( atomic_fetch_sub(&s->nFetchOut, 1)==1 && atomic_load(&s->bShrinkPending) ){
-      mb_vfs_shared_remap(s);   /* the shrink that waited for us */
-    }
+    if( --f->nFetchOut==0 ) mbFetchDone(f);
   }else{
     /* "Drop the mapping": the file changed (another connection or process
     ** wrote). Bring the view up to date (a shrink waits for the pointers

@@ -11,11 +11,12 @@
 **   mb_vfs_lock.c    membase_locking=process: the OS lock taken once, and
 **                    the database and WAL-index locks kept in memory
 **   mb_vfs_options.c URI parameters and PRAGMA values
+**   mb_vfs_wal.c     WAL files, read through a mapping too
 **
-** Only main database files are wrapped (MbFile). Journals, WAL files,
-** temporary and transient files are opened by the platform VFS straight
-** into the sqlite3_file SQLite gave us: SQLite then calls the platform
-** methods directly, at no cost.
+** Main database files are wrapped (MbFile), and WAL files (reads from a
+** mapping, mb_vfs_wal.c). Journals, temporary and transient files are
+** opened by the platform VFS straight into the sqlite3_file SQLite gave
+** us: SQLite then calls the platform methods directly, at no cost.
 */
 #ifndef MB_VFS_INT_H
 #define MB_VFS_INT_H
@@ -56,7 +57,7 @@ struct MbShared {
   /* The fetch path takes no lock: a fetcher counts itself in nFetchOut and
   ** then checks bShrinking; a shrinker sets bShrinking and then checks
   ** nFetchOut (both sequentially consistent), so one of them backs off. */
-  _Atomic(int) nFetchOut;     /* xFetch pointers outstanding, all files */
+  _Atomic(int) nFetchOut;     /* files with xFetch pointers outstanding */
   _Atomic(int) bShrinking;    /* a shrink of the view is being decided */
   _Atomic(int) bShrinkPending;/* the file shrank while fetches were out */
   uint64_t softSeen;          /* soft faults of the view already handled */
@@ -144,6 +145,10 @@ int  mb_vfs_proc_shm_lock(MbFile *f, int ofst, int n, int flags);
 void mb_vfs_proc_shm_barrier(MbFile *f);
 int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
 void mb_vfs_proc_release(MbShared *s);
+
+/* mb_vfs_wal.c: open a WAL file read through a mapping */
+int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
+                    int flags, int *pOutFlags);
 
 /* mb_vfs_file.c */
 void mb_vfs_file_flush_counts(MbFile *f);
