@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/deps.sh -- sourced by tests/run.sh, sql/demo.sh and bench/run.sh.
 # mb_require "<check command>" <debian package>...
 #   Runs the check; if it fails, installs the packages with apt-get when we
@@ -35,4 +36,30 @@ mb_require_build() {
     mb_require "command -v make" make
     mb_require "test -f /usr/include/sqlite3ext.h" libsqlite3-dev
     mb_require "command -v sqlite3" sqlite3
+}
+# What tests/sqlite_suite.sh needs on top of the build: Debian's source
+# package tools and SQLite's testfixture build dependencies.
+mb_require_suite() {
+    mb_require "command -v dpkg-source" dpkg-dev            # apt-get source unpacks with it
+    mb_require "command -v xz" xz-utils
+    mb_require "command -v tclsh" tcl
+    mb_require "test -f /usr/lib/tcl8.6/tclConfig.sh" tcl8.6-dev   # --with-tcl=/usr/lib/tcl8.6
+    mb_require "test -f /usr/include/zlib.h" zlib1g-dev      # testfixture links zlib when found
+    mb_require "command -v setpriv" util-linux
+    mb_require "command -v timeout" coreutils
+}
+# Whether apt has a deb-src entry (apt-get source needs one).
+mb_have_debsrc() {
+    # shellcheck disable=SC2016  # $(CREATED_BY) is apt's, not ours
+    apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -x Sources >/dev/null
+}
+# Not root and no deb-src entry: stop at once with the line to run (as root,
+# tests/sqlite_suite.sh adds the entry itself when it needs it).
+mb_require_debsrc() {
+    if [ "$(id -u)" -ne 0 ] && ! mb_have_debsrc; then
+        echo "membase: apt has no deb-src entry (SQLite's sources are needed); run as root:" >&2
+        echo "  sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources" \
+             "> /etc/apt/sources.list.d/membase-src.sources && apt-get update" >&2
+        exit 2
+    fi
 }

@@ -19,7 +19,10 @@ mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl 
 mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
 mb_require "command -v x86_64-w64-mingw32-gcc" gcc-mingw-w64-x86-64
 mb_require "test -x /usr/lib/wine/wine64" wine64
+# SQLite's own test suite (step 4): checked now, so nothing is missing later.
+mb_require_suite
 mb_install_missing
+mb_require_debsrc
 
 jobs=$(nproc)
 step() { printf '\n=== %s ===\n' "$*"; }

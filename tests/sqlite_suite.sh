@@ -99,13 +99,7 @@ side_name() { [ "$1" = process ] && echo membase-process || echo membase; }
 if [ $report_only -eq 0 ]; then
 # ------------------------------------------------------------------ packages
 mb_require_build
-mb_require "command -v dpkg-source" dpkg-dev            # apt-get source unpacks with it
-mb_require "command -v xz" xz-utils
-mb_require "command -v tclsh" tcl
-mb_require "test -f /usr/lib/tcl8.6/tclConfig.sh" tcl8.6-dev   # --with-tcl=/usr/lib/tcl8.6
-mb_require "test -f /usr/include/zlib.h" zlib1g-dev      # testfixture links zlib when found
-mb_require "command -v setpriv" util-linux
-mb_require "command -v timeout" coreutils
+mb_require_suite
 mb_install_missing
 
 # ------------------------------------------------------------------ source
@@ -117,17 +111,8 @@ src=$bs/src/sqlite3-$want_ver
 if [ ! -f "$src/.membase-fetched" ]; then
     step "fetch SQLite $want_ver source (apt-get source sqlite3)"
     # Any deb-src line? Without one, apt-get source cannot work.
-    have_debsrc() {
-        # shellcheck disable=SC2016  # $(CREATED_BY) is apt's, not ours
-        apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -x Sources >/dev/null
-    }
-    if ! have_debsrc; then
-        if [ "$(id -u)" -ne 0 ]; then
-            echo "sqlite_suite: apt has no deb-src entry; run as root:" >&2
-            echo "  sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources" \
-                 "> /etc/apt/sources.list.d/membase-src.sources && apt-get update" >&2
-            exit 2
-        fi
+    if ! mb_have_debsrc; then
+        mb_require_debsrc   # not root: stops here with the line to run
         if [ -f /etc/apt/sources.list.d/debian.sources ]; then
             echo "membase: adding /etc/apt/sources.list.d/membase-src.sources (deb-src)"
             sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
