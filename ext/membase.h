@@ -95,9 +95,13 @@ int membase_register_db(sqlite3 *db);
 ** is needed after sqlite3_shutdown() + sqlite3_initialize(), as these make
 ** the platform VFS the default again.
 **
+** It also installs a small automatic extension: a connection opened
+** through membase with a bad membase_* URI value then fails to open with a
+** message naming the value (the VFS's xOpen cannot carry one).
+**
 ** Returns SQLITE_OK, SQLITE_MISUSE for another makeDefault value,
-** SQLITE_ERROR if the platform VFS is not registered, or the error of
-** sqlite3_initialize().
+** SQLITE_ERROR if the platform VFS is not registered, SQLITE_NOMEM, or the
+** error of sqlite3_initialize().
 */
 #define MEMBASE_VFS_KEEP_DEFAULT    0
 #define MEMBASE_VFS_DEFAULT_SHARED  1
