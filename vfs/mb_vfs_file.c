@@ -3,9 +3,9 @@
 ** the membase VFS.
 **
 ** Reads. xRead copies from the file's process-wide mapping (core registry),
-** whatever PRAGMA mmap_size says, with the core's fault guard: a file
-** truncated underneath gives the platform read path's answer (a short read
-** filled with zeros, SQLITE_IOERR_SHORT_READ), never SIGBUS. A read past
+** whatever PRAGMA mmap_size says, with the core's fault guard: a page
+** truncated away by a program that ignored SQLite's locks gives
+** SQLITE_IOERR_READ, never SIGBUS, and the view follows the file again. A read past
 ** the view first brings the view up to date (the file grew); what is still
 ** past it goes to the platform VFS, as does every read when the file could
 ** not be mapped.
@@ -146,6 +146,8 @@ static int mbClose(sqlite3_file *pFile){
   return rc;
 }
 
+static void mbNoteSize(MbFile *f);
+
 static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   mbCount(f, MB_IO_OS_READ, iAmt);
   f->nOsRead++;
@@ -167,10 +169,16 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
   if( mb_map_read(m, (uint64_t)iOfst, zBuf, (size_t)iAmt)!=MB_OK ){
-    /* Truncated underneath (or shrunk meanwhile): the platform's read
-    ** gives SQLite the answer it expects, a short read. */
+    /* The page was in the view and is not in the file any more: someone
+    ** truncated the file without taking SQLite's locks (a legitimate
+    ** shrink is seen by xFileSize first). An I/O error for this read; the
+    ** view and, in process mode, the known size follow the file again. */
+    sqlite3_log(SQLITE_IOERR_READ, "membase: \"%s\" was truncated under its "
+                "mapping (read of %d bytes at %lld)", s->zPath, iAmt, iOfst);
+    mbNoteSize(f);
     mb_vfs_shared_remap(s);
-    return mbLowerRead(f, zBuf, iAmt, iOfst);
+    memset(zBuf, 0, (size_t)iAmt);
+    return SQLITE_IOERR_READ;
   }
   mbCount(f, MB_IO_MAP_READ, iAmt);
   f->nMapRead++;
