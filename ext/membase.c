@@ -23,10 +23,14 @@
 **   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
 **   vtab/mb_lines.c           membase_lines (text files as tables),
 **                             membase_lines_index()
+**   ext/mb_vfs_functions.c    membase_vfs_default()
+** and, for the process, the VFSes "membase" and "membase-process"
+** (vfs/mb_vfs.c), made the default if MEMBASE_DEFAULT_VFS asks.
 **
 ** Built into the static library (SQLITE_CORE defined), the same code backs
-** the C API of ext/membase.h: membase_register() installs the automatic
-** extension and membase_register_db() registers on one connection. There
+** the C API of ext/membase.h: membase_register() registers the VFSes and
+** installs the automatic extension, membase_register_db() registers on one
+** connection, membase_vfs_register() registers the VFSes alone. There
 ** sqlite3_membase_init() registers on its connection only and returns
 ** SQLITE_OK, so it can itself be passed to sqlite3_auto_extension().
 **
