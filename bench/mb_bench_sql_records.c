@@ -46,6 +46,8 @@
 #include <sys/utsname.h>
 #include <sqlite3.h>
 #include "membase.h"
+#define MB_BENCH_NAME "mb_bench_sql_records"
+#include "mb_bench_util.h"
 
 static double now_ms(void){
   struct timespec ts;
@@ -249,27 +251,6 @@ static double time_updates(sqlite3 *db, const char *tab, uint64_t n,
   return now_ms() - t0;
 }
 
-static void machine(char *out, size_t n){
-  char model[256] = "?";
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  struct utsname u;
-  if( f ){
-    char line[512];
-    while( fgets(line, sizeof line, f) ){
-      if( strncmp(line, "model name", 10)==0 ){
-        char *p = strchr(line, ':');
-        if( p ){ snprintf(model, sizeof model, "%s", p+2); }
-        model[strcspn(model, "\n")] = 0;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  uname(&u);
-  snprintf(out, n, "nproc %ld, CPU %s, kernel %s", sysconf(_SC_NPROCESSORS_ONLN),
-           model, u.release);
-}
-
 static void row(const char *name, double mb, double base,
                 const char *baseName){
   printf("%-34s %10.1f ms %10.1f ms %7.2fx  vs %s\n", name, mb, base,
@@ -393,7 +374,7 @@ int main(int argc, char **argv){
     if( f ){ fwrite(hdr, 1, npy_header(hdr, n), f); fclose(f); }
   }
 
-  machine(mach, sizeof mach);
+  mb_bench_machine(mach, sizeof mach);
   printf("MemBase record table benchmark: mb_bench_sql_records\n\n");
   printf("configuration\n");
   printf("  records      %llu x 32 bytes {ts i64 asc, price f64, qty i32, side u8, pad(3), sym char(8)}\n",

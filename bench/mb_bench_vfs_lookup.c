@@ -58,90 +58,16 @@
 #include <sys/utsname.h>
 #include <sqlite3.h>
 #include "membase.h"
-
-#ifndef MB_BENCH_HAVE_VFS
-# define MB_BENCH_HAVE_VFS 1
-#endif
+#define MB_BENCH_NAME "mb_bench_vfs_lookup"
+#include "mb_bench_util.h"
 
 #define MMAP_MAX 2147418112LL   /* 0x7fff0000: Debian's SQLITE_MAX_MMAP_SIZE */
 #define PAD_BYTES 1000
-
-static double now_s(void){
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec/1e9;
-}
-
-static void die(sqlite3 *db, const char *what){
-  fprintf(stderr, "mb_bench_vfs_lookup: %s: %s\n", what,
-          db ? sqlite3_errmsg(db) : "");
-  exit(2);
-}
-
-static void exec_sql(sqlite3 *db, const char *sql){
-  char *err = 0;
-  if( sqlite3_exec(db, sql, 0, 0, &err)!=SQLITE_OK ){
-    fprintf(stderr, "mb_bench_vfs_lookup: %s\n  in: %s\n", err, sql);
-    exit(2);
-  }
-}
-
-static sqlite3_int64 query_int(sqlite3 *db, const char *sql){
-  sqlite3_stmt *st;
-  sqlite3_int64 v = 0;
-  if( sqlite3_prepare_v2(db, sql, -1, &st, 0)!=SQLITE_OK ) die(db, sql);
-  if( sqlite3_step(st)==SQLITE_ROW ) v = sqlite3_column_int64(st, 0);
-  else die(db, sql);
-  sqlite3_finalize(st);
-  return v;
-}
-
-static int cmp_double(const void *a, const void *b){
-  double x = *(const double*)a, y = *(const double*)b;
-  return x<y ? -1 : x>y;
-}
-/* Sorts a[]; for an even n the mean of the middle two (as --quick's 2 reps). */
-static double median(double *a, int n){
-  qsort(a, (size_t)n, sizeof(double), cmp_double);
-  return n%2 ? a[n/2] : (a[n/2-1]+a[n/2])/2;
-}
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t xorshift(void){
   rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
   return rng;
-}
-
-/* The load average, to tell a quiet machine from a busy one. */
-static void loadavg(char *out, size_t n){
-  FILE *f = fopen("/proc/loadavg", "r");
-  snprintf(out, n, "?");
-  if( f ){
-    double a, b, c;
-    if( fscanf(f, "%lf %lf %lf", &a, &b, &c)==3 ) snprintf(out, n, "%.2f %.2f %.2f", a, b, c);
-    fclose(f);
-  }
-}
-
-static void machine(char *out, size_t n){
-  char model[256] = "?";
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  struct utsname u;
-  if( f ){
-    char line[512];
-    while( fgets(line, sizeof line, f) ){
-      if( strncmp(line, "model name", 10)==0 ){
-        char *p = strchr(line, ':');
-        if( p ){ snprintf(model, sizeof model, "%s", p+2); }
-        model[strcspn(model, "\n")] = 0;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  uname(&u);
-  snprintf(out, n, "nproc %ld, CPU %s, kernel %s, page %ld B",
-           sysconf(_SC_NPROCESSORS_ONLN), model, u.release, sysconf(_SC_PAGESIZE));
 }
 
 /* Rows for a database of about `bytes`: 4 rows of ~1 KiB per 4 KiB page,
@@ -155,14 +81,14 @@ static sqlite3_int64 rows_for(uint64_t bytes){
 static void generate(const char *path, sqlite3_int64 rows){
   char tmp[4200], sql[512];
   sqlite3 *db;
-  double t0 = now_s();
+  double t0 = mb_bench_now_s();
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   unlink(tmp);
   fprintf(stderr, "mb_bench_vfs_lookup: writing %lld rows to %s ...\n",
           (long long)rows, path);
   if( sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, "unix") )
-    die(db, tmp);
-  exec_sql(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF;"
+    mb_bench_die(db, tmp);
+  mb_bench_exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF;"
                "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
                "CREATE TABLE t(id INTEGER PRIMARY KEY, x INTEGER, pad BLOB);"
                "CREATE TABLE meta(rows INTEGER, pad INTEGER);");
@@ -172,10 +98,10 @@ static void generate(const char *path, sqlite3_int64 rows){
     " INSERT INTO t SELECT i, (i*2654435761)%%1000003, zeroblob(%d) FROM c;"
     "INSERT INTO meta VALUES(%lld, %d);"
     "COMMIT;", (long long)rows, PAD_BYTES, (long long)rows, PAD_BYTES);
-  exec_sql(db, sql);
-  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+  mb_bench_exec(db, sql);
+  if( sqlite3_close(db)!=SQLITE_OK ) mb_bench_die(db, "close");
   if( rename(tmp, path)!=0 ){ perror(path); exit(2); }
-  fprintf(stderr, "mb_bench_vfs_lookup: written in %.1f s\n", now_s()-t0);
+  fprintf(stderr, "mb_bench_vfs_lookup: written in %.1f s\n", mb_bench_now_s()-t0);
 }
 
 /* The rows of an existing database written by generate(), or 0. */
@@ -200,12 +126,12 @@ static sqlite3_int64 existing_rows(const char *path){
 /* Reads the whole file once, so the OS cache is warm. Returns seconds. */
 static double warm_file(const char *path){
   static char buf[1<<20];
-  double t0 = now_s();
+  double t0 = mb_bench_now_s();
   int fd = open(path, O_RDONLY);
   if( fd<0 ){ perror(path); exit(2); }
   while( read(fd, buf, sizeof buf)>0 ){}
   close(fd);
-  return now_s()-t0;
+  return mb_bench_now_s()-t0;
 }
 
 typedef struct Config {
@@ -224,19 +150,19 @@ static void config_open(Config *c, const char *path){
   char sql[128];
   double t0;
   if( sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE, c->vfs)!=SQLITE_OK )
-    die(c->db, c->name);
+    mb_bench_die(c->db, c->name);
   snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", (long long)c->mmap);
-  exec_sql(c->db, sql);
-  if( query_int(c->db, "PRAGMA mmap_size")!=c->mmap ){
+  mb_bench_exec(c->db, sql);
+  if( mb_bench_query_int(c->db, "PRAGMA mmap_size")!=c->mmap ){
     fprintf(stderr, "mb_bench_vfs_lookup: %s: PRAGMA mmap_size is %lld, not %lld\n",
-            c->name, (long long)query_int(c->db, "PRAGMA mmap_size"), (long long)c->mmap);
+            c->name, (long long)mb_bench_query_int(c->db, "PRAGMA mmap_size"), (long long)c->mmap);
     exit(2);
   }
-  t0 = now_s();
-  query_int(c->db, "SELECT sum(x) FROM t");
-  c->firstScan = now_s()-t0;
+  t0 = mb_bench_now_s();
+  mb_bench_query_int(c->db, "SELECT sum(x) FROM t");
+  c->firstScan = mb_bench_now_s()-t0;
   if( sqlite3_prepare_v2(c->db, "SELECT x FROM t WHERE id=?", -1, &c->look, 0) )
-    die(c->db, "prepare");
+    mb_bench_die(c->db, "prepare");
 }
 
 /* n lookups of ids[]; returns the sum of x. */
@@ -245,7 +171,7 @@ static sqlite3_int64 lookups(Config *c, const sqlite3_int64 *ids, int n){
   int i;
   for(i=0; i<n; i++){
     sqlite3_bind_int64(c->look, 1, ids[i]);
-    if( sqlite3_step(c->look)!=SQLITE_ROW ) die(c->db, "lookup");
+    if( sqlite3_step(c->look)!=SQLITE_ROW ) mb_bench_die(c->db, "lookup");
     sum += sqlite3_column_int64(c->look, 0);
     sqlite3_reset(c->look);
   }
@@ -263,11 +189,9 @@ int main(int argc, char **argv){
   Config cfg[] = {
     { "unix",             "unix",            0,        0, 0,0,0,0,0,0 },
     { "unix mmap=max",    "unix",            MMAP_MAX, 0, 0,0,0,0,0,0 },
-#if MB_BENCH_HAVE_VFS
     { "membase mmap=max", "membase",         MMAP_MAX, 0, 0,0,0,0,0,0 },
     { "membase mmap=0",   "membase",         0,        0, 0,0,0,0,0,0 },
     { "membase-process",  "membase-process", MMAP_MAX, 1, 0,0,0,0,0,0 },
-#endif
   };
   int nCfg = (int)(sizeof cfg / sizeof cfg[0]);
 
@@ -292,12 +216,10 @@ int main(int argc, char **argv){
   if( !dir ) dir = getenv("TMPDIR");
   if( !dir || !*dir ) dir = "/tmp";
 
-#if MB_BENCH_HAVE_VFS
   if( membase_vfs_register(MEMBASE_VFS_KEEP_DEFAULT)!=SQLITE_OK ){
     fprintf(stderr, "mb_bench_vfs_lookup: membase_vfs_register failed\n");
     return 2;
   }
-#endif
 
   snprintf(path, sizeof path, "%s/mb_bench_vfs_lookup_%lluMiB.db", dir,
            (unsigned long long)sizeMb);
@@ -323,8 +245,8 @@ int main(int argc, char **argv){
     fprintf(stderr, "mb_bench_vfs_lookup: opening %s (first scan)\n", cfg[i].name);
     config_open(&cfg[i], path);
   }
-  loadavg(load0, sizeof load0);
-  tRun = now_s();
+  mb_bench_loadavg(load0, sizeof load0);
+  tRun = mb_bench_now_s();
   for(r=0; r<reps; r++){
     for(i=0; i<nCfg; i++){
       Config *c = &cfg[i];
@@ -338,26 +260,26 @@ int main(int argc, char **argv){
         config_open(c, path);
         if( r>0 ) c->firstScan = first;
       }
-      t0 = now_s();
+      t0 = mb_bench_now_s();
       s = lookups(c, ids, nLook);
-      c->autoRate[r] = nLook / (now_s()-t0);
-      exec_sql(c->db, "BEGIN");
-      t0 = now_s();
+      c->autoRate[r] = nLook / (mb_bench_now_s()-t0);
+      mb_bench_exec(c->db, "BEGIN");
+      t0 = mb_bench_now_s();
       if( lookups(c, ids, nLook)!=s ){ fprintf(stderr, "sum differs within %s\n", c->name); return 1; }
-      c->txnRate[r] = nLook / (now_s()-t0);
-      exec_sql(c->db, "COMMIT");
+      c->txnRate[r] = nLook / (mb_bench_now_s()-t0);
+      mb_bench_exec(c->db, "COMMIT");
       c->sum = s;
       if( c->transient ){
         sqlite3_finalize(c->look);
-        if( sqlite3_close(c->db)!=SQLITE_OK ) die(c->db, "close");
+        if( sqlite3_close(c->db)!=SQLITE_OK ) mb_bench_die(c->db, "close");
         c->look = 0; c->db = 0;
       }
     }
   }
-  tRun = now_s()-tRun;
-  loadavg(load1, sizeof load1);
+  tRun = mb_bench_now_s()-tRun;
+  mb_bench_loadavg(load1, sizeof load1);
 
-  machine(mach, sizeof mach);
+  mb_bench_machine(mach, sizeof mach);
   printf("MemBase VFS benchmark: mb_bench_vfs_lookup\n\n");
   printf("configuration\n");
   printf("  database     %s\n", path);
@@ -383,7 +305,7 @@ int main(int argc, char **argv){
            "lookups/s", "", "", "");
     for(i=0; i<nCfg; i++){
       Config *c = &cfg[i];
-      double a = median(c->autoRate, reps), t = median(c->txnRate, reps);
+      double a = mb_bench_median(c->autoRate, reps), t = mb_bench_median(c->txnRate, reps);
       if( i==0 ){ base0 = a; tbase0 = t; }
       if( i==1 ){ base1 = a; tbase1 = t; }
       printf("%-18s %-16s %11lld %12.0f %7.2fx %7.2fx %12.0f %7.2fx %7.2fx %9.2f s\n",
@@ -394,9 +316,6 @@ int main(int argc, char **argv){
            "   higher is better; first scan = SELECT sum(x) on the fresh connection, the\n"
            "   mapping faulted in)\n");
   }
-#if !MB_BENCH_HAVE_VFS
-  printf("\nmembase rows not run: this build has no membase_vfs_register yet\n");
-#endif
   for(i=1; i<nCfg; i++){
     if( cfg[i].sum!=cfg[0].sum ){
       printf("\nMISMATCH: %s sum %lld, unix sum %lld\n", cfg[i].name,

@@ -51,85 +51,11 @@
 #include <sys/utsname.h>
 #include <sqlite3.h>
 #include "membase.h"
-
-#ifndef MB_BENCH_HAVE_VFS
-# define MB_BENCH_HAVE_VFS 1
-#endif
+#define MB_BENCH_NAME "mb_bench_vfs_threads"
+#include "mb_bench_util.h"
 
 #define MMAP_MAX 2147418112LL   /* 0x7fff0000: Debian's SQLITE_MAX_MMAP_SIZE */
 #define UPDATES_PER_WRITE 4
-
-static double now_s(void){
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec/1e9;
-}
-
-static void die(sqlite3 *db, const char *what){
-  fprintf(stderr, "mb_bench_vfs_threads: %s: %s\n", what,
-          db ? sqlite3_errmsg(db) : "");
-  exit(2);
-}
-
-static void exec_sql(sqlite3 *db, const char *sql){
-  char *err = 0;
-  if( sqlite3_exec(db, sql, 0, 0, &err)!=SQLITE_OK ){
-    fprintf(stderr, "mb_bench_vfs_threads: %s\n  in: %s\n", err, sql);
-    exit(2);
-  }
-}
-
-static sqlite3_int64 query_int(sqlite3 *db, const char *sql){
-  sqlite3_stmt *st;
-  sqlite3_int64 v = 0;
-  if( sqlite3_prepare_v2(db, sql, -1, &st, 0)!=SQLITE_OK ) die(db, sql);
-  if( sqlite3_step(st)==SQLITE_ROW ) v = sqlite3_column_int64(st, 0);
-  else die(db, sql);
-  sqlite3_finalize(st);
-  return v;
-}
-
-static int cmp_double(const void *a, const void *b){
-  double x = *(const double*)a, y = *(const double*)b;
-  return x<y ? -1 : x>y;
-}
-/* Sorts a[]; for an even n the mean of the middle two (as --quick's 2 reps). */
-static double median(double *a, int n){
-  qsort(a, (size_t)n, sizeof(double), cmp_double);
-  return n%2 ? a[n/2] : (a[n/2-1]+a[n/2])/2;
-}
-
-/* The load average, to tell a quiet machine from a busy one. */
-static void loadavg(char *out, size_t n){
-  FILE *f = fopen("/proc/loadavg", "r");
-  snprintf(out, n, "?");
-  if( f ){
-    double a, b, c;
-    if( fscanf(f, "%lf %lf %lf", &a, &b, &c)==3 ) snprintf(out, n, "%.2f %.2f %.2f", a, b, c);
-    fclose(f);
-  }
-}
-
-static void machine(char *out, size_t n){
-  char model[256] = "?";
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  struct utsname u;
-  if( f ){
-    char line[512];
-    while( fgets(line, sizeof line, f) ){
-      if( strncmp(line, "model name", 10)==0 ){
-        char *p = strchr(line, ':');
-        if( p ){ snprintf(model, sizeof model, "%s", p+2); }
-        model[strcspn(model, "\n")] = 0;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  uname(&u);
-  snprintf(out, n, "nproc %ld, CPU %s, kernel %s, page %ld B",
-           sysconf(_SC_NPROCESSORS_ONLN), model, u.release, sysconf(_SC_PAGESIZE));
-}
 
 typedef struct Config {
   const char *name;
@@ -170,7 +96,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what){
   sqlite3_reset(st);
   if( rc==SQLITE_DONE ) return SQLITE_OK;
   if( (rc & 0xff)==SQLITE_BUSY || (rc & 0xff)==SQLITE_LOCKED ) return SQLITE_BUSY;
-  die(db, what);
+  mb_bench_die(db, what);
   return rc;
 }
 
@@ -182,17 +108,17 @@ static void *worker_main(void *arg){
   char sql[128];
 
   if( sqlite3_open_v2(run->path, &db, SQLITE_OPEN_READWRITE, run->cfg->vfs)!=SQLITE_OK )
-    die(db, run->cfg->name);
+    mb_bench_die(db, run->cfg->name);
   sqlite3_busy_timeout(db, 5000);
   snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", (long long)run->cfg->mmap);
-  exec_sql(db, sql);
+  mb_bench_exec(db, sql);
   snprintf(sql, sizeof sql, "PRAGMA synchronous=%s", run->sync);
-  exec_sql(db, sql);
+  mb_bench_exec(db, sql);
   if( sqlite3_prepare_v2(db, "SELECT v FROM t WHERE id=?", -1, &rd, 0)
    || sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, 0)
    || sqlite3_prepare_v2(db, "UPDATE t SET v=v+1 WHERE id=?", -1, &upd, 0)
    || sqlite3_prepare_v2(db, "COMMIT", -1, &commit, 0)
-   || sqlite3_prepare_v2(db, "ROLLBACK", -1, &rollback, 0) ) die(db, "prepare");
+   || sqlite3_prepare_v2(db, "ROLLBACK", -1, &rollback, 0) ) mb_bench_die(db, "prepare");
 
   atomic_fetch_add(&run->ready, 1);
   while( atomic_load(&run->go)==0 ) sched_yield();
@@ -224,7 +150,7 @@ static void *worker_main(void *arg){
   }
   sqlite3_finalize(rd); sqlite3_finalize(begin); sqlite3_finalize(upd);
   sqlite3_finalize(commit); sqlite3_finalize(rollback);
-  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+  if( sqlite3_close(db)!=SQLITE_OK ) mb_bench_die(db, "close");
   return 0;
 }
 
@@ -242,7 +168,7 @@ static void make_db(const char *path, const Config *cfg, sqlite3_int64 rows){
   char sql[512];
   remove_db(path);
   if( sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, "unix") )
-    die(db, path);
+    mb_bench_die(db, path);
   snprintf(sql, sizeof sql,
     "PRAGMA page_size=4096; PRAGMA synchronous=OFF;"
     "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad BLOB);"
@@ -250,13 +176,13 @@ static void make_db(const char *path, const Config *cfg, sqlite3_int64 rows){
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<%lld)"
     " INSERT INTO t SELECT i, 0, zeroblob(100) FROM c;"
     "COMMIT;", (long long)rows);
-  exec_sql(db, sql);
-  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+  mb_bench_exec(db, sql);
+  if( sqlite3_close(db)!=SQLITE_OK ) mb_bench_die(db, "close");
   /* The journal mode through the configuration's own VFS. */
-  if( sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, cfg->vfs) ) die(db, cfg->name);
+  if( sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, cfg->vfs) ) mb_bench_die(db, cfg->name);
   snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", cfg->journal);
-  exec_sql(db, sql);
-  if( sqlite3_close(db)!=SQLITE_OK ) die(db, "close");
+  mb_bench_exec(db, sql);
+  if( sqlite3_close(db)!=SQLITE_OK ) mb_bench_die(db, "close");
 }
 
 int main(int argc, char **argv){
@@ -271,12 +197,10 @@ int main(int argc, char **argv){
     { "unix mmap=max",       "unix",            "delete", MMAP_MAX, 0,0,0,0 },
     { "unix WAL",            "unix",            "wal",    0,        0,0,0,0 },
     { "unix WAL mmap=max",   "unix",            "wal",    MMAP_MAX, 0,0,0,0 },
-#if MB_BENCH_HAVE_VFS
     { "membase",             "membase",         "delete", MMAP_MAX, 0,0,0,0 },
     { "membase WAL",         "membase",         "wal",    MMAP_MAX, 0,0,0,0 },
     { "membase-process",     "membase-process", "delete", MMAP_MAX, 0,0,0,0 },
     { "membase-process WAL", "membase-process", "wal",    MMAP_MAX, 0,0,0,0 },
-#endif
   };
   int nCfg = (int)(sizeof cfg / sizeof cfg[0]);
   Worker *w;
@@ -312,12 +236,10 @@ int main(int argc, char **argv){
   if( !dir || !*dir ) dir = "/tmp";
   snprintf(path, sizeof path, "%s/mb_bench_vfs_threads.db", dir);
 
-#if MB_BENCH_HAVE_VFS
   if( membase_vfs_register(MEMBASE_VFS_KEEP_DEFAULT)!=SQLITE_OK ){
     fprintf(stderr, "mb_bench_vfs_threads: membase_vfs_register failed\n");
     return 2;
   }
-#endif
   if( !sqlite3_threadsafe() ){ fprintf(stderr, "SQLite is not threadsafe\n"); return 2; }
 
   if( only ){
@@ -343,8 +265,8 @@ int main(int argc, char **argv){
     cfg[i].writes = calloc((size_t)reps, sizeof(double));
     cfg[i].busy = calloc((size_t)reps, sizeof(double));
   }
-  loadavg(load0, sizeof load0);
-  tRun = now_s();
+  mb_bench_loadavg(load0, sizeof load0);
+  tRun = mb_bench_now_s();
   for(r=0; r<reps; r++){
     for(i=0; i<nCfg; i++){
       Run run;
@@ -368,7 +290,7 @@ int main(int argc, char **argv){
         }
       }
       while( atomic_load(&run.ready)<nThread ) usleep(1000);
-      t0 = now_s();
+      t0 = mb_bench_now_s();
       atomic_store(&run.go, 1);
       usleep((useconds_t)(seconds*1e6));
       atomic_store(&run.go, 2);
@@ -376,14 +298,14 @@ int main(int argc, char **argv){
         pthread_join(w[k].tid, 0);
         reads += w[k].reads; writes += w[k].writes; busy += w[k].busy;
       }
-      el = now_s()-t0;
+      el = mb_bench_now_s()-t0;
       cfg[i].ops[r] = (double)(reads+writes)/el;
       cfg[i].reads[r] = (double)reads/el;
       cfg[i].writes[r] = (double)writes/el;
       cfg[i].busy[r] = (double)busy;
       /* Every committed write added UPDATES_PER_WRITE to sum(v). */
-      if( sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix") ) die(db, path);
-      sum = query_int(db, "SELECT sum(v) FROM t");
+      if( sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix") ) mb_bench_die(db, path);
+      sum = mb_bench_query_int(db, "SELECT sum(v) FROM t");
       sqlite3_close(db);
       if( sum!=writes*UPDATES_PER_WRITE ){
         printf("LOST UPDATES: %s rep %d: sum(v) = %lld, expected %lld (%lld writes)\n",
@@ -392,11 +314,11 @@ int main(int argc, char **argv){
       }
     }
   }
-  tRun = now_s()-tRun;
-  loadavg(load1, sizeof load1);
+  tRun = mb_bench_now_s()-tRun;
+  mb_bench_loadavg(load1, sizeof load1);
   remove_db(path);
 
-  machine(mach, sizeof mach);
+  mb_bench_machine(mach, sizeof mach);
   printf("MemBase VFS benchmark: mb_bench_vfs_threads\n\n");
   printf("configuration\n");
   printf("  database     %s, t(id INTEGER PRIMARY KEY, v, pad 100 B), %lld rows,\n", path, (long long)rows);
@@ -418,7 +340,7 @@ int main(int argc, char **argv){
            "(ops/s of the reps, sorted)");
     for(i=0; i<nCfg; i++){
       Config *c = &cfg[i];
-      double o = median(c->ops, reps);
+      double o = mb_bench_median(c->ops, reps);
       if( strcmp(c->name, "unix")==0 ) base = o;
       if( strcmp(c->name, "unix WAL")==0 ) wal = o;
     }
@@ -426,26 +348,22 @@ int main(int argc, char **argv){
       Config *c = &cfg[i];
       double o;
       printf("%-20s %-16s %-7s %11lld", c->name, c->vfs, c->journal, (long long)c->mmap);
-      o = median(c->ops, reps);     /* sorts: the reps are shown after */
-      printf(" %10.0f %10.0f %9.0f %7.0f %7.2fx %7.2fx  ", o, median(c->reads, reps),
-             median(c->writes, reps), median(c->busy, reps),
+      o = mb_bench_median(c->ops, reps);     /* sorts: the reps are shown after */
+      printf(" %10.0f %10.0f %9.0f %7.0f %7.2fx %7.2fx  ", o, mb_bench_median(c->reads, reps),
+             mb_bench_median(c->writes, reps), mb_bench_median(c->busy, reps),
              base>0 ? o/base : 0.0, wal>0 ? o/wal : 0.0);
       for(r=0; r<reps; r++) printf(" %.0f", c->ops[r]);
       printf("\n");
     }
     printf("  (x unix = ops/s / stock unix rollback, x WAL = ops/s / stock unix WAL, higher is\n"
            "   better; busy = SQLITE_BUSY returned despite the timeout, operation retried)\n");
-#if MB_BENCH_HAVE_VFS
     printf("\ntargets (reported, not asserted)\n");
     for(i=0; i<nCfg; i++){
-      double p = median(cfg[i].ops, reps);
+      double p = mb_bench_median(cfg[i].ops, reps);
       if( strncmp(cfg[i].name, "membase-process", 15)!=0 || wal==0 ) continue;
       printf("  %-20s >= 2x stock unix WAL     %6.2fx  %s\n", cfg[i].name, p/wal,
              p/wal>=2 ? "PASS" : "FAIL");
     }
-#else
-    printf("\nmembase rows not run: this build has no membase_vfs_register yet\n");
-#endif
   }
   printf("\nno lost updates: sum(v) = %d x writes committed, in every figure\n", UPDATES_PER_WRITE);
   for(i=0; i<nCfg; i++){

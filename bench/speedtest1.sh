@@ -21,8 +21,7 @@
 # bench/speedtest1_preload.c, which registers the membase VFSes before main()
 # (speedtest1 cannot load extensions); "unix" stays the default VFS, so the
 # rows without --vfs are stock SQLite. The membase rows use speedtest1's own
-# --vfs option. Until libmembase.a has membase_vfs_register() only the stock
-# rows run.
+# --vfs option.
 #
 # Configurations, all --nosync (synchronous=OFF): --memdb; stock unix; unix
 # with mmap_size at Debian's cap (mmap=max); --vfs unix-excl; --exclusive
@@ -98,18 +97,11 @@ fi
 # ------------------------------------------------------------ the build
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
 cmake --build "$build" --target membase_static -j "$(nproc 2>/dev/null || echo 2)" >&2
-novfs=()
-have_vfs=1
-if ! nm -g "$build/libmembase.a" 2>/dev/null | grep ' T membase_vfs_register$' >/dev/null; then
-  have_vfs=0
-  novfs=(-DMB_SPEEDTEST1_NO_VFS)
-  echo "speedtest1.sh: libmembase.a has no membase_vfs_register yet: stock rows only" >&2
-fi
 work="$build/speedtest1"
 mkdir -p "$work"
 exe="$work/speedtest1"
 # speedtest1.c is upstream code: built as upstream builds it, no warnings.
-cc -O2 -w -o "$exe" "$src" "$here/speedtest1_preload.c" "${novfs[@]}" \
+cc -O2 -w -o "$exe" "$src" "$here/speedtest1_preload.c" \
    -I"$root/ext" "$build/libmembase.a" "$build/libmembase_core.a" \
    -lsqlite3 -lpthread -lm
 sqlite_ver=$(sqlite3 --version | cut -d" " -f1)
@@ -130,22 +122,19 @@ full_configs=(
   "unix mmap=max|--mmap $mmax"
   "unix WAL|--journal wal"
 )
-if [ $have_vfs -eq 1 ]; then
-  configs+=(
-    "membase|--vfs membase"
-    "membase mmap=max|--vfs membase --mmap $mmax"
-    "membase WAL|--vfs membase --journal wal"
-    "membase-process|--vfs membase-process"
-    "membase-process WAL|--vfs membase-process --journal wal"
-  )
-  full_configs+=(
-    "membase|--vfs membase"
-    "membase WAL|--vfs membase --journal wal"
-    "membase-process|--vfs membase-process"
-    "membase-process WAL|--vfs membase-process --journal wal"
-  )
-fi
-
+configs+=(
+  "membase|--vfs membase"
+  "membase mmap=max|--vfs membase --mmap $mmax"
+  "membase WAL|--vfs membase --journal wal"
+  "membase-process|--vfs membase-process"
+  "membase-process WAL|--vfs membase-process --journal wal"
+)
+full_configs+=(
+  "membase|--vfs membase"
+  "membase WAL|--vfs membase --journal wal"
+  "membase-process|--vfs membase-process"
+  "membase-process WAL|--vfs membase-process --journal wal"
+)
 runs="$work/runs"
 rm -rf "$runs"
 mkdir -p "$runs"

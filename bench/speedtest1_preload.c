@@ -15,9 +15,6 @@
 ** its options, which makes its --heap, --pcache and --lookaside options fail
 ** (sqlite3_config() after initialisation is SQLITE_MISUSE). bench/speedtest1.sh
 ** does not use them.
-**
-** Built with -DMB_SPEEDTEST1_NO_VFS when libmembase.a has no VFS yet: then it
-** registers nothing and only the stock configurations can run.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +24,10 @@
 static void mb_speedtest1_preload(void) __attribute__((constructor));
 
 static void mb_speedtest1_preload(void){
-#ifndef MB_SPEEDTEST1_NO_VFS
   int rc = membase_vfs_register(MEMBASE_VFS_KEEP_DEFAULT);
   if( rc!=SQLITE_OK ){
     fprintf(stderr, "speedtest1_preload: membase_vfs_register: %s\n",
             sqlite3_errstr(rc));
     exit(2);
   }
-#endif
 }

@@ -21,6 +21,11 @@
 **     membase: unknown MEMBASE_DEFAULT_VFS value "xyz" (expected 0, 1,
 **     membase, shared, process or membase-process)
 **
+** MEMBASE_WAL_MAP (environment, read when the VFSes are registered)
+**   0 reads WAL files through the platform VFS instead of a mapping; 1 or
+**   unset maps them. Anything else fails the load with
+**     membase: unknown MEMBASE_WAL_MAP value "xyz" (expected 0 or 1)
+**
 ** A bad membase URI value (file:a.db?vfs=membase&membase_advice=fast) makes
 ** sqlite3_open() fail with "automatic extension loading failed: membase:
 ** unknown membase_advice value "fast" (expected ...)": the VFS keeps the
@@ -79,7 +84,7 @@ int mb_vfs_functions_register(sqlite3 *db){
 int mb_vfs_register_from_env(char **pzErr){
   const char *z = getenv("MEMBASE_DEFAULT_VFS");
   int mode = 0;
-  *pzErr = 0;
+  if( mb_vfs_check_env(pzErr)!=SQLITE_OK ) return SQLITE_ERROR;
   if( z==0 || z[0]==0 || strcmp(z, "0")==0 ){
     mode = 0;
   }else if( strcmp(z, "1")==0 || sqlite3_stricmp(z, "membase")==0

@@ -55,10 +55,27 @@ SQLITE_EXTENSION_INIT3
 #define LOWER(pVfs) (((MbVfs*)(pVfs)->pAppData)->pLower)
 
 /* WAL files read through a mapping (mb_vfs_wal.c). The environment
-** variable MEMBASE_WAL_MAP=0, read at registration, turns it off (for
-** measuring one against the other). */
+** variable MEMBASE_WAL_MAP, read at registration, turns it off with 0 (for
+** measuring one against the other); 1 or unset leaves it on. */
 static int gMbWalMapped = 1;
-#define ROUND8(n) (((n)+7) & ~(size_t)7)
+
+/* MEMBASE_WAL_MAP as 0 or 1; -1 for any other value. */
+static int mbWalMapEnv(void){
+  const char *z = getenv("MEMBASE_WAL_MAP");
+  if( z==0 || strcmp(z, "1")==0 ) return 1;
+  if( strcmp(z, "0")==0 ) return 0;
+  return -1;
+}
+
+int mb_vfs_check_env(char **pzErr){
+  *pzErr = 0;
+  if( mbWalMapEnv()<0 ){
+    *pzErr = sqlite3_mprintf("membase: unknown MEMBASE_WAL_MAP value \"%s\" "
+                             "(expected 0 or 1)", getenv("MEMBASE_WAL_MAP"));
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
 
 static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
                   int flags, int *pOutFlags){
@@ -83,14 +100,12 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   }
 
   pFile->pMethods = 0;
-  f = sqlite3_malloc64(ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
+  f = sqlite3_malloc64(MB_ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
   if( f==0 ) return SQLITE_NOMEM;
-  memset(f, 0, ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
+  memset(f, 0, MB_ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
   MB_FILE(pFile) = f;
-  f->pReal = (sqlite3_file*)((char*)f + ROUND8(sizeof(MbFile)));
+  f->pReal = (sqlite3_file*)((char*)f + MB_ROUND8(sizeof(MbFile)));
   f->pMb = pMb;
-  f->zName = zName;
-  f->openFlags = flags;
   f->lastOff = -1;
   f->lastWant = -1;
   f->opts.advice = MB_VFS_ADVICE_AUTO;
@@ -243,11 +258,9 @@ int mb_vfs_register(int makeDefault){
   rc = sqlite3_initialize();
   if( rc!=SQLITE_OK ) return rc;
 #endif
+  if( mbWalMapEnv()<0 ) return SQLITE_ERROR;   /* mb_vfs_check_env() says why */
   mb_mutex_enter(&gRegMu);
-  {
-    const char *z = getenv("MEMBASE_WAL_MAP");
-    gMbWalMapped = !(z && z[0]=='0');
-  }
+  gMbWalMapped = mbWalMapEnv();
   for(int i=0; i<2 && rc==SQLITE_OK; i++){
     /* Registered already (by us, or by another copy of MemBase in the
     ** process): never wrap membase around itself. */

@@ -241,7 +241,7 @@ static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   rc = REAL(f)->pMethods->xFileSize(REAL(f), pSize);
   if( rc==SQLITE_OK && s && s->pMap
    && (uint64_t)*pSize!=mb_map_size(s->pMap) ){
-    mb_vfs_shared_remap(s);
+    mb_vfs_shared_remap_to(s, *pSize);
   }
   return rc;
 }
@@ -275,6 +275,12 @@ static int mbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
 
 /* ---------------------------------------------------------------- PRAGMAs */
 
+/* The PRAGMA's answer (a sqlite3_mprintf'ed string; NULL: out of memory). */
+static int mbPragmaResult(char **azArg, char *z){
+  azArg[0] = z;
+  return z ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 static int mbPragmaError(char **azArg, char *zMsg){
   azArg[0] = zMsg;
   return SQLITE_ERROR;
@@ -288,7 +294,7 @@ static int mbPragmaStats(MbFile *f, char **azArg){
   mb_vfs_file_flush_counts(f);
   if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
   mb_stats_get(&st);
-  azArg[0] = sqlite3_mprintf(
+  return mbPragmaResult(azArg, sqlite3_mprintf(
     "{\"locking\":\"%s\",\"mapped\":%s,\"map_error\":%s%s%s,"
     "\"reads_from_map\":%llu,\"reads_from_os\":%llu,\"fetches\":%llu,"
     "\"file_reads_from_map\":%llu,\"file_reads_from_os\":%llu,"
@@ -307,8 +313,7 @@ static int mbPragmaStats(MbFile *f, char **azArg){
     (unsigned long long)info.mapped, (unsigned long long)info.reserved,
     (unsigned long long)info.remaps, (unsigned long long)info.moves,
     mb_advice_name(info.advice),
-    (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults);
-  return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults));
 }
 
 static int mbPragma(MbFile *f, char **azArg){
@@ -333,9 +338,9 @@ static int mbPragma(MbFile *f, char **azArg){
         mb_mutex_leave(&s->mu);
       }
     }
-    azArg[0] = sqlite3_mprintf("%s (%s)", mb_vfs_advice_name(f->opts.advice),
-                               m ? mb_advice_name((mb_advice)mbMapAdvice(m)) : "not mapped");
-    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s (%s)",
+        mb_vfs_advice_name(f->opts.advice),
+        m ? mb_advice_name((mb_advice)mbMapAdvice(m)) : "not mapped"));
   }
   if( sqlite3_stricmp(zName, "membase_populate")==0 ){
     int b = f->opts.populate;
@@ -359,12 +364,10 @@ static int mbPragma(MbFile *f, char **azArg){
               "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(rc)));
         }
         s->bPopulated = 1;
-        azArg[0] = sqlite3_mprintf("%s", mb_populate_name(used));
-        return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+        return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_populate_name(used)));
       }
     }
-    azArg[0] = sqlite3_mprintf("%d", b);
-    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    return mbPragmaResult(azArg, sqlite3_mprintf("%d", b));
   }
   if( sqlite3_stricmp(zName, "membase_hugepages")==0 ){
     mb_huge h = MB_HUGE_NOT_REQUESTED;
@@ -382,8 +385,7 @@ static int mbPragma(MbFile *f, char **azArg){
             b ? "without" : "with", b));
       }
     }
-    azArg[0] = sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped");
-    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped"));
   }
   if( sqlite3_stricmp(zName, "membase_reserve")==0 ){
     mb_map_info info;
@@ -402,8 +404,7 @@ static int mbPragma(MbFile *f, char **azArg){
             (unsigned long long)info.reserved, zVal));
       }
     }
-    azArg[0] = sqlite3_mprintf("%llu", (unsigned long long)info.reserved);
-    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    return mbPragmaResult(azArg, sqlite3_mprintf("%llu", (unsigned long long)info.reserved));
   }
   if( sqlite3_stricmp(zName, "membase_locking")==0 ){
     if( zVal ){
@@ -419,8 +420,7 @@ static int mbPragma(MbFile *f, char **azArg){
             l==MB_VFS_LOCK_PROCESS ? "membase-process" : "membase", zVal));
       }
     }
-    azArg[0] = sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking));
-    return azArg[0] ? SQLITE_OK : SQLITE_NOMEM;
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking)));
   }
   if( sqlite3_stricmp(zName, "membase_stats")==0 ){
     if( zVal ){

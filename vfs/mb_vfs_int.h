@@ -38,6 +38,10 @@ struct MbVfs {
   int eLocking;               /* MB_VFS_LOCK_* default of this VFS */
 };
 
+/* n rounded up to a multiple of 8: where a platform file starts after our
+** own struct in one allocation. */
+#define MB_ROUND8(n) (((n)+7) & ~(size_t)7)
+
 /* Number of WAL-index locks (SQLITE_SHM_NLOCK). */
 #define MB_SHM_NLOCK 8
 
@@ -97,10 +101,8 @@ struct MbFile {
   sqlite3_file *pReal;        /* the platform file, just after this */
   MbVfs *pMb;
   MbShared *pShared;
-  const char *zName;          /* as given to xOpen */
   mb_vfs_options opts;
   char *zOpenErr;             /* a bad URI value: every lock fails */
-  int openFlags;
   int eLock;                  /* process mode: this file's lock */
   sqlite3_int64 mmapLimit;    /* the pager's mmap_size */
   int nFetchOut;              /* this file's outstanding fetches */
@@ -132,6 +134,7 @@ void mb_vfs_shared_release(MbShared *s);
 int  mb_vfs_known_access(const char *zPath, int *pResOut);
 void mb_vfs_note_access(const char *zPath, int exists);
 void mb_vfs_shared_remap(MbShared *s);
+void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize);
 void mb_vfs_shared_forget(MbShared *s);
 int  mb_vfs_shared_check_faults(MbFile *f);
 

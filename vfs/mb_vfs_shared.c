@@ -142,14 +142,14 @@ void mb_vfs_shared_release(MbShared *s){
   }
 }
 
-/* Bring the view up to date with the file (its size read now by the core).
-** Growth is always safe: the view grows in place, or moves and keeps the
-** old one mapped. A shrink waits while xFetch pointers are out. Called with
-** s->mu held. */
-static void mbRefreshLocked(MbShared *s){
-  uint64_t now = 0, soft;
+/* Bring the view up to date with the file, whose size is fileSize if the
+** caller has just read it, else < 0 (asked here). Growth is always safe:
+** the view grows in place, or moves and keeps the old one mapped. A shrink
+** waits while xFetch pointers are out. Called with s->mu held. */
+static void mbRefreshLocked(MbShared *s, sqlite3_int64 fileSize){
+  uint64_t now = (uint64_t)fileSize, soft;
   if( s->pMap==0 ) return;
-  if( mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
+  if( fileSize<0 && mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
   soft = mb_map_soft_faults(s->pMap);
   if( now < mb_map_size(s->pMap) ){
     /* A shrink unmaps pages: not while a fetched pointer may be in use
@@ -176,8 +176,13 @@ static void mbRefreshLocked(MbShared *s){
 }
 
 void mb_vfs_shared_remap(MbShared *s){
+  mb_vfs_shared_remap_to(s, -1);
+}
+
+/* The same when the caller has just read the file's size. */
+void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize){
   mb_mutex_enter(&s->mu);
-  mbRefreshLocked(s);
+  mbRefreshLocked(s, fileSize);
   mb_mutex_leave(&s->mu);
 }
 
@@ -249,7 +254,7 @@ int mb_vfs_shared_check_faults(MbFile *f){
     if( rc==SQLITE_OK ) atomic_store(&s->knownSize, sz); else atomic_store(&s->bKnow, 0);
     mb_vfs_shared_forget(s);
   }
-  mbRefreshLocked(s);
+  mbRefreshLocked(s, -1);
   mb_mutex_leave(&s->mu);
   return rc;
 }

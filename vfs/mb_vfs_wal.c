@@ -33,7 +33,6 @@ typedef struct MbWalHandle {
 
 #define WAL(p) (((MbWalHandle*)(p))->pWal)
 #define WREAL(p) (WAL(p)->pReal)
-#define ROUND8(n) (((n)+7) & ~(size_t)7)
 
 static int mbWalClose(sqlite3_file *pFile){
   MbWal *w = WAL(pFile);
@@ -116,10 +115,10 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
   MbWal *w;
   int rc;
   pFile->pMethods = 0;
-  w = sqlite3_malloc64(ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
+  w = sqlite3_malloc64(MB_ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
   if( w==0 ) return SQLITE_NOMEM;
-  memset(w, 0, ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
-  w->pReal = (sqlite3_file*)((char*)w + ROUND8(sizeof(MbWal)));
+  memset(w, 0, MB_ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
+  w->pReal = (sqlite3_file*)((char*)w + MB_ROUND8(sizeof(MbWal)));
   rc = pLower->xOpen(pLower, zName, w->pReal, flags, pOutFlags);
   if( rc!=SQLITE_OK ){
     if( w->pReal->pMethods ) w->pReal->pMethods->xClose(w->pReal);
