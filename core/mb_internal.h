@@ -127,9 +127,43 @@ void mb__map_set_refcount(mb_map *m, unsigned n);
 typedef struct mb__io_atomic {
     _Atomic(uint64_t) count[MB_IO_NKINDS];
     _Atomic(uint64_t) bytes[MB_IO_NKINDS];
+    _Atomic(uint64_t) dropped;        /* mb_mem_counts */
+    _Atomic(uint64_t) window;
+    _Atomic(uint64_t) populate_bound;
 } mb__io_atomic;
 mb__io_atomic *mb__map_io(mb_map *m);
 void mb__io_load(const mb__io_atomic *a, mb_io_counts *out);
+void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out);
+
+/* ---- memory (mb_memory.c, readers in mb_memory_posix.c / _win.c) ---- */
+/* What the OS says now, raw. Unknown numbers are 0; unknown flags -1. */
+typedef struct mb__mem_raw {
+    uint64_t mem_available, mem_total;
+    uint64_t cg_limit, cg_usage;   /* cg_limit 0 = none */
+    int      cg_version;
+    int      psi_known;            /* PSI "some" read: from which source */
+    mb_pressure_source psi_source;
+    double   psi_avg10;            /* percent */
+    uint64_t psi_total_us;         /* cumulative stall, microseconds */
+    int      v1_event;             /* cgroup v1 notification since the last
+                                   ** read: 1, 0, or -1 unknown */
+    int      os_low;               /* Windows low-memory notification: 1/0/-1 */
+    unsigned unreadable;           /* sources that exist but failed to read */
+} mb__mem_raw;
+void mb__memory_read_os(mb__mem_raw *r);
+/* Monotonic clock in milliseconds. */
+uint64_t mb__now_ms(void);
+/* Counters kept by mb_memory.c / mb_scan.c / mb_registry.c for mb_stats. */
+void mb__stat_dropped(uint64_t bytes);
+void mb__stat_throttled(void);
+void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted);
+void mb__memory_counters(uint64_t *events, uint64_t *unreadable);
+/* Close idle registry maps under pressure (mb_memory.c calls it). */
+void mb__registry_on_pressure(void);
+/* Non-zero if the map's file has been deleted (no links left). */
+int  mb__map_unlinked(const mb_map *m);
+/* The default idle budget of this platform. */
+void mb__idle_default(uint64_t *bytes, uint64_t *count);
 /* Process page-fault counters; 0/0 if the OS cannot tell. */
 void mb__os_faults(uint64_t *minor, uint64_t *major);
 

@@ -268,14 +268,149 @@ typedef struct mb_scan {
     mb_populate how;       /* method used for each window */
     uint64_t    requests;  /* prefetch requests issued (for stats/tests) */
     uint64_t    skipped;   /* windows found already resident, not requested */
+    /* Memory manners (mb_scan_set_dropbehind, below). */
+    int         policy;    /* mb_dropbehind asked for */
+    int         dropping;  /* 1: passed ranges are being released */
+    uint64_t    released;  /* view offset below which pages were released */
+    uint64_t    dropped;   /* bytes this scan released */
+    uint64_t    checked;   /* view offset of the last memory checkpoint */
+    uint64_t    asked;     /* the window asked for at init */
 } mb_scan;
 
 /* window 0 = default (MB_SCAN_DEFAULT_WINDOW); how = MB_POP_DEFAULT means
 ** MB_POP_NONE (above). */
 #define MB_SCAN_DEFAULT_WINDOW (8u * 1024u * 1024u)
 void mb_scan_init(mb_scan *s, mb_map *m, uint64_t window, mb_populate how);
-/* The scanner is at view offset `pos`. Cheap when nothing needs issuing. */
+/* The scanner is at view offset `pos`. Cheap when nothing needs issuing.
+** Also the scan's memory checkpoint: once per MB_DROP_CHUNK it samples
+** memory (mb_memory_sample), sizes the prefetch window from what the
+** process may use, and releases the pages left behind when drop-behind is
+** on. */
 int mb_scan_advance(mb_scan *s, uint64_t pos);
+
+/*
+** Drop-behind. A scanner that reads a file once, front to back, can ask
+** the core to give the pages it has passed back to the OS, so the scan does
+** not push everything else out of memory (the hot pages of a database in
+** the same process or container) nor leave the file cached.
+**  - MB_DROP_ON: release each MB_DROP_CHUNK once the scan is a chunk past
+**    it (mb_map_release, MB_REL_DEFAULT).
+**  - MB_DROP_OFF: never.
+**  - MB_DROP_AUTO: on when the file is larger than 1/MB_DROP_AUTO_FRACTION
+**    of the memory the process may use (mb_memory.available), decided when
+**    the policy is set, and switched on later if the OS reports memory
+**    pressure during the scan. Small files stay cached.
+** Only scans release: point lookups never call mb_scan_advance. Dirty
+** pages of a writable map are written back (msync MS_SYNC) before they are
+** released, never discarded. mb_scan_init starts with the process default
+** (mb_set_dropbehind_default, itself MB_DROP_AUTO until set).
+*/
+typedef enum mb_dropbehind {
+    MB_DROP_AUTO = 0,
+    MB_DROP_ON,
+    MB_DROP_OFF
+} mb_dropbehind;
+#define MB_DROP_CHUNK (32u * 1024u * 1024u)
+#define MB_DROP_AUTO_FRACTION 2u
+void mb_scan_set_dropbehind(mb_scan *s, mb_dropbehind policy);
+/* The scan ended at view offset `pos` (its last byte read + 1): with
+** drop-behind on, release everything before pos. Not needed for
+** correctness; it leaves no cached tail behind. */
+int mb_scan_finish(mb_scan *s, uint64_t pos);
+const char *mb_dropbehind_name(mb_dropbehind p);
+/* "auto", "on", "off" (also 1/0, true/false, yes/no), any case: MB_EINVAL
+** for anything else, *out unchanged. */
+int mb_dropbehind_parse(const char *text, mb_dropbehind *out);
+void mb_set_dropbehind_default(mb_dropbehind p);
+mb_dropbehind mb_dropbehind_default(void);
+/* What `policy` decides for a file of file_size bytes now (1 = release). */
+int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
+
+/*
+** Give pages of [off, off+len) of the view back to the OS. File data is
+** never lost: a writable map's range is written back first (msync
+** MS_SYNC), and no method discards file contents (no MADV_REMOVE, no hole
+** punching). Methods (measured in bench/mb_bench_memory.c):
+**   MB_REL_DEFAULT          MB_REL_UNMAP_FADVISE on Linux (see mb_scan.c)
+**   MB_REL_FADVISE          posix_fadvise(DONTNEED) alone: skips pages
+**                           still mapped, so it releases little
+**   MB_REL_UNMAP_FADVISE    madvise(MADV_DONTNEED) drops this process's
+**                           page-table entries, then fadvise(DONTNEED)
+**                           drops the now unmapped clean pages
+**   MB_REL_PAGEOUT          madvise(MADV_PAGEOUT) (Linux 5.4+)
+**   MB_REL_COLD             madvise(MADV_COLD): only marks them first to go
+** MB_ENOTSUP where the platform has no such call (Windows, and methods an
+** old kernel lacks); MB_ERANGE if the range leaves the view.
+*/
+typedef enum mb_release {
+    MB_REL_DEFAULT = 0,
+    MB_REL_FADVISE,
+    MB_REL_UNMAP_FADVISE,
+    MB_REL_PAGEOUT,
+    MB_REL_COLD
+} mb_release;
+const char *mb_release_name(mb_release r);
+int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how);
+
+/*
+** Populate, bounded by memory: as mb_map_populate, but never more than
+** 1/MB_PREFETCH_FRACTION of the memory the process may use. A longer range
+** becomes a prefetch of its first part: *done (may be NULL) receives the
+** bytes populated, and the map records the bound (mb_map_info.mem).
+*/
+#define MB_PREFETCH_FRACTION 4u
+int mb_map_populate_bounded(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
+                            mb_populate *used, uint64_t *done);
+
+/* ------------------------------------------------------------------ */
+/* Memory the process may use, and pressure                           */
+/* ------------------------------------------------------------------ */
+/*
+** Linux: MemAvailable from /proc/meminfo; the process's memory cgroup
+** (v2: memory.max, memory.current, memory.pressure; v1:
+** memory.stat's hierarchical_memory_limit, memory.usage_in_bytes, and a
+** memory.pressure_level "medium" notification); system PSI from
+** /proc/pressure/memory. Windows: GlobalMemoryStatusEx and the low-memory
+** resource notification. Elsewhere nothing is known (available = max).
+** Pressure: PSI "some" stall above 5% of the time since the last sample
+** (or avg10 >= 10% on the first), a v1 notification, or -- where the OS
+** reports no pressure -- available below 1/32 of the limit (or of RAM).
+** A source that cannot be read is skipped quietly and counted
+** (mb_stats.pressure_unreadable).
+** For tests and operators, MEMBASE_MEMINFO, MEMBASE_PSI and
+** MEMBASE_CGROUP (a directory with v2 or v1 files) in the environment
+** replace the paths read.
+*/
+typedef enum mb_pressure_source {
+    MB_PRESSURE_NONE = 0,      /* the OS reports no pressure measure */
+    MB_PRESSURE_PSI,           /* /proc/pressure/memory */
+    MB_PRESSURE_CGROUP_PSI,    /* cgroup v2 memory.pressure */
+    MB_PRESSURE_CGROUP_V1,     /* cgroup v1 memory.pressure_level */
+    MB_PRESSURE_AVAILABLE,     /* fallback: available memory */
+    MB_PRESSURE_OS             /* Windows low-memory notification */
+} mb_pressure_source;
+const char *mb_pressure_source_name(mb_pressure_source s);
+
+typedef struct mb_memory {
+    uint64_t available;      /* what the process may still use: the smaller
+                             ** of mem_available and cgroup_limit -
+                             ** cgroup_usage; UINT64_MAX if neither known */
+    uint64_t mem_available;  /* MemAvailable; 0 = unknown */
+    uint64_t mem_total;      /* MemTotal; 0 = unknown */
+    uint64_t cgroup_limit;   /* 0 = no limit found */
+    uint64_t cgroup_usage;
+    int      cgroup_version; /* 0 = none, 1, 2 */
+    int      pressure;       /* 1: under pressure now */
+    mb_pressure_source source;
+} mb_memory;
+/* A reading at most MB_MEMORY_INTERVAL_MS old (cached process-wide, so a
+** scan checkpoint costs a clock read). A new reading that finds pressure
+** where the last found none counts a pressure event and releases the
+** registry's idle mappings. */
+#define MB_MEMORY_INTERVAL_MS 100u
+int mb_memory_sample(mb_memory *out);
+/* A fresh reading now, and forget the cached one. */
+int mb_memory_read(mb_memory *out);
 
 /* ------------------------------------------------------------------ */
 /* Huge pages                                                         */
@@ -374,6 +509,13 @@ typedef struct mb_io_counts {
     uint64_t bytes[MB_IO_NKINDS];  /* bytes, by mb_io_kind */
 } mb_io_counts;
 
+typedef struct mb_mem_counts {
+    uint64_t dropped;        /* bytes released behind scans */
+    uint64_t window;         /* prefetch window last in force (0 = none) */
+    uint64_t populate_bound; /* last populate cut to this many bytes (0 =
+                             ** never cut) */
+} mb_mem_counts;
+
 typedef struct mb_map_info {
     const char *path;        /* owned by the map */
     uint64_t    file_size;   /* as last seen */
@@ -387,6 +529,8 @@ typedef struct mb_map_info {
     uint64_t    moves;       /* growths that had to move the view */
     unsigned    refcount;    /* users in the registry (1 for a private map) */
     mb_io_counts io;         /* what users reported (mb_map_count_io) */
+    mb_mem_counts mem;       /* drop-behind and prefetch */
+    int      idle;           /* registry: kept mapped with no user */
 } mb_map_info;
 void mb_map_get_info(const mb_map *m, mb_map_info *info);
 
@@ -407,6 +551,13 @@ typedef struct mb_stats {
     uint64_t guard_faults;   /* faults turned into MB_EFAULT */
     uint64_t minor_faults;   /* process page faults (getrusage / */
     uint64_t major_faults;   /* GetProcessMemoryInfo); 0 if unknown */
+    uint64_t dropped_behind;      /* bytes released behind scans */
+    uint64_t pressure_events;     /* samples that found pressure begin */
+    uint64_t pressure_unreadable; /* pressure/memory files that could not be read */
+    uint64_t idle_maps;           /* registry maps kept with no user, now */
+    uint64_t idle_bytes;          /* their views */
+    uint64_t idle_evicted;        /* idle maps closed: budget or pressure */
+    uint64_t prefetch_throttled;  /* scan windows cut by memory or pressure */
 } mb_stats;
 void mb_stats_get(mb_stats *st);
 
@@ -439,6 +590,27 @@ void mb_registry_release(mb_map *m);
 ** file is not mapped. For identity checks ("is this the file I hold?") by a
 ** caller that holds its own reference. Errors as mb_registry_acquire. */
 int  mb_registry_lookup(const char *path, mb_map **out);
+/*
+** Idle mappings. When its last user releases a map, the registry may keep it
+** mapped, so that the next acquire of the file skips the open and map (and
+** finds its page tables still filled). Idle maps are bounded by a budget of
+** view bytes and of count; past either, the least recently released are
+** closed. Live maps are never closed. Idle maps are all closed when memory
+** pressure is seen (mb_memory_sample), and an idle map whose file was
+** deleted is closed at the next acquire or release. The default budget is
+** 0 (no idle maps): an idle map keeps its file open -- the disk space of a
+** deleted file is not freed until it is evicted, and Windows will not
+** delete the file at all -- so keeping them is the application's choice.
+** Setting a smaller budget evicts at once. MB_EOVERFLOW for bytes or count
+** above INT64_MAX.
+*/
+#define MB_IDLE_DEFAULT_COUNT 0u
+#define MB_IDLE_DEFAULT_BYTES 0u
+int  mb_registry_set_idle_budget(uint64_t bytes, uint64_t count);
+void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count);
+/* Close every idle map now; returns how many. */
+unsigned mb_registry_trim_idle(void);
+
 /* mb_map_refresh() for a shared map, serialised against other users. */
 int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
 

@@ -379,7 +379,7 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     if (flags & MB_MAP_POPULATE) {
         /* A hint: a failure here (e.g. a concurrent truncate) shows up as
         ** MB_EFAULT on the first guarded read, not as a failed open. */
-        (void)mb_map_populate(m, 0, 0, MB_POP_DEFAULT, NULL);
+        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
     }
     *out = m;
     return MB_OK;
@@ -676,6 +676,60 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     return MB_OK;
 }
 
+int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if ((unsigned)how > MB_REL_COLD) return mb__fail(MB_EINVAL, 0);
+    char *addr = NULL;
+    size_t alen = 0;
+    int rc = view_range(m, off, len, &addr, &alen);
+    if (rc != MB_OK || alen == 0) return rc;
+    /* Never lose data: dirty pages of a writable map go to the file first.
+    ** (MADV_DONTNEED on a shared file mapping only drops this process's
+    ** page-table entries; the data is the page cache's. But fadvise and
+    ** PAGEOUT skip dirty pages, so without this they would stay.) */
+    if ((m->prot & PROT_WRITE) && msync(addr, alen, MS_SYNC) != 0)
+        return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
+    uint64_t foff = m->aoff + (uint64_t)(addr - m->base);
+    /* Measured (bench/mb_bench_memory.c, docs in mb_map.h): unmapping the
+    ** range then fadvise releases it, at the speed of PAGEOUT, and works on
+    ** kernels without PAGEOUT; it is the default. */
+    if (how == MB_REL_DEFAULT) how = MB_REL_UNMAP_FADVISE;
+    switch (how) {
+    case MB_REL_UNMAP_FADVISE:
+        if (madvise(addr, alen, MADV_DONTNEED) != 0) return mb__fail(MB_EIO, errno);
+        /* fall through */
+    case MB_REL_FADVISE:
+#if defined(POSIX_FADV_DONTNEED)
+        rc = posix_fadvise(m->fd, (off_t)foff, (off_t)alen, POSIX_FADV_DONTNEED);
+        if (rc != 0) return mb__fail(MB_EIO, rc);
+        break;
+#else
+        return mb__fail(MB_ENOTSUP, 0);
+#endif
+    case MB_REL_PAGEOUT:
+#if defined(MADV_PAGEOUT)
+        if (madvise(addr, alen, MADV_PAGEOUT) != 0)
+            return mb__fail(errno == EINVAL ? MB_ENOTSUP : MB_EIO, errno);
+        break;
+#else
+        return mb__fail(MB_ENOTSUP, 0);
+#endif
+    case MB_REL_COLD:
+#if defined(MADV_COLD)
+        if (madvise(addr, alen, MADV_COLD) != 0)
+            return mb__fail(errno == EINVAL ? MB_ENOTSUP : MB_EIO, errno);
+        break;
+#else
+        return mb__fail(MB_ENOTSUP, 0);
+#endif
+    default:
+        return mb__fail(MB_EINVAL, 0);
+    }
+    atomic_fetch_add_explicit(&m->io.dropped, (uint64_t)alen, memory_order_relaxed);
+    mb__stat_dropped((uint64_t)alen);
+    return MB_OK;
+}
+
 int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident) {
     if (!m || !resident) return mb__fail(MB_EINVAL, 0);
     char *addr = NULL;
@@ -775,9 +829,16 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->moves = m->moves;
     info->refcount = m->refcount;
     mb__io_load(&m->io, &info->io);
+    mb__mem_load(&m->io, &info->mem);
+    info->idle = 0;
 }
 
 mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
+
+int mb__map_unlinked(const mb_map *m) {
+    struct stat st;
+    return fstat(m->fd, &st) == 0 && st.st_nlink == 0;
+}
 
 int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
     if (!m) return mb__fail(MB_EINVAL, 0);

@@ -688,7 +688,7 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     mb__stat_map_opened(size, m->all_reserved);
     if (flags & MB_MAP_POPULATE) {
         /* A hint: a failure shows up on the first guarded read instead. */
-        (void)mb_map_populate(m, 0, 0, MB_POP_DEFAULT, NULL);
+        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
     }
     *out = m;
     return MB_OK;
@@ -992,6 +992,17 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     return rc;
 }
 
+/* Windows has no call that drops a mapped file's pages from the system
+** cache (VirtualUnlock only trims the working set; the pages stay cached
+** on the standby list), so drop-behind is not offered here. */
+int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if ((unsigned)how > MB_REL_COLD) return mb__fail(MB_EINVAL, 0);
+    uint64_t size = mb_map_size(m);
+    if (off > size || (len && len > size - off)) return mb__fail(MB_ERANGE, 0);
+    return mb__fail(MB_ENOTSUP, 0);
+}
+
 int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident) {
     if (!m || !resident) return mb__fail(MB_EINVAL, 0);
     AcquireSRWLockShared(&m->lock);
@@ -1059,6 +1070,8 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->moves = m->moves;
     info->refcount = m->refcount;
     mb__io_load(&m->io, &info->io);
+    mb__mem_load(&m->io, &info->mem);
+    info->idle = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1120,6 +1133,13 @@ int mb__map_make_writable(mb_map *m) {
 
 void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
 mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
+
+/* Windows keeps no idle maps by default, and a file with an open map is
+** not deleted; a deleted-on-close file is not looked for here. */
+int mb__map_unlinked(const mb_map *m) {
+    (void)m;
+    return 0;
+}
 
 uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 

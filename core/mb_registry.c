@@ -12,6 +12,7 @@
 ** rare next to reads, which never touch the registry: a user keeps its
 ** mb_map pointer and reads through it without locking.
 */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mb_internal.h"
@@ -21,9 +22,64 @@ typedef struct mb_entry {
     mb_file_id       id;
     mb_map          *map;
     unsigned         refs;
+    uint64_t         idle_seq;  /* 0 = in use; else when it went idle */
 } mb_entry;
 
 static mb_entry *s_entries; /* guarded by mb__registry_lock */
+
+/* Idle maps: kept mapped with refs == 0, bounded by a budget (mb_map.h). */
+static int      s_budget_set;            /* 0 = the platform default */
+static uint64_t s_idle_max_bytes, s_idle_max_count;
+static uint64_t s_idle_seq;
+static uint64_t s_idle_count, s_idle_bytes;
+static _Atomic uint64_t s_idle_evicted;
+
+static void budget_locked(uint64_t *bytes, uint64_t *count) {
+    if (!s_budget_set) {
+        mb__idle_default(&s_idle_max_bytes, &s_idle_max_count);
+        s_budget_set = 1;
+    }
+    *bytes = s_idle_max_bytes;
+    *count = s_idle_max_count;
+}
+
+/* Unlink and close one idle entry. Lock held. */
+static void evict(mb_entry **pp) {
+    mb_entry *e = *pp;
+    *pp = e->next;
+    s_idle_count--;
+    s_idle_bytes -= e->idle_seq ? mb_map_size(e->map) : 0;
+    atomic_fetch_add_explicit(&s_idle_evicted, 1, memory_order_relaxed);
+    mb_map_close(e->map);
+    free(e);
+}
+
+/* Close idle entries, least recently used first, until the budget holds;
+** all of them with everything = 1; and any whose file was deleted.
+** Returns how many were closed. Lock held. */
+static unsigned enforce_budget(int everything) {
+    uint64_t max_bytes, max_count;
+    budget_locked(&max_bytes, &max_count);
+    unsigned n = 0;
+    for (mb_entry **pp = &s_entries; *pp;) {
+        if ((*pp)->refs == 0 && (everything || mb__map_unlinked((*pp)->map))) {
+            evict(pp);
+            n++;
+        } else {
+            pp = &(*pp)->next;
+        }
+    }
+    while (s_idle_count > max_count || s_idle_bytes > max_bytes) {
+        mb_entry **oldest = NULL;
+        for (mb_entry **pp = &s_entries; *pp; pp = &(*pp)->next)
+            if ((*pp)->refs == 0 && (!oldest || (*pp)->idle_seq < (*oldest)->idle_seq))
+                oldest = pp;
+        if (!oldest) break;
+        evict(oldest);
+        n++;
+    }
+    return n;
+}
 
 static mb_entry *find_by_id(const mb_file_id *id) {
     for (mb_entry *e = s_entries; e; e = e->next)
@@ -44,9 +100,16 @@ static int share_entry(mb_entry *e, unsigned flags, mb_map **out) {
         int rc = mb__map_make_writable(e->map);
         if (rc != MB_OK) return rc;
     }
+    if (e->refs == 0) {
+        /* Back from idle: the file may have changed meanwhile. */
+        s_idle_count--;
+        s_idle_bytes -= mb_map_size(e->map);
+        e->idle_seq = 0;
+        (void)mb_map_refresh(e->map, NULL);
+    }
     if (flags & MB_MAP_POPULATE) {
         /* Best effort: a populate failure is not a failure to share. */
-        (void)mb_map_populate(e->map, 0, 0, MB_POP_DEFAULT, NULL);
+        (void)mb_map_populate_bounded(e->map, 0, 0, MB_POP_DEFAULT, NULL, NULL);
     }
     e->refs++;
     mb__map_set_refcount(e->map, e->refs);
@@ -67,7 +130,10 @@ int mb_registry_acquire_opt(const char *path, const mb_map_options *o, mb_map **
                              MB_MAP_POPULATE | MB_MAP_NORESERVE;
     if (flags & ~allowed) return mb__fail(MB_EINVAL, 0);
 
+    mb_memory mem;
+    (void)mb_memory_sample(&mem);   /* a checkpoint, outside the lock */
     mb__registry_lock();
+    if (s_idle_count) enforce_budget(0);
     mb_file_id id;
     int rc = mb__path_file_id(path, &id);
     if (rc == MB_OK) {
@@ -141,18 +207,73 @@ int mb_registry_lookup(const char *path, mb_map **out) {
 
 void mb_registry_release(mb_map *m) {
     if (!m) return;
+    /* A memory checkpoint first, outside the lock: pressure seen here
+    ** empties the idle list (mb__registry_on_pressure). */
+    mb_memory mem;
+    (void)mb_memory_sample(&mem);
     mb__registry_lock();
     mb_entry **pp = &s_entries;
     while (*pp && (*pp)->map != m) pp = &(*pp)->next;
     mb_entry *e = *pp;
-    if (e && --e->refs == 0) {
-        *pp = e->next;
-        mb_map_close(e->map);
-        free(e);
+    if (e && e->refs > 0 && --e->refs == 0) {
+        uint64_t max_bytes, max_count;
+        budget_locked(&max_bytes, &max_count);
+        if (max_count == 0 || mb_map_size(m) > max_bytes || mem.pressure ||
+            mb__map_unlinked(m)) {
+            *pp = e->next;
+            mb_map_close(e->map);
+            free(e);
+        } else {
+            /* Kept idle: without the file lock a user may have left. */
+            (void)mb_map_lock(m, MB_LOCK_UNLOCK);
+            mb__map_set_refcount(m, 0);
+            e->idle_seq = ++s_idle_seq;
+            s_idle_count++;
+            s_idle_bytes += mb_map_size(m);
+            enforce_budget(0);
+        }
     } else if (e) {
         mb__map_set_refcount(m, e->refs);
     }
     mb__registry_unlock();
+}
+
+int mb_registry_set_idle_budget(uint64_t bytes, uint64_t count) {
+    if (bytes > (uint64_t)INT64_MAX || count > (uint64_t)INT64_MAX)
+        return mb__fail(MB_EOVERFLOW, 0);
+    mb__registry_lock();
+    s_budget_set = 1;
+    s_idle_max_bytes = bytes;
+    s_idle_max_count = count;
+    enforce_budget(0);
+    mb__registry_unlock();
+    return MB_OK;
+}
+
+void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count) {
+    uint64_t b, c;
+    mb__registry_lock();
+    budget_locked(&b, &c);
+    mb__registry_unlock();
+    if (bytes) *bytes = b;
+    if (count) *count = c;
+}
+
+unsigned mb_registry_trim_idle(void) {
+    mb__registry_lock();
+    unsigned n = enforce_budget(1);
+    mb__registry_unlock();
+    return n;
+}
+
+void mb__registry_on_pressure(void) { (void)mb_registry_trim_idle(); }
+
+void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
+    mb__registry_lock();
+    *maps = s_idle_count;
+    *bytes = s_idle_bytes;
+    mb__registry_unlock();
+    *evicted = atomic_load_explicit(&s_idle_evicted, memory_order_relaxed);
 }
 
 int mb_registry_refresh(mb_map *m, uint64_t *new_size) {
@@ -185,6 +306,7 @@ int mb_registry_snapshot(mb_map_info **out, size_t *n) {
     for (mb_entry *e = s_entries; e; e = e->next, i++) {
         mb_map_get_info(e->map, &arr[i]);
         arr[i].refcount = e->refs;
+        arr[i].idle = e->refs == 0;
         size_t len = strlen(arr[i].path) + 1;
         char *copy = malloc(len);
         if (!copy) {

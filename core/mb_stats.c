@@ -6,7 +6,7 @@
 #include "mb_internal.h"
 
 static _Atomic uint64_t s_live, s_mapped, s_reserved, s_opened, s_remaps,
-                        s_guard_faults;
+                        s_guard_faults, s_dropped, s_throttled;
 
 void mb__stat_map_opened(uint64_t mapped, uint64_t reserved) {
     atomic_fetch_add_explicit(&s_live, 1, memory_order_relaxed);
@@ -42,6 +42,24 @@ void mb_stats_get(mb_stats *st) {
     st->remaps         = atomic_load_explicit(&s_remaps, memory_order_relaxed);
     st->guard_faults   = atomic_load_explicit(&s_guard_faults, memory_order_relaxed);
     mb__os_faults(&st->minor_faults, &st->major_faults);
+    st->dropped_behind = atomic_load_explicit(&s_dropped, memory_order_relaxed);
+    st->prefetch_throttled = atomic_load_explicit(&s_throttled, memory_order_relaxed);
+    mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
+    mb__stat_idle(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
+}
+
+void mb__stat_dropped(uint64_t bytes) {
+    atomic_fetch_add_explicit(&s_dropped, bytes, memory_order_relaxed);
+}
+
+void mb__stat_throttled(void) {
+    atomic_fetch_add_explicit(&s_throttled, 1, memory_order_relaxed);
+}
+
+void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out) {
+    out->dropped = atomic_load_explicit(&a->dropped, memory_order_relaxed);
+    out->window = atomic_load_explicit(&a->window, memory_order_relaxed);
+    out->populate_bound = atomic_load_explicit(&a->populate_bound, memory_order_relaxed);
 }
 
 void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes) {
