@@ -275,6 +275,7 @@ typedef struct mb_scan {
     uint64_t    dropped;   /* bytes this scan released */
     uint64_t    checked;   /* view offset of the last memory checkpoint */
     uint64_t    asked;     /* the window asked for at init */
+    uint64_t    at;        /* the last position advanced to */
 } mb_scan;
 
 /* window 0 = default (MB_SCAN_DEFAULT_WINDOW); how = MB_POP_DEFAULT means
@@ -313,9 +314,10 @@ typedef enum mb_dropbehind {
 #define MB_DROP_CHUNK (32u * 1024u * 1024u)
 #define MB_DROP_AUTO_FRACTION 2u
 void mb_scan_set_dropbehind(mb_scan *s, mb_dropbehind policy);
-/* The scan ended at view offset `pos` (its last byte read + 1): with
-** drop-behind on, release everything before pos. Not needed for
-** correctness; it leaves no cached tail behind. */
+/* The scan ended at view offset `pos` (its last byte read + 1; 0 = the
+** last position advanced to): with drop-behind on, release everything
+** before it. Not needed for correctness; it leaves no cached tail
+** behind. */
 int mb_scan_finish(mb_scan *s, uint64_t pos);
 const char *mb_dropbehind_name(mb_dropbehind p);
 /* "auto", "on", "off" (also 1/0, true/false, yes/no), any case: MB_EINVAL
@@ -531,6 +533,9 @@ typedef struct mb_map_info {
     mb_io_counts io;         /* what users reported (mb_map_count_io) */
     mb_mem_counts mem;       /* drop-behind and prefetch */
     int      idle;           /* registry: kept mapped with no user */
+    uint64_t resident;       /* bytes of the view in memory, measured only
+                             ** when asked (mb_registry_snapshot_opt);
+                             ** UINT64_MAX = not measured / unknown */
 } mb_map_info;
 void mb_map_get_info(const mb_map *m, mb_map_info *info);
 
@@ -622,6 +627,10 @@ int  mb_registry_resize_file(mb_map *m, uint64_t new_file_size);
 ** *out is an array of *n infos whose path strings are copies; free the
 ** whole thing with mb_registry_free_snapshot(). */
 int  mb_registry_snapshot(mb_map_info **out, size_t *n);
+/* The same; with MB_SNAP_RESIDENT in flags, also measure each view's
+** resident bytes (mb_map_residency: a mincore walk, ~1 ms per GiB). */
+#define MB_SNAP_RESIDENT 0x1u
+int  mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags);
 void mb_registry_free_snapshot(mb_map_info *arr, size_t n);
 
 /* ------------------------------------------------------------------ */

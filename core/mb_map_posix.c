@@ -831,6 +831,7 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     mb__io_load(&m->io, &info->io);
     mb__mem_load(&m->io, &info->mem);
     info->idle = 0;
+    info->resident = UINT64_MAX;
 }
 
 mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }

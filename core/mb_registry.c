@@ -293,7 +293,11 @@ int mb_registry_resize_file(mb_map *m, uint64_t new_file_size) {
 }
 
 int mb_registry_snapshot(mb_map_info **out, size_t *n) {
-    if (!out || !n) return mb__fail(MB_EINVAL, 0);
+    return mb_registry_snapshot_opt(out, n, 0);
+}
+
+int mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags) {
+    if (!out || !n || (flags & ~MB_SNAP_RESIDENT)) return mb__fail(MB_EINVAL, 0);
     mb__registry_lock();
     size_t count = 0;
     for (mb_entry *e = s_entries; e; e = e->next) count++;
@@ -307,6 +311,10 @@ int mb_registry_snapshot(mb_map_info **out, size_t *n) {
         mb_map_get_info(e->map, &arr[i]);
         arr[i].refcount = e->refs;
         arr[i].idle = e->refs == 0;
+        arr[i].resident = UINT64_MAX;
+        if ((flags & MB_SNAP_RESIDENT) && mb_map_size(e->map) > 0 &&
+            mb_map_residency(e->map, 0, 0, &arr[i].resident) != MB_OK)
+            arr[i].resident = UINT64_MAX;
         size_t len = strlen(arr[i].path) + 1;
         char *copy = malloc(len);
         if (!copy) {

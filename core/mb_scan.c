@@ -32,6 +32,7 @@ void mb_scan_init(mb_scan *s, mb_map *m, uint64_t window, mb_populate how) {
     s->released = NOT_STARTED;
     s->dropped = 0;
     s->checked = 0;
+    s->at = 0;
 }
 
 void mb_scan_set_dropbehind(mb_scan *s, mb_dropbehind policy) {
@@ -57,7 +58,7 @@ static void checkpoint(mb_scan *s, uint64_t pos) {
     }
     if (w != s->window && w < s->asked) mb__stat_throttled();
     s->window = w;
-    __atomic_store_n(&mb__map_io(s->map)->window, w, __ATOMIC_RELAXED);
+    atomic_store_explicit(&mb__map_io(s->map)->window, w, memory_order_relaxed);
 }
 
 static int release(mb_scan *s, uint64_t to) {
@@ -73,6 +74,7 @@ static int release(mb_scan *s, uint64_t to) {
 }
 
 int mb_scan_advance(mb_scan *s, uint64_t pos) {
+    if (pos > s->at) s->at = pos;
     if (s->released == NOT_STARTED) {
         /* Release only what this scan has read: from where it began. */
         s->released = pos - pos % MB_DROP_CHUNK;
@@ -108,5 +110,5 @@ int mb_scan_advance(mb_scan *s, uint64_t pos) {
 
 int mb_scan_finish(mb_scan *s, uint64_t pos) {
     if (s->released == NOT_STARTED || s->dropping != 1) return MB_OK;
-    return release(s, pos);
+    return release(s, pos > s->at ? pos : s->at);
 }

@@ -329,7 +329,7 @@ static void mbMapFunc(
   if( (opt.flags & MB_MAP_POPULATE) && nByte>nOld ){
     /* The registry populated the view as it was; populate the growth too.
     ** Best effort, like populate itself: a failure is not a failure to map. */
-    (void)mb_map_populate(pMap, nOld, nByte-nOld, MB_POP_DEFAULT, 0);
+    (void)mb_map_populate_bounded(pMap, nOld, nByte-nOld, MB_POP_DEFAULT, 0, 0);
   }
   if( opt.bAdvice ){
     rc = mb_map_advise(pMap, opt.eAdvice, 0, 0);

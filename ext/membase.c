@@ -44,6 +44,7 @@ SQLITE_EXTENSION_INIT1
 #include "../vtab/mb_records.h"
 #include "../vtab/mb_lines.h"
 #include "mb_vfs_functions.h"
+#include "mb_memory_functions.h"
 #include "../vfs/mb_vfs.h"
 
 /* The module is built with hidden visibility: the entry point is the one
@@ -70,6 +71,7 @@ static int mbRegisterAll(sqlite3 *db){
   if( rc==SQLITE_OK ) rc = mb_records_register(db);
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
+  if( rc==SQLITE_OK ) rc = mb_memory_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;
 }
@@ -175,3 +177,17 @@ int membase_register_db(sqlite3 *db){
   return rc;
 }
 #endif
+
+/* Memory manners (ext/membase.h). */
+int membase_set_dropbehind(const char *zPolicy){
+  mb_dropbehind p;
+  if( zPolicy==0 || mb_dropbehind_parse(zPolicy, &p)!=MB_OK ) return SQLITE_ERROR;
+  mb_set_dropbehind_default(p);
+  return SQLITE_OK;
+}
+
+int membase_set_idle_budget(sqlite3_int64 nBytes, sqlite3_int64 nCount){
+  if( nBytes<0 || nCount<0 ) return SQLITE_RANGE;
+  return mb_registry_set_idle_budget((uint64_t)nBytes, (uint64_t)nCount)==MB_OK
+       ? SQLITE_OK : SQLITE_ERROR;
+}

@@ -109,6 +109,24 @@ int membase_register_db(sqlite3 *db);
 int membase_vfs_register(int makeDefault);
 
 /*
+** Memory manners, process-wide (the README's "Memory" section):
+**  - membase_set_dropbehind("auto" | "on" | "off"): the default drop-behind
+**    policy of scans (record and lines tables, VFS databases) that do not
+**    set their own. auto (the default): release the pages a scan has passed
+**    when the file is larger than half the memory the process may use
+**    (MemAvailable, or the memory cgroup's limit minus its usage), or under
+**    memory pressure. SQLITE_ERROR for another value (nothing changes).
+**  - membase_set_idle_budget(bytes, count): how many mappings, and how many
+**    bytes of them, the registry may keep open after their last user, so
+**    the next query of the file skips the map cost; least recently used
+**    are closed first, and all of them under memory pressure. Default 0, 0.
+**    SQLITE_RANGE for a negative value (nothing changes).
+** Both may be called at any time, from any thread.
+*/
+int membase_set_dropbehind(const char *zPolicy);
+int membase_set_idle_budget(sqlite3_int64 nBytes, sqlite3_int64 nCount);
+
+/*
 ** The entry point SQLite calls when it loads the module (the name comes from
 ** the file name membase.so). Listed here for completeness: applications call
 ** membase_register() or membase_register_db() instead.

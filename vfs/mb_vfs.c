@@ -110,6 +110,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   f->lastWant = -1;
   f->opts.advice = MB_VFS_ADVICE_AUTO;
   f->opts.locking = pMb->eLocking;
+  f->opts.dropbehind = -1;
   if( flags & SQLITE_OPEN_URI ){
     char *zErr = 0;
     if( mb_vfs_options_from_uri(zName, &f->opts, &zErr)!=SQLITE_OK ){

@@ -37,6 +37,14 @@
 **        sequential gives "sequential", mostly scattered "random", else
 **        "normal". Returns the setting, and in parentheses what is in
 **        force on the mapping: "auto (random)".
+**   PRAGMA membase_dropbehind [= auto|on|off]
+**        whether a sequential scan of the database (a run of forward page
+**        reads over 64 MiB) gives the pages it has passed back to the OS
+**        (mb_scan drop-behind; point lookups never do). auto: when the file
+**        is larger than half the memory the process may use, or under
+**        memory pressure. Default: the process default (auto unless set
+**        with membase_dropbehind_default() or the C API). PRAGMA
+**        membase_stats shows the bytes released.
 **   PRAGMA membase_populate [= 0|1]
 **        1 reads the whole file into memory now and maps it (returns the
 **        method the core used); the URI parameter does it at open.
@@ -101,6 +109,54 @@ static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
   mb_mutex_enter(&s->mu);
   if( want!=mbMapAdvice(s->pMap) ) (void)mb_map_advise(s->pMap, (mb_advice)want, 0, 0);
   mb_mutex_leave(&s->mu);
+}
+
+/* ---------------------------------------------------------- drop-behind */
+
+/* A run of reads moving forward, each within MB_DROP_GAP of the end of the
+** last, is a scan (a table scan reads its leaf pages in file order, save
+** for gaps); once it has covered MB_DROP_RUN bytes its positions feed an
+** mb_scan, which releases what the run has passed when the policy
+** (membase_dropbehind, else the process default) says so. Point lookups
+** never make such a run. A small step back (an interior page) does not
+** break a run; a larger one, or a jump forward past the gap, starts anew. */
+#define MB_DROP_GAP ((sqlite3_int64)1 << 20)
+#define MB_DROP_RUN ((sqlite3_int64)2 * MB_DROP_CHUNK)
+
+static mb_dropbehind mbDropPolicy(const MbFile *f){
+  return f->opts.dropbehind>=0 ? (mb_dropbehind)f->opts.dropbehind : mb_dropbehind_default();
+}
+
+static const char *mbDropName(const MbFile *f){
+  return mb_dropbehind_name(mbDropPolicy(f));
+}
+
+static void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
+  mb_map *m = f->pShared ? f->pShared->pMap : 0;
+  if( m==0 ) return;
+  if( off>=f->runEnd && off-f->runEnd<=MB_DROP_GAP ){
+    f->runLen += (off + amt) - f->runEnd;
+    f->runEnd = off + amt;
+  }else if( off<f->runEnd && f->runEnd-off<=MB_DROP_GAP ){
+    return;
+  }else{
+    if( f->bScan ){
+      f->nDropped += f->scan.dropped;
+      f->bScan = 0;
+    }
+    f->runEnd = off + amt;
+    f->runLen = amt;
+    return;
+  }
+  if( f->runLen<MB_DROP_RUN ) return;
+  if( !f->bScan ){
+    mb_dropbehind p = mbDropPolicy(f);
+    if( p==MB_DROP_OFF ) return;
+    mb_scan_init(&f->scan, m, 0, MB_POP_NONE);
+    mb_scan_set_dropbehind(&f->scan, p);
+    f->bScan = 1;
+  }
+  (void)mb_scan_advance(&f->scan, (uint64_t)off);
 }
 
 /* ------------------------------------------------------------- counters */
@@ -183,6 +239,7 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   mbCount(f, MB_IO_MAP_READ, iAmt);
   f->nMapRead++;
   mbObserve(f, iOfst, iAmt);
+  mbDropObserve(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 
@@ -300,6 +357,7 @@ static int mbPragmaStats(MbFile *f, char **azArg){
     "\"file_reads_from_map\":%llu,\"file_reads_from_os\":%llu,"
     "\"file_fetches\":%llu,\"bytes_mapped\":%llu,\"bytes_reserved\":%llu,"
     "\"remaps\":%llu,\"moves\":%llu,\"advice\":\"%s\","
+    "\"dropbehind\":\"%s\",\"dropped_behind\":%llu,\"file_dropped_behind\":%llu,"
     "\"minor_faults\":%llu,\"major_faults\":%llu}",
     mb_vfs_locking_name(f->opts.locking),
     (s && s->pMap) ? "true" : "false",
@@ -313,6 +371,8 @@ static int mbPragmaStats(MbFile *f, char **azArg){
     (unsigned long long)info.mapped, (unsigned long long)info.reserved,
     (unsigned long long)info.remaps, (unsigned long long)info.moves,
     mb_advice_name(info.advice),
+    mbDropName(f), (unsigned long long)(f->nDropped + (f->bScan ? f->scan.dropped : 0)),
+    (unsigned long long)info.mem.dropped,
     (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults));
 }
 
@@ -357,13 +417,21 @@ static int mbPragma(MbFile *f, char **azArg){
               "membase_populate: \"%s\" is not mapped (%s)", s ? s->zPath : "?",
               s && s->zMapErr ? s->zMapErr : "no mapping"));
         }
+        uint64_t done = 0, size;
         mb_vfs_shared_remap(s);
-        if( mb_map_size(m)>0 ) rc = mb_map_populate(m, 0, 0, MB_POP_DEFAULT, &used);
+        size = mb_map_size(m);
+        if( size>0 ) rc = mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, &used, &done);
         if( rc!=MB_OK ){
           return mbPragmaError(azArg, sqlite3_mprintf(
               "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(rc)));
         }
         s->bPopulated = 1;
+        /* A file larger than memory allows is populated only in part: say
+        ** so, with how much. */
+        if( done<size ){
+          return mbPragmaResult(azArg, sqlite3_mprintf("%s (bounded: %llu of %llu bytes)",
+              mb_populate_name(used), (unsigned long long)done, (unsigned long long)size));
+        }
         return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_populate_name(used)));
       }
     }
@@ -422,6 +490,21 @@ static int mbPragma(MbFile *f, char **azArg){
     }
     return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking)));
   }
+  if( sqlite3_stricmp(zName, "membase_dropbehind")==0 ){
+    if( zVal ){
+      int d;
+      if( mb_vfs_parse_dropbehind("membase_dropbehind", zVal, &d, &zErr) ){
+        return mbPragmaError(azArg, zErr);
+      }
+      f->opts.dropbehind = d;
+      if( f->bScan ){
+        f->nDropped += f->scan.dropped;
+        f->bScan = 0;
+      }
+      f->runLen = 0;
+    }
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mbDropName(f)));
+  }
   if( sqlite3_stricmp(zName, "membase_stats")==0 ){
     if( zVal ){
       return mbPragmaError(azArg, sqlite3_mprintf(
@@ -431,7 +514,8 @@ static int mbPragma(MbFile *f, char **azArg){
   }
   return mbPragmaError(azArg, sqlite3_mprintf(
       "membase: unknown PRAGMA %s (expected membase_advice, membase_populate, "
-      "membase_hugepages, membase_reserve, membase_locking or membase_stats)", zName));
+      "membase_hugepages, membase_reserve, membase_locking, membase_dropbehind "
+      "or membase_stats)", zName));
 }
 
 static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
@@ -562,6 +646,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   f->nFetch++;
   mbCount(f, MB_IO_FETCH, iAmt);
   mbObserve(f, iOfst, iAmt);
+  mbDropObserve(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 

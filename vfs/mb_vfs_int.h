@@ -110,6 +110,11 @@ struct MbFile {
   sqlite3_int64 lastOff;
   int nObs, nSeq;
   int lastWant;               /* the advice this file last asked for */
+  /* drop-behind: the current forward run of reads, and its scan */
+  sqlite3_int64 runEnd, runLen;
+  mb_scan scan;
+  int bScan;                  /* scan is live (the run is a scan) */
+  uint64_t nDropped;          /* bytes released by finished scans */
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */

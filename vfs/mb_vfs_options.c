@@ -10,6 +10,9 @@
 **                      (powers of 1024); 0 = the core's default
 **   membase_locking    shared | process  (default: shared for VFS
 **                      "membase", process for "membase-process")
+**   membase_dropbehind auto | on | off: release the pages a sequential
+**                      scan of the database has passed (default: the
+**                      process default, itself auto)
 **
 ** A value outside these sets is an error that names the parameter and the
 ** value; parameters of other names are left to SQLite.
@@ -18,6 +21,7 @@
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_options.h"
+#include "mb_map.h"
 
 static const char *const azAdvice[] = { "auto", "normal", "random", "sequential" };
 static const char *const azLocking[] = { "shared", "process" };
@@ -48,6 +52,13 @@ int mb_vfs_parse_locking(const char *zWhat, const char *z, int *pOut, char **pzE
     if( sqlite3_stricmp(z, azLocking[i])==0 ){ *pOut = i; return SQLITE_OK; }
   }
   return mbBad(pzErr, zWhat, z, "shared or process");
+}
+
+int mb_vfs_parse_dropbehind(const char *zWhat, const char *z, int *pOut, char **pzErr){
+  mb_dropbehind p;
+  if( mb_dropbehind_parse(z, &p)!=MB_OK ) return mbBad(pzErr, zWhat, z, "auto, on or off");
+  *pOut = (int)p;
+  return SQLITE_OK;
 }
 
 int mb_vfs_parse_bool(const char *zWhat, const char *z, int *pOut, char **pzErr){
@@ -120,17 +131,20 @@ int mb_vfs_options_from_uri(const char *zName, mb_vfs_options *o, char **pzErr){
   if( rc==SQLITE_OK && (z = sqlite3_uri_parameter(zName, "membase_locking"))!=0 ){
     rc = mb_vfs_parse_locking("membase_locking", z, &o->locking, pzErr);
   }
+  if( rc==SQLITE_OK && (z = sqlite3_uri_parameter(zName, "membase_dropbehind"))!=0 ){
+    rc = mb_vfs_parse_dropbehind("membase_dropbehind", z, &o->dropbehind, pzErr);
+  }
   if( rc==SQLITE_OK ){
     /* Catch a misspelt membase_ parameter: it would otherwise be ignored
     ** and the user would believe it took effect. */
     static const char *const azKnown[] = { "membase_advice", "membase_populate",
-      "membase_hugepages", "membase_reserve", "membase_locking" };
+      "membase_hugepages", "membase_reserve", "membase_locking", "membase_dropbehind" };
     for(int i=0; ; i++){
       const char *zKey = sqlite3_uri_key(zName, i);
       if( zKey==0 ) break;
       if( sqlite3_strnicmp(zKey, "membase_", 8)==0 ){
         int known = 0;
-        for(int k=0; k<5; k++) if( strcmp(zKey, azKnown[k])==0 ) known = 1;
+        for(int k=0; k<6; k++) if( strcmp(zKey, azKnown[k])==0 ) known = 1;
         if( !known ){
           *pzErr = sqlite3_mprintf("membase: unknown URI parameter \"%s\"", zKey);
           rc = SQLITE_ERROR;

@@ -23,6 +23,7 @@ typedef struct mb_vfs_options {
   int hugepages;           /* 1: ask for huge pages when first mapped */
   sqlite3_int64 reserve;   /* address space to reserve; 0 = core default */
   int locking;             /* MB_VFS_LOCK_* */
+  int dropbehind;          /* mb_dropbehind; -1 = the process default */
 } mb_vfs_options;
 
 /* The settings a database opened with file name zName (as xOpen receives
@@ -38,6 +39,7 @@ int mb_vfs_parse_advice(const char *zWhat, const char *z, int *pOut, char **pzEr
 int mb_vfs_parse_bool(const char *zWhat, const char *z, int *pOut, char **pzErr);
 int mb_vfs_parse_size(const char *zWhat, const char *z, sqlite3_int64 *pOut, char **pzErr);
 int mb_vfs_parse_locking(const char *zWhat, const char *z, int *pOut, char **pzErr);
+int mb_vfs_parse_dropbehind(const char *zWhat, const char *z, int *pOut, char **pzErr);
 
 const char *mb_vfs_advice_name(int advice);
 const char *mb_vfs_locking_name(int locking);

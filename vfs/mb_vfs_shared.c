@@ -115,7 +115,7 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
       (void)mb_map_advise(s->pMap, (mb_advice)a, 0, 0);
     }
     if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
-      if( mb_map_populate(s->pMap, 0, 0, MB_POP_DEFAULT, 0)==MB_OK ){
+      if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
         s->bPopulated = 1;
       }
     }

@@ -191,6 +191,7 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   aBuf = sqlite3_malloc64((nBlock-1)*s->nStride + s->nByte);
   if( aBuf==0 ) return SQLITE_NOMEM;
   mb_scan_init(&scan, s->pMap, 0, MB_POP_DEFAULT);
+  if( s->eDrop>=0 ) mb_scan_set_dropbehind(&scan, (mb_dropbehind)s->eDrop);
   while( i<s->iEnd ){
     uint64_t n = s->iEnd - i, k;
     uint64_t off = s->nHeader + i*s->nStride;
@@ -241,6 +242,7 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
     bFirst = 0;
     i += n;
   }
+  (void)mb_scan_finish(&scan, s->nHeader + i*s->nStride);
   sqlite3_free(aBuf);
   r->nCount = (sqlite3_int64)(s->iEnd - s->iFirst);
   r->rSum = (rAcc[0] + rAcc[1]) + (rAcc[2] + rAcc[3]);

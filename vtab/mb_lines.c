@@ -8,6 +8,15 @@
 **   CREATE VIRTUAL TABLE logs USING membase_lines(file = '/var/log/app.log', delimiter = '\n');
 **   SELECT membase_lines_index('app.log');   -- the cached line index, as JSON
 **
+** Memory
+**   CREATE ... USING membase_lines(file = F, dropbehind = auto|on|off):
+**   whether a scan gives the pages it has passed back to the OS, so that
+**   one pass over a log larger than memory does not push everything else
+**   out of the page cache (core mb_scan drop-behind; rowid lookups never
+**   do). auto, the default unless the process default says otherwise:
+**   when the file is larger than half the memory the process may use, or
+**   under memory pressure. The function form uses the process default.
+**
 ** Two forms
 **   membase_lines(FILE [, DELIMITER])  an eponymous table-valued function:
 **       usable at once, no CREATE needed. FILE and DELIMITER are its hidden
@@ -119,6 +128,7 @@
 **   membase_lines: "/x/y" was truncated during the scan
 **   membase_lines: delimiter must be a single byte, got "ab"
 **   membase_lines: unknown option "xyz"
+**   membase_lines: dropbehind must be auto, on or off, got "sometimes"
 **   membase_lines: no file given: use membase_lines('path') or CREATE VIRTUAL TABLE ... USING membase_lines(file=path)
 **   membase_lines: file is NULL
 */
@@ -169,6 +179,7 @@ struct MbLinesTable {
   char *zFile;                /* CREATE form: the file; 0 for the function */
   char *zDelim;               /* CREATE form: the delimiter as written */
   unsigned char delim;        /* CREATE form: the delimiter */
+  int eDrop;                  /* dropbehind=: mb_dropbehind, -1 = default */
   mb_map *pPin;               /* the last file scanned, kept mapped */
 };
 
@@ -277,6 +288,7 @@ static int mbLinesConnect(
   int rc, i;
   char *zFile = 0, *zDelim = 0;
   unsigned char delim = '\n';
+  int eDrop = -1;
   (void)pAux;
 
   /* argv[3..]: key = value options of CREATE VIRTUAL TABLE. */
@@ -310,6 +322,16 @@ static int mbLinesConnect(
     if( nKey==4 && sqlite3_strnicmp(z, "file", 4)==0 ){
       sqlite3_free(zFile);
       zFile = zVal;
+    }else if( nKey==10 && sqlite3_strnicmp(z, "dropbehind", 10)==0 ){
+      mb_dropbehind d;
+      if( mb_dropbehind_parse(zVal, &d)!=MB_OK ){
+        *pzErr = sqlite3_mprintf(
+            "membase_lines: dropbehind must be auto, on or off, got \"%s\"", zVal);
+        sqlite3_free(zVal);
+        goto fail;
+      }
+      eDrop = (int)d;
+      sqlite3_free(zVal);
     }else if( nKey==9 && sqlite3_strnicmp(z, "delimiter", 9)==0 ){
       if( mbParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
         *pzErr = sqlite3_mprintf(
@@ -346,6 +368,7 @@ static int mbLinesConnect(
   pTab->zFile = zFile;
   pTab->zDelim = zDelim;
   pTab->delim = delim;
+  pTab->eDrop = eDrop;
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 
@@ -855,6 +878,7 @@ static int mbLinesFilter(
   rc = mb_window_init(&pCur->win, pCur->pMap, size, 0);
   if( rc!=MB_OK ) return SQLITE_NOMEM;
   pCur->bWin = 1;
+  if( pTab->eDrop>=0 ) mb_scan_set_dropbehind(&pCur->win.scan, (mb_dropbehind)pTab->eDrop);
 
   /* Compressed files are refused by their magic bytes. */
   if( size>0 ){

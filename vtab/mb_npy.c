@@ -138,6 +138,8 @@ static PyNode *pyValue(PyReader *r){
     const char *zStart = ++r->z;
     while( r->z<r->zEnd && *r->z!=c ){
       if( *r->z=='\\' ){ r->zErr = "escape sequences in strings"; return 0; }
+      /* A NUL would cut the names and the descr kept for rewrites short. */
+      if( *r->z==0 ){ r->zErr = "NUL byte in a string"; return 0; }
       r->z++;
     }
     if( r->z>=r->zEnd ){ r->zErr = "unterminated string"; return 0; }

@@ -33,6 +33,13 @@
 **   header=N         bytes to skip at the start of the file (default 0)
 **   tail=error|ignore  a file length that is not header + k * stride is an
 **                    error (default), or the partial record is ignored
+**   dropbehind=auto|on|off  whether full and range scans give the pages
+**                    they have passed back to the OS (core mb_scan; point
+**                    lookups never do). auto (the default unless the
+**                    process default says otherwise): when the file is
+**                    larger than half the memory the process may use, or
+**                    under memory pressure. Updated records are written
+**                    to the file before their pages are released.
 **
 ** The layout language: comma-separated "name type" pairs. Types: i8 i16
 ** i32 i64 u8 u16 u32 u64 f32 f64 (a "be" or "le" suffix fixes the byte
@@ -169,6 +176,7 @@ struct MbRecTab {
   uint64_t nMapSize;       /* view size nRows was computed from */
   uint64_t nRows;          /* records in the file (not counting pending) */
   int eAdvice;             /* last advice given, -1 none */
+  int eDrop;               /* dropbehind=: mb_dropbehind, -1 = process default */
   /* sorted verification */
   int bVerified;
   uint64_t nVerSize;
@@ -758,12 +766,17 @@ static int mbFlushPending(MbRecTab *p){
   /* a .npy file may carry records of a dead writer past the shape */
   rc = mbMapResize(p->pMap, nNew);
   if( rc!=MB_OK ){
+    /* The file may have grown before the view failed to follow (mmap
+    ** refused): nRows does not count those records, so a rollback would
+    ** not cut them. Put the length back now. */
+    (void)mbMapResize(p->pMap, nOld);
     return mbSetErr(p, rc==MB_EOVERFLOW ? SQLITE_FULL : SQLITE_IOERR_WRITE,
                     "membase: %s: cannot grow the file to %llu bytes: %s",
                     p->zFile, (unsigned long long)nNew, mb_strerror(rc));
   }
   rc = mb_map_write(p->pMap, nOld, p->aPend, (size_t)(nNew-nOld));
   if( rc!=MB_OK ){
+    (void)mbMapResize(p->pMap, nOld);   /* as above */
     return mbSetErr(p, SQLITE_IOERR_WRITE, "membase: %s: cannot write the "
                     "appended records: %s", p->zFile, mb_strerror(rc));
   }
@@ -796,6 +809,7 @@ static int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 
 static int mbRecClose(sqlite3_vtab_cursor *cur){
   MbRecCursor *pCur = (MbRecCursor*)cur;
+  if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
   if( pCur->aRange!=&pCur->one ) sqlite3_free(pCur->aRange);
   sqlite3_free(pCur->aBuf);
   sqlite3_free(pCur);
@@ -1154,10 +1168,12 @@ static int mbRecFilter(
     for(k=0; k<pCur->nRange; k++){
       nTotal += pCur->aRange[k].iEnd - pCur->aRange[k].iFirst;
     }
+    if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
     pCur->bScan = nTotal > pCur->nBufRows;
     if( pCur->bScan ){
       mbAdvise(p, MB_ADV_SEQUENTIAL);
       mb_scan_init(&pCur->scan, p->pMap, 0, MB_POP_DEFAULT);
+      if( p->eDrop>=0 ) mb_scan_set_dropbehind(&pCur->scan, (mb_dropbehind)p->eDrop);
     }else if( pRowIn || pKeyIn ){
       mbAdvise(p, MB_ADV_RANDOM);
     }
@@ -1252,6 +1268,9 @@ static int mbWriteJournal(MbRecTab *p){
   }
   if( pF->pMethods ) pF->pMethods->xClose(pF);
   sqlite3_free(pF);
+  /* A journal that could not be written is not left behind: nothing has
+  ** grown yet, and the rollback (bJournal is 0) would not delete it. */
+  if( rc ) (void)pVfs->xDelete(pVfs, zName, 0);
   sqlite3_free(zName);
   if( rc ){
     return mbSetErr(p, rc, "membase: %s: cannot write the journal %s-"
@@ -1995,6 +2014,7 @@ typedef struct MbOpts {
   int bReadonly, bCreate, bVerify, bBig, bNatural, bTailIgnore;
   int bByteorder, bAlign, bStride, bHeader;
   uint64_t nStride, nHeader;
+  int eDrop;               /* mb_dropbehind, -1 = the process default */
 } MbOpts;
 
 static void mbOptsFree(MbOpts *o){
@@ -2007,6 +2027,7 @@ static int mbParseOpts(int argc, const char *const *argv, MbOpts *o,
                        char **pzErr){
   int i;
   memset(o, 0, sizeof(*o));
+  o->eDrop = -1;
   for(i=3; i<argc; i++){
     const char *zArg = argv[i];
     const char *zEq = strchr(zArg, '=');
@@ -2073,6 +2094,15 @@ static int mbParseOpts(int argc, const char *const *argv, MbOpts *o,
     }else if( sqlite3_stricmp(zKey, "header")==0 ){
       o->bHeader = 1;
       rc = mbParseU64(zKey, zVal, &o->nHeader, pzErr);
+    }else if( sqlite3_stricmp(zKey, "dropbehind")==0 ){
+      mb_dropbehind d;
+      if( mb_dropbehind_parse(zVal, &d)!=MB_OK ){
+        *pzErr = sqlite3_mprintf("membase: dropbehind=\"%s\": expected auto, "
+                                 "on or off", zVal);
+        rc = SQLITE_ERROR;
+      }else{
+        o->eDrop = (int)d;
+      }
     }else if( sqlite3_stricmp(zKey, "tail")==0 ){
       if( sqlite3_stricmp(zVal, "ignore")==0 ) o->bTailIgnore = 1;
       else if( sqlite3_stricmp(zVal, "error")==0 ) o->bTailIgnore = 0;
@@ -2103,7 +2133,10 @@ static int mbOpenFail(int rc, const char *zFile, int bCreate, char **pzErr){
     *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": %s", zFile,
                              mb_strerror(rc));
   }
-  return rc==MB_ENOMEM ? SQLITE_NOMEM : SQLITE_CANTOPEN;
+  /* SQLITE_NOMEM would make SQLite drop the message for its own "out of
+  ** memory": only a heap allocation that failed (no OS error) is one. A
+  ** mapping the OS refused (ENOMEM from mmap: address space) names the file. */
+  return rc==MB_ENOMEM && mb_last_oserror()==0 ? SQLITE_NOMEM : SQLITE_CANTOPEN;
 }
 
 /* Two layouts describe the same columns at the same places. */
@@ -2154,6 +2187,7 @@ static int mbRecConnect(
   if( p->zFile==0 || p->zName==0 ){ rc = SQLITE_NOMEM; goto fail; }
   p->bNpy = mbEndsWith(o.zFile, ".npy");
   p->bTailIgnore = o.bTailIgnore;
+  p->eDrop = o.eDrop;
   p->bReadonly = p->bReadonlyOpt = o.bReadonly;
   if( p->bNpy ){
     const char *zBad = o.bStride ? "stride" : o.bHeader ? "header"
@@ -2520,6 +2554,7 @@ int mb_records_aggregate_prepare(
   if( lo>hi ) lo = hi;
   memset(pOut, 0, sizeof(*pOut));
   pOut->pMap = p->pMap;
+  pOut->eDrop = p->eDrop;
   pOut->nHeader = p->nHeader;
   pOut->nStride = p->nStride;
   pOut->iFirst = lo;

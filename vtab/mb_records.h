@@ -19,6 +19,7 @@ int mb_records_register(sqlite3 *db);
 ** each record. Valid until the statement that asked ends. */
 typedef struct mb_records_span {
   mb_map *pMap;
+  int eDrop;               /* the table's dropbehind=, -1 = process default */
   uint64_t nHeader, nStride;
   uint64_t iFirst, iEnd;
   uint32_t iOff, nByte;

@@ -9,7 +9,7 @@
 ** membase_stats
 **   An eponymous-only virtual table: it exists on every connection with
 **   MemBase registered, without CREATE VIRTUAL TABLE (which it refuses).
-**   One row per live mapping in the process-wide registry of the core, i.e.
+**   One row per mapping (live or idle) in the process-wide registry of the core, i.e.
 **   per file mapped by any connection, VFS or table of this process, read
 **   when the scan starts:
 **
@@ -39,6 +39,20 @@
 **                         instead (past the view, or after a truncation)
 **     fetches    INTEGER  zero-copy page references (xFetch) the VFS
 **                         handed out of this mapping
+**     dropped_behind  INTEGER  bytes of this mapping that scans gave back
+**                         to the OS behind them (drop-behind)
+**     prefetch_window INTEGER  the prefetch-ahead window a scan of this
+**                         mapping last used, after the memory bound (0:
+**                         no prefetch requests, the kernel's read-ahead)
+**     populate_bound  INTEGER  0, or the bytes a populate was cut to
+**                         because the file was larger than memory allows
+**     idle       INTEGER  1 if kept mapped with no user (idle budget)
+**     resident   INTEGER  bytes of the file in memory now (mincore). Only
+**                         measured when the query asks for this column;
+**                         NULL where the platform cannot tell
+**     idle_evicted, pressure_events  INTEGER  process-wide: idle mappings
+**                         closed (budget or pressure), and memory-pressure
+**                         episodes seen; the same on every row
 **
 **   The table is read-only. It is DIRECTONLY: it opens no file, but it
 **   reveals the paths of the files the process maps, so SQLite refuses it in
@@ -73,7 +87,9 @@ SQLITE_EXTENSION_INIT3
   "CREATE TABLE x(path TEXT, file_size INTEGER, mapped INTEGER," \
   " reserved INTEGER, refcount INTEGER, writable INTEGER, advice TEXT," \
   " hugepages TEXT, remaps INTEGER, moves INTEGER, map_reads INTEGER," \
-  " os_reads INTEGER, fetches INTEGER)"
+  " os_reads INTEGER, fetches INTEGER, dropped_behind INTEGER," \
+  " prefetch_window INTEGER, populate_bound INTEGER, idle INTEGER," \
+  " resident INTEGER, idle_evicted INTEGER, pressure_events INTEGER)"
 enum {
   MB_STATS_PATH = 0,
   MB_STATS_FILE_SIZE,
@@ -87,7 +103,14 @@ enum {
   MB_STATS_MOVES,
   MB_STATS_MAP_READS,
   MB_STATS_OS_READS,
-  MB_STATS_FETCHES
+  MB_STATS_FETCHES,
+  MB_STATS_DROPPED,
+  MB_STATS_WINDOW,
+  MB_STATS_POPULATE_BOUND,
+  MB_STATS_IDLE,
+  MB_STATS_RESIDENT,
+  MB_STATS_IDLE_EVICTED,
+  MB_STATS_PRESSURE_EVENTS
 };
 
 typedef struct MbStatsCursor MbStatsCursor;
@@ -96,6 +119,7 @@ struct MbStatsCursor {
   mb_map_info *aInfo;         /* snapshot taken by xFilter */
   size_t nInfo;               /* entries in aInfo */
   size_t iRow;                /* current entry */
+  mb_stats st;                /* process counters, read by xFilter */
 };
 
 static int mbStatsConnect(
@@ -162,12 +186,16 @@ static int mbStatsFilter(
 ){
   MbStatsCursor *pCur = (MbStatsCursor*)cur;
   int rc;
-  (void)idxNum;
   (void)idxStr;
   (void)argc;
   (void)argv;
   mbStatsFreeSnapshot(pCur);
-  rc = mb_registry_snapshot(&pCur->aInfo, &pCur->nInfo);
+  /* idxNum 1: the query reads `resident` (xBestIndex saw it in colUsed):
+  ** only then is residency measured. */
+  rc = mb_registry_snapshot_opt(&pCur->aInfo, &pCur->nInfo,
+                                idxNum==1 ? MB_SNAP_RESIDENT : 0);
+  memset(&pCur->st, 0, sizeof(pCur->st));
+  mb_stats_get(&pCur->st);
   if( rc!=MB_OK ){
     pCur->aInfo = 0;
     pCur->nInfo = 0;
@@ -227,6 +255,15 @@ static int mbStatsColumn(
     case MB_STATS_MAP_READS: mbResultU64(ctx, p->io.count[MB_IO_MAP_READ]); break;
     case MB_STATS_OS_READS:  mbResultU64(ctx, p->io.count[MB_IO_OS_READ]);  break;
     case MB_STATS_FETCHES:   mbResultU64(ctx, p->io.count[MB_IO_FETCH]);    break;
+    case MB_STATS_DROPPED:   mbResultU64(ctx, p->mem.dropped);  break;
+    case MB_STATS_WINDOW:    mbResultU64(ctx, p->mem.window);   break;
+    case MB_STATS_POPULATE_BOUND: mbResultU64(ctx, p->mem.populate_bound); break;
+    case MB_STATS_IDLE:      sqlite3_result_int(ctx, p->idle);  break;
+    case MB_STATS_RESIDENT:
+      if( p->resident!=UINT64_MAX ) mbResultU64(ctx, p->resident);
+      break;
+    case MB_STATS_IDLE_EVICTED:    mbResultU64(ctx, pCur->st.idle_evicted);    break;
+    case MB_STATS_PRESSURE_EVENTS: mbResultU64(ctx, pCur->st.pressure_events); break;
   }
   return SQLITE_OK;
 }
@@ -239,6 +276,7 @@ static int mbStatsRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid){
 
 static int mbStatsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   (void)pVtab;
+  pInfo->idxNum = (pInfo->colUsed & ((sqlite3_uint64)1 << MB_STATS_RESIDENT)) ? 1 : 0;
   /* A handful of rows, all produced by one snapshot: no index helps. */
   pInfo->estimatedCost = 10.0;
   pInfo->estimatedRows = 10;
@@ -277,6 +315,13 @@ static const struct {
   { "guard_faults",   offsetof(mb_stats, guard_faults)   },
   { "minor_faults",   offsetof(mb_stats, minor_faults)   },
   { "major_faults",   offsetof(mb_stats, major_faults)   },
+  { "dropped_behind", offsetof(mb_stats, dropped_behind) },
+  { "pressure_events", offsetof(mb_stats, pressure_events) },
+  { "pressure_unreadable", offsetof(mb_stats, pressure_unreadable) },
+  { "idle_maps",      offsetof(mb_stats, idle_maps)      },
+  { "idle_bytes",     offsetof(mb_stats, idle_bytes)     },
+  { "idle_evicted",   offsetof(mb_stats, idle_evicted)   },
+  { "prefetch_throttled", offsetof(mb_stats, prefetch_throttled) },
 };
 
 /* membase_counters() */

@@ -29,6 +29,7 @@ int mb_window_init(mb_window *w, mb_map *m, uint64_t end, size_t cap) {
 }
 
 void mb_window_free(mb_window *w) {
+    if (w->mem) (void)mb_scan_finish(&w->scan, w->off + w->len);
     free(w->mem);
     w->mem = NULL;
     w->buf = NULL;
