@@ -110,11 +110,12 @@ struct mb_map {
     char     *base;            /* start of the reservation */
     uint64_t  reserved;        /* bytes of address space at base */
     uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
-    uint64_t  maplen;          /* bytes of base mapped to the file (pages) */
+    _Atomic(uint64_t) maplen;  /* bytes of base mapped to the file (pages); atomic:
+                               ** mb_map_advise (view_range) reads it unlocked */
     _Atomic(uint64_t) size;    /* view bytes, published for readers */
     _Atomic(uint64_t) file_size;
     _Atomic(uint64_t) gen;     /* odd while the view changes (mb_internal.h) */
-    mb_advice advice;
+    _Atomic(mb_advice) advice; /* written by mb_map_advise from any thread */
     mb_huge   huge;
     int       huge_advised;    /* MADV_HUGEPAGE was accepted */
     uint64_t  remaps, moves;

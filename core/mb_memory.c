@@ -49,10 +49,10 @@ static void interpret(const mb__mem_raw *r, uint64_t now, mb_memory *m) {
     }
     if (r->psi_known) {
         int p;
-        if (s_psi_have && now > s_psi_ms && r->psi_total_us >= s_psi_total) {
+        if (s_psi_have && r->psi_total_us >= s_psi_total) {
             uint64_t stall_us = r->psi_total_us - s_psi_total;
-            uint64_t wall_us = (now - s_psi_ms) * 1000u;
-            p = stall_us * 1000u >= wall_us * PSI_SHARE_PERMILLE;
+            uint64_t wall_us = (now > s_psi_ms ? now - s_psi_ms : 1u) * 1000u;
+            p = stall_us > 0 && stall_us * 1000u >= wall_us * PSI_SHARE_PERMILLE;
         } else {
             p = r->psi_avg10 >= PSI_AVG10_FIRST;
         }

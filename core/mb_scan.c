@@ -74,9 +74,12 @@ static int release(mb_scan *s, uint64_t to) {
 }
 
 int mb_scan_advance(mb_scan *s, uint64_t pos) {
+    uint64_t prev = s->at;
     if (pos > s->at) s->at = pos;
-    if (s->released == NOT_STARTED) {
-        /* Release only what this scan has read: from where it began. */
+    if (s->released == NOT_STARTED || pos > prev + MB_DROP_CHUNK) {
+        /* Release only what this scan has read: from where it began, or
+        ** from where it landed after a seek (a step of more than a chunk:
+        ** the bytes jumped over were never read). */
         s->released = pos - pos % MB_DROP_CHUNK;
         checkpoint(s, pos);
     } else if (pos >= s->checked + MB_DROP_CHUNK) {

@@ -39,7 +39,7 @@
 **        force on the mapping: "auto (random)".
 **   PRAGMA membase_dropbehind [= auto|on|off]
 **        whether a sequential scan of the database (a run of forward page
-**        reads over 64 MiB) gives the pages it has passed back to the OS
+**        reads over 32 MiB) gives the pages it has passed back to the OS
 **        (mb_scan drop-behind; point lookups never do). auto: when the file
 **        is larger than half the memory the process may use, or under
 **        memory pressure. Default: the process default (auto unless set
@@ -118,10 +118,11 @@ static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
 ** for gaps); once it has covered MB_DROP_RUN bytes its positions feed an
 ** mb_scan, which releases what the run has passed when the policy
 ** (membase_dropbehind, else the process default) says so. Point lookups
-** never make such a run. A small step back (an interior page) does not
-** break a run; a larger one, or a jump forward past the gap, starts anew. */
+** never make such a run: a jump forward past the gap starts anew, and a
+** step back (interior pages, wherever they are) is not progress. */
 #define MB_DROP_GAP ((sqlite3_int64)1 << 20)
-#define MB_DROP_RUN ((sqlite3_int64)2 * MB_DROP_CHUNK)
+#define MB_DROP_RUN ((sqlite3_int64)MB_DROP_CHUNK)
+#define MB_DROP_REJOIN ((sqlite3_int64)1 << 20)
 
 static mb_dropbehind mbDropPolicy(const MbFile *f){
   return f->opts.dropbehind>=0 ? (mb_dropbehind)f->opts.dropbehind : mb_dropbehind_default();
@@ -133,28 +134,58 @@ static const char *mbDropName(const MbFile *f){
 
 static void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
   mb_map *m = f->pShared ? f->pShared->pMap : 0;
+  int bNew = 0, bRejoin = 0;
   if( m==0 ) return;
   if( off>=f->runEnd && off-f->runEnd<=MB_DROP_GAP ){
     f->runLen += (off + amt) - f->runEnd;
     f->runEnd = off + amt;
-  }else if( off<f->runEnd && f->runEnd-off<=MB_DROP_GAP ){
-    return;
+    f->tEnd = 0;              /* a tentative run must not be interleaved */
+  }else if( off>f->runEnd ){
+    bNew = 1;                 /* a jump forward: a lookup, or a new scan */
   }else{
+    /* A step back (an interior page of the b-tree, anywhere before) does
+    ** not end a scan; it does not advance it either. But reads that go on
+    ** forward from there, one after the other with none of the run's in
+    ** between, for MB_DROP_REJOIN bytes are a new scan (the next query's). */
+    if( f->tEnd>0 && off>=f->tEnd && off-f->tEnd<=MB_DROP_GAP ){
+      f->tEnd = off + amt;
+      if( f->tEnd - f->tStart < MB_DROP_REJOIN ) return;
+      bNew = bRejoin = 1;
+    }else{
+      f->tStart = off;
+      f->tEnd = off + amt;
+      return;
+    }
+  }
+  if( bNew ){
     if( f->bScan ){
       f->nDropped += f->scan.dropped;
       f->bScan = 0;
     }
-    f->runEnd = off + amt;
-    f->runLen = amt;
+    if( bRejoin ){
+      f->runStart = f->tStart;
+      f->runEnd = f->tEnd;
+    }else{
+      f->runStart = off;
+      f->runEnd = off + amt;
+    }
+    f->runLen = f->runEnd - f->runStart;
+    f->tEnd = 0;
     return;
   }
   if( f->runLen<MB_DROP_RUN ) return;
   if( !f->bScan ){
     mb_dropbehind p = mbDropPolicy(f);
+    sqlite3_int64 at;
     if( p==MB_DROP_OFF ) return;
     mb_scan_init(&f->scan, m, 0, MB_POP_NONE);
     mb_scan_set_dropbehind(&f->scan, p);
     f->bScan = 1;
+    /* The scan began where the run did: walk it there in steps (a step of
+    ** more than a chunk would read as a seek past unread bytes). */
+    for(at=f->runStart; at<off; at+=MB_DROP_CHUNK/2){
+      (void)mb_scan_advance(&f->scan, (uint64_t)at);
+    }
   }
   (void)mb_scan_advance(&f->scan, (uint64_t)off);
 }
@@ -502,6 +533,7 @@ static int mbPragma(MbFile *f, char **azArg){
         f->bScan = 0;
       }
       f->runLen = 0;
+      f->runStart = f->runEnd;
     }
     return mbPragmaResult(azArg, sqlite3_mprintf("%s", mbDropName(f)));
   }

@@ -64,7 +64,8 @@ struct MbShared {
   _Atomic(int) nFetchOut;     /* files with xFetch pointers outstanding */
   _Atomic(int) bShrinking;    /* a shrink of the view is being decided */
   _Atomic(int) bShrinkPending;/* the file shrank while fetches were out */
-  uint64_t softSeen;          /* soft faults of the view already handled */
+  _Atomic(uint64_t) softSeen; /* soft faults of the view already handled (read
+                              ** unlocked by mb_vfs_shared_check_faults) */
   int bPopulated;             /* membase_populate done once */
 
   /* membase_locking=process */
@@ -111,7 +112,8 @@ struct MbFile {
   int nObs, nSeq;
   int lastWant;               /* the advice this file last asked for */
   /* drop-behind: the current forward run of reads, and its scan */
-  sqlite3_int64 runEnd, runLen;
+  sqlite3_int64 runStart, runEnd, runLen;
+  sqlite3_int64 tStart, tEnd;  /* a forward run begun by a step back */
   mb_scan scan;
   int bScan;                  /* scan is live (the run is a scan) */
   uint64_t nDropped;          /* bytes released by finished scans */

@@ -878,7 +878,13 @@ static int mbLinesFilter(
   rc = mb_window_init(&pCur->win, pCur->pMap, size, 0);
   if( rc!=MB_OK ) return SQLITE_NOMEM;
   pCur->bWin = 1;
-  if( pTab->eDrop>=0 ) mb_scan_set_dropbehind(&pCur->win.scan, (mb_dropbehind)pTab->eDrop);
+  /* Point lookups (rowid = N, rowid IN (...)) never drop behind; scans
+  ** and rowid ranges follow the table's policy (or the process default). */
+  if( idxNum & MB_IDX_EQ ){
+    mb_scan_set_dropbehind(&pCur->win.scan, MB_DROP_OFF);
+  }else if( pTab->eDrop>=0 ){
+    mb_scan_set_dropbehind(&pCur->win.scan, (mb_dropbehind)pTab->eDrop);
+  }
 
   /* Compressed files are refused by their magic bytes. */
   if( size>0 ){

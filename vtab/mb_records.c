@@ -1299,7 +1299,10 @@ static int mbRecover(MbRecTab *p){
   if( p->bNpy || p->bReadonly ) return SQLITE_OK;
   zName = mbJournalName(p);
   if( zName==0 ) return SQLITE_NOMEM;
-  if( pVfs->xAccess(pVfs, zName, SQLITE_ACCESS_EXISTS, &bExists)==SQLITE_OK
+  /* READWRITE, not EXISTS: the platform VFS answers EXISTS with 0 for an
+  ** empty file, and a writer killed between creating the journal and
+  ** writing it leaves exactly that (tests/crash/mb_crash.c). */
+  if( pVfs->xAccess(pVfs, zName, SQLITE_ACCESS_READWRITE, &bExists)==SQLITE_OK
    && bExists ){
     sqlite3_file *pF = sqlite3_malloc64((sqlite3_uint64)pVfs->szOsFile);
     unsigned char a[24];
