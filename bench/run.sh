@@ -63,4 +63,11 @@ if ! bash "$here/speedtest1.sh" "$@" | tee "$results/latest-speedtest1.txt"; the
   status=1
   echo "run.sh: speedtest1.sh failed (see above)" >&2
 fi
+# Scan resistance under a 1 GiB memory cgroup (root: it makes the cgroup;
+# it stops and says why if it cannot). Writes its own results file.
+echo "== mb_bench_memory" >&2
+if ! bash "$here/mb_bench_memory.sh"; then
+  status=1
+  echo "run.sh: mb_bench_memory.sh failed (see above)" >&2
+fi
 exit $status
