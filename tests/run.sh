@@ -2,7 +2,9 @@
 # tests/run.sh -- build MemBase and run every test:
 #   1. the release build (warnings are errors): C unit tests of the core and
 #      the Tcl tests of the extension, under ctest;
-#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+#      (the kill -9 harness and the LD_PRELOAD fault injection included);
+#   2b. the threaded tests under ThreadSanitizer (tests/sanitizers.sh tsan);
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
 #      and run under Wine (and the whole extension built as a Windows DLL);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
@@ -37,6 +39,9 @@ cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMEMBASE_SANITI
       -DMEMBASE_WERROR=ON -DMEMBASE_BENCH=OFF >/dev/null
 cmake --build "$root/build-asan" -j "$jobs"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
+
+step "ThreadSanitizer: the threaded tests"
+bash "$root/tests/sanitizers.sh" tsan
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
 bash "$root/tests/windows.sh" "$root/build-win"

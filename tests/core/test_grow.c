@@ -4,6 +4,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include "mb_test.h"
 
 static void test_grow_in_place(void) {
@@ -173,7 +174,7 @@ static void test_stats_balance(void) {
 
 typedef struct grow_reader {
     mb_map *m;
-    volatile int *stop;
+    atomic_int *stop;   /* atomic: the flag is read by threads while main sets it */
     int reads, bad;
 } grow_reader;
 
@@ -202,7 +203,7 @@ static void test_readers_during_growth(void) {
     mb_map_options o = {0, 0, 0, 64 * page}; /* small: growth will move it */
     CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
     if (!m) return;
-    volatile int stop = 0;
+    atomic_int stop = 0;
     enum { N = 3 };
     grow_reader rd[N];
     t_thread *th[N];

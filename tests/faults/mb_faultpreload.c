@@ -1,0 +1,282 @@
+/*
+** mb_faultpreload.c -- an LD_PRELOAD library that makes chosen system calls
+** fail, for tests/faults/test_faults_preload.c.
+**
+** It interposes fsync, fdatasync, ftruncate(64), pwrite(64), write,
+** msync, mmap(64), fallocate(64) and posix_fallocate(64): every program
+** and library in the process (the system libsqlite3, MemBase's core, the
+** VFS, the virtual tables) calls them through the dynamic linker, so the
+** faults reach code that xSetSystemCall cannot (the core's msync, fsync,
+** ftruncate and mmap, and the record table's journal).
+**
+** Control, found by the driver with dlsym(RTLD_DEFAULT, ...):
+**
+**   mb_fault_arm(calls, pattern, nth, err)
+**     calls:   a mask of MBF_* bits (below), the calls that are watched
+**     pattern: only calls on a file whose path contains it are watched
+**              (fd calls: the path of /proc/self/fd/N; msync: the file
+**              mapped at the address, from /proc/self/maps); stdio,
+**              anonymous mappings and every other file pass untouched
+**     nth:     the nth watched call (from 1) fails with errno = err;
+**              0 = count only; -1 = every watched call fails
+**   mb_fault_disarm()                 stop watching (counters stay)
+**   mb_fault_seen()                   watched calls since mb_fault_arm
+**   mb_fault_fired()                  calls made to fail since then
+**   mb_fault_last()                   the name of the last call failed
+**
+** A failed call does nothing and returns -1 (MAP_FAILED for mmap) with
+** errno set, as the kernel does for EIO/ENOSPC/ENOMEM. The real functions
+** come from dlsym(RTLD_NEXT): under AddressSanitizer the library must be
+** preloaded after libasan (the driver sets LD_PRELOAD so).
+*/
+#define _GNU_SOURCE 1
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MBF_FSYNC      0x001u
+#define MBF_FDATASYNC  0x002u
+#define MBF_FTRUNCATE  0x004u
+#define MBF_PWRITE     0x008u
+#define MBF_WRITE      0x010u
+#define MBF_MSYNC      0x020u
+#define MBF_MMAP       0x040u
+#define MBF_FALLOCATE  0x080u
+
+#define MBF_EXPORT __attribute__((visibility("default")))
+
+MBF_EXPORT void mb_fault_arm(unsigned calls, const char *pattern, long nth, int err);
+MBF_EXPORT void mb_fault_disarm(void);
+MBF_EXPORT long mb_fault_seen(void);
+MBF_EXPORT long mb_fault_fired(void);
+MBF_EXPORT const char *mb_fault_last(void);
+
+static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned s_calls;          /* 0: disarmed */
+static char s_pattern[1024];
+static long s_nth, s_seen, s_fired;
+static int s_err;
+static const char *s_last = "";
+
+void mb_fault_arm(unsigned calls, const char *pattern, long nth, int err) {
+    pthread_mutex_lock(&s_mu);
+    snprintf(s_pattern, sizeof s_pattern, "%s", pattern ? pattern : "");
+    s_nth = nth;
+    s_err = err;
+    s_seen = s_fired = 0;
+    s_last = "";
+    s_calls = calls;
+    pthread_mutex_unlock(&s_mu);
+}
+
+void mb_fault_disarm(void) {
+    pthread_mutex_lock(&s_mu);
+    s_calls = 0;
+    pthread_mutex_unlock(&s_mu);
+}
+
+long mb_fault_seen(void) {
+    pthread_mutex_lock(&s_mu);
+    long n = s_seen;
+    pthread_mutex_unlock(&s_mu);
+    return n;
+}
+
+long mb_fault_fired(void) {
+    pthread_mutex_lock(&s_mu);
+    long n = s_fired;
+    pthread_mutex_unlock(&s_mu);
+    return n;
+}
+
+const char *mb_fault_last(void) { return s_last; }
+
+/* The path behind a descriptor, or "" (a pipe, a socket, closed). */
+static void fd_path(int fd, char *out, size_t n) {
+    char link[64];
+    out[0] = 0;
+    if (fd < 0) return;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t k = readlink(link, out, n - 1);
+    out[k > 0 ? (size_t)k : 0] = 0;
+}
+
+/* The file mapped at addr, from /proc/self/maps, or "". Read with open()
+** and read(), which this library does not interpose. */
+static void addr_path(const void *addr, char *out, size_t n) {
+    out[0] = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    static char buf[1 << 16];   /* under s_mu */
+    size_t have = 0;
+    uintptr_t a = (uintptr_t)addr;
+    for (;;) {
+        ssize_t k = read(fd, buf + have, sizeof buf - 1 - have);
+        if (k <= 0) break;
+        have += (size_t)k;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = 0;
+            uintmax_t lo = 0, hi = 0;
+            int pos = 0;
+            if (sscanf(line, "%jx-%jx %*s %*s %*s %*s %n", &lo, &hi, &pos) >= 2 &&
+                a >= lo && a < hi) {
+                snprintf(out, n, "%s", pos > 0 ? line + pos : "");
+                close(fd);
+                return;
+            }
+            line = nl + 1;
+        }
+        have = strlen(line);
+        memmove(buf, line, have);
+        if (have >= sizeof buf - 1) have = 0;   /* an absurd line: drop it */
+    }
+    close(fd);
+}
+
+/* Should this call fail? fd >= 0 names the file, else addr does. */
+static int should_fail(unsigned bit, const char *name, int fd, const void *addr) {
+    int fail = 0;
+    int saved = errno;
+    pthread_mutex_lock(&s_mu);
+    if (s_calls & bit) {
+        char path[4096];
+        if (fd >= 0) fd_path(fd, path, sizeof path);
+        else addr_path(addr, path, sizeof path);
+        if (path[0] && strstr(path, s_pattern)) {
+            s_seen++;
+            if (s_nth < 0 || s_seen == s_nth) {
+                fail = 1;
+                s_fired++;
+                s_last = name;
+                saved = s_err;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s_mu);
+    errno = saved;
+    return fail;
+}
+
+/* The next definition of `name` after this library. */
+static void *real(const char *name) {
+    void *p = dlsym(RTLD_NEXT, name);
+    if (!p) {
+        static const char msg[] = "mb_faultpreload: a real function is missing\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(127);
+    }
+    return p;
+}
+
+/* Resolved once per call site; a race between two threads resolving the
+** same pointer stores the same value. */
+#define REAL(type, name) \
+    static type s_##name; \
+    type fn = __atomic_load_n(&s_##name, __ATOMIC_ACQUIRE); \
+    if (!fn) { *(void **)&fn = real(#name); __atomic_store_n(&s_##name, fn, __ATOMIC_RELEASE); }
+
+typedef int (*fd_fn)(int);
+typedef int (*trunc_fn)(int, off_t);
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+typedef int (*msync_fn)(void *, size_t, int);
+typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
+typedef int (*falloc_fn)(int, int, off_t, off_t);
+typedef int (*pfalloc_fn)(int, off_t, off_t);
+
+int fsync(int fd) {
+    REAL(fd_fn, fsync)
+    if (should_fail(MBF_FSYNC, "fsync", fd, NULL)) return -1;
+    return fn(fd);
+}
+
+int fdatasync(int fd) {
+    REAL(fd_fn, fdatasync)
+    if (should_fail(MBF_FDATASYNC, "fdatasync", fd, NULL)) return -1;
+    return fn(fd);
+}
+
+int ftruncate(int fd, off_t n) {
+    REAL(trunc_fn, ftruncate)
+    if (should_fail(MBF_FTRUNCATE, "ftruncate", fd, NULL)) return -1;
+    return fn(fd, n);
+}
+
+int ftruncate64(int fd, off_t n) {
+    REAL(trunc_fn, ftruncate64)
+    if (should_fail(MBF_FTRUNCATE, "ftruncate", fd, NULL)) return -1;
+    return fn(fd, n);
+}
+
+ssize_t pwrite(int fd, const void *b, size_t n, off_t o) {
+    REAL(pwrite_fn, pwrite)
+    if (should_fail(MBF_PWRITE, "pwrite", fd, NULL)) return -1;
+    return fn(fd, b, n, o);
+}
+
+ssize_t pwrite64(int fd, const void *b, size_t n, off_t o) {
+    REAL(pwrite_fn, pwrite64)
+    if (should_fail(MBF_PWRITE, "pwrite", fd, NULL)) return -1;
+    return fn(fd, b, n, o);
+}
+
+ssize_t write(int fd, const void *b, size_t n) {
+    REAL(write_fn, write)
+    /* stdio and pipes have no path that matches: fd_path is "" or a tty */
+    if (fd > 2 && should_fail(MBF_WRITE, "write", fd, NULL)) return -1;
+    return fn(fd, b, n);
+}
+
+int msync(void *addr, size_t len, int flags) {
+    REAL(msync_fn, msync)
+    if (should_fail(MBF_MSYNC, "msync", -1, addr)) return -1;
+    return fn(addr, len, flags);
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    REAL(mmap_fn, mmap)
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0 && should_fail(MBF_MMAP, "mmap", fd, NULL))
+        return MAP_FAILED;
+    return fn(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    REAL(mmap_fn, mmap64)
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0 && should_fail(MBF_MMAP, "mmap", fd, NULL))
+        return MAP_FAILED;
+    return fn(addr, len, prot, flags, fd, off);
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len) {
+    REAL(falloc_fn, fallocate)
+    if (should_fail(MBF_FALLOCATE, "fallocate", fd, NULL)) return -1;
+    return fn(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len) {
+    REAL(falloc_fn, fallocate64)
+    if (should_fail(MBF_FALLOCATE, "fallocate", fd, NULL)) return -1;
+    return fn(fd, mode, off, len);
+}
+
+/* posix_fallocate returns the error instead of setting errno. */
+int posix_fallocate(int fd, off_t off, off_t len) {
+    REAL(pfalloc_fn, posix_fallocate)
+    if (should_fail(MBF_FALLOCATE, "posix_fallocate", fd, NULL)) return errno;
+    return fn(fd, off, len);
+}
+
+int posix_fallocate64(int fd, off_t off, off_t len) {
+    REAL(pfalloc_fn, posix_fallocate64)
+    if (should_fail(MBF_FALLOCATE, "posix_fallocate", fd, NULL)) return errno;
+    return fn(fd, off, len);
+}
