@@ -29,10 +29,16 @@ mb_require_debsrc
 jobs=$(nproc)
 step() { printf '\n=== %s ===\n' "$*"; }
 
+# The hardening tests (kill -9, fault injection, torture, fuzzing) report
+# what they tried here; the table is printed at the end.
+report=$root/build/hardening-report
+rm -rf "$report"
+mkdir -p "$report"
+
 step "release build + tests"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMBASE_WERROR=ON >/dev/null
 cmake --build "$root/build" -j "$jobs"
-(cd "$root/build" && ctest --output-on-failure -j "$jobs")
+(cd "$root/build" && MB_REPORT_DIR=$report ctest --output-on-failure -j "$jobs")
 
 step "ASan + UBSan build + tests"
 cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMEMBASE_SANITIZE=ON \
@@ -48,6 +54,9 @@ bash "$root/tests/windows.sh" "$root/build-win"
 
 step "SQLite's own test suite on the membase VFS"
 bash "$root/tests/sqlite_suite.sh"
+
+step "hardening: what was tried and survived (quick setting)"
+bash "$root/tests/hardening_report.sh" "$report"
 
 echo
 echo "membase: all test suites passed"

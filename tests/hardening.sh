@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/hardening.sh -- the hardening runs on their own, quick or long, and
+# the README's table of what they tried and survived.
+#
+#   bash tests/hardening.sh            # quick: the settings CI runs
+#   bash tests/hardening.sh --long     # long: the separate, longer target
+#   add --readme to either to rewrite the README's table with the results
+#
+# Runs, in build-hard/ (release build, warnings as errors):
+#   kill -9 harness      tests/crash/mb_crash: quick --iterations 60
+#                        --seconds 90; long --iterations 1000 --seconds 1200
+#   fault injection      tests/faults/test_faults_preload: every fault
+#                        point of every operation (~15 s; both settings)
+#   concurrency torture  tests/torture/mb_torture (when built): quick 2
+#                        processes x 2 threads x 6 s; long 4 x 4 x 300 s
+#   fuzzing              tests/fuzz.sh: 60 s per target, long 600 s
+# then tests/hardening_report.sh prints the table (exit 1 on any failure).
+# CI (tests/run.sh) gets the same numbers from its own runs of these tests.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+setting=quick
+readme=""
+for a in "$@"; do
+  case $a in
+    --long) setting=long ;;
+    --quick) setting=quick ;;
+    --readme) readme=--readme ;;
+    *) echo "usage: bash tests/hardening.sh [--quick|--long] [--readme]" >&2; exit 2 ;;
+  esac
+done
+
+b=$root/build-hard
+cmake -S "$root" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMBASE_WERROR=ON \
+      -DMEMBASE_BENCH=OFF >/dev/null
+cmake --build "$b" -j "$(nproc)"
+report=$b/report
+rm -rf "$report"
+mkdir -p "$report" "$b/tests/tmp"
+export MB_REPORT_DIR=$report MB_TEST_TMPDIR=$b/tests/tmp
+export MB_HARDENING_SETTING="--$setting"
+
+step() { printf '\n=== %s ===\n' "$*"; }
+status=0
+
+step "kill -9 harness ($setting)"
+if [ "$setting" = long ]; then
+  "$b/tests/crash/mb_crash" --iterations 1000 --seconds 1200 || status=1
+else
+  "$b/tests/crash/mb_crash" --iterations 60 --seconds 90 || status=1
+fi
+
+step "fault injection (every fault point, both settings)"
+"$b/tests/faults/test_faults_preload" || status=1
+
+if [ -x "$b/tests/torture/mb_torture" ]; then
+  step "concurrency torture ($setting)"
+  if [ "$setting" = long ]; then
+    "$b/tests/torture/mb_torture" --procs 4 --threads 4 --seconds 300 --scenario all || status=1
+  else
+    "$b/tests/torture/mb_torture" --procs 2 --threads 2 --seconds 6 --scenario all --seed 1 || status=1
+  fi
+fi
+
+step "fuzzing ($setting)"
+if [ "$setting" = long ]; then
+  bash "$root/tests/fuzz.sh" 600 || status=1
+else
+  bash "$root/tests/fuzz.sh" 60 || status=1
+fi
+
+step "what was tried and survived"
+bash "$root/tests/hardening_report.sh" "$report" $readme || status=1
+exit $status
