@@ -160,6 +160,13 @@ void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted);
 void mb__memory_counters(uint64_t *events, uint64_t *unreadable);
 /* Close idle registry maps under pressure (mb_memory.c calls it). */
 void mb__registry_on_pressure(void);
+/* Non-zero if the map maps through a caller's descriptor (mb_map_open_fd):
+** that one (fd >= 0), or any (fd < 0). */
+int  mb__map_borrows(const mb_map *m, int fd);
+/* Map through the caller's descriptor newfd instead of oldfd (same file,
+** checked): MB_OK, or MB_EINVAL if the map does not borrow oldfd or newfd
+** is not a descriptor of its file. */
+int  mb__map_swap_fd(mb_map *m, int oldfd, int newfd);
 /* Non-zero if the map's file has been deleted (no links left). */
 int  mb__map_unlinked(const mb_map *m);
 /* The default idle budget of this platform. */

@@ -127,6 +127,18 @@ uint64_t mb_default_reserve(uint64_t view_size);
 */
 int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out);
 
+/*
+** The same, through the caller's open descriptor `fd` of the file `path`
+** names (POSIX). The map never closes fd: the caller keeps it open while
+** the map lives, or calls mb_map_own_fd() before closing it. For files that
+** carry POSIX record locks (SQLite databases): closing any descriptor of a
+** file drops every such lock the process holds on it, so a map must never
+** close a descriptor of its own there. MB_CREATE is not allowed
+** (MB_EINVAL); MB_EREADONLY if write is asked of a read-only fd;
+** MB_ENOTSUP on Windows.
+*/
+int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
+
 /* Unmap, release the reservation and close the file. NULL is a no-op.
 ** Does not flush: call mb_map_flush() first if durability is wanted. */
 void mb_map_close(mb_map *m);
@@ -143,6 +155,11 @@ uint64_t mb_map_file_size(const mb_map *m);
 uint64_t mb_map_offset(const mb_map *m);
 /* Non-zero if the view is writable. */
 int mb_map_writable(const mb_map *m);
+/* A map opened with mb_map_open_fd stops using the caller's descriptor: it
+** opens the file again (checked to be the same file) and keeps that one.
+** Call it before closing a descriptor a live map still uses. MB_OK at once
+** for a map that owns its descriptor. */
+int mb_map_own_fd(mb_map *m);
 /* The path the map was opened with. */
 const char *mb_map_path(const mb_map *m);
 
@@ -589,7 +606,23 @@ int  mb_registry_acquire(const char *path, unsigned flags, mb_map **out);
 ** maps whole files): MB_EINVAL otherwise. A file already mapped keeps its
 ** reservation. */
 int  mb_registry_acquire_opt(const char *path, const mb_map_options *opt, mb_map **out);
+/* The same; a map made by this call maps through the caller's descriptor
+** fd (mb_map_open_fd), which the caller keeps open until it releases with
+** mb_registry_release_fd(m, fd). A map that already exists is shared as it
+** is. For SQLite databases, whose POSIX locks a close of any descriptor of
+** the file would drop. */
+int  mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
 void mb_registry_release(mb_map *m);
+/* Release a reference taken with mb_registry_acquire_fd: if the map lives
+** on (other users) and still maps through fd, it opens its own descriptor
+** first, so the caller may close fd. A map through a caller's descriptor
+** is never kept idle. */
+void mb_registry_release_fd(mb_map *m, int fd);
+/* The caller is about to close oldfd, which the map may be mapping
+** through: map through newfd (another open descriptor of the same file,
+** which the caller keeps open) instead; with newfd < 0 or unusable, the map
+** opens its own. Nothing happens to a map that does not use oldfd. */
+int  mb_registry_relend_fd(mb_map *m, int oldfd, int newfd);
 /* The registry's map of the file `path` names, if it has one, without
 ** opening anything and without taking a reference: *out is NULL when the
 ** file is not mapped. For identity checks ("is this the file I hold?") by a

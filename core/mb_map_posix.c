@@ -100,6 +100,7 @@ struct mb_map {
     char     *path;
     int       fd;
     int       fd_writable;     /* descriptor opened O_RDWR */
+    int       fd_owned;        /* 0: the caller's (MB_MAP_FD), never closed */
     int       prot;            /* PROT_READ [| PROT_WRITE] */
     unsigned  flags;
     int       follow;          /* length 0: the view follows the file */
@@ -297,6 +298,8 @@ static void reapply_advice(mb_map *m, uint64_t from, uint64_t to) {
 #endif
 }
 
+static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_map **out);
+
 static void request_huge(mb_map *m) {
 #if MB_HAVE_MADV_HUGEPAGE
     if (m->maplen == 0 || madvise(m->base, (size_t)m->maplen, MADV_HUGEPAGE) == 0) {
@@ -311,6 +314,16 @@ static void request_huge(mb_map *m) {
 }
 
 int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+    return open_map(path, -1, opt, out);
+}
+
+int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+    if (fd < 0 || (opt && (opt->flags & MB_MAP_CREATE))) return mb__fail(MB_EINVAL, 0);
+    return open_map(path, fd, opt, out);
+}
+
+/* borrow >= 0: map through that descriptor (mb_map_open_fd). */
+static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_map **out) {
     static const mb_map_options defaults = {0, 0, 0, 0};
     if (!path || !out) return mb__fail(MB_EINVAL, 0);
     if (!opt) opt = &defaults;
@@ -329,8 +342,17 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
     memcpy(m->path, path, plen);
 
-    rc = open_file(path, flags, &m->fd, &m->fd_writable);
-    if (rc != MB_OK) goto fail;
+    if (borrow >= 0) {
+        int fl = fcntl(borrow, F_GETFL);
+        if (fl < 0) { rc = mb__fail(MB_EINVAL, errno); goto fail; }
+        m->fd = borrow;
+        m->fd_writable = (fl & O_ACCMODE) == O_RDWR;
+        if ((flags & MB_MAP_WRITE) && !m->fd_writable) { rc = mb__fail(MB_EREADONLY, 0); goto fail; }
+    } else {
+        rc = open_file(path, flags, &m->fd, &m->fd_writable);
+        if (rc != MB_OK) goto fail;
+        m->fd_owned = 1;
+    }
     struct stat st;
     if (fstat(m->fd, &st) != 0) { rc = mb__fail(MB_EIO, errno); goto fail; }
     if ((rc = stat_code(&st)) != MB_OK) { mb__set_oserror(0); goto fail; }
@@ -389,7 +411,7 @@ fail:
     {
         int os = mb_last_oserror();
         if (m->base) munmap(m->base, (size_t)m->reserved);
-        if (m->fd >= 0) close(m->fd);
+        if (m->fd >= 0 && m->fd_owned) close(m->fd);
         free(m->path);
         free(m);
         return mb__fail(rc, os);
@@ -403,9 +425,41 @@ void mb_map_close(mb_map *m) {
     if (m->base) munmap(m->base, (size_t)m->reserved);
     for (size_t i = 0; i < m->nretired; i++) munmap(m->retired[i].addr, m->retired[i].len);
     free(m->retired);
-    if (m->fd >= 0) close(m->fd);
+    if (m->fd >= 0 && m->fd_owned) close(m->fd);
     free(m->path);
     free(m);
+}
+
+int mb__map_borrows(const mb_map *m, int fd) {
+    return !m->fd_owned && (fd < 0 || m->fd == fd);
+}
+
+int mb__map_swap_fd(mb_map *m, int oldfd, int newfd) {
+    if (m->fd_owned || m->fd != oldfd || newfd < 0) return mb__fail(MB_EINVAL, 0);
+    struct stat a, b;
+    if (fstat(newfd, &a) != 0 || fstat(m->fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return mb__fail(MB_EINVAL, 0);
+    int fl = fcntl(newfd, F_GETFL);
+    if (fl < 0 || (m->fd_writable && (fl & O_ACCMODE) != O_RDWR)) return mb__fail(MB_EINVAL, 0);
+    __atomic_store_n(&m->fd, newfd, __ATOMIC_RELEASE);
+    return MB_OK;
+}
+
+int mb_map_own_fd(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (m->fd_owned) return MB_OK;
+    int fd = -1, writable = 0;
+    int rc = open_file(m->path, m->fd_writable ? MB__MAP_WRITABLE_FD : 0, &fd, &writable);
+    if (rc != MB_OK) return rc;
+    struct stat a, b;
+    if (fstat(fd, &a) != 0 || fstat(m->fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+        close(fd);   /* the path names another file now: keep the caller's */
+        return mb__fail(MB_EIO, 0);
+    }
+    __atomic_store_n(&m->fd, fd, __ATOMIC_RELEASE);
+    m->fd_writable = writable;
+    m->fd_owned = 1;
+    return MB_OK;
 }
 
 void *mb_map_data(const mb_map *m) {

@@ -1142,6 +1142,28 @@ int mb__map_unlinked(const mb_map *m) {
     return 0;
 }
 
+/* Windows locks (LockFileEx) belong to handles: closing one drops no other
+** handle's locks, so maps never need to borrow one. */
+int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+    (void)path; (void)fd; (void)opt; (void)out;
+    return mb__fail(MB_ENOTSUP, 0);
+}
+
+int mb__map_borrows(const mb_map *m, int fd) {
+    (void)m; (void)fd;
+    return 0;
+}
+
+int mb__map_swap_fd(mb_map *m, int oldfd, int newfd) {
+    (void)m; (void)oldfd; (void)newfd;
+    return mb__fail(MB_EINVAL, 0);
+}
+
+/* Maps never borrow a handle on Windows (mb_map_open_fd is refused). */
+int mb_map_own_fd(mb_map *m) {
+    return m ? MB_OK : mb__fail(MB_EINVAL, 0);
+}
+
 uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 
 void mb__yield(void) { SwitchToThread(); }

@@ -124,7 +124,12 @@ int mb_registry_acquire(const char *path, unsigned flags, mb_map **out) {
 }
 
 int mb_registry_acquire_opt(const char *path, const mb_map_options *o, mb_map **out) {
+    return mb_registry_acquire_fd(path, -1, o, out);
+}
+
+int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb_map **out) {
     if (!path || !out || !o || o->offset || o->length) return mb__fail(MB_EINVAL, 0);
+    if (fd >= 0 && (o->flags & MB_MAP_CREATE)) return mb__fail(MB_EINVAL, 0);
     unsigned flags = o->flags;
     const unsigned allowed = MB_MAP_WRITE | MB_MAP_CREATE | MB_MAP_HUGEPAGES |
                              MB_MAP_POPULATE | MB_MAP_NORESERVE;
@@ -158,7 +163,7 @@ int mb_registry_acquire_opt(const char *path, const mb_map_options *o, mb_map **
     opt.reserve = o->reserve;
     if (!(flags & MB_MAP_WRITE)) opt.flags |= MB__MAP_WRITABLE_FD;
     mb_map *m = NULL;
-    rc = mb_map_open(path, &opt, &m);
+    rc = fd >= 0 ? mb_map_open_fd(path, fd, &opt, &m) : mb_map_open(path, &opt, &m);
     if (rc == MB_OK) rc = mb__map_file_id(m, &id);
     if (rc != MB_OK) goto fail;
 
@@ -206,6 +211,10 @@ int mb_registry_lookup(const char *path, mb_map **out) {
 }
 
 void mb_registry_release(mb_map *m) {
+    mb_registry_release_fd(m, -1);
+}
+
+void mb_registry_release_fd(mb_map *m, int fd) {
     if (!m) return;
     /* A memory checkpoint first, outside the lock: pressure seen here
     ** empties the idle list (mb__registry_on_pressure). */
@@ -218,8 +227,9 @@ void mb_registry_release(mb_map *m) {
     if (e && e->refs > 0 && --e->refs == 0) {
         uint64_t max_bytes, max_count;
         budget_locked(&max_bytes, &max_count);
+        /* A map through a caller's descriptor cannot outlive it: no idling. */
         if (max_count == 0 || mb_map_size(m) > max_bytes || mem.pressure ||
-            mb__map_unlinked(m)) {
+            mb__map_borrows(m, -1) || mb__map_unlinked(m)) {
             *pp = e->next;
             mb_map_close(e->map);
             free(e);
@@ -233,9 +243,25 @@ void mb_registry_release(mb_map *m) {
             enforce_budget(0);
         }
     } else if (e) {
+        /* Others still use it: it must stop using the descriptor the
+        ** caller is about to close. Opening one of its own drops no lock;
+        ** its close, much later, could (see mb_map_open_fd). */
+        if (fd >= 0 && mb__map_borrows(m, fd)) (void)mb_map_own_fd(m);
         mb__map_set_refcount(m, e->refs);
     }
     mb__registry_unlock();
+}
+
+int mb_registry_relend_fd(mb_map *m, int oldfd, int newfd) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    mb__registry_lock();
+    int rc = MB_OK;
+    if (mb__map_borrows(m, oldfd)) {
+        rc = newfd >= 0 ? mb__map_swap_fd(m, oldfd, newfd) : mb__fail(MB_EINVAL, 0);
+        if (rc != MB_OK) rc = mb_map_own_fd(m);
+    }
+    mb__registry_unlock();
+    return rc;
 }
 
 int mb_registry_set_idle_budget(uint64_t bytes, uint64_t count) {

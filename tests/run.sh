@@ -4,7 +4,8 @@
 #      the Tcl tests of the extension, under ctest;
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 #      (the kill -9 harness and the LD_PRELOAD fault injection included);
-#   2b. the threaded tests under ThreadSanitizer (tests/sanitizers.sh tsan);
+#   2b. the threaded tests under ThreadSanitizer and the C tests under
+#      valgrind memcheck (tests/sanitizers.sh);
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
 #      and run under Wine (and the whole extension built as a Windows DLL);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
@@ -21,6 +22,7 @@ mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl 
 mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
 mb_require "command -v x86_64-w64-mingw32-gcc" gcc-mingw-w64-x86-64
 mb_require "test -x /usr/lib/wine/wine64" wine64
+mb_require "command -v valgrind" valgrind
 # SQLite's own test suite (step 4): checked now, so nothing is missing later.
 mb_require_suite
 mb_install_missing
@@ -46,8 +48,8 @@ cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMEMBASE_SANITI
 cmake --build "$root/build-asan" -j "$jobs"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
 
-step "ThreadSanitizer: the threaded tests"
-bash "$root/tests/sanitizers.sh" tsan
+step "ThreadSanitizer (threaded tests) and valgrind memcheck (C tests)"
+bash "$root/tests/sanitizers.sh" all
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
 bash "$root/tests/windows.sh" "$root/build-win"

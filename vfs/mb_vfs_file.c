@@ -225,8 +225,9 @@ static int mbClose(sqlite3_file *pFile){
     f->nFetchOut = 0;
   }
   mb_vfs_file_flush_counts(f);
+  /* First: the mapping may be mapping through this file's descriptor. */
+  mb_vfs_shared_release(f->pShared, f);
   if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
-  mb_vfs_shared_release(f->pShared);
   sqlite3_free(f->zOpenErr);
   sqlite3_free(f);
   MB_FILE(pFile) = 0;

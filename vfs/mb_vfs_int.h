@@ -58,6 +58,15 @@ struct MbShared {
   ** platform VFS (the fallback path). */
   mb_map *pMap;
   const char *zMapErr;        /* why not, for PRAGMA membase_stats */
+  /* POSIX: the mapping maps through the descriptor of one of the files open
+  ** on it (mb_registry_acquire_fd), never one of the core's own: closing
+  ** any descriptor of the database drops every POSIX lock the process holds
+  ** on it, stock connections' included, and the platform VFS closes its
+  ** descriptors only when that is safe. When the lending file closes, the
+  ** mapping moves to another file's descriptor (mb_registry_relend_fd). */
+  MbFile *pFiles;             /* the files open on it (under gMu) */
+  MbFile *pLendFile;          /* the one lending its descriptor, or 0 */
+  int lendFd;                 /* that descriptor, or -1 */
   /* The fetch path takes no lock: a fetcher counts itself in nFetchOut and
   ** then checks bShrinking; a shrinker sets bShrinking and then checks
   ** nFetchOut (both sequentially consistent), so one of them backs off. */
@@ -100,6 +109,7 @@ typedef struct MbHandle {
 
 struct MbFile {
   sqlite3_file *pReal;        /* the platform file, just after this */
+  MbFile *pNextFile;          /* next in pShared->pFiles */
   MbVfs *pMb;
   MbShared *pShared;
   mb_vfs_options opts;
@@ -137,7 +147,7 @@ extern const sqlite3_io_methods mb_vfs_file_methods;
 
 /* mb_vfs_shared.c */
 int  mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp);
-void mb_vfs_shared_release(MbShared *s);
+void mb_vfs_shared_release(MbShared *s, MbFile *f);
 int  mb_vfs_known_access(const char *zPath, int *pResOut);
 void mb_vfs_note_access(const char *zPath, int exists);
 void mb_vfs_shared_remap(MbShared *s);

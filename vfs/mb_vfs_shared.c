@@ -19,6 +19,9 @@
 ** an MbShared's mutex never takes gMu.
 */
 #include <string.h>
+#if !defined(_WIN32)
+#include <sys/stat.h>
+#endif
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_int.h"
@@ -26,9 +29,30 @@ SQLITE_EXTENSION_INIT3
 static mb_mutex gMu = MB_MUTEX_INIT;
 static MbShared *gList = 0;
 
+/* The descriptor of a file the unix VFS opened, or -1. os_unix.c's
+** unixFile begins { pMethod; pVfs; pInode; int h; } (so since 3.7); the
+** value is checked to be a descriptor of zPath before it is used, so a
+** different layout only means no lending. */
+static int mbUnixFd(sqlite3_file *p, const char *zPath){
+#if defined(_WIN32)
+  (void)p; (void)zPath;
+  return -1;
+#else
+  struct MbUnixHead { const void *pMethod, *pVfs, *pInode; int h; };
+  const struct MbUnixHead *u = (const struct MbUnixHead*)(const void*)p;
+  struct stat a, b;
+  int fd = u->h;
+  if( fd<0 || fstat(fd, &a)!=0 || stat(zPath, &b)!=0 ) return -1;
+  if( a.st_dev!=b.st_dev || a.st_ino!=b.st_ino || !S_ISREG(a.st_mode) ) return -1;
+  return fd;
+#endif
+}
+
 static void mbSharedFree(MbShared *s){
   if( s==0 ) return;
-  if( s->pMap ) mb_registry_release(s->pMap);
+  /* Before the last file's platform close: the mapping stops using its
+  ** descriptor (or goes). */
+  if( s->pMap ) mb_registry_release_fd(s->pMap, s->lendFd);
   for(int i=0; i<s->nRegion; i++) sqlite3_free(s->apRegion[i]);
   sqlite3_free(s->apRegion);
   mb_mutex_destroy(&s->mu);
@@ -47,6 +71,9 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   mb_map *pMap = 0;
   const char *zMapErr = 0;
   size_t n = strlen(zPath);
+  /* The opening file lends its descriptor (unix only: Windows locks belong
+  ** to handles, and a map's own handle drops no one's lock). */
+  int lendFd = strncmp(f->pMb->pLower->zName, "unix", 4)==0 ? mbUnixFd(f->pReal, zPath) : -1;
   *pp = 0;
   {
     mb_map_options o;
@@ -54,7 +81,8 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     memset(&o, 0, sizeof(o));
     o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
     o.reserve = (uint64_t)f->opts.reserve;
-    rc = mb_registry_acquire_opt(zPath, &o, &pMap);
+    rc = lendFd>=0 ? mb_registry_acquire_fd(zPath, lendFd, &o, &pMap)
+                   : mb_registry_acquire_opt(zPath, &o, &pMap);
     if( rc!=MB_OK ){
       pMap = 0;
       zMapErr = mb_strerror(rc);
@@ -69,13 +97,15 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   }
   if( s ){
     s->nRef++;
+    f->pNextFile = s->pFiles;
+    s->pFiles = f;
     mb_mutex_leave(&gMu);
-    if( pMap ) mb_registry_release(pMap);   /* s holds its own reference */
+    if( pMap ) mb_registry_release_fd(pMap, lendFd);   /* s holds its own reference */
   }else{
     s = sqlite3_malloc64(sizeof(*s) + 3*(n+16));
     if( s==0 ){
       mb_mutex_leave(&gMu);
-      if( pMap ) mb_registry_release(pMap);
+      if( pMap ) mb_registry_release_fd(pMap, lendFd);
       return SQLITE_NOMEM;
     }
     memset(s, 0, sizeof(*s));
@@ -93,6 +123,10 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     mb_mutex_init(&s->mu);
     s->pMap = pMap;
     s->zMapErr = zMapErr;
+    s->pLendFile = pMap && lendFd>=0 ? f : 0;
+    s->lendFd = s->pLendFile ? lendFd : -1;
+    f->pNextFile = 0;
+    s->pFiles = f;
     if( pMap ){
       /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
       ** by someone ignoring the locks must give zeros (SQLite then says
@@ -125,10 +159,22 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   return SQLITE_OK;
 }
 
-void mb_vfs_shared_release(MbShared *s){
+/* Called by xClose before the platform file is closed. */
+void mb_vfs_shared_release(MbShared *s, MbFile *f){
   int last;
+  MbFile **pf;
   if( s==0 ) return;
   mb_mutex_enter(&gMu);
+  for(pf=&s->pFiles; *pf && *pf!=f; pf=&(*pf)->pNextFile){}
+  if( *pf ) *pf = f->pNextFile;
+  if( s->pLendFile==f && s->nRef>1 ){
+    /* f's descriptor is about to close: lend another file's. */
+    MbFile *g = s->pFiles;
+    int fd = g ? mbUnixFd(g->pReal, s->zPath) : -1;
+    (void)mb_registry_relend_fd(s->pMap, s->lendFd, fd);
+    s->pLendFile = fd>=0 ? g : 0;
+    s->lendFd = fd;
+  }
   last = (--s->nRef==0);
   if( last ){
     MbShared **pp;

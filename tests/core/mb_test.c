@@ -15,6 +15,14 @@
 #include <unistd.h>
 #define t_getpid() ((unsigned long)getpid())
 #endif
+/* valgrind's client-request header, where this machine has it (Debian's
+** valgrind package). Never on Windows: the mingw cross-build must not see it. */
+#if !defined(_WIN32) && defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define T_HAVE_VALGRIND_H 1
+#endif
+#endif
 
 static int s_pass, s_fail;
 static const char *s_section = "";
@@ -56,6 +64,19 @@ void t_check_u64(uint64_t got, uint64_t want, const char *what, const char *file
 int t_done(void) {
     printf("%d passed, %d failed\n", s_pass, s_fail);
     return s_fail == 0 && s_pass > 0 ? 0 : 1;
+}
+
+int t_under_valgrind(void) {
+    static int known = -1;
+    if (known < 0) {
+#if defined(T_HAVE_VALGRIND_H)
+        known = RUNNING_ON_VALGRIND ? 1 : 0;
+#else
+        const char *e = getenv("MB_UNDER_VALGRIND");
+        known = e && e[0] == '1';
+#endif
+    }
+    return known;
 }
 
 const char *t_path(const char *name) {

@@ -20,6 +20,12 @@ void t_section(const char *name);
 void t_note(const char *fmt, ...);
 int  t_done(void);
 
+/* Non-zero when the test runs under valgrind: RUNNING_ON_VALGRIND where
+** <valgrind/valgrind.h> exists, else MB_UNDER_VALGRIND=1 in the environment
+** (tests/sanitizers.sh sets it). Tests skip what memcheck cannot run and
+** say so with t_note(). Always 0 on Windows unless the variable is set. */
+int  t_under_valgrind(void);
+
 /* A fresh path in the test's scratch dir (MB_TEST_TMPDIR or the system
 ** temp dir), unique to this process. Static storage, 8 slots in rotation. */
 const char *t_path(const char *name);

@@ -7,6 +7,16 @@
 #include <stdatomic.h>
 #include "mb_test.h"
 
+/* valgrind refuses the 64 GiB default reservation (mb_default_reserve), so
+** the core falls back to an exact-fit mapping and the first growth past it
+** moves the view. Under valgrind the checks that the address stays put
+** across such a growth are skipped; the data is checked at the new address
+** (and the address is still checked where the reservation was made). */
+static const char *const k_vg_reserve =
+    "same-address check skipped under valgrind: it refuses the 64 GiB default "
+    "reservation, so the view is an exact fit and growth moves it; growth "
+    "correctness is still checked at the new address";
+
 static void test_grow_in_place(void) {
     t_section("growth within the reservation keeps the address");
     const char *path = t_path("grow");
@@ -70,7 +80,10 @@ static void test_grow_past_reservation(void) {
     const void *now = mb_map_data(m);
     t_append_pattern(path, page);
     CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
-    CHECK(mb_map_data(m) == now);
+    if (t_under_valgrind()) t_note("%s", k_vg_reserve);
+    else CHECK(mb_map_data(m) == now);
+    CHECK_EQ(mb_map_size(m), 12 * page);
+    CHECK(t_is_pattern(mb_map_data(m), 0, 12 * page));
     mb_map_close(m);
 
     /* no reservation at all: every growth remaps (and may move) */
@@ -96,11 +109,19 @@ static void test_resize_file(void) {
     mb_map_options o = {MB_MAP_WRITE, 0, 0, 0};
     CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
     if (!m) return;
+    const int vg = t_under_valgrind();
     void *base = mb_map_data(m);
     CHECK_RC(mb_map_resize_file(m, 100 * page + 1), MB_OK);
     CHECK_EQ(mb_map_size(m), 100 * page + 1);
     CHECK_EQ(t_file_size(path), 100 * page + 1);
-    CHECK(mb_map_data(m) == base);
+    if (vg) {
+        /* the growth moved the view: follow it; it has room to stay put for
+        ** the shrinks and the regrowth below */
+        t_note("%s", k_vg_reserve);
+        base = mb_map_data(m);
+    } else {
+        CHECK(mb_map_data(m) == base);
+    }
     CHECK(t_is_pattern(base, 0, 4 * page));
     const unsigned char *p = base;
     CHECK(p[100 * page] == 0); /* grown with zeros */
@@ -115,7 +136,11 @@ static void test_resize_file(void) {
     CHECK(t_is_pattern(buf, 2 * page, 3));
     CHECK_RC(mb_map_read(m, 2 * page, buf, 4), MB_ERANGE);
     /* the unmapped tail faults: the guard turns that into an error */
-    CHECK_RC(mb_guarded_copy(buf, p + 50 * page, 1), MB_EFAULT);
+    if (vg)
+        t_note("faulting copy from the unmapped tail skipped under valgrind: memcheck "
+               "flags the deliberate faulting read the guard turns into MB_EFAULT");
+    else
+        CHECK_RC(mb_guarded_copy(buf, p + 50 * page, 1), MB_EFAULT);
     CHECK_RC(mb_map_resize_file(m, 0), MB_OK);
     CHECK_EQ(mb_map_size(m), 0);
     CHECK(mb_map_data(m) == NULL);

@@ -29,8 +29,18 @@ static uint64_t expected_sum(uint64_t n) {
     return s;
 }
 
+/* memcheck reports every load from the PROT_NONE reservation as an invalid
+** read before the kernel raises the SIGSEGV that the guard turns into
+** MB_EFAULT: those deliberate faults are skipped under valgrind. Faults on
+** file pages cut off by a truncation (SIGBUS) are fine: memcheck sees
+** mapped memory there. */
+static const char *const k_vg_reserved =
+    "skipped under valgrind: memcheck flags the deliberate faulting reads "
+    "of reserved (PROT_NONE) memory that the guard turns into MB_EFAULT";
+
 static void test_reserved_tail(void) {
     t_section("a copy from reserved, unmapped address space faults cleanly");
+    const int vg = t_under_valgrind();
     const char *path = t_path("tail");
     uint64_t page = mb_page_size();
     t_write_pattern(path, page);
@@ -41,12 +51,16 @@ static void test_reserved_tail(void) {
     const unsigned char *p = mb_map_data(m);
     unsigned char buf[64];
     mb_stats a, b;
-    mb_stats_get(&a);
-    CHECK_RC(mb_guarded_copy(buf, p + 4 * page, 16), MB_EFAULT);
-    /* a copy that starts in mapped memory and runs into the reservation */
-    CHECK_RC(mb_guarded_copy(buf, p + page - 8, 16), MB_EFAULT);
-    mb_stats_get(&b);
-    CHECK_EQ(b.guard_faults, a.guard_faults + 2);
+    if (vg) {
+        t_note("faulting copies from the reservation %s", k_vg_reserved);
+    } else {
+        mb_stats_get(&a);
+        CHECK_RC(mb_guarded_copy(buf, p + 4 * page, 16), MB_EFAULT);
+        /* a copy that starts in mapped memory and runs into the reservation */
+        CHECK_RC(mb_guarded_copy(buf, p + page - 8, 16), MB_EFAULT);
+        mb_stats_get(&b);
+        CHECK_EQ(b.guard_faults, a.guard_faults + 2);
+    }
     /* and the guard is disarmed afterwards: a good copy still works */
     CHECK_RC(mb_guarded_copy(buf, p, 64), MB_OK);
     CHECK(t_is_pattern(buf, 0, 64));
@@ -57,8 +71,12 @@ static void test_reserved_tail(void) {
     sj.n = (size_t)page;
     CHECK_RC(mb_guarded_call(p, (size_t)page, count_job, &sj), MB_OK);
     CHECK_EQ(sj.sum, expected_sum(page));
-    sj.n = (size_t)(4 * page);
-    CHECK_RC(mb_guarded_call(p, (size_t)(4 * page), count_job, &sj), MB_EFAULT);
+    if (vg) {
+        t_note("the faulting guarded call past the end %s", k_vg_reserved);
+    } else {
+        sj.n = (size_t)(4 * page);
+        CHECK_RC(mb_guarded_call(p, (size_t)(4 * page), count_job, &sj), MB_EFAULT);
+    }
     CHECK_RC(mb_guarded_call(p, 1, NULL, &sj), MB_EINVAL);
     CHECK_RC(mb_guarded_copy(buf, p, 64), MB_OK); /* disarmed again */
     mb_map_close(m);
@@ -113,6 +131,31 @@ static void test_soft_faults(void) {
     CHECK_RC(mb_map_enable_soft_faults(m), MB_OK); /* idempotent */
     const volatile unsigned char *p = mb_map_data(m);
     CHECK(p[6 * page + 3] == t_pattern(6 * page + 3));
+    if (t_under_valgrind() && !getenv("MB_VALGRIND_ALLREGS")) {
+        /* The handler maps a zero page over the faulting one and returns, so
+        ** the load runs again. With valgrind's default
+        ** --vex-iropt-register-updates=unwindregs-at-mem-access the guest
+        ** registers are not all up to date at a faulting load, so the retried
+        ** load used a stale address (SIGSEGV at address 0x1); it passes with
+        ** =allregs-at-mem-access, which tests/sanitizers.sh passes (and says
+        ** so with MB_VALGRIND_ALLREGS=1): then the whole case runs.
+        ** Still run the part without faults: a refresh after truncation with
+        ** soft faults on. */
+        t_note("raw faulting reads skipped under valgrind: the soft-fault handler "
+               "returns to retry the load, which valgrind (default register "
+               "updates) cannot resume");
+        CHECK(truncate(path, (off_t)(2 * page)) == 0);
+        CHECK_RC(mb_map_refresh(m, NULL), MB_OK);
+        CHECK_EQ(mb_map_size(m), 2 * page);
+        CHECK_EQ(mb_map_soft_faults(m), 0);
+        p = mb_map_data(m);
+        CHECK(p[page + 5] == t_pattern(page + 5));
+        unsigned char b1[16];
+        CHECK_RC(mb_map_read(m, 5 * page, b1, 16), MB_ERANGE);
+        mb_map_close(m);
+        remove(path);
+        return;
+    }
     CHECK(truncate(path, (off_t)page) == 0);
     /* an unguarded load past the new end: zeros, one patch per page */
     CHECK(p[6 * page + 3] == 0);
@@ -151,16 +194,9 @@ static void my_handler(int sig) {
 }
 
 /* In a child: a handler installed before the core's must still see faults
-** that are not inside a guard. */
-static int child_chain(const char *path) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = my_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_NODEFER;
-    sigaction(SIGBUS, &sa, NULL);
-    mb_map *m = NULL;
-    if (mb_map_open(path, NULL, &m) != MB_OK) return 10;
+** that are not inside a guard. The children close their map on every path
+** before they _exit (valgrind's leak check runs in them too). */
+static int child_chain_on(mb_map *m, const char *path) {
     unsigned char b;
     uint64_t page = mb_page_size();
     if (mb_map_read(m, 0, &b, 1) != MB_OK) return 11; /* installs the core's handler */
@@ -175,17 +211,35 @@ static int child_chain(const char *path) {
     return s_my_handler_ran ? 0 : 16;
 }
 
+static int child_chain(const char *path) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = my_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    sigaction(SIGBUS, &sa, NULL);
+    mb_map *m = NULL;
+    if (mb_map_open(path, NULL, &m) != MB_OK) return 10;
+    int rc = child_chain_on(m, path);
+    mb_map_close(m);
+    return rc;
+}
+
 /* In a child: with no earlier handler, an unguarded fault still kills the
 ** process with SIGBUS (the guard swallows nothing it does not own). */
 static int child_default(const char *path) {
     mb_map *m = NULL;
     if (mb_map_open(path, NULL, &m) != MB_OK) return 10;
     unsigned char b;
-    if (mb_map_read(m, 0, &b, 1) != MB_OK) return 11;
-    if (truncate(path, 0) != 0) return 12;
-    volatile unsigned char x = ((volatile unsigned char *)mb_map_data(m))[mb_page_size()];
-    (void)x;
-    return 0;
+    int rc = 0;
+    if (mb_map_read(m, 0, &b, 1) != MB_OK) rc = 11;
+    else if (truncate(path, 0) != 0) rc = 12;
+    else {
+        volatile unsigned char x = ((volatile unsigned char *)mb_map_data(m))[mb_page_size()];
+        (void)x; /* dies here with SIGBUS */
+    }
+    mb_map_close(m);
+    return rc;
 }
 
 static int run_child(int (*fn)(const char *), const char *path, int *sig) {
@@ -252,11 +306,26 @@ static void test_threads(void) {
     t_section("guards are per thread");
     const char *path = t_path("threads");
     uint64_t page = mb_page_size();
-    t_write_pattern(path, page);
+    /* Under valgrind the faults come from file pages cut off by a truncation
+    ** (SIGBUS, mapped memory to memcheck) instead of from the reservation.
+    ** (No valgrind on Windows.) */
+#if defined(_WIN32)
+    const int vg = 0;
+#else
+    const int vg = t_under_valgrind();
+#endif
+    t_write_pattern(path, vg ? 3 * page : page);
     mb_map *m = NULL;
     mb_map_options o = {0, 0, 0, 1ull << 24};
     CHECK_RC(mb_map_open(path, &o, &m), MB_OK);
     if (!m) return;
+    if (vg) {
+        t_note("faults from the reservation %s; the threads fault on truncated "
+               "file pages (SIGBUS) instead", k_vg_reserved);
+#if !defined(_WIN32)
+        CHECK(truncate(path, (off_t)page) == 0);
+#endif
+    }
     enum { N = 6 };
     guard_job jobs[N];
     t_thread *th[N];
