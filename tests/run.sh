@@ -6,6 +6,7 @@
 #      (the kill -9 harness and the LD_PRELOAD fault injection included);
 #   2b. the threaded tests under ThreadSanitizer and the C tests under
 #      valgrind memcheck (tests/sanitizers.sh);
+#   2c. the libFuzzer targets, 60 s each (tests/fuzz.sh);
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
 #      and run under Wine (and the whole extension built as a Windows DLL);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
@@ -50,6 +51,9 @@ cmake --build "$root/build-asan" -j "$jobs"
 
 step "ThreadSanitizer (threaded tests) and valgrind memcheck (C tests)"
 bash "$root/tests/sanitizers.sh" all
+
+step "Fuzzing: each libFuzzer target for 60 s (corpus and regressions replayed first)"
+MB_REPORT_DIR=$report bash "$root/tests/fuzz.sh" 60
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
 bash "$root/tests/windows.sh" "$root/build-win"
