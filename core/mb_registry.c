@@ -93,6 +93,21 @@ static mb_entry *find_by_map(const mb_map *m) {
     return NULL;
 }
 
+/* Pressure was seen (mb_memory.c). The reading may have been taken with the
+** registry lock held (a populate inside an acquire), so the idle maps are
+** not closed here: the next registry call that takes the lock does it. */
+static _Atomic int s_trim_pending;
+
+void mb__registry_on_pressure(void) {
+    atomic_store_explicit(&s_trim_pending, 1, memory_order_release);
+}
+
+/* Lock held. */
+static void trim_if_pending(void) {
+    if (atomic_exchange_explicit(&s_trim_pending, 0, memory_order_acq_rel))
+        (void)enforce_budget(1);
+}
+
 /* Take one more reference on an existing entry, upgrading it to writable
 ** or populating it as asked. Called with the lock held. */
 static int share_entry(mb_entry *e, unsigned flags, mb_map **out) {
@@ -138,6 +153,7 @@ int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb
     mb_memory mem;
     (void)mb_memory_sample(&mem);   /* a checkpoint, outside the lock */
     mb__registry_lock();
+    trim_if_pending();
     if (s_idle_count) enforce_budget(0);
     mb_file_id id;
     int rc = mb__path_file_id(path, &id);
@@ -221,6 +237,7 @@ void mb_registry_release_fd(mb_map *m, int fd) {
     mb_memory mem;
     (void)mb_memory_sample(&mem);
     mb__registry_lock();
+    trim_if_pending();
     mb_entry **pp = &s_entries;
     while (*pp && (*pp)->map != m) pp = &(*pp)->next;
     mb_entry *e = *pp;
@@ -287,15 +304,17 @@ void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count) {
 
 unsigned mb_registry_trim_idle(void) {
     mb__registry_lock();
+    atomic_store_explicit(&s_trim_pending, 0, memory_order_relaxed);
     unsigned n = enforce_budget(1);
     mb__registry_unlock();
     return n;
 }
 
-void mb__registry_on_pressure(void) { (void)mb_registry_trim_idle(); }
+
 
 void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
     mb__registry_lock();
+    trim_if_pending();
     *maps = s_idle_count;
     *bytes = s_idle_bytes;
     mb__registry_unlock();
@@ -325,6 +344,7 @@ int mb_registry_snapshot(mb_map_info **out, size_t *n) {
 int mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags) {
     if (!out || !n || (flags & ~MB_SNAP_RESIDENT)) return mb__fail(MB_EINVAL, 0);
     mb__registry_lock();
+    trim_if_pending();
     size_t count = 0;
     for (mb_entry *e = s_entries; e; e = e->next) count++;
     mb_map_info *arr = calloc(count ? count : 1, sizeof *arr);
