@@ -107,7 +107,8 @@ static int is_dir(const char *path) {
 static void find_cgroups(void) {
     char buf[4096];
     if (read_small("/proc/self/cgroup", buf, sizeof buf) != 0) return;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2) continue;
