@@ -511,10 +511,10 @@ static int move_view(mb_map *m, uint64_t new_size) {
     __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
     mb__soft_move(m->soft_slot, nb, nb + reslen);
     m->maplen = maplen;
-    m->reserved = reslen;
+    __atomic_store_n(&m->reserved, reslen, __ATOMIC_RELAXED);
     reapply_advice(m, 0, maplen);
     m->all_reserved += reslen; /* the old region stays reserved too */
-    m->moves++;
+    __atomic_add_fetch(&m->moves, 1, __ATOMIC_RELAXED);
     return MB_OK;
 }
 
@@ -562,7 +562,7 @@ static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size) {
             m->maplen = new_maplen;
         }
     }
-    m->remaps++;
+    __atomic_add_fetch(&m->remaps, 1, __ATOMIC_RELAXED);
     mb__stat_resized(old_size, new_size, old_all_reserved, m->all_reserved);
     return MB_OK;
 }
@@ -839,11 +839,10 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
     }
 #endif
     if (m->flags & MB_MAP_HUGEPAGES) {
-        if (bytes > 0) m->huge = MB_HUGE_ACTIVE;
-        else if (m->huge_advised) m->huge = MB_HUGE_ADVISED;
-        else m->huge = MB_HUGE_UNSUPPORTED;
+        mb_huge h = bytes > 0 ? MB_HUGE_ACTIVE : m->huge_advised ? MB_HUGE_ADVISED : MB_HUGE_UNSUPPORTED;
+        __atomic_store_n(&m->huge, h, __ATOMIC_RELAXED);
     }
-    if (status) *status = m->huge;
+    if (status) *status = __atomic_load_n(&m->huge, __ATOMIC_RELAXED);
     if (huge_bytes) *huge_bytes = bytes;
     return MB_OK;
 }
@@ -876,13 +875,15 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info) {
     info->file_size = mb_map_file_size(m);
     info->offset = m->offset;
     info->mapped = mb_map_size(m);
-    info->reserved = m->reserved;
+    /* Counters that refreshes change under the registry lock: read without
+    ** it, as relaxed atomics. */
+    info->reserved = __atomic_load_n(&m->reserved, __ATOMIC_RELAXED);
     info->writable = mb_map_writable(m);
     info->advice = m->advice;
-    info->huge = m->huge;
-    info->remaps = m->remaps;
-    info->moves = m->moves;
-    info->refcount = m->refcount;
+    info->huge = __atomic_load_n(&m->huge, __ATOMIC_RELAXED);
+    info->remaps = __atomic_load_n(&m->remaps, __ATOMIC_RELAXED);
+    info->moves = __atomic_load_n(&m->moves, __ATOMIC_RELAXED);
+    info->refcount = __atomic_load_n(&m->refcount, __ATOMIC_RELAXED);
     mb__io_load(&m->io, &info->io);
     mb__mem_load(&m->io, &info->mem);
     info->idle = 0;
@@ -961,7 +962,7 @@ int mb__map_make_writable(mb_map *m) {
     return MB_OK;
 }
 
-void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
+void mb__map_set_refcount(mb_map *m, unsigned n) { __atomic_store_n(&m->refcount, n, __ATOMIC_RELAXED); }
 
 uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 
