@@ -19,14 +19,14 @@ sums() {
   [ -f "$f" ] || return 0
   awk -F'\t' 'NF == 2 {
       if ($1 ~ /\.(procs|threads)$/) { if ($2 > s[$1]) s[$1] = $2 } else s[$1] += $2
-    } END { for (k in s) print k, s[k] }' "$f" | sort
+    } END { for (k in s) printf "%s %.0f\n", k, s[k] }' "$f" | sort
 }
 get() { sums "$1" | awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }'; }
 # "a N, b M" for the metrics starting with PREFIX, the prefix cut off.
 list() {
   sums "$1" | awk -v p="$2" 'index($1, p) == 1 { printf "%s%s %s", sep, substr($1, length(p) + 1), $2; sep = ", " }'
 }
-total() { sums "$1" | awk -v p="$2" 'index($1, p) == 1 { s += $2 } END { print s + 0 }'; }
+total() { sums "$1" | awk -v p="$2" 'index($1, p) == 1 { s += $2 } END { printf "%.0f\n", s }'; }
 
 bad=0
 rows=()
