@@ -679,7 +679,10 @@ int mb_npy_new_header(
 }
 
 int mb_npy_rewrite(const mb_npy *p, uint64_t nRows, unsigned char *a){
-  char *zShape = npyShapeText(p, nRows);
+  char *zShape;
+  /* A row count no reader takes back (the parser stops at 2^63-1). */
+  if( nRows>(uint64_t)INT64_MAX ) return SQLITE_FULL;
+  zShape = npyShapeText(p, nRows);
   char *zText;
   int rc;
   if( zShape==0 ) return SQLITE_NOMEM;
