@@ -693,10 +693,35 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
     pInfo->aConstraintUsage[i].argvIndex = ++nArg;
     pInfo->aConstraintUsage[i].omit = 1;
   }
-  /* LIMIT only when every other constraint is ours: SQLite 3.40 offers it
-  ** even when it still filters rows by a constraint we left to it (later
-  ** versions check). We never skip OFFSET rows ourselves, SQLite does: we
-  ** just stop after LIMIT+OFFSET rows. */
+  /* ORDER BY is consumed when the scan order gives it: rowid, or the
+  ** sorted column (whose ties are in rowid order) optionally followed by
+  ** rowid, all in one direction. Terms after rowid are moot (rowid is
+  ** unique). Anything else is left to SQLite's sorter. */
+  if( pInfo->nOrderBy>0 ){
+    int bOk = 1, bDesc = pInfo->aOrderBy[0].desc, bUsesKey = 0;
+    for(i=0; i<pInfo->nOrderBy; i++){
+      int iCol = pInfo->aOrderBy[i].iColumn;
+      if( pInfo->aOrderBy[i].desc!=bDesc ){ bOk = 0; break; }
+      if( iCol<0 ) break;
+      if( i==0 && p->iSorted>=0 && iCol==p->iSorted ){ bUsesKey = 1; continue; }
+      bOk = 0;
+      break;
+    }
+    /* the sorted column alone: ties come out in rowid order, which is a
+    ** valid order for a single-term ORDER BY */
+    if( bOk ){
+      pInfo->orderByConsumed = 1;
+      if( bDesc ) idxNum |= 1;
+      if( bUsesKey ) idxNum |= 2;
+    }
+  }
+  /* LIMIT and OFFSET only when nothing is left for SQLite to do after the
+  ** scan: every other constraint is ours (SQLite 3.40 offers LIMIT even
+  ** when it still filters rows by a constraint we left to it) and ORDER BY
+  ** is absent or consumed (else SQLite sorts what the scan gives, and a
+  ** scan cut at LIMIT gives the wrong rows). We never skip OFFSET rows
+  ** ourselves, SQLite does: we stop after LIMIT+OFFSET rows. */
+  if( pInfo->nOrderBy>0 && !pInfo->orderByConsumed ) iLimit = -1;
   for(i=0; iLimit>=0 && i<pInfo->nConstraint; i++){
     int op = pInfo->aConstraint[i].op;
     if( op==SQLITE_INDEX_CONSTRAINT_LIMIT || op==SQLITE_INDEX_CONSTRAINT_OFFSET ){
@@ -714,14 +739,6 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   }
   zCodes[nCode] = 0;
 
-  if( pInfo->nOrderBy==1 ){
-    int iCol = pInfo->aOrderBy[0].iColumn;
-    if( iCol<0 || (iCol==p->iSorted && p->iSorted>=0) ){
-      pInfo->orderByConsumed = 1;
-      if( pInfo->aOrderBy[0].desc ) idxNum |= 1;
-      if( iCol>=0 ) idxNum |= 2;
-    }
-  }
   if( bKeyEq || bKeyRange ) idxNum |= 2;
 
   if( bRowEq ){
@@ -894,6 +911,10 @@ static int mbRecEof(sqlite3_vtab_cursor *cur){
 static int mbRecColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
   MbRecCursor *pCur = (MbRecCursor*)cur;
   const MbCol *c = &((MbRecTab*)cur->pVtab)->aCol[i];
+  /* A column an UPDATE does not assign: no value, so xUpdate sees it as
+  ** unchanged and keeps the field's bytes exactly (a u64 above 2^63, a
+  ** NaN, a bool byte of 2 survive a round trip through SQL otherwise). */
+  if( sqlite3_vtab_nochange(ctx) ) return SQLITE_OK;
   mbResult(ctx, c, pCur->pRec + c->iOff);
   return SQLITE_OK;
 }
@@ -1002,10 +1023,14 @@ static int mbRecFilter(
         }
         bKeySet = 1;
         break;
-      case 'H': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GT, v, p->bSortedFloat); break;
-      case 'h': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GE, v, p->bSortedFloat); break;
-      case 'M': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LT, v, p->bSortedFloat); break;
-      case 'm': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LE, v, p->bSortedFloat); break;
+      case 'H': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GT, v, p->bSortedFloat);
+        bKeySet = 1; break;
+      case 'h': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GE, v, p->bSortedFloat);
+        bKeySet = 1; break;
+      case 'M': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LT, v, p->bSortedFloat);
+        bKeySet = 1; break;
+      case 'm': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LE, v, p->bSortedFloat);
+        bKeySet = 1; break;
       case 'T': nLimit = sqlite3_value_int64(v); break;
       case 'O': nOffset = sqlite3_value_int64(v); break;
     }
@@ -1057,8 +1082,7 @@ static int mbRecFilter(
       rc = sqlite3_vtab_in_next(pKeyIn, &pV);
     }
     if( rc!=SQLITE_OK && rc!=SQLITE_DONE ) return rc;
-  }else if( bKeySet || keyIv.iLo!=INT64_MIN || keyIv.iHi!=INT64_MAX
-         || keyIv.rLo!=-HUGE_VAL || keyIv.rHi!=HUGE_VAL || keyIv.bEmpty ){
+  }else if( bKeySet ){
     uint64_t a, b;
     rc = mbKeyRange(p, &keyIv, &a, &b);
     if( rc ) return rc;
@@ -1722,8 +1746,10 @@ static int mbRecUpdate(
     rc = mbRead(p, off, p->aRec2, (size_t)p->nRecord);
     if( rc ) return rc;
     memcpy(p->aRec, p->aRec2, (size_t)p->nRecord);
-    /* check every value before writing any */
+    /* check every assigned value before writing any; a column the
+    ** statement does not assign keeps its bytes */
     for(i=0; i<p->nCol; i++){
+      if( sqlite3_value_nochange(argv[2+i]) ) continue;
       rc = mbEncode(p, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
       if( rc ) return rc;
     }
@@ -1784,12 +1810,20 @@ static int mbRecSync(sqlite3_vtab *pVtab){
     /* flush the records before the shape that counts them */
     if( p->bDirty ){
       uint64_t nSize = mb_map_size(p->pMap);
+      int r2;
       if( p->iDirtyHi>nSize ) p->iDirtyHi = nSize;
       if( p->iDirtyLo>p->iDirtyHi ) p->iDirtyLo = p->iDirtyHi;
-      rc = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
+      r2 = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
                         MB_FLUSH_SYNC);
+      if( r2!=MB_OK ){
+        /* a core code never reaches SQLite: this is COMMIT's I/O error */
+        sqlite3_free(a);
+        return mbSetErr(p, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush "
+                        "the appended records: %s", p->zFile,
+                        mb_strerror(r2));
+      }
     }
-    if( rc==MB_OK ) rc = mbRead(p, 0, a, (size_t)p->nHeader);
+    rc = mbRead(p, 0, a, (size_t)p->nHeader);
     if( rc==SQLITE_OK ) rc = mbUndoLog(p, 0, a, (uint32_t)p->nHeader);
     if( rc==SQLITE_OK ){
       rc = mb_npy_rewrite(&p->npy, p->nRows, a);
@@ -2454,13 +2488,33 @@ static int mbRecDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
+/* DROP TABLE. SQLite forgets a dropped table's part in the transaction:
+** neither COMMIT nor ROLLBACK would reach it. So a table this transaction
+** wrote to cannot be dropped before the transaction ends: its appends
+** would be lost at COMMIT, and its updates could no longer be rolled
+** back. SQLITE_LOCKED, as SQLite's own refusal to drop a table in use
+** (SQLite shows only the code's message; the reason goes to the log). */
+static int mbRecDestroy(sqlite3_vtab *pVtab){
+  MbRecTab *p = (MbRecTab*)pVtab;
+  if( p->bWriting && (p->nPend || p->nUndo || p->bDirty || p->bJournal
+                      || p->nRows!=p->nTxRows) ){
+    mbSetErr(p, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" inside "
+             "the transaction that wrote to it: COMMIT or ROLLBACK first",
+             p->zName);
+    sqlite3_log(SQLITE_LOCKED, "%s", p->base.zErrMsg);
+    return SQLITE_LOCKED;
+  }
+  mbTabFree(p);
+  return SQLITE_OK;
+}
+
 static const sqlite3_module mbRecModule = {
   .iVersion      = 3,
   .xCreate       = mbRecConnect,
   .xConnect      = mbRecConnect,
   .xBestIndex    = mbRecBestIndex,
   .xDisconnect   = mbRecDisconnect,
-  .xDestroy      = mbRecDisconnect,
+  .xDestroy      = mbRecDestroy,
   .xOpen         = mbRecOpen,
   .xClose        = mbRecClose,
   .xFilter       = mbRecFilter,
