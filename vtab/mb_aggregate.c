@@ -13,24 +13,51 @@
 **   hi    upper bound, inclusive (NULL or absent: to the last record)
 **   key   what lo and hi bound: 'rowid' (the default) or the table's
 **         sorted column, whose range is found by binary search
-** One row, always:
-**   count  INTEGER  records in the range
-**   sum    the sum: INTEGER for integer columns (an error if it overflows
-**          64 bits, like SQLite's sum()), REAL for float and u64 columns;
-**          NULL over no records
-**   min, max  of the column (INTEGER or REAL); NULL over no records
-**   avg    REAL, sum/count; NULL over no records
+**
+** One row, always. The rule is SQLite's: each column is what SQL's
+** count(col), sum(col), min(col), max(col) and avg(col) give over the
+** same records of the table (WHERE rowid BETWEEN lo AND hi, or WHERE key
+** BETWEEN lo AND hi), with the same types:
+**   count  INTEGER  the values in the range that are not NULL, as SQL's
+**          count(col): the table reads a NaN float as NULL, so NaN
+**          records are not counted (count(*) would count them). For
+**          integer and bool columns, the records in the range.
+**   sum    NULL over no values; INTEGER for integer and bool columns (the
+**          error "membase_aggregate: integer overflow" if a partial sum
+**          leaves 64 bits, as sum() does; only the sum column fails, count,
+**          min, max and avg still answer); REAL for float columns. A u64
+**          column reads as INTEGER up to 9223372036854775807 and as REAL
+**          above, so its sum is INTEGER unless a value is above that, then
+**          REAL, as sum() (SQLite before 3.43 reports the overflow if the
+**          integers before the first such value overflow; 3.43 and later
+**          only when no value is REAL: both rules are followed, by the
+**          running library's version). +inf plus -inf is NaN: NULL.
+**   min, max  NULL over no values; NaN skipped; INTEGER for integer and
+**          bool columns, REAL for float columns; a u64 min or max is
+**          INTEGER up to 9223372036854775807, REAL above. Of equal values
+**          (0.0 and -0.0) the first in record order is returned.
+**   avg    REAL, sum/count over the values counted; NULL over no values
+**          (and when the sum is NaN). It never fails: after an integer
+**          overflow it is the REAL sum over count, as SQL's avg().
+**
+** Exactness. count, min, max, the INTEGER sums and the overflow error
+** are exactly SQL's. Float sums (the sum of float columns, the REAL sum of
+** u64 columns, every avg) are added in a different order than SQLite's
+** sum(), to keep four independent accumulators, so they may differ in the
+** last bits: for n values x1..xn, |membase - SQL| <= 2*n*2^-53*sum(|xi|)
+** (divided by count for avg). When a partial sum overflows to +-inf in
+** one order and not the other, the results may differ by an infinity;
+** keep values far below 1e308 to rule that out.
 **
 ** The work is a tight loop over the mapped records, reading blocks of the
 ** file with the core's fault-guarded copy (a file truncated underneath is
-** an SQL error, never SIGBUS) and keeping four independent accumulators so
-** the loop is not one long dependency chain. Sums of floats are added in a
-** different order than SQLite's sum(), so the last bits may differ.
+** an SQL error, never SIGBUS).
 **
 ** It opens no file itself (it reads tables already created), but it reads
 ** files through them, so it is DIRECTONLY like the table: a view or
 ** trigger in a schema cannot use it.
 */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "sqlite3ext.h"
@@ -46,11 +73,19 @@ SQLITE_EXTENSION_INIT3
 enum { AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG,
        AGG_TAB, AGG_COL, AGG_LO, AGG_HI, AGG_KEY };
 
+/* The running state of one aggregation, and its answer. */
 typedef struct MbAggResult {
-  sqlite3_int64 nCount;
-  int bReal;                  /* results are REAL */
-  double rSum, rMin, rMax;
-  sqlite3_int64 iSum, iMin, iMax;
+  int eType, bBig;
+  sqlite3_int64 nCount;       /* values that are not NaN */
+  double rAcc[4];             /* REAL sum: float columns, u64 columns,
+                              ** integer columns after an overflow */
+  double rMin, rMax;          /* float columns */
+  sqlite3_int64 iSum;         /* INTEGER sum (until bOvfl) */
+  sqlite3_int64 iMin, iMax;   /* integer and bool columns */
+  uint64_t uMin, uMax;        /* u64 columns */
+  int bOvfl;                  /* the INTEGER sum left 64 bits */
+  int bBigSeen;               /* u64: a value above INT64_MAX (SQL: REAL) */
+  int bOvflError;             /* the sum is the overflow error */
 } MbAggResult;
 
 typedef struct MbAggTab {
@@ -124,16 +159,6 @@ static int mbAggBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   return SQLITE_OK;
 }
 
-/* One loop per field type: the compiler keeps it tight. Four
-** accumulators break the chain of dependent additions. */
-#define MB_AGG_LOOP(T, LOAD, ACC, CONV)                                     \
-  for(k=0; k<n; k++){                                                      \
-    T v; LOAD;                                                             \
-    ACC[k&3] += CONV(v);                                                   \
-    if( v<vMin ) vMin = v;                                                 \
-    if( v>vMax ) vMax = v;                                                 \
-  }
-
 static uint16_t aggSwap16(uint16_t v){ return (uint16_t)((v>>8)|(v<<8)); }
 static uint32_t aggSwap32(uint32_t v){
   return (v>>24) | ((v>>8)&0xff00u) | ((v<<8)&0xff0000u) | (v<<24);
@@ -142,17 +167,25 @@ static uint64_t aggSwap64(uint64_t v){
   return ((uint64_t)aggSwap32((uint32_t)v)<<32) | aggSwap32((uint32_t)(v>>32));
 }
 
-/* Read one field as int64 (integer types other than u64). */
+/* Read one field as int64 (integer types other than u64; bool is 0 or 1
+** as the table reads it, whatever the byte). */
 static int64_t aggInt(const unsigned char *p, int eType, int bBig){
   switch( eType ){
     case MB_TYPE_I8: return (int8_t)p[0];
-    case MB_TYPE_U8: case MB_TYPE_BOOL: return eType==MB_TYPE_BOOL ? p[0]!=0 : p[0];
+    case MB_TYPE_U8: return p[0];
+    case MB_TYPE_BOOL: return p[0]!=0;
     case MB_TYPE_I16: { uint16_t v; memcpy(&v, p, 2); if( bBig ) v = aggSwap16(v); return (int16_t)v; }
     case MB_TYPE_U16: { uint16_t v; memcpy(&v, p, 2); if( bBig ) v = aggSwap16(v); return v; }
     case MB_TYPE_I32: { uint32_t v; memcpy(&v, p, 4); if( bBig ) v = aggSwap32(v); return (int32_t)v; }
     case MB_TYPE_U32: { uint32_t v; memcpy(&v, p, 4); if( bBig ) v = aggSwap32(v); return v; }
     default: { uint64_t v; memcpy(&v, p, 8); if( bBig ) v = aggSwap64(v); return (int64_t)v; }
   }
+}
+
+static uint64_t aggU64(const unsigned char *p, int bBig){
+  uint64_t u;
+  memcpy(&u, p, 8);
+  return bBig ? aggSwap64(u) : u;
 }
 
 static double aggReal(const unsigned char *p, int eType, int bBig){
@@ -166,26 +199,118 @@ static double aggReal(const unsigned char *p, int eType, int bBig){
     uint64_t u; double d;
     memcpy(&u, p, 8);
     if( bBig ) u = aggSwap64(u);
-    if( eType==MB_TYPE_U64 ) return (double)u;
     memcpy(&d, &u, 8);
     return d;
   }
+}
+
+/* Floats: NaN is NULL to SQL, so it is skipped (not counted, not summed,
+** not a min or max). Strict comparisons keep the first of equal values
+** (0.0 and -0.0), as min() and max() do. Four accumulators break the
+** chain of dependent additions. */
+#define MB_AGG_FLOAT_LOOP(LOAD)                                             \
+  for(k=0; k<n; k++){                                                      \
+    double v = LOAD;                                                       \
+    if( v!=v ) continue;                                                   \
+    nNum++;                                                                \
+    r->rAcc[k&3] += v;                                                     \
+    if( v<vMin ) vMin = v;                                                 \
+    if( v>vMax ) vMax = v;                                                 \
+  }
+
+static void aggBlockFloat(MbAggResult *r, const unsigned char *p,
+                          uint64_t n, uint64_t nStride){
+  double vMin = r->rMin, vMax = r->rMax;
+  uint64_t k, nNum = 0;
+  if( r->eType==MB_TYPE_F64 && !r->bBig ){
+    double d;
+    MB_AGG_FLOAT_LOOP((memcpy(&d, p + k*nStride, 8), d))
+  }else{
+    MB_AGG_FLOAT_LOOP(aggReal(p + k*nStride, r->eType, r->bBig))
+  }
+  r->rMin = vMin; r->rMax = vMax;
+  r->nCount += (sqlite3_int64)nNum;
+}
+
+/* Add v to the INTEGER sum as sum() does: the first partial sum that
+** leaves 64 bits sets bOvfl, and from then on the sum is REAL (for avg). */
+static void aggAddInt(MbAggResult *r, int64_t v){
+  int64_t t;
+  if( r->bOvfl ){
+    r->rAcc[0] += (double)v;
+  }else if( __builtin_add_overflow(r->iSum, v, &t) ){
+    r->bOvfl = 1;
+    r->rAcc[0] = (double)r->iSum + (double)v;
+  }else{
+    r->iSum = t;
+  }
+}
+
+/* Integer types other than u64, and bool. */
+static void aggBlockInt(MbAggResult *r, const unsigned char *p,
+                        uint64_t n, uint64_t nStride){
+  int64_t vMin = r->iMin, vMax = r->iMax;
+  uint64_t k;
+  /* Fields of 32 bits or less, n <= 2^17 of them: the block moves the sum
+  ** by less than 2^49, so no partial sum can leave 64 bits while the sum
+  ** is within 2^62. Else every partial sum is checked, in record order. */
+  if( r->eType!=MB_TYPE_I64 && !r->bOvfl
+   && r->iSum > -((int64_t)1<<62) && r->iSum < ((int64_t)1<<62)
+   && n <= ((uint64_t)1<<17) ){
+    int64_t bs = 0;
+    for(k=0; k<n; k++){
+      int64_t v = aggInt(p + k*nStride, r->eType, r->bBig);
+      bs += v;
+      if( v<vMin ) vMin = v;
+      if( v>vMax ) vMax = v;
+    }
+    r->iSum += bs;
+  }else{
+    for(k=0; k<n; k++){
+      int64_t v = aggInt(p + k*nStride, r->eType, r->bBig);
+      aggAddInt(r, v);
+      if( v<vMin ) vMin = v;
+      if( v>vMax ) vMax = v;
+    }
+  }
+  r->iMin = vMin; r->iMax = vMax;
+  r->nCount += (sqlite3_int64)n;
+}
+
+/* u64: the table reads a value up to INT64_MAX as INTEGER and above as
+** REAL. sum() adds INTEGERs exactly until the first REAL, then in floating
+** point; the REAL sum of every value is kept for that and for avg. */
+static void aggBlockU64(MbAggResult *r, const unsigned char *p,
+                        uint64_t n, uint64_t nStride){
+  uint64_t vMin = r->uMin, vMax = r->uMax, k;
+  for(k=0; k<n; k++){
+    uint64_t u = aggU64(p + k*nStride, r->bBig);
+    r->rAcc[k&3] += (double)u;
+    if( u>(uint64_t)INT64_MAX ){
+      r->bBigSeen = 1;
+    }else if( !r->bBigSeen && !r->bOvfl
+           && __builtin_add_overflow(r->iSum, (int64_t)u, &r->iSum) ){
+      r->bOvfl = 1;
+    }
+    if( u<vMin ) vMin = u;
+    if( u>vMax ) vMax = u;
+  }
+  r->uMin = vMin; r->uMax = vMax;
+  r->nCount += (sqlite3_int64)n;
 }
 
 static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
                         char **pzErr){
   unsigned char *aBuf;
   uint64_t nBlock = MB_AGG_BLOCK / s->nStride, i = s->iFirst;
-  int bReal = s->eType==MB_TYPE_F32 || s->eType==MB_TYPE_F64
-           || s->eType==MB_TYPE_U64;
-  int bFast = s->eType==MB_TYPE_F64 && !s->bBig;
-  double rAcc[4] = {0, 0, 0, 0};
-  sqlite3_int64 iSum = 0, iMin = INT64_MAX, iMax = INT64_MIN;
-  double rMin = 0, rMax = 0;
-  int bFirst = 1;
+  int bFloat = s->eType==MB_TYPE_F32 || s->eType==MB_TYPE_F64;
   mb_scan scan;
   memset(r, 0, sizeof(*r));
-  r->bReal = bReal;
+  r->eType = s->eType;
+  r->bBig = s->bBig;
+  r->rMin = HUGE_VAL; r->rMax = -HUGE_VAL;
+  r->iMin = INT64_MAX; r->iMax = INT64_MIN;
+  r->uMin = UINT64_MAX; r->uMax = 0;
   if( s->iFirst>=s->iEnd ) return SQLITE_OK;
   if( nBlock==0 ) nBlock = 1;
   aBuf = sqlite3_malloc64((nBlock-1)*s->nStride + s->nByte);
@@ -193,9 +318,8 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   mb_scan_init(&scan, s->pMap, 0, MB_POP_DEFAULT);
   if( s->eDrop>=0 ) mb_scan_set_dropbehind(&scan, (mb_dropbehind)s->eDrop);
   while( i<s->iEnd ){
-    uint64_t n = s->iEnd - i, k;
+    uint64_t n = s->iEnd - i;
     uint64_t off = s->nHeader + i*s->nStride;
-    const unsigned char *p;
     int rc;
     if( n>nBlock ) n = nBlock;
     (void)mb_scan_advance(&scan, off);
@@ -210,49 +334,22 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
                                mb_strerror(rc));
       return SQLITE_IOERR_SHORT_READ;
     }
-    p = aBuf;
-    if( bFast ){
-      double vMin, vMax;
-      memcpy(&vMin, p, 8);
-      vMax = vMin;
-      if( !bFirst ){ vMin = rMin; vMax = rMax; }
-      MB_AGG_LOOP(double, memcpy(&v, p + k*s->nStride, 8), rAcc, (double))
-      rMin = vMin; rMax = vMax;
-    }else if( bReal ){
-      double vMin = bFirst ? aggReal(p, s->eType, s->bBig) : rMin;
-      double vMax = bFirst ? vMin : rMax;
-      MB_AGG_LOOP(double, v = aggReal(p + k*s->nStride, s->eType, s->bBig),
-                  rAcc, (double))
-      rMin = vMin; rMax = vMax;
+    if( bFloat ){
+      aggBlockFloat(r, aBuf, n, s->nStride);
+    }else if( s->eType==MB_TYPE_U64 ){
+      aggBlockU64(r, aBuf, n, s->nStride);
     }else{
-      sqlite3_int64 vMin = iMin, vMax = iMax, bs = 0;
-      for(k=0; k<n; k++){
-        sqlite3_int64 v = aggInt(p + k*s->nStride, s->eType, s->bBig);
-        if( s->eType==MB_TYPE_I64 ){
-          if( __builtin_add_overflow(iSum, v, &iSum) ) goto overflow;
-        }else{
-          bs += v;   /* < 2^32 * 2^17 records per block: cannot overflow */
-        }
-        if( v<vMin ) vMin = v;
-        if( v>vMax ) vMax = v;
-      }
-      if( __builtin_add_overflow(iSum, bs, &iSum) ) goto overflow;
-      iMin = vMin; iMax = vMax;
+      aggBlockInt(r, aBuf, n, s->nStride);
     }
-    bFirst = 0;
     i += n;
   }
   (void)mb_scan_finish(&scan, s->nHeader + i*s->nStride);
   sqlite3_free(aBuf);
-  r->nCount = (sqlite3_int64)(s->iEnd - s->iFirst);
-  r->rSum = (rAcc[0] + rAcc[1]) + (rAcc[2] + rAcc[3]);
-  r->rMin = rMin; r->rMax = rMax;
-  r->iSum = iSum; r->iMin = iMin; r->iMax = iMax;
+  /* sum() reports an overflow of the INTEGER sum; since SQLite 3.43 a
+  ** REAL value after the overflow makes the sum REAL instead */
+  r->bOvflError = r->bOvfl
+      && (!r->bBigSeen || sqlite3_libversion_number()<3043000);
   return SQLITE_OK;
-overflow:
-  sqlite3_free(aBuf);
-  *pzErr = sqlite3_mprintf("membase_aggregate: integer overflow");
-  return SQLITE_ERROR;
 }
 
 static int mbAggFilter(sqlite3_vtab_cursor *cur, int idxNum,
@@ -299,29 +396,47 @@ static int mbAggEof(sqlite3_vtab_cursor *cur){
   return ((MbAggCursor*)cur)->bEof;
 }
 
+/* A u64 value as the table reads it: INTEGER up to INT64_MAX, else REAL. */
+static void aggResultU64(sqlite3_context *ctx, uint64_t u){
+  if( u>(uint64_t)INT64_MAX ) sqlite3_result_double(ctx, (double)u);
+  else sqlite3_result_int64(ctx, (sqlite3_int64)u);
+}
+
 static int mbAggColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
   const MbAggResult *r = &((MbAggCursor*)cur)->r;
+  int bFloat = r->eType==MB_TYPE_F32 || r->eType==MB_TYPE_F64;
+  int bU64 = r->eType==MB_TYPE_U64;
+  double rSum = (r->rAcc[0] + r->rAcc[1]) + (r->rAcc[2] + r->rAcc[3]);
   if( i==AGG_COUNT ){
     sqlite3_result_int64(ctx, r->nCount);
     return SQLITE_OK;
   }
   if( r->nCount==0 || i>AGG_AVG ) return SQLITE_OK;   /* NULL */
+  /* a NaN passed to sqlite3_result_double is NULL, as in sum() */
   switch( i ){
     case AGG_SUM:
-      if( r->bReal ) sqlite3_result_double(ctx, r->rSum);
-      else sqlite3_result_int64(ctx, r->iSum);
+      if( r->bOvflError ){
+        sqlite3_result_error(ctx, "membase_aggregate: integer overflow", -1);
+      }else if( bFloat || r->bBigSeen ){
+        sqlite3_result_double(ctx, rSum);
+      }else{
+        sqlite3_result_int64(ctx, r->iSum);
+      }
       break;
     case AGG_MIN:
-      if( r->bReal ) sqlite3_result_double(ctx, r->rMin);
+      if( bFloat ) sqlite3_result_double(ctx, r->rMin);
+      else if( bU64 ) aggResultU64(ctx, r->uMin);
       else sqlite3_result_int64(ctx, r->iMin);
       break;
     case AGG_MAX:
-      if( r->bReal ) sqlite3_result_double(ctx, r->rMax);
+      if( bFloat ) sqlite3_result_double(ctx, r->rMax);
+      else if( bU64 ) aggResultU64(ctx, r->uMax);
       else sqlite3_result_int64(ctx, r->iMax);
       break;
     case AGG_AVG:
-      sqlite3_result_double(ctx, (r->bReal ? r->rSum : (double)r->iSum)
-                                 / (double)r->nCount);
+      sqlite3_result_double(ctx,
+          (bFloat || r->bOvfl || r->bBigSeen ? rSum : (double)r->iSum)
+          / (double)r->nCount);
       break;
   }
   return SQLITE_OK;
