@@ -653,7 +653,7 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   char zCodes[64];
   int nCode = 0, nArg = 0, i;
   int bRowEq = 0, bRowRange = 0, bKeyEq = 0, bKeyRange = 0, iLimit = -1;
-  int iOffset = -1, idxNum = 0, bRowIn = 0, bKeyIn = 0;
+  int iOffset = -1, idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
   double nRows = (double)(p->nRows ? p->nRows : 1);
   double rEst;
 
@@ -678,7 +678,9 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
         }else{
           c = bKey ? 'E' : 'R';
         }
-        if( bKey ) bKeyEq = 1; else bRowEq = 1;
+        if( bKey ) bKeyEq = 1;
+        else if( c=='R' ) bRowEq = 1;   /* one record at most */
+        else bRowInEq = 1;              /* IN: one record per value */
         break;
       case SQLITE_INDEX_CONSTRAINT_GT: c = bKey ? 'H' : 'G'; break;
       case SQLITE_INDEX_CONSTRAINT_GE: c = bKey ? 'h' : 'g'; break;
@@ -742,9 +744,16 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   if( bKeyEq || bKeyRange ) idxNum |= 2;
 
   if( bRowEq ){
+    /* SCAN_UNIQUE only for rowid = : SQLite then reads one row at most
+    ** (an UPDATE becomes one-pass without a loop), so an IN list must
+    ** never claim it (it did: UPDATE ... WHERE rowid IN (0,3,6) changed
+    ** record 0 alone) */
     rEst = 1.0;
     pInfo->estimatedCost = 1.0;
     pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  }else if( bRowInEq ){
+    rEst = 4.0;
+    pInfo->estimatedCost = rEst;
   }else if( bKeyEq ){
     rEst = 4.0;
     pInfo->estimatedCost = mbLog2(nRows+1.0) + rEst;
