@@ -632,6 +632,80 @@ static int recCase(const void *pCtx, const char *zCase, unsigned calls, int err,
   return fired;
 }
 
+/* A .npy append whose COMMIT meets a fault: the code is SQLite's (a core
+** code leaked out as 245 before), the message names the file, and the
+** file holds the old shape or the new one, never a shape counting records
+** that are not there. */
+static char gNpy[PATH_MAX+128];
+static void npyWriteOld(void){
+  char zDict[256], zHdr[512];
+  int nDict, nPad;
+  FILE *f = fopen(gNpy, "wb");
+  if( f==0 ){ perror(gNpy); exit(2); }
+  nDict = snprintf(zDict, sizeof(zDict), "{'descr': [('id', '<i8'), ('v', "
+                   "'<f8')], 'fortran_order': False, 'shape': (%d,), }", REC_N);
+  nPad = 64 - (10 + nDict + 1) % 64;
+  if( nPad==64 ) nPad = 0;
+  memset(zHdr, ' ', sizeof(zHdr));
+  memcpy(zHdr, zDict, (size_t)nDict);
+  zHdr[nDict+nPad] = '\n';
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  fputc((nDict+nPad+1) & 0xff, f);
+  fputc((nDict+nPad+1) >> 8, f);
+  fwrite(zHdr, 1, (size_t)(nDict+nPad+1), f);
+  for(int i=0; i<REC_N; i++){
+    unsigned char a[16];
+    double v = i*0.25;
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    put64(a, (uint64_t)i);
+    put64(a+8, u);
+    fwrite(a, 1, 16, f);
+  }
+  fclose(f);
+}
+
+static int npyCase(const void *pCtx, const char *zCase, unsigned calls, int err, long nth){
+  sqlite3 *db = memOpen();
+  int rc, ext, fired;
+  char *zErr = 0, *zSql;
+  sqlite3_int64 n;
+  (void)pCtx;
+  npyWriteOld();
+  zSql = sqlite3_mprintf("CREATE VIRTUAL TABLE r USING membase(file='%q')", gNpy);
+  rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  sqlite3_free(zSql);
+  CHECK(rc==SQLITE_OK, "%s: setup: %s", zCase, sqlite3_errmsg(db));
+  fArm(calls, gPattern, nth, err);
+  rc = sqlite3_exec(db, "BEGIN; WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c"
+                        " WHERE i<99) INSERT INTO r(id, v) SELECT 2000+i, i*0.5 FROM c", 0, 0, 0);
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "COMMIT", 0, 0, 0);
+  fDisarm();
+  ext = sqlite3_extended_errcode(db);
+  if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  fired = (int)fFired();
+  if( fired && rc!=SQLITE_OK ){
+    CHECK(ext==SQLITE_IOERR_FSYNC, "%s: expected SQLITE_IOERR_FSYNC, got %d (%s)",
+          zCase, ext, zErr);
+    CHECK(zErr && strstr(zErr, gNpy), "%s: the message does not name the file: %s",
+          zCase, zErr);
+  }else if( !fired ){
+    CHECK(rc==SQLITE_OK, "%s: no fault, yet: %s", zCase, zErr);
+  }
+  if( !sqlite3_get_autocommit(db) ) sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+  sqlite3_close(db);
+  db = memOpen();
+  zSql = sqlite3_mprintf("CREATE VIRTUAL TABLE r USING membase(file='%q')", gNpy);
+  rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  sqlite3_free(zSql);
+  n = rc==SQLITE_OK ? dbInt(db, "SELECT count(*) FROM r", &rc) : -1;
+  CHECK(rc==SQLITE_OK && (n==REC_N || n==REC_N+REC_APPEND),
+        "%s: reopened: %lld records (%s)", zCase, n, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  sqlite3_free(zErr);
+  return fired;
+}
+
 static void testRecords(void){
   static const RecCase cU = { REC_UPDATE }, cI = { REC_INSERT }, cO = { REC_OPEN };
   printf("-- the record table\n");
@@ -644,6 +718,10 @@ static void testRecords(void){
   sweep("records/append COMMIT/journal write", recCase, &cI, MBF_WRITES, ENOSPC);
   sweep("records/append COMMIT/mmap", recCase, &cI, MBF_MMAP, ENOMEM);
   sweep("records/open and scan/mmap", recCase, &cO, MBF_MMAP, ENOMEM);
+  snprintf(gNpy, sizeof(gNpy), "%srec.npy", gPattern);
+  sweep("records/.npy append COMMIT/msync", npyCase, 0, MBF_MSYNC, EIO);
+  sweep("records/.npy append COMMIT/fsync", npyCase, 0, MBF_SYNCS, EIO);
+  unlink(gNpy);
   {
     char zJ[PATH_MAX+256];
     snprintf(zJ, sizeof(zJ), "%s-mbjournal", gRec);
