@@ -104,7 +104,9 @@ def corrupt(rows):
         return [(12345,)]
     r = list(rows[-1])
     v = r[0]
-    if isinstance(v, bool) or v is None:
+    if isinstance(v, bool):
+        r[0] = not v
+    elif v is None:
         r[0] = 1
     elif isinstance(v, (int, float)):
         r[0] = v + 1 if not (isinstance(v, float) and math.isinf(v)) else 0.5
