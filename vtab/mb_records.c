@@ -53,15 +53,41 @@
 ** char(N) is TEXT without its trailing NULs, blob(N) is a BLOB of N bytes,
 ** bool is 0 or 1.
 **
-** Planning. rowid =, IN, <, <=, >, >= go straight to record offsets; the
-** sorted column's =, IN and ranges binary-search; ORDER BY rowid or the
-** sorted column (ASC or DESC) is consumed; LIMIT (with OFFSET) stops the
-** scan early. EXPLAIN QUERY PLAN shows the plan as INDEX n:codes, where
-** the codes are the constraints used, in argument order: rowid = R,
-** IN r, > G, >= g, < L, <= l; sorted column = E, IN e, > H, >= h, < M,
-** <= m; T limit, O offset. n: 1 descending, 2 relies on the sorted order.
-** Full scans prefetch sequentially (advice sequential), point queries set
-** random advice.
+** Planning: the contract with SQLite's planner (xBestIndex), checked by
+** tests/oracle/oracle_records.py against a native table with the same rows.
+**  - Constraints used, and then omitted (SQLite does not check them
+**    again): on rowid =, IN (one list, all at once), <, <=, >, >=; on the
+**    sorted column the same (binary search). Constraints on other columns,
+**    a second IN list on the same column, LIKE, != and IS are left to
+**    SQLite. Only rowid = claims a unique row (an IN list does not: an
+**    UPDATE then visits every listed record).
+**  - ORDER BY is consumed when the scan order gives it: rowid, or the
+**    sorted column (ties come in rowid order), or the sorted column then
+**    rowid, all ASC or all DESC; terms after rowid do not matter. Any other
+**    ORDER BY is sorted by SQLite.
+**  - LIMIT and OFFSET are used only when nothing is left for SQLite to do
+**    after the scan: every WHERE term consumed and the ORDER BY absent or
+**    consumed. The scan then stops after LIMIT+OFFSET rows (SQLite skips
+**    the OFFSET rows; a negative LIMIT is no limit, a negative OFFSET 0).
+**  - Bounds of another type compare as SQLite compares them with a column
+**    of numeric affinity: NULL matches nothing; text that looks like a
+**    number (' 5 ', '1e999') is that number, other text and blobs are
+**    above every number; a REAL bound on an integer column is rounded the
+**    exact way (k > 2.5 is k >= 3; k = 2.5 is nothing; bounds beyond the
+**    int64 range are empty or everything); +-1e999 are +-infinity, so
+**    k < 1e999 leaves out +inf and k > -1e999 leaves out -inf; -0.0
+**    equals 0.0.
+**  - EXPLAIN QUERY PLAN shows the plan as INDEX n:codes, where the codes
+**    are the constraints used, in argument order: rowid = R, IN r, > G,
+**    >= g, < L, <= l; sorted column = E, IN e, > H, >= h, < M, <= m;
+**    T limit, O offset. n: 1 descending, 2 relies on the sorted order.
+**  - Full scans prefetch sequentially (advice sequential), point queries
+**    set random advice.
+**
+** NaN. A float field holding a NaN (any payload) reads as NULL, as SQLite
+** has no NaN: IS NULL finds it, aggregates skip it, and an UPDATE that
+** does not assign the column keeps its bytes. A sorted column must not
+** hold NaN: it is reported as an order violation.
 **
 ** Sorted order. The order is verified over the whole column the first
 ** time a query relies on it, and again when the file's size or
@@ -71,9 +97,15 @@
 **
 ** Writes. UPDATE writes the changed fields into the mapping; every value
 ** is checked first (type, range, NULL, text length) and an error names the
-** column, with nothing written. INSERT appends (an explicit rowid must be
-** the next index). DELETE is an error: record files have no holes.
-** DROP TABLE leaves the file as it is. Transactions and savepoints are
+** column, with nothing written. Columns the UPDATE does not assign keep
+** their exact bytes (sqlite3_vtab_nochange: NaN payloads, bool bytes
+** other than 0 and 1, u64 above 2^63 read as REAL are never rewritten).
+** A failed statement changes nothing. INSERT appends (an explicit rowid
+** must be the next index). DELETE is an error: record files have no holes.
+** DROP TABLE leaves the file as it is; inside a transaction that wrote to
+** the table it is refused with SQLITE_LOCKED ("database table is locked")
+** until COMMIT or ROLLBACK, since SQLite would no longer tell the table
+** how the transaction ends. Transactions and savepoints are
 ** supported: ROLLBACK, ROLLBACK TO or a failed statement restore every
 ** byte and the file length; COMMIT flushes the touched range and fsyncs. Writers take turns: one connection of the
 ** process at a time, and an advisory lock on the file across processes
