@@ -13,6 +13,8 @@
 #                        point of every operation (~15 s; both settings)
 #   concurrency torture  tests/torture/mb_torture (when built): quick 2
 #                        processes x 2 threads x 6 s; long 4 x 4 x 300 s
+#   differential oracles tests/oracle/oracle_*.py: quick seed 1; long
+#                        --long (>= 100,000 queries per suite), seed 7
 #   fuzzing              tests/fuzz.sh: 60 s per target, long 600 s
 # then tests/hardening_report.sh prints the table (exit 1 on any failure).
 # CI (tests/run.sh) gets the same numbers from its own runs of these tests.
@@ -60,6 +62,17 @@ if [ -x "$b/tests/torture/mb_torture" ]; then
     "$b/tests/torture/mb_torture" --procs 2 --threads 2 --seconds 6 --scenario all --seed 1 || status=1
   fi
 fi
+
+step "differential oracles ($setting): tests/oracle/oracle_*.py"
+# quick: the CI setting (ctest runs the same with seed 1); long: 100,000
+# queries or more per suite, seed 7
+for o in "$root"/tests/oracle/oracle_*.py; do
+  if [ "$setting" = long ]; then
+    MEMBASE_EXT=$b/membase.so MEMBASE_TESTDIR=$b/tests/tmp /usr/bin/python3 "$o" --long --seed 7 || status=1
+  else
+    MEMBASE_EXT=$b/membase.so MEMBASE_TESTDIR=$b/tests/tmp /usr/bin/python3 "$o" --seed 1 || status=1
+  fi
+done
 
 step "fuzzing ($setting)"
 if [ "$setting" = long ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/hardening_report.sh -- the table of what the hardening runs tried and
 # survived, from the metric files they wrote (metric<TAB>value lines in
-# DIR/crash.tsv, faults.tsv, fuzz.tsv, torture.tsv; several runs add up).
+# DIR/crash.tsv, faults.tsv, fuzz.tsv, torture.tsv, oracle.tsv; several runs
+# add up).
 #
 #   bash tests/hardening_report.sh DIR             # print the table
 #   bash tests/hardening_report.sh DIR --readme    # also put it in README.md
@@ -49,6 +50,11 @@ if [ -f "$dir/torture.tsv" ]; then
   f=$(get torture failures)
   [ "$f" = 0 ] || bad=1
   rows+=("| concurrency torture | VFS: $(get torture vfs.procs) processes × $(get torture vfs.threads) threads × $(get torture vfs.seconds) s, $(get torture vfs.txns) transactions; record file: $(get torture records.procs) × $(get torture records.threads) × $(get torture records.seconds) s, $(get torture records.reads) values read; shrink: $(get torture shrink.rounds) rounds | no lost update, no torn value, $(get torture shrink.errors) errors (not signals) while shrunk; $f failures |")
+fi
+if [ -f "$dir/oracle.tsv" ]; then
+  f=$(get oracle failures)
+  [ "$f" = 0 ] || bad=1
+  rows+=("| differential oracles | $(total oracle checks.) checks against native tables, numpy and models: $(list oracle checks.oracle_) | $f wrong answers |")
 fi
 if [ ${#rows[@]} -eq 0 ]; then
   echo "hardening_report: nothing reported in $dir" >&2
