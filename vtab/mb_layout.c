@@ -10,8 +10,11 @@
 ** is not a column). Fields are packed as written unless align=natural asks
 ** for C-struct alignment. The manual for users is in vtab/mb_records.c.
 **
-** Errors name the token at fault and its 1-based character position:
+** Errors name the token at fault and its 1-based character position,
+** and the column and its type when the fault is in a size:
 **     membase: layout: unknown type "i33" at position 5
+**     membase: layout: size "0" for column "x" (char) at position 8 is out
+**     of range (1 to 1073741824)
 */
 #include <stdint.h>
 #include <string.h>
@@ -273,15 +276,21 @@ int mb_layout_parse(
       if( z==zNum || nByte==0 || nByte>MB_LAYOUT_MAX_RECORD ){
         int bNoDigits = z==zNum;
         while( mbIsIdChar(*z) ) z++;
+        /* name the column and its type: "size 0" alone does not say
+        ** which of several char(N), blob(N) or pad(N) is wrong */
+        const char *zWhat = eType==MB_TYPE_PAD ? "padding" : "column";
         if( bNoDigits ){
           zTok = mbToken(zNum);
-          *pzErr = sqlite3_mprintf("membase: layout: expected a size at "
-                                   "position %d, found %s",
+          *pzErr = sqlite3_mprintf("membase: layout: expected a size for %s "
+                                   "\"%s\" (%s) at position %d, found %s",
+                                   zWhat, zName, mb_type_name(eType),
                                    mbPos(zLayout, zNum), zTok);
         }else{
-          *pzErr = sqlite3_mprintf("membase: layout: size \"%.*s\" at "
-                                   "position %d is out of range (1 to %llu)",
-                                   (int)(z-zNum), zNum, mbPos(zLayout, zNum),
+          *pzErr = sqlite3_mprintf("membase: layout: size \"%.*s\" for %s "
+                                   "\"%s\" (%s) at position %d is out of "
+                                   "range (1 to %llu)", (int)(z-zNum), zNum,
+                                   zWhat, zName, mb_type_name(eType),
+                                   mbPos(zLayout, zNum),
                                    (unsigned long long)MB_LAYOUT_MAX_RECORD);
         }
         goto fail;
@@ -305,9 +314,11 @@ int mb_layout_parse(
     }
     if( iOff+nByte>MB_LAYOUT_MAX_RECORD ){
       *pzErr = sqlite3_mprintf("membase: layout: the record is larger than "
-                               "%llu bytes at column \"%s\" (position %d)",
+                               "%llu bytes at %s \"%s\" (%s, position %d)",
                                (unsigned long long)MB_LAYOUT_MAX_RECORD,
-                               zName, mbPos(zLayout, zNameAt));
+                               eType==MB_TYPE_PAD ? "padding" : "column",
+                               zName, mb_type_name(eType),
+                               mbPos(zLayout, zNameAt));
       goto fail;
     }
     if( eType==MB_TYPE_PAD ){

@@ -12,7 +12,14 @@
 **
 ** How arrays become records: one record per index of the first axis; the
 ** trailing axes and sub-array fields are unrolled into columns
-** (value_0_1, xyz_2). A scalar (shape ()) is one record.
+** (value_0_1, xyz_2). A scalar (shape ()) is one record. A structured
+** array must have the shape (n,) or (n, 1, ...) (n records; the fields
+** of the latter are named a_0): with more than one element per row the
+** unrolled columns would not follow numpy's byte order, so it is refused,
+** naming the shape. Padding -- what numpy writes for a dtype whose
+** offsets or itemsize leave gaps, ('', '|V4'), or ('', '|V1', (4,)) -- is
+** skipped, as np.load skips it, and kept when the header is rewritten.
+** A refused dtype inside a structure is reported with its field's name.
 **
 ** The header is parsed with a small reader of Python literals (strings,
 ** integers, True/False/None, tuples, lists, dicts) that refuses anything
@@ -193,6 +200,7 @@ static PyNode *pyDictGet(const PyNode *pDict, const char *zKey){
 ** failure. */
 static int npyScalar(
   const char *zFile,
+  const char *zField,         /* the struct field, or 0 for a plain array */
   const char *z, int n,
   int *peType, int *pbBig, uint64_t *pnByte,
   char **pzErr
@@ -206,6 +214,13 @@ static int npyScalar(
   }
   if( i>=n ) goto bad;
   cKind = z[i++];
+  if( cKind=='O' && zField ){
+    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" is an object field "
+                             "(dtype '%.*s'): it holds Python objects, not "
+                             "data, and cannot be mapped", zFile, zField,
+                             n, z);
+    return 0;
+  }
   if( cKind=='O' ){
     *pzErr = sqlite3_mprintf("membase: %s: object arrays (dtype '%.*s') "
                              "hold Python objects, not data, and cannot "
@@ -214,7 +229,11 @@ static int npyScalar(
   }
   if( i>=n ) goto bad;
   for(; i<n; i++){
-    if( z[i]<'0' || z[i]>'9' ) goto bad;
+    if( z[i]<'0' || z[i]>'9' ){
+      /* datetime64 and timedelta64 ('<M8[s]') are well formed */
+      if( z[i]=='[' && (cKind=='M' || cKind=='m') ) goto unsupported;
+      goto bad;
+    }
     nByte = nByte*10 + (uint64_t)(z[i]-'0');
     if( nByte>MB_LAYOUT_MAX_RECORD ) goto bad;
   }
@@ -246,11 +265,22 @@ static int npyScalar(
       *peType = MB_TYPE_BLOB; return 1;
   }
 unsupported:
-  *pzErr = sqlite3_mprintf("membase: %s: unsupported dtype '%.*s'", zFile,
-                           n, z);
+  if( zField ){
+    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" has an unsupported "
+                             "dtype '%.*s'", zFile, zField, n, z);
+  }else{
+    *pzErr = sqlite3_mprintf("membase: %s: unsupported dtype '%.*s'", zFile,
+                             n, z);
+  }
   return 0;
 bad:
-  *pzErr = sqlite3_mprintf("membase: %s: malformed dtype '%.*s'", zFile, n, z);
+  if( zField ){
+    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" has a malformed "
+                             "dtype '%.*s'", zFile, zField, n, z);
+  }else{
+    *pzErr = sqlite3_mprintf("membase: %s: malformed dtype '%.*s'", zFile,
+                             n, z);
+  }
   return 0;
 }
 
@@ -319,6 +349,8 @@ static int npyShape(const PyNode *p, uint64_t *aDim){
   }
   return p->nKid;
 }
+
+static char *npyShapeText(const mb_npy *p, uint64_t nRows);
 
 /* ------------------------------------------------ reading */
 
@@ -447,7 +479,8 @@ int mb_npy_parse(
     char *zDescr = sqlite3_mprintf("'%.*s'", pDescr->n, pDescr->z);
     if( zDescr==0 ){ rc = SQLITE_NOMEM; goto done; }
     p->zDescr = zDescr;
-    if( !npyScalar(zFile, pDescr->z, pDescr->n, &eType, &bBig, &nByte, pzErr) ){
+    if( !npyScalar(zFile, 0, pDescr->z, pDescr->n, &eType, &bBig, &nByte,
+                   pzErr) ){
       goto done;
     }
     rc = npyAddField(pL, zFile, "value", eType, bBig, nByte, aTrail, nTrail,
@@ -461,6 +494,19 @@ int mb_npy_parse(
     if( pDescr->nKid==0 ){
       *pzErr = sqlite3_mprintf("membase: %s: record size is 0 (the dtype has "
                                "no fields)", zFile);
+      goto done;
+    }
+    if( nTrail>0 && nItem>1 ){
+      /* a structured N-d array: unrolling the fields per trailing index
+      ** would make the record order field-major; numpy stores it
+      ** index-major. Refuse rather than map it wrong. Shapes (n, 1, ...)
+      ** are n records. */
+      char *zShape = npyShapeText(p, p->aShape[0]);
+      *pzErr = sqlite3_mprintf("membase: %s: a structured array of shape %s "
+                               "cannot be mapped: one record per row needs "
+                               "the shape (n,) or (n, 1)", zFile,
+                               zShape ? zShape : "?");
+      sqlite3_free(zShape);
       goto done;
     }
     for(i=0; i<pDescr->nKid; i++){
@@ -494,7 +540,8 @@ int mb_npy_parse(
                                  zName);
         goto done;
       }
-      if( !npyScalar(zFile, pType->z, pType->n, &eType, &bBig, &nByte, pzErr) ){
+      if( !npyScalar(zFile, zName[0] ? zName : 0, pType->z, pType->n,
+                     &eType, &bBig, &nByte, pzErr) ){
         goto done;
       }
       /* trailing axes of the array first, then the field's sub-array */
@@ -509,12 +556,27 @@ int mb_npy_parse(
         }
         nSub += nDim;
       }
-      if( zName[0]==0 && eType==MB_TYPE_BLOB && nSub==0 ){
-        rc = npyAddField(pL, zFile, 0, MB_TYPE_PAD, 0, nByte, 0, 0, &iOff,
+      if( zName[0]==0 && eType==MB_TYPE_BLOB ){
+        /* numpy's padding (a dtype with offsets or an itemsize beyond its
+        ** fields): skipped bytes, as np.load skips them. The trailing
+        ** axes here are all 1 (checked above), a sub-array of padding is
+        ** that many times the bytes. */
+        uint64_t nPad = nByte;
+        for(t=0; t<nSub; t++){
+          if( aSub[t]!=0 && nPad > MB_LAYOUT_MAX_RECORD / aSub[t] ){
+            nPad = MB_LAYOUT_MAX_RECORD + 1;
+            break;
+          }
+          nPad *= aSub[t];
+        }
+        rc = nPad==0 ? SQLITE_OK
+           : npyAddField(pL, zFile, 0, MB_TYPE_PAD, 0, nPad, 0, 0, &iOff,
                          pzErr);
       }else if( zName[0]==0 ){
-        *pzErr = sqlite3_mprintf("membase: %s: field %d has an empty name",
-                                 zFile, i+1);
+        *pzErr = sqlite3_mprintf("membase: %s: field %d (dtype '%.*s') has "
+                                 "an empty name; only padding (void "
+                                 "fields, '|V<n>') may be nameless", zFile,
+                                 i+1, pType->n, pType->z);
         goto done;
       }else{
         rc = npyAddField(pL, zFile, zName, eType, bBig, nByte, aSub, nSub,
@@ -522,14 +584,6 @@ int mb_npy_parse(
       }
       if( rc ) goto done;
       rc = SQLITE_ERROR;
-    }
-    if( nTrail>0 && nItem>1 ){
-      /* a structured N-d array: fields were unrolled per trailing index,
-      ** so the record order is field-major; numpy stores it index-major.
-      ** Refuse rather than map it wrong. */
-      *pzErr = sqlite3_mprintf("membase: %s: structured arrays with more "
-                               "than one dimension cannot be mapped", zFile);
-      goto done;
     }
   }else{
     *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: the descr "
