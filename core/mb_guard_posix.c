@@ -10,6 +10,14 @@
 ** program's own bugs, a sanitizer's, a JVM's -- goes to the handler that
 ** was installed before ours, exactly as if we were not there.
 **
+** The ranges claimed are the callers' ranges rounded out to whole pages:
+** what runs under the guard may touch bytes around the range it was given.
+** glibc's vectorised memchr/memcpy load the aligned block that holds the
+** first (or last) byte, up to 63 bytes outside [lo, hi); a page that holds
+** any byte of the range is mapped or truncated as a whole, so a fault
+** anywhere in it is the range's fault. Claiming only the exact range let a
+** truncation kill a count(*) scan (the fault came 31 bytes below lo).
+**
 ** Cost on the hot path: one sigsetjmp without saving the signal mask (no
 ** system call) and a few thread-local stores. The mask is restored by
 ** hand on the rare fault path instead.
@@ -165,14 +173,27 @@ static int fault_return(mb_guard *prev) {
     return mb__fail(MB_EFAULT, EFAULT);
 }
 
+/* [lo, hi) rounded out to whole pages; an empty range stays empty. */
+static void page_round(const char **lo, const char **hi) {
+    if (*lo == *hi) return;
+    uintptr_t page = (uintptr_t)mb_page_size();
+    uintptr_t l = (uintptr_t)*lo & ~(page - 1);
+    uintptr_t h = (uintptr_t)*hi;
+    h = h > UINTPTR_MAX - (page - 1) ? UINTPTR_MAX & ~(page - 1) : (h + page - 1) & ~(page - 1);
+    *lo = (const char *)l;
+    *hi = (const char *)h;
+}
+
 /* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2)
-** (mb_internal.h). */
+** (mb_internal.h), each rounded out to whole pages (see the top). */
 int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
                     void (*fn)(void *), void *ctx) {
     pthread_once(&s_once, install);
     if (s_install_failed) return mb__fail(MB_EIO, 0);
     mb_guard g;
     mb_guard *volatile prev = tl_guard; /* a guard may nest (populate->touch) */
+    page_round(&lo1, &hi1);
+    page_round(&lo2, &hi2);
     g.lo1 = lo1; g.hi1 = hi1;
     g.lo2 = lo2; g.hi2 = hi2;
     if (sigsetjmp(g.jmp, 0) != 0) return fault_return(prev);

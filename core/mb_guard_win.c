@@ -21,6 +21,11 @@
 ** process, on threads that never copied anything, possibly with the heap
 ** lock held.
 **
+** The ranges claimed are the callers' ranges rounded out to whole pages,
+** as on POSIX (mb_guard_posix.c): vectorised memchr/memcpy load aligned
+** blocks that begin before the range or end after it, and a page is
+** mapped or lost as a whole.
+**
 ** Cost on the hot path: one setjmp and two TlsSetValue calls (a store into
 ** the thread's TEB each).
 */
@@ -92,14 +97,27 @@ static BOOL CALLBACK install(PINIT_ONCE once, void *param, void **ctx) {
     return TRUE;
 }
 
+/* [lo, hi) rounded out to whole pages; an empty range stays empty. */
+static void page_round(const char **lo, const char **hi) {
+    if (*lo == *hi) return;
+    uintptr_t page = (uintptr_t)mb_page_size();
+    uintptr_t l = (uintptr_t)*lo & ~(page - 1);
+    uintptr_t h = (uintptr_t)*hi;
+    h = h > UINTPTR_MAX - (page - 1) ? UINTPTR_MAX & ~(page - 1) : (h + page - 1) & ~(page - 1);
+    *lo = (const char *)l;
+    *hi = (const char *)h;
+}
+
 /* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2)
-** (mb_internal.h). */
+** (mb_internal.h), each rounded out to whole pages (see the top). */
 int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const char *hi2,
                     void (*fn)(void *), void *ctx) {
     if (!InitOnceExecuteOnce(&s_once, install, NULL, NULL))
         return mb__fail(MB_EIO, (int)GetLastError());
     mb_guard g;
     volatile mb_guard *vg = &g; /* read back after longjmp: not from a register */
+    page_round(&lo1, &hi1);
+    page_round(&lo2, &hi2);
     g.lo1 = lo1; g.hi1 = hi1;
     g.lo2 = lo2; g.hi2 = hi2;
     g.prev = TlsGetValue(s_slot);

@@ -4,12 +4,33 @@
 ** Building reads the file through a guarded window (mb_window.c), 4 KiB at
 ** a time: a 4 KiB block whose delimiters do not reach the next sample is
 ** only counted (SIMD), and only the block that holds the next sample's
-** delimiter is walked with memchr. Values in the cache are never changed:
-** an extension copies the samples into a new index and puts that.
+** delimiter is walked with memchr. Every byte read is also fed to the
+** index's hash (the proof that it describes the file; mb_line_index.h).
+** Values in the cache are never changed: an extension or a re-stamp copies
+** the index into a new one and puts that.
+**
+** The change stamp is read by path (stat / GetFileInformationByHandleEx):
+** the core's mb_map_stamp has no ctime. A path that names another file by
+** then (rotated) gives a stamp that differs, and the bytes are verified.
 */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOUSER
+#define NOUSER
+#endif
+#include <windows.h>
+#else
+#include <sys/stat.h>
+#endif
 #include "mb_find.h"
 #include "mb_line_index.h"
 #include "mb_window.h"
@@ -20,14 +41,145 @@ void mb_line_index_tag(unsigned char delim, char tag[MB_CACHE_MAX_TAG + 1]) {
     snprintf(tag, MB_CACHE_MAX_TAG + 1, "membase_lines/index/%02x", (unsigned)delim);
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+/* ------------------------------------------------------------ hash */
+
+#define P1 0x9E3779B185EBCA87ull
+#define P2 0xC2B2AE3D27D4EB4Full
+#define P3 0x165667B19E3779F9ull
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t rd64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);   /* the byte order of the machine: the hash is
+                        ** compared only within this process */
+    return v;
 }
+static uint64_t round64(uint64_t acc, uint64_t in) { return rotl64(acc + in * P2, 31) * P1; }
+
+static void hash_init(mb_line_hash *h) {
+    h->v[0] = P1 + P2;
+    h->v[1] = P2;
+    h->v[2] = 0;
+    h->v[3] = 0 - P1;
+    h->nbuf = 0;
+    h->total = 0;
+}
+
+static void hash_block(mb_line_hash *h, const unsigned char *p) {
+    h->v[0] = round64(h->v[0], rd64(p));
+    h->v[1] = round64(h->v[1], rd64(p + 8));
+    h->v[2] = round64(h->v[2], rd64(p + 16));
+    h->v[3] = round64(h->v[3], rd64(p + 24));
+}
+
+/* Feed p[0..n); the four lanes are independent, so this runs at several
+** bytes per cycle (about memory speed on a warm window). */
+static void hash_feed(mb_line_hash *h, const unsigned char *p, size_t n) {
+    h->total += n;
+    if (h->nbuf) {
+        size_t k = 32 - h->nbuf;
+        if (k > n) k = n;
+        memcpy(h->buf + h->nbuf, p, k);
+        h->nbuf += (uint32_t)k;
+        p += k;
+        n -= k;
+        if (h->nbuf < 32) return;
+        hash_block(h, h->buf);
+        h->nbuf = 0;
+    }
+    for (; n >= 32; p += 32, n -= 32) hash_block(h, p);
+    if (n) {
+        memcpy(h->buf, p, n);
+        h->nbuf = (uint32_t)n;
+    }
+}
+
+static uint64_t hash_digest(const mb_line_hash *h) {
+    uint64_t d = rotl64(h->v[0], 1) + rotl64(h->v[1], 7) + rotl64(h->v[2], 12) + rotl64(h->v[3], 18);
+    for (int i = 0; i < 4; i++) d = (d ^ round64(0, h->v[i])) * P1 + P3;
+    d ^= h->total;
+    for (uint32_t i = 0; i < h->nbuf; i++) d = rotl64(d ^ (h->buf[i] * P3), 11) * P1;
+    d ^= d >> 33;
+    d *= P2;
+    d ^= d >> 29;
+    return d;
+}
+
+/* Hash the file's bytes [0, n) into *h (from its initial state). */
+static int hash_file(mb_map *m, uint64_t n, mb_line_hash *h) {
+    hash_init(h);
+    if (n == 0) return MB_OK;
+    mb_window w;
+    int rc = mb_window_init(&w, m, n, 0);
+    if (rc != MB_OK) return rc;
+    for (uint64_t pos = 0; pos < n && rc == MB_OK; pos = w.off + w.len) {
+        rc = mb_window_load(&w, pos);
+        if (rc == MB_OK) hash_feed(h, w.buf, w.len);
+    }
+    mb_window_free(&w);
+    return rc;
+}
+
+/* ------------------------------------------------------------ stamp */
+
+/* The file's change stamp by its path, and the time now, both in ns since
+** 1970. The platform difference lives here and nowhere else. */
+#ifdef _WIN32
+static int64_t filetime_ns(LONGLONG t) { return (int64_t)(t - 116444736000000000ll) * 100; }
+
+static void read_stamp(const char *path, mb_line_stamp *st, int64_t *now_ns) {
+    FILETIME ft;
+    memset(st, 0, sizeof *st);
+    GetSystemTimeAsFileTime(&ft);
+    *now_ns = filetime_ns((LONGLONG)(((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime));
+    WCHAR wpath[1024];
+    if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, (int)(sizeof wpath / sizeof *wpath)))
+        return;
+    HANDLE h = CreateFileW(wpath, FILE_READ_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return;
+    FILE_BASIC_INFO bi;
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi)
+        && GetFileInformationByHandle(h, &fi)) {
+        st->dev = fi.dwVolumeSerialNumber;
+        st->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
+        st->size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+        st->mtime_ns = filetime_ns(bi.LastWriteTime.QuadPart);
+        st->ctime_ns = filetime_ns(bi.ChangeTime.QuadPart);
+        st->ok = 1;
+    }
+    CloseHandle(h);
+}
+#else
+static void read_stamp(const char *path, mb_line_stamp *st, int64_t *now_ns) {
+    struct timespec ts;
+    struct stat sb;
+    memset(st, 0, sizeof *st);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (!path || stat(path, &sb) != 0) return;
+    st->dev = (uint64_t)sb.st_dev;
+    st->ino = (uint64_t)sb.st_ino;
+    st->size = (uint64_t)sb.st_size;
+#if defined(__APPLE__)
+    st->mtime_ns = (int64_t)sb.st_mtimespec.tv_sec * 1000000000 + sb.st_mtimespec.tv_nsec;
+    st->ctime_ns = (int64_t)sb.st_ctimespec.tv_sec * 1000000000 + sb.st_ctimespec.tv_nsec;
+#else
+    st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    st->ctime_ns = (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
+#endif
+    st->ok = 1;
+}
+#endif
+
+static int stamp_equal(const mb_line_stamp *a, const mb_line_stamp *b) {
+    return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size
+           && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* ------------------------------------------------------------ index */
 
 static void ix_free(void *p) {
     mb_line_index *ix = p;
@@ -47,6 +199,7 @@ static mb_line_index *ix_new(unsigned char delim) {
     }
     ix->sample[0] = 0;     /* line 1 starts at byte 0 */
     ix->nsample = 1;
+    hash_init(&ix->hash);
     return ix;
 }
 
@@ -77,10 +230,13 @@ static int push_sample(mb_line_index *ix, uint64_t off) {
     return MB_OK;
 }
 
-/* Read [ix->scanned, size) and bring the index up to it. */
+/* Read [ix->scanned, size) and bring the index up to it; the bytes past
+** ix->covered (those not hashed yet) go into the hash. */
 static int ix_scan(mb_line_index *ix, mb_map *m, uint64_t size) {
     const unsigned char d = ix->delim;
     int rc = MB_OK;
+    if (size <= ix->covered) return MB_OK;
+    uint64_t hashed = ix->covered;
     if (size > ix->scanned) {
         mb_window w;
         rc = mb_window_init(&w, m, size, 0);
@@ -91,6 +247,11 @@ static int ix_scan(mb_line_index *ix, mb_map *m, uint64_t size) {
             rc = mb_window_load(&w, pos);
             if (rc != MB_OK) break;
             const unsigned char *buf = w.buf, *end = w.buf + w.len;
+            if (w.off + w.len > hashed) {
+                uint64_t from = hashed > w.off ? hashed : w.off;
+                hash_feed(&ix->hash, buf + (from - w.off), (size_t)(w.off + w.len - from));
+                hashed = w.off + w.len;
+            }
             /* The window may start before pos (it is aligned down). */
             for (const unsigned char *b = buf + (pos - w.off); b < end && rc == MB_OK;) {
                 const unsigned char *be = (size_t)(end - b) > BLOCK ? b + BLOCK : end;
@@ -122,34 +283,32 @@ static int ix_scan(mb_line_index *ix, mb_map *m, uint64_t size) {
         if (rc != MB_OK) return rc;
     }
     ix->covered = size;
-    /* The tail that tells an append from a rewrite next time. */
-    ix->tail_len = ix->scanned < MB_LINE_INDEX_TAIL ? ix->scanned : MB_LINE_INDEX_TAIL;
-    ix->tail_hash = 0;
-    if (ix->tail_len) {
-        unsigned char tail[MB_LINE_INDEX_TAIL];
-        rc = mb_map_read(m, ix->scanned - ix->tail_len, tail, (size_t)ix->tail_len);
-        if (rc == MB_ERANGE) rc = MB_EFAULT;
-        if (rc != MB_OK) return rc;
-        ix->tail_hash = fnv1a(tail, (size_t)ix->tail_len);
-    }
     return MB_OK;
 }
 
-/* Was the file only appended to since ix was built? Its bytes up to
-** `scanned` must still be there, ending as they did. */
-static int appended_only(const mb_line_index *ix, mb_map *m, uint64_t size) {
-    if (size < ix->scanned || size < ix->covered) return 0;
-    if (ix->tail_len == 0) return 1;
-    unsigned char tail[MB_LINE_INDEX_TAIL];
-    if (mb_map_read(m, ix->scanned - ix->tail_len, tail, (size_t)ix->tail_len) != MB_OK) return 0;
-    return fnv1a(tail, (size_t)ix->tail_len) == ix->tail_hash;
+/* Do the file's bytes [0, ix->covered) still hash as they did? *same = 1
+** if so. Counts the work in ix (a copy the caller owns). */
+static int ix_verify(mb_line_index *ix, mb_map *m, int *same) {
+    mb_line_hash h;
+    *same = 0;
+    ix->verifies++;
+    if (ix->covered > mb_map_size(m)) return MB_OK;   /* shorter now */
+    ix->bytes_verified += ix->covered;
+    int rc = hash_file(m, ix->covered, &h);
+    if (rc == MB_EFAULT) return MB_OK;   /* truncated while read: rebuild */
+    if (rc != MB_OK) return rc;
+    *same = h.total == ix->hash.total && hash_digest(&h) == hash_digest(&ix->hash);
+    return MB_OK;
 }
 
 int mb_line_index_get(mb_map *m, unsigned char delim, uint64_t size, mb_cache_item **out) {
     char tag[MB_CACHE_MAX_TAG + 1];
     mb_line_index_tag(delim, tag);
     uint64_t fsize = 0;
-    int64_t mtime = 0;
+    int64_t mtime = 0, now_ns = 0;
+    mb_line_stamp stamp;
+    /* The stamp is read before any byte: a write after this moves it. */
+    read_stamp(mb_map_path(m), &stamp, &now_ns);
     int rc = mb_map_stamp(m, &fsize, &mtime);
     if (rc != MB_OK) return rc;
     if (size > mb_map_size(m)) size = mb_map_size(m);
@@ -158,30 +317,48 @@ int mb_line_index_get(mb_map *m, unsigned char delim, uint64_t size, mb_cache_it
     mb_line_index *ix = NULL;
     if (mb_cache_get(m, tag, &it) == MB_OK) {
         const mb_line_index *old = mb_cache_value(it);
+        int same = old->trusted && stamp_equal(&old->stamp, &stamp);
         /* Unchanged since it was built: usable, also by a caller whose view
         ** of the file is older (smaller) than the index; lines past that
         ** caller's end are simply not found by its scan. */
-        if (mb_cache_mtime(it) == mtime && mb_cache_size(it) == fsize && old->covered >= size) {
+        if (same && old->covered >= size) {
             *out = it;
             return MB_OK;
         }
-        if (appended_only(old, m, size)) {
-            ix = ix_copy(old);
-            if (ix) ix->extends++;
-        } else {
-            ix = ix_new(delim);
-            if (ix) {
-                ix->builds = old->builds + 1;
-                ix->extends = old->extends;
-                ix->bytes_read = old->bytes_read;
+        ix = ix_copy(old);
+        mb_cache_release(it);
+        if (!ix) return MB_ENOMEM;
+        if (!same) {
+            rc = ix_verify(ix, m, &same);
+            if (rc != MB_OK) {
+                ix_free(ix);
+                return rc;
             }
         }
-        mb_cache_release(it);
+        if (same) {
+            if (size > ix->covered) ix->extends++;
+        } else {
+            /* Rewritten: a new index, keeping the history counters. */
+            mb_line_index *fresh = ix_new(delim);
+            if (!fresh) {
+                ix_free(ix);
+                return MB_ENOMEM;
+            }
+            fresh->builds = ix->builds + 1;
+            fresh->extends = ix->extends;
+            fresh->bytes_read = ix->bytes_read;
+            fresh->verifies = ix->verifies;
+            fresh->bytes_verified = ix->bytes_verified;
+            ix_free(ix);
+            ix = fresh;
+        }
     } else {
         ix = ix_new(delim);
         if (ix) ix->builds = 1;
     }
     if (!ix) return MB_ENOMEM;
+    ix->stamp = stamp;
+    ix->trusted = stamp.ok && now_ns - stamp.ctime_ns > MB_LINE_INDEX_RACY_NS;
     rc = ix_scan(ix, m, size);
     if (rc != MB_OK) {
         ix_free(ix);
