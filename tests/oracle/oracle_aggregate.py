@@ -3,11 +3,13 @@ sum, min, max and avg over the same table, and against numpy.
 
 Each round writes a random record file with numpy: a structured array with
 every numeric type (i8..i64, u8..u64, f32, f64, bool), each column in a
-random byte order, special values (NaN, +-inf, -0.0, i64 and u64 extremes,
+random byte order, sometimes with padding between and after the fields (a
+dtype with offsets and itemsize; pad(N) in the layout), special values (NaN, +-inf, -0.0, i64 and u64 extremes,
 u64 values above 2^63, non-canonical bool bytes 0x02 and 0xff), and
 sometimes a sorted key column (i64 ascending with ties, or f64 ascending,
 never NaN). The same array is written raw (.bin, with a layout) and as a
-.npy file, and both become membase tables.
+.npy file (sometimes of shape (n, 1): n records, columns named c_0), and
+both become membase tables.
 
 Each query picks a table, a column and a range: lo and hi over the rowid or
 the sorted key (the 5th argument), NULL bounds, reversed bounds, bounds
@@ -118,6 +120,22 @@ def make_table(o, db, d, idx):
     fields = []
     layout = []
     data = {}
+    offsets = []
+    state = {"off": 0, "pad": 0}
+    bpad = rng.random() < 0.4
+
+    def add(name, e, c, typ):
+        # numpy's padding: a gap before the field (a dtype with offsets)
+        if bpad and rng.random() < 0.3:
+            g = rng.randint(1, 5)
+            layout.append("_p%d pad(%d)" % (state["pad"], g))
+            state["pad"] += 1
+            state["off"] += g
+        fields.append((name, e, c))
+        offsets.append(state["off"])
+        layout.append("%s %s%s" % (name, typ, "be" if e == ">" else ""))
+        state["off"] += np.dtype(c).itemsize
+
     keytyp = rng.choice([None, None, "i64", "f64"])
     t.key = None
     if keytyp:
@@ -135,8 +153,7 @@ def make_table(o, db, d, idx):
         big = rng.random() < 0.5
         t.key = "k"
         t.keytyp = keytyp
-        fields.append(("k", ">" if big else "<", NPY[keytyp]))
-        layout.append("k %s%s" % (keytyp, "be" if big else ""))
+        add("k", ">" if big else "<", NPY[keytyp], keytyp)
         data["k"] = k
         t.cols.append(("k", keytyp))
     types = TYPES[:]
@@ -144,27 +161,39 @@ def make_table(o, db, d, idx):
     for typ in types:
         name = "c_" + typ
         big = rng.random() < 0.5 and typ not in ("i8", "u8", "bool")
-        fields.append((name, ">" if big else "<", NPY[typ]))
-        layout.append("%s %s%s" % (name, typ, "be" if big else ""))
+        add(name, ">" if big else "<", NPY[typ], typ)
         data[name] = gen_values(rng, typ, n)
         t.cols.append((name, typ))
     # raw bytes: bool as u1, then the same bytes under the bool dtype
-    raw_dt = np.dtype([(f, e + c) for f, e, c in fields])
+    itemsize = state["off"]
+    if bpad and rng.random() < 0.5:
+        g = rng.randint(1, 7)   # trailing padding (itemsize)
+        layout.append("_p%d pad(%d)" % (state["pad"], g))
+        itemsize += g
+
+    def mkdt(codes):
+        return np.dtype({"names": [f for f, _, _ in fields],
+                         "formats": codes, "offsets": offsets,
+                         "itemsize": itemsize})
+    raw_dt = mkdt([e + c for f, e, c in fields])
     arr = np.zeros(n, dtype=raw_dt)
     for f, _, _ in fields:
         arr[f] = data[f]
-    file_dt = np.dtype([(f, (e + c) if c != "u1" or not f.endswith("bool")
-                         else "|b1") for f, e, c in fields])
+    file_dt = mkdt([(e + c) if c != "u1" or not f.endswith("bool")
+                    else "|b1" for f, e, c in fields])
     farr = np.frombuffer(arr.tobytes(), dtype=file_dt) if n else \
         np.zeros(0, dtype=file_dt)
     binf = os.path.join(d, "t%d.bin" % idx)
     npyf = os.path.join(d, "t%d.npy" % idx)
     arr.tofile(binf)
-    np.save(npyf, farr)
-    sorted_opt = ", sorted=k" if t.key else ""
+    # shape (n, 1): n records whose columns are named c_0
+    sfx = "_0" if rng.random() < 0.3 else ""
+    np.save(npyf, farr.reshape(n, 1) if sfx else farr)
     t.names = []
     for kind, f in (("bin", binf), ("npy", npyf)):
         name = "%s%d" % (kind, idx)
+        x = sfx if kind == "npy" else ""
+        sorted_opt = (", sorted=k" + x) if t.key else ""
         if kind == "bin":
             db.execute("CREATE VIRTUAL TABLE %s USING membase(file='%s', "
                        "layout='%s'%s)" % (name, f, ", ".join(layout),
@@ -172,7 +201,7 @@ def make_table(o, db, d, idx):
         else:
             db.execute("CREATE VIRTUAL TABLE %s USING membase(file='%s'%s)"
                        % (name, f, sorted_opt))
-        t.names.append(name)
+        t.names.append((name, x))
     # the SQL values, computed from numpy independently of MemBase
     t.vals = {}
     for name, typ in t.cols:
@@ -337,7 +366,7 @@ def main():
             idx += 1
             if len(tables) > 6:
                 old = tables.pop(0)
-                for nm in old.names:
+                for nm, _ in old.names:
                     db.execute("DROP TABLE %s" % nm)
         t = rng.choice(tables)
         col, typ = rng.choice(t.cols)
@@ -354,15 +383,17 @@ def main():
         keys = t.keyvals if key else range(t.n)
         vals = [v for kk, v in zip(keys, t.vals[col]) if in_range(kk, lo, hi)]
         want, tol = expect(vals)
-        for tab in t.names:
+        for tab, x in t.names:
             label = "%s.%s [%s, %s] key=%s (%s)" % (tab, col, lo_s, hi_s,
                                                     key_arg or "-", typ)
             try:
-                got = run_membase(db, tab, col, lo_s, hi_s, key_arg)
+                got = run_membase(db, tab, col + x, lo_s, hi_s,
+                                  key_arg + x if key_arg and key_arg != "rowid"
+                                  else key_arg)
             except sqlite3.Error as e:
                 o.error(label, e)
                 continue
-            sql = run_sql(db, tab, col, lo_s, hi_s, key)
+            sql = run_sql(db, tab, col + x, lo_s, hi_s, key and key + x)
             # SQL's own float sums are in record order: same bound
             o.rows(label + " vs SQL", [normalize(got, sql, tol)], [sql])
             o.rows(label + " vs numpy", [normalize(got, want, tol)], [want])
