@@ -255,3 +255,13 @@ void mb_cache_stats_get(mb_cache_stats *st) {
     *st = s_st;
     mb__registry_unlock();
 }
+
+/* Derived data is kept while the file's change stamp is the one it was
+** built under; a stamp read within a clock tick or two of its own ctime
+** could miss a write in that tick, so it never proves anything. */
+int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b) {
+    if (!a || !b) return 0;
+    if (a->read_ns - a->ctime_ns < MB_STAMP_RACY_NS) return 0;
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}

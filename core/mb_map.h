@@ -194,6 +194,27 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
 ** Either out-parameter may be NULL. */
 int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns);
 
+/* The file's change stamp: identity, size, modification time and
+** status-change time (ctime on POSIX, ChangeTime on Windows), plus the
+** clock's time when it was read, all in nanoseconds since 1970-01-01 UTC.
+** A size and mtime can be put back by anyone (touch -r, rsync -t, a
+** same-size rewrite); the ctime cannot: every write, truncation and utime
+** moves it. Two equal stamps therefore mean the file was not changed in
+** between, with one caveat that the caller must handle: file times move
+** by clock ticks, so a change in the same tick as the stamp was read
+** leaves it equal. A stamp read less than MB_STAMP_RACY_NS after its
+** ctime is "racy" (git's word) and proves nothing on its own. */
+typedef struct mb_stamp {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+    int64_t read_ns;        /* when the stamp was read */
+} mb_stamp;
+#define MB_STAMP_RACY_NS 2000000000ll
+int mb_map_change_stamp(const mb_map *m, mb_stamp *out);
+/* 1 if a and b are the same stamp of the same file, and a was not racy
+** when it was read: nothing changed the file between the two readings. */
+int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
+
 /* Advisory whole-file lock on the map's file, for writers in several
 ** processes that must take turns (record files). */
 #define MB_LOCK_UNLOCK    0

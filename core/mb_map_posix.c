@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -907,6 +908,26 @@ int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
 #else
     if (mtime_ns) *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 #endif
+    return MB_OK;
+}
+
+int mb_map_change_stamp(const mb_map *m, mb_stamp *out) {
+    if (!m || !out) return mb__fail(MB_EINVAL, 0);
+    struct stat st;
+    struct timespec now;
+    if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
+    clock_gettime(CLOCK_REALTIME, &now);
+    out->dev = (uint64_t)st.st_dev;
+    out->ino = (uint64_t)st.st_ino;
+    out->size = (uint64_t)st.st_size;
+#if defined(__APPLE__)
+    out->mtime_ns = (int64_t)st.st_mtimespec.tv_sec * 1000000000 + st.st_mtimespec.tv_nsec;
+    out->ctime_ns = (int64_t)st.st_ctimespec.tv_sec * 1000000000 + st.st_ctimespec.tv_nsec;
+#else
+    out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    out->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+#endif
+    out->read_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     return MB_OK;
 }
 

@@ -1193,6 +1193,27 @@ int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns) {
     return MB_OK;
 }
 
+int mb_map_change_stamp(const mb_map *m, mb_stamp *out) {
+    if (!m || !out) return mb__fail(MB_EINVAL, 0);
+    BY_HANDLE_FILE_INFORMATION fi;
+    FILE_BASIC_INFO bi;
+    FILETIME now;
+    const uint64_t epoch_1970 = 116444736000000000ull;
+    if (!GetFileInformationByHandle(m->file, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
+    if (!GetFileInformationByHandleEx(m->file, FileBasicInfo, &bi, sizeof bi)) {
+        return mb__fail(MB_EIO, (int)GetLastError());
+    }
+    GetSystemTimeAsFileTime(&now);
+    out->dev = fi.dwVolumeSerialNumber;
+    out->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
+    out->size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+    out->mtime_ns = (int64_t)((uint64_t)bi.LastWriteTime.QuadPart - epoch_1970) * 100;
+    out->ctime_ns = (int64_t)((uint64_t)bi.ChangeTime.QuadPart - epoch_1970) * 100;
+    out->read_ns = (int64_t)((((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime)
+                             - epoch_1970) * 100;
+    return MB_OK;
+}
+
 int mb_map_lock(mb_map *m, int how) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     OVERLAPPED ov;

@@ -90,8 +90,11 @@
 ** hold NaN: it is reported as an order violation.
 **
 ** Sorted order. The order is verified over the whole column the first
-** time a query relies on it, and again when the file's size or
-** modification time changed; a violation is an error naming the records,
+** time a query relies on it, and again when the file's change stamp moved
+** (identity, size, mtime or ctime: a rewrite with its mtime put back is
+** seen) or was read within 2 s of the file's last change (file times move
+** by clock ticks: such a stamp proves nothing, so a file written moments
+** ago is verified on each query until it settles); a violation is an error naming the records,
 ** never a wrong result. UPDATE and INSERT keep the order: a value that
 ** would break it is a constraint error.
 **
@@ -211,8 +214,7 @@ struct MbRecTab {
   int eDrop;               /* dropbehind=: mb_dropbehind, -1 = process default */
   /* sorted verification */
   int bVerified;
-  uint64_t nVerSize;
-  int64_t iVerMtime;
+  mb_stamp verStamp;       /* the file's change stamp when it was verified */
   /* write transaction */
   int bWriting;            /* holds the writer token and the file lock */
   int bJournal;            /* a journal was written in this transaction */
@@ -511,17 +513,21 @@ static int mbOrderError(MbRecTab *p, uint64_t iRow){
 
 /* Check the whole column is ascending, in blocks. */
 static int mbVerifySorted(MbRecTab *p){
-  uint64_t nSize; int64_t iMtime;
   uint64_t i = 0, nBlock;
   unsigned char *aBuf;
   const MbCol *c = mbKeyCol(p);
   int64_t iPrev = INT64_MIN;
   double rPrev = -HUGE_VAL;
   int rc = SQLITE_OK;
-  if( mb_map_stamp(p->pMap, &nSize, &iMtime)!=MB_OK ){
-    nSize = 0; iMtime = -1;
+  mb_stamp now;
+  /* Verified under a stamp that is still the file's, and that was not
+  ** racy: nothing wrote to the file since (a same-size rewrite with its
+  ** mtime put back moves the ctime). Otherwise verify again. */
+  if( mb_map_change_stamp(p->pMap, &now)!=MB_OK ){
+    memset(&now, 0, sizeof(now));
+    p->bVerified = 0;
   }
-  if( p->bVerified && nSize==p->nVerSize && iMtime==p->iVerMtime ){
+  if( p->bVerified && mb_stamp_unchanged(&p->verStamp, &now) ){
     return SQLITE_OK;
   }
   nBlock = MB_BLOCK_BYTES / p->nStride;
@@ -552,8 +558,7 @@ static int mbVerifySorted(MbRecTab *p){
   sqlite3_free(aBuf);
   if( rc==SQLITE_OK ){
     p->bVerified = 1;
-    p->nVerSize = nSize;
-    p->iVerMtime = iMtime;
+    p->verStamp = now;
   }
   return rc;
 }
