@@ -200,7 +200,8 @@ static PyNode *pyDictGet(const PyNode *pDict, const char *zKey){
 ** failure. */
 static int npyScalar(
   const char *zFile,
-  const char *zField,         /* the struct field, or 0 for a plain array */
+  const char *zField,         /* the struct field for messages, quoted
+                              ** ("\"z\"") or its number; 0: plain array */
   const char *z, int n,
   int *peType, int *pbBig, uint64_t *pnByte,
   char **pzErr
@@ -215,7 +216,7 @@ static int npyScalar(
   if( i>=n ) goto bad;
   cKind = z[i++];
   if( cKind=='O' && zField ){
-    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" is an object field "
+    *pzErr = sqlite3_mprintf("membase: %s: field %s is an object field "
                              "(dtype '%.*s'): it holds Python objects, not "
                              "data, and cannot be mapped", zFile, zField,
                              n, z);
@@ -266,7 +267,7 @@ static int npyScalar(
   }
 unsupported:
   if( zField ){
-    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" has an unsupported "
+    *pzErr = sqlite3_mprintf("membase: %s: field %s has an unsupported "
                              "dtype '%.*s'", zFile, zField, n, z);
   }else{
     *pzErr = sqlite3_mprintf("membase: %s: unsupported dtype '%.*s'", zFile,
@@ -275,7 +276,7 @@ unsupported:
   return 0;
 bad:
   if( zField ){
-    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" has a malformed "
+    *pzErr = sqlite3_mprintf("membase: %s: field %s has a malformed "
                              "dtype '%.*s'", zFile, zField, n, z);
   }else{
     *pzErr = sqlite3_mprintf("membase: %s: malformed dtype '%.*s'", zFile,
@@ -540,9 +541,14 @@ int mb_npy_parse(
                                  zName);
         goto done;
       }
-      if( !npyScalar(zFile, zName[0] ? zName : 0, pType->z, pType->n,
-                     &eType, &bBig, &nByte, pzErr) ){
-        goto done;
+      {
+        char zLabel[sizeof(zName)+2];
+        if( zName[0] ) sqlite3_snprintf(sizeof(zLabel), zLabel, "\"%s\"", zName);
+        else sqlite3_snprintf(sizeof(zLabel), zLabel, "%d", i+1);
+        if( !npyScalar(zFile, zLabel, pType->z, pType->n, &eType, &bBig,
+                       &nByte, pzErr) ){
+          goto done;
+        }
       }
       /* trailing axes of the array first, then the field's sub-array */
       for(t=0; t<nTrail; t++) aSub[nSub++] = aTrail[t];

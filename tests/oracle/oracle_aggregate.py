@@ -146,6 +146,9 @@ def make_table(o, db, d, idx):
             k = np.sort(np.array([rng.choice([rng.uniform(-100, 100),
                                               float(rng.randint(-50, 50))])
                                   for _ in range(n)], dtype="f8"))
+            if rng.random() < 0.5:
+                k[k == 0.0] = -0.0   # -0.0 and 0.0 are equal keys
+                k[:n // 2][k[:n // 2] == 0.0] = 0.0
             if n and rng.random() < 0.3:
                 k[0] = -np.inf
             if n > 1 and rng.random() < 0.3:
@@ -339,16 +342,17 @@ def pick_bound(rng, t, key):
         if r < 0.8:
             x = rng.randint(-1200, 1200) + 0.5
             return repr(x), x
-        x = rng.choice([-10**6, 10**6, -2**63, 2**63 - 1])
-        return str(x), x
+        x = rng.choice([-10**6, 10**6, -2**63, 2**63 - 1, -0.0, 0.0,
+                        9.3e18, -9.3e18])
+        return repr(x), x
     if r < 0.7 and t.n:
         x = rng.randrange(-2, t.n + 2)
         return str(x), x
     if r < 0.85:
         x = rng.randrange(-3, t.n + 3) + rng.choice([0.5, -0.5, 0.25])
         return repr(x), x
-    x = rng.choice([-2**63, 2**63 - 1, 10**12, -1])
-    return str(x), x
+    x = rng.choice([-2**63, 2**63 - 1, 10**12, -1, 9.3e18, -9.3e18, -0.0])
+    return repr(x), x
 
 
 def main():
