@@ -321,6 +321,25 @@ def run_sql(db, tab, col, lo, hi, key):
     return (row[0], s, row[1], row[2], row[3])
 
 
+class AboveNumbers:
+    """A TEXT bound that is not a number: above every number, as SQL
+    compares them."""
+    def __le__(self, x):
+        return False
+
+    def __ge__(self, x):
+        return True
+
+    def __gt__(self, x):
+        return True
+
+    def __lt__(self, x):
+        return False
+
+
+TEXT = AboveNumbers()
+
+
 def in_range(x, lo, hi):
     return (lo is None or x >= lo) and (hi is None or x <= hi)
 
@@ -330,6 +349,10 @@ def pick_bound(rng, t, key):
     r = rng.random()
     if r < 0.15:
         return "NULL", None
+    if r < 0.18:
+        # TEXT: a number in text is that number (affinity), else above all
+        x = rng.choice([3, 2.5, -1, TEXT])
+        return ("'abc'" if x is TEXT else "'%r'" % x), x
     if key:
         kv = t.keyvals
         if kv and r < 0.6:
