@@ -22,6 +22,7 @@ import math
 import os
 import random
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -241,7 +242,82 @@ def make_table(rng, d, k, db):
         exp.append(vals)
     db.executemany("INSERT INTO %s VALUES (%s)" % (nt, ",".join("?" * (ncol + 1))),
                    [[i] + v for i, v in enumerate(exp)])
-    return {"t": t, "n": nt, "cols": cols, "skey": skey, "rows": exp}
+    return {"t": t, "n": nt, "cols": cols, "skey": skey, "rows": exp,
+            "recs": recs, "pads": pads, "path": path, "npy": use_npy}
+
+
+def decode_record(info, b):
+    vals, o = [], 0
+    for i, c in enumerate(info["cols"]):
+        o += info["pads"].get(i, 0)
+        vals.append(c.sql_value(b[o:o + c.nbytes]))
+        o += c.nbytes
+    return vals
+
+
+def encode_record(rng, info, key_at_least=None):
+    b = b""
+    cols, pads = info["cols"], info["pads"]
+    for i, c in enumerate(cols):
+        v = rand_value(rng, c)
+        if c is info["skey"]:
+            v = key_at_least
+        b += b"\xa5" * pads.get(i, 0) + c.pack(v)
+    return b + b"\xa5" * pads.get(len(cols), 0)
+
+
+def mutate(rng, db, info):
+    """Another writer changes the file between queries, not through
+    MemBase: appends records, or rewrites records in place (same size, the
+    mtime put back), in this process or in a child process. The native
+    twin is brought to the new contents."""
+    if info["npy"]:
+        return
+    recs = list(info["recs"])
+    skey = info["skey"]
+    if rng.random() < 0.5 or not recs:
+        k = rng.randint(1, 5)
+        for _ in range(k):
+            key = None
+            if skey is not None:
+                last = decode_record(info, recs[-1])[info["cols"].index(skey)] \
+                    if recs else None
+                if last is None:
+                    key = 0 if skey.typ not in ("f32", "f64") else 0.0
+                elif skey.typ in ("f32", "f64"):
+                    key = last if math.isinf(last) else last + rng.choice([0, 0.5, 3])
+                else:
+                    key = min(last + rng.choice([0, 1, 7]), INT_TYPES[skey.typ][2])
+            recs.append(encode_record(rng, info, key))
+        data, mode, off = b"".join(recs[len(info["recs"]):]), "ab", 0
+    else:
+        # in place, same size: unsorted tables only (a sorted table would
+        # need its order kept: the appends test that)
+        if skey is not None:
+            return
+        i = rng.randrange(len(recs))
+        recs[i] = encode_record(rng, info)
+        data, mode, off = recs[i], "r+b", i * len(recs[i])
+    path = info["path"]
+    st = os.stat(path)
+    if rng.random() < 0.3:
+        code = ("import os,sys\nf=open(sys.argv[1],%r)\nf.seek(%d) if %r=='r+b' "
+                "else None\nf.write(bytes.fromhex(sys.argv[2]))\nf.close()\n"
+                % (mode, off, mode))
+        subprocess.run([sys.executable, "-c", code, path, data.hex()], check=True)
+    else:
+        with open(path, mode) as f:
+            if mode == "r+b":
+                f.seek(off)
+            f.write(data)
+    if mode == "r+b":
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    info["recs"] = recs
+    info["rows"] = [decode_record(info, b) for b in recs]
+    db.execute("DELETE FROM %s" % info["n"])
+    ncol = len(info["cols"])
+    db.executemany("INSERT INTO %s VALUES (%s)" % (info["n"], ",".join("?" * (ncol + 1))),
+                   [[i] + v for i, v in enumerate(info["rows"])])
 
 
 def literal(rng, info):
@@ -494,6 +570,8 @@ def main():
     while done < args.queries:
         info = make_table(rng, d, k, db)
         for _ in range(min(per_table, args.queries - done)):
+            if rng.random() < 0.03:
+                mutate(rng, db, info)
             if rng.random() < 0.12:
                 sql, params = param_query(rng, info)
                 check(orc, db, info, sql, "ordered", params)
