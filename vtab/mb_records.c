@@ -408,16 +408,16 @@ static int mbUpdateRows(MbRecTab *p){
     char *zErr = 0;
     int rc;
     if( nSize<MB_NPY_PREFIX ){
-      return mbSetErr(p, SQLITE_CORRUPT, "membase: %s: truncated .npy header "
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: truncated .npy header "
                       "(the file has %llu bytes)", p->zFile,
                       (unsigned long long)nSize);
     }
     rc = mbRead(p, 0, aPre, sizeof(aPre));
     if( rc ) return rc;
     if( mb_npy_header_size(aPre, nSize, p->zFile, &nHdr, &zErr) ){
-      mbSetErr(p, SQLITE_CORRUPT, "%s", zErr);
+      mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr);
       sqlite3_free(zErr);
-      return SQLITE_CORRUPT;
+      return SQLITE_CORRUPT_VTAB;
     }
     aHdr = sqlite3_malloc64(nHdr+1);
     if( aHdr==0 ) return SQLITE_NOMEM;
@@ -427,23 +427,23 @@ static int mbUpdateRows(MbRecTab *p){
     rc = mb_npy_parse(aHdr, (size_t)nHdr, p->zFile, &npy, &lay, &zErr);
     sqlite3_free(aHdr);
     if( rc ){
-      if( zErr ){ mbSetErr(p, SQLITE_CORRUPT, "%s", zErr); rc = SQLITE_CORRUPT; }
+      if( zErr ){ mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr); rc = SQLITE_CORRUPT_VTAB; }
       sqlite3_free(zErr);
       return rc;
     }
     mb_layout_free(&lay);
     if( npy.nHeader!=p->nHeader ){
       mb_npy_free(&npy);
-      return mbSetErr(p, SQLITE_CORRUPT, "membase: %s: the .npy header "
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header "
                       "changed size underneath", p->zFile);
     }
     if( npy.nRows > (nSize - nHdr) / p->nStride ){
       uint64_t nHave = (nSize - nHdr) / p->nStride;
-      mbSetErr(p, SQLITE_CORRUPT, "membase: %s: the .npy header says %llu "
+      mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header says %llu "
                "rows but the file holds only %llu", p->zFile,
                (unsigned long long)npy.nRows, (unsigned long long)nHave);
       mb_npy_free(&npy);
-      return SQLITE_CORRUPT;
+      return SQLITE_CORRUPT_VTAB;
     }
     p->nRows = npy.nRows;
     mb_npy_free(&p->npy);
@@ -451,7 +451,7 @@ static int mbUpdateRows(MbRecTab *p){
   }else{
     uint64_t nData, nRem;
     if( nSize<p->nHeader ){
-      return mbSetErr(p, SQLITE_CORRUPT, "membase: %s: file length %llu is "
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
                       "shorter than the header (%llu bytes)", p->zFile,
                       (unsigned long long)nSize,
                       (unsigned long long)p->nHeader);
@@ -459,7 +459,7 @@ static int mbUpdateRows(MbRecTab *p){
     nData = nSize - p->nHeader;
     nRem = nData % p->nStride;
     if( nRem && !p->bTailIgnore ){
-      return mbSetErr(p, SQLITE_CORRUPT, "membase: %s: file length %llu is "
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
                       "not header %llu + a multiple of the record stride %llu "
                       "(%llu bytes left over; tail=ignore ignores them)",
                       p->zFile, (unsigned long long)nSize,
@@ -505,7 +505,7 @@ static int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR){
 
 static int mbOrderError(MbRecTab *p, uint64_t iRow){
   p->bVerified = 0;
-  return mbSetErr(p, SQLITE_CORRUPT, "membase: %s: column \"%s\" is declared "
+  return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: column \"%s\" is declared "
                   "sorted but record %llu is smaller than record %llu (or "
                   "NaN)", p->zFile, mbKeyCol(p)->zName,
                   (unsigned long long)iRow, (unsigned long long)(iRow-1));
@@ -2391,7 +2391,7 @@ static int mbRecConnect(
                                  (unsigned long long)p->npy.nRows,
                                  (unsigned long long)((nSize-p->nHeader)/
                                    (p->nStride ? p->nStride : 1)));
-        rc = SQLITE_CORRUPT; goto fail;
+        rc = SQLITE_CORRUPT_VTAB; goto fail;
       }
     }
   }else{

@@ -135,10 +135,10 @@ class Table:
         self.recs = [self.random_record() for _ in range(n)]
         if self.skey is not None:
             c = self.cols[self.skey]
-            keys = sorted((self.field(r, self.skey) for r in self.recs),
-                          key=lambda b: decode_num(c, b))
-            keys = [k for k in keys if not (c.typ in ("f32", "f64") and
-                                            math.isnan(decode_num(c, k)))]
+            # NaN out before sorting: it would break Python's sort too
+            keys = [k for k in (self.field(r, self.skey) for r in self.recs)
+                    if not (c.typ in ("f32", "f64") and math.isnan(decode_num(c, k)))]
+            keys.sort(key=lambda b: decode_num(c, b))
             self.recs = self.recs[:len(keys)]
             self.recs = [self.with_field(r, self.skey, kb)
                          for r, kb in zip(self.recs, keys)]
@@ -226,6 +226,14 @@ def rows_where(rng, t, n):
     r = rng.random()
     if n == 0 or r < 0.1:
         return "", list(range(n))
+    if t.skey is not None and r < 0.35:
+        # a range of the sorted column: binary search on the update path
+        c = t.cols[t.skey]
+        keys = [decode_num(c, t.field(rec, t.skey)) for rec in t.recs]
+        a, b = sorted([rng.choice(keys), rng.choice(keys)])
+        lit = lambda v: ("1e999" if v > 0 else "-1e999") if math.isinf(v) else repr(v)
+        return " WHERE %s BETWEEN %s AND %s" % (c.name, lit(a), lit(b)), \
+            [i for i, k in enumerate(keys) if a <= k <= b]
     if r < 0.5:
         ids = sorted(set(rng.randrange(n + 2) for _ in range(rng.randint(1, 4))))
         return " WHERE rowid IN (%s)" % ",".join(map(str, ids)), \
