@@ -207,7 +207,11 @@ static mb_line_index *ix_copy(const mb_line_index *old) {
     mb_line_index *ix = malloc(sizeof *ix);
     if (!ix) return NULL;
     *ix = *old;
-    uint64_t cap = old->nsample < 64 ? 64 : old->nsample;
+    /* The capacity push_sample assumes: the next power of two at or above
+    ** nsample, at least 64. (Exactly nsample, as this was, let the next
+    ** samples of an extension run past the array: heap corruption.) */
+    uint64_t cap = 64;
+    while (cap < old->nsample) cap *= 2;
     ix->sample = malloc((size_t)cap * sizeof *ix->sample);
     if (!ix->sample) {
         free(ix);
