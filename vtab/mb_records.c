@@ -65,10 +65,13 @@
 **    sorted column (ties come in rowid order), or the sorted column then
 **    rowid, all ASC or all DESC; terms after rowid do not matter. Any other
 **    ORDER BY is sorted by SQLite.
-**  - LIMIT and OFFSET are used only when nothing is left for SQLite to do
-**    after the scan: every WHERE term consumed and the ORDER BY absent or
-**    consumed. The scan then stops after LIMIT+OFFSET rows (SQLite skips
-**    the OFFSET rows; a negative LIMIT is no limit, a negative OFFSET 0).
+**  - LIMIT and OFFSET are never consumed: they may be only when nothing is
+**    left for SQLite to do after the scan, and SQLite 3.40 offers LIMIT
+**    even when the WHERE clause has terms it does not show xBestIndex
+**    (a > b between two columns of the table, x = x), which it applies to
+**    the rows returned. SQLite stops asking for rows at the LIMIT, and the
+**    cursor reads lazily (16 records first, then doubling), so an early
+**    stop reads little.
 **  - Bounds of another type compare as SQLite compares them with a column
 **    of numeric affinity: NULL matches nothing; text that looks like a
 **    number (' 5 ', '1e999') is that number, other text and blobs are
@@ -79,8 +82,8 @@
 **    equals 0.0.
 **  - EXPLAIN QUERY PLAN shows the plan as INDEX n:codes, where the codes
 **    are the constraints used, in argument order: rowid = R, IN r, > G,
-**    >= g, < L, <= l; sorted column = E, IN e, > H, >= h, < M, <= m;
-**    T limit, O offset. n: 1 descending, 2 relies on the sorted order.
+**    >= g, < L, <= l; sorted column = E, IN e, > H, >= h, < M, <= m.
+**    n: 1 descending, 2 relies on the sorted order.
 **  - Full scans prefetch sequentially (advice sequential), point queries
 **    set random advice.
 **
@@ -102,7 +105,12 @@
 ** is checked first (type, range, NULL, text length) and an error names the
 ** column, with nothing written. Columns the UPDATE does not assign keep
 ** their exact bytes (sqlite3_vtab_nochange: NaN payloads, bool bytes
-** other than 0 and 1, u64 above 2^63 read as REAL are never rewritten).
+** other than 0 and 1, u64 above 2^63 read as REAL are never rewritten),
+** and so do columns assigned the value they read as (SET u = u; a NULL
+** assigned to a NaN field keeps the NaN). The sorted order is checked
+** record by record, in the order the statement visits them, against the
+** neighbours as they are then: shifting every key up (SET k = k + 15 on
+** keys 10 apart) fails, though its end state would be sorted.
 ** A failed statement changes nothing. INSERT appends (an explicit rowid
 ** must be the next index). DELETE is an error: record files have no holes.
 ** DROP TABLE leaves the file as it is; inside a transaction that wrote to
@@ -194,6 +202,7 @@ struct MbRecTab {
   sqlite3 *db;
   char *zFile;             /* as given */
   char *zName;             /* the table's name */
+  char *zSchema;           /* its database: main, temp, or attached */
   mb_map *pMap;            /* registry map of the file */
   mb_layout layout;
   int nCol;
@@ -249,6 +258,10 @@ typedef struct MbRecCursor {
   MbRange one;               /* storage when there is one range */
   unsigned char *aBuf;
   uint64_t nBufRows;         /* capacity of aBuf in records */
+  uint64_t iReadHi;          /* end of the bytes read since xFilter */
+  uint64_t nLoadRows;        /* records the next block load copies: small
+                             ** at first, doubling up to nBufRows, so a
+                             ** query that stops early (LIMIT) reads little */
   mb_scan scan;
   int bScan;                 /* full or range scan: prefetch */
 } MbRecCursor;
@@ -296,7 +309,8 @@ static double mbLog2(double r){
 static int64_t mbGetInt(const MbCol *c, const unsigned char *p){
   switch( c->eKind ){
     case K_I8:  return (int8_t)p[0];
-    case K_U8: case K_BOOL: return p[0];
+    case K_U8:  return p[0];
+    case K_BOOL: return p[0]!=0;   /* as it reads: a byte of 2 is 1 */
     case K_I16: { int16_t v; memcpy(&v, p, 2); return v; }
     case K_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
     case K_I32: { int32_t v; memcpy(&v, p, 4); return v; }
@@ -596,6 +610,28 @@ static void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal){
   if( bReal ){
     r = sqlite3_value_double(pVal);
     if( isnan(r) ){ v->bEmpty = 1; return; }
+    if( t==SQLITE_INTEGER ){
+      /* An integer bound that no double equals (beyond 2^53): SQLite
+      ** compares the key with it exactly. r is its nearest double, and
+      ** no double lies between the two, so the bound becomes r, open or
+      ** closed, and = matches nothing. */
+      int64_t x = sqlite3_value_int64(pVal);
+      int cmp = r>=9.2233720368547758e18 ? 1 : (int64_t)r>x ? 1
+              : (int64_t)r<x ? -1 : 0;   /* r against x */
+      if( cmp!=0 ){
+        if( op==SQLITE_INDEX_CONSTRAINT_EQ ){ v->bEmpty = 1; return; }
+        if( cmp>0 ){
+          /* x < r: key > x and key >= x are key >= r; key < x and
+          ** key <= x are key < r */
+          if( op==SQLITE_INDEX_CONSTRAINT_GT ) op = SQLITE_INDEX_CONSTRAINT_GE;
+          if( op==SQLITE_INDEX_CONSTRAINT_LE ) op = SQLITE_INDEX_CONSTRAINT_LT;
+        }else{
+          /* r < x: key >= x is key > r; key <= x is key <= r */
+          if( op==SQLITE_INDEX_CONSTRAINT_GE ) op = SQLITE_INDEX_CONSTRAINT_GT;
+          if( op==SQLITE_INDEX_CONSTRAINT_LT ) op = SQLITE_INDEX_CONSTRAINT_LE;
+        }
+      }
+    }
     if( op==SQLITE_INDEX_CONSTRAINT_EQ || op==SQLITE_INDEX_CONSTRAINT_GT
      || op==SQLITE_INDEX_CONSTRAINT_GE ){
       int bOpen = op==SQLITE_INDEX_CONSTRAINT_GT;
@@ -638,18 +674,29 @@ static void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal){
             v->bEmpty = 1; return;
           }
           lo = hi = (int64_t)r; break;
-        case SQLITE_INDEX_CONSTRAINT_GE: case SQLITE_INDEX_CONSTRAINT_GT: {
-          double b = op==SQLITE_INDEX_CONSTRAINT_GE ? ce : fl + 1.0;
-          if( b>=9.2233720368547758e18 ){ v->bEmpty = 1; return; }
-          lo = b<=-9.2233720368547758e18 ? INT64_MIN : (int64_t)b;
+        /* In integers, never in doubles: fl + 1.0 rounds back to fl
+        ** from 2^53 on (k > 2^53 took in 2^53), and at -2^63. fl and ce
+        ** are integers, exact in int64 inside [-2^63, 2^63). */
+        case SQLITE_INDEX_CONSTRAINT_GE:
+          if( ce>=9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          lo = ce<-9.2233720368547758e18 ? INT64_MIN : (int64_t)ce;
           break;
-        }
-        default: {
-          double b = op==SQLITE_INDEX_CONSTRAINT_LE ? fl : ce - 1.0;
-          if( b<-9.2233720368547758e18 ){ v->bEmpty = 1; return; }
-          hi = b>=9.2233720368547758e18 ? INT64_MAX : (int64_t)b;
+        case SQLITE_INDEX_CONSTRAINT_GT:
+          if( fl>=9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          if( fl<-9.2233720368547758e18 ){ lo = INT64_MIN; break; }
+          lo = (int64_t)fl;
+          if( lo==INT64_MAX ){ v->bEmpty = 1; return; }
+          lo++;
           break;
-        }
+        case SQLITE_INDEX_CONSTRAINT_LE:
+          if( fl<-9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          hi = fl>=9.2233720368547758e18 ? INT64_MAX : (int64_t)fl;
+          break;
+        default:   /* LT */
+          if( ce<=-9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          if( ce>=9.2233720368547758e18 ){ hi = INT64_MAX; break; }
+          hi = (int64_t)ce - 1;
+          break;
       }
     }
     if( lo>v->iLo ) v->iLo = lo;
@@ -689,8 +736,8 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   MbRecTab *p = (MbRecTab*)pVtab;
   char zCodes[64];
   int nCode = 0, nArg = 0, i;
-  int bRowEq = 0, bRowRange = 0, bKeyEq = 0, bKeyRange = 0, iLimit = -1;
-  int iOffset = -1, idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
+  int bRowEq = 0, bRowRange = 0, bKeyEq = 0, bKeyRange = 0;
+  int idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
   double nRows = (double)(p->nRows ? p->nRows : 1);
   double rEst;
 
@@ -699,8 +746,6 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
     char c = 0;
     int bKey;
     if( !pC->usable ) continue;
-    if( pC->op==SQLITE_INDEX_CONSTRAINT_LIMIT ){ iLimit = i; continue; }
-    if( pC->op==SQLITE_INDEX_CONSTRAINT_OFFSET ){ iOffset = i; continue; }
     if( pC->iColumn<0 ) bKey = 0;
     else if( pC->iColumn==p->iSorted ) bKey = 1;
     else continue;
@@ -754,28 +799,14 @@ static int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
       if( bUsesKey ) idxNum |= 2;
     }
   }
-  /* LIMIT and OFFSET only when nothing is left for SQLite to do after the
-  ** scan: every other constraint is ours (SQLite 3.40 offers LIMIT even
-  ** when it still filters rows by a constraint we left to it) and ORDER BY
-  ** is absent or consumed (else SQLite sorts what the scan gives, and a
-  ** scan cut at LIMIT gives the wrong rows). We never skip OFFSET rows
-  ** ourselves, SQLite does: we stop after LIMIT+OFFSET rows. */
-  if( pInfo->nOrderBy>0 && !pInfo->orderByConsumed ) iLimit = -1;
-  for(i=0; iLimit>=0 && i<pInfo->nConstraint; i++){
-    int op = pInfo->aConstraint[i].op;
-    if( op==SQLITE_INDEX_CONSTRAINT_LIMIT || op==SQLITE_INDEX_CONSTRAINT_OFFSET ){
-      continue;
-    }
-    if( pInfo->aConstraintUsage[i].argvIndex==0 ) iLimit = -1;
-  }
-  if( iLimit>=0 ){
-    zCodes[nCode++] = 'T';
-    pInfo->aConstraintUsage[iLimit].argvIndex = ++nArg;
-    if( iOffset>=0 ){
-      zCodes[nCode++] = 'O';
-      pInfo->aConstraintUsage[iOffset].argvIndex = ++nArg;
-    }
-  }
+  /* LIMIT and OFFSET are never consumed. They could be only when nothing
+  ** is left for SQLite to do after the scan, and SQLite 3.40 cannot tell
+  ** us that: it offers LIMIT even when the WHERE clause has terms it never
+  ** shows us (a > b between two columns of this table, x = x, likely()),
+  ** which it then applies to the rows we return: a scan cut at LIMIT gave
+  ** too few rows. SQLite stops calling xNext after LIMIT rows anyway, and
+  ** the cursor reads lazily (its first block is small), so nothing is
+  ** lost but the cut of the last block. */
   zCodes[nCode] = 0;
 
   if( bKeyEq || bKeyRange ) idxNum |= 2;
@@ -888,10 +919,14 @@ static int mbLoadBlock(MbRecCursor *pCur){
   int rc;
   if( !pCur->bDesc ){
     lo = pCur->iRow;
-    hi = r->iEnd - lo > pCur->nBufRows ? lo + pCur->nBufRows : r->iEnd;
+    hi = r->iEnd - lo > pCur->nLoadRows ? lo + pCur->nLoadRows : r->iEnd;
   }else{
     hi = pCur->iRow + 1;
-    lo = hi - r->iFirst > pCur->nBufRows ? hi - pCur->nBufRows : r->iFirst;
+    lo = hi - r->iFirst > pCur->nLoadRows ? hi - pCur->nLoadRows : r->iFirst;
+  }
+  if( pCur->nLoadRows<pCur->nBufRows ){
+    pCur->nLoadRows *= 2;
+    if( pCur->nLoadRows>pCur->nBufRows ) pCur->nLoadRows = pCur->nBufRows;
   }
   if( pCur->bScan ){
     (void)mb_scan_advance(&pCur->scan, p->nHeader + lo*p->nStride);
@@ -899,9 +934,34 @@ static int mbLoadBlock(MbRecCursor *pCur){
   rc = mbRead(p, p->nHeader + lo*p->nStride, pCur->aBuf,
               (size_t)((hi-lo-1)*p->nStride + p->nRecord));
   if( rc ) return rc;
+  if( p->nHeader + (hi-1)*p->nStride + p->nRecord > pCur->iReadHi ){
+    pCur->iReadHi = p->nHeader + (hi-1)*p->nStride + p->nRecord;
+  }
   pCur->iBufLo = lo;
   pCur->iBufHi = hi;
   pCur->pRec = pCur->aBuf + (pCur->iRow - lo)*p->nStride;
+  return SQLITE_OK;
+}
+
+/* At the end of a scan: the file must still hold every byte the scan
+** read. A truncation by another process while the statement ran leaves
+** the page holding the new end of file mapped, and the records cut off
+** inside it read as zeros, not as a fault: they must not pass for data.
+** One fstat per statement (whole pages cut off fault, and the guarded
+** copy makes those an error at once). */
+static int mbCheckStillThere(MbRecCursor *pCur){
+  MbRecTab *p = (MbRecTab*)pCur->base.pVtab;
+  uint64_t nNow = 0;
+  if( pCur->iReadHi==0 ) return SQLITE_OK;
+  if( mb_map_stamp(p->pMap, &nNow, 0)==MB_OK && nNow<pCur->iReadHi ){
+    (void)mbMapRefresh(p->pMap);
+    p->nMapSize = (uint64_t)-1;
+    return mbSetErr(p, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
+                    "truncated while it was read (it has %llu bytes, the "
+                    "query read up to byte %llu)", p->zFile,
+                    (unsigned long long)nNow,
+                    (unsigned long long)pCur->iReadHi);
+  }
   return SQLITE_OK;
 }
 
@@ -916,7 +976,7 @@ static int mbEnterRange(MbRecCursor *pCur){
     pCur->iRange += pCur->bDesc ? -1 : 1;
   }
   pCur->bEof = 1;
-  return SQLITE_OK;
+  return mbCheckStillThere(pCur);
 }
 
 static int mbNextSlow(MbRecCursor *pCur){
@@ -1020,7 +1080,6 @@ static int mbRecFilter(
   int bKeySet = 0;
   sqlite3_value *pRowIn = 0, *pKeyIn = 0;   /* IN lists, or = values */
   int bRowInList = 0, bKeyInList = 0;
-  sqlite3_int64 nLimit = -1, nOffset = 0;
   uint64_t lo = 0, hi;
   (void)argc;
 
@@ -1030,6 +1089,8 @@ static int mbRecFilter(
   pCur->bEof = 0;
   pCur->bDesc = idxNum & 1;
   pCur->iBufLo = pCur->iBufHi = 0;
+  pCur->nLoadRows = pCur->nBufRows<16 ? pCur->nBufRows : 16;
+  pCur->iReadHi = 0;
 
   /* Appends of this connection's open transaction become visible. */
   if( p->nPend ){
@@ -1077,8 +1138,6 @@ static int mbRecFilter(
         bKeySet = 1; break;
       case 'm': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LE, v, p->bSortedFloat);
         bKeySet = 1; break;
-      case 'T': nLimit = sqlite3_value_int64(v); break;
-      case 'O': nOffset = sqlite3_value_int64(v); break;
     }
   }
 
@@ -1196,39 +1255,6 @@ static int mbRecFilter(
       }
     }
     pCur->nRange = n;
-  }
-
-  /* LIMIT n OFFSET m: SQLite skips the m rows; stop after n+m. The cut
-  ** is made in the ranges, so xNext never counts. */
-  if( nLimit>=0 ){
-    sqlite3_int64 nLeft;
-    int k;
-    if( nOffset<0 ) nOffset = 0;
-    nLeft = nLimit + nOffset;
-    if( nLeft<nLimit ) nLeft = INT64_MAX;   /* overflow: no limit */
-    if( !pCur->bDesc ){
-      for(k=0; k<pCur->nRange; k++){
-        MbRange *r = &pCur->aRange[k];
-        if( (uint64_t)nLeft <= r->iEnd - r->iFirst ){
-          r->iEnd = r->iFirst + (uint64_t)nLeft;
-          pCur->nRange = k+1;
-          break;
-        }
-        nLeft -= (sqlite3_int64)(r->iEnd - r->iFirst);
-      }
-    }else{
-      for(k=pCur->nRange-1; k>=0; k--){
-        MbRange *r = &pCur->aRange[k];
-        if( (uint64_t)nLeft <= r->iEnd - r->iFirst ){
-          r->iFirst = r->iEnd - (uint64_t)nLeft;
-          /* drop the ranges before k */
-          memmove(pCur->aRange, r, sizeof(MbRange)*(size_t)(pCur->nRange-k));
-          pCur->nRange -= k;
-          break;
-        }
-        nLeft -= (sqlite3_int64)(r->iEnd - r->iFirst);
-      }
-    }
   }
 
   /* access pattern: scans read ahead, point lookups do not */
@@ -1669,6 +1695,42 @@ mismatch:
                   t==SQLITE_FLOAT ? "a real" : "an integer");
 }
 
+/* Whether SQL value v is the value the field at pOld reads as (xColumn):
+** then an UPDATE keeps the field's bytes. An identity assignment (SET
+** u = u) must not rewrite a u64 above 2^63 read as REAL, a NaN read as
+** NULL, or a bool byte of 2 read as 1. */
+static int mbSameAsStored(const MbCol *c, sqlite3_value *v,
+                          const unsigned char *pOld){
+  int t = sqlite3_value_type(v);
+  switch( c->eKind ){
+    case K_F32: case K_F64: case K_F32|K_SWAP: case K_F64|K_SWAP: {
+      double d = mbGetReal(c, pOld);
+      if( isnan(d) ) return t==SQLITE_NULL;
+      return t==SQLITE_FLOAT && sqlite3_value_double(v)==d;
+    }
+    case K_U64: case K_U64|K_SWAP: {
+      uint64_t u;
+      memcpy(&u, pOld, 8);
+      if( c->eKind & K_SWAP ) u = mbSwap64(u);
+      if( u>(uint64_t)INT64_MAX ){
+        return t==SQLITE_FLOAT && sqlite3_value_double(v)==(double)u;
+      }
+      return t==SQLITE_INTEGER && (uint64_t)sqlite3_value_int64(v)==u;
+    }
+    case K_CHAR: {
+      int n = (int)c->nByte;
+      while( n>0 && pOld[n-1]==0 ) n--;
+      return t==SQLITE_TEXT && sqlite3_value_bytes(v)==n
+          && memcmp(sqlite3_value_text(v), pOld, (size_t)n)==0;
+    }
+    case K_BLOB:
+      return t==SQLITE_BLOB && sqlite3_value_bytes(v)==(int)c->nByte
+          && memcmp(sqlite3_value_blob(v), pOld, c->nByte)==0;
+    default:   /* the other integers and bool (mbGetInt reads it as 0/1) */
+      return t==SQLITE_INTEGER && sqlite3_value_int64(v)==mbGetInt(c, pOld);
+  }
+}
+
 /* The sorted key of a record image. */
 static int mbKeyLess(MbRecTab *p, const unsigned char *a,
                      const unsigned char *b){
@@ -1796,6 +1858,9 @@ static int mbRecUpdate(
     ** statement does not assign keeps its bytes */
     for(i=0; i<p->nCol; i++){
       if( sqlite3_value_nochange(argv[2+i]) ) continue;
+      if( mbSameAsStored(&p->aCol[i], argv[2+i], p->aRec2 + p->aCol[i].iOff) ){
+        continue;
+      }
       rc = mbEncode(p, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
       if( rc ) return rc;
     }
@@ -1850,6 +1915,19 @@ static int mbRecSync(sqlite3_vtab *pVtab){
   if( !p->bWriting ) return SQLITE_OK;
   rc = mbFlushPending(p);
   if( rc ) return rc;
+  if( p->bDirty ){
+    /* A truncation by a process that ignores the lock, while we wrote:
+    ** stores into the page that holds the new end of file do not fault,
+    ** they vanish. Then COMMIT must fail (and SQLite rolls back). */
+    uint64_t nNow = 0, nWant = p->nHeader + p->nRows*p->nStride;
+    if( p->iDirtyHi<nWant ) nWant = p->iDirtyHi;
+    if( mb_map_stamp(p->pMap, &nNow, 0)==MB_OK && nNow<nWant ){
+      return mbSetErr(p, SQLITE_IOERR_WRITE, "membase: %s: the file was "
+                      "truncated to %llu bytes while this transaction wrote "
+                      "up to byte %llu", p->zFile, (unsigned long long)nNow,
+                      (unsigned long long)nWant);
+    }
+  }
   if( p->bNpy && p->nRows!=p->nTxRows ){
     unsigned char *a = sqlite3_malloc64(p->nHeader);
     if( a==0 ) return SQLITE_NOMEM;
@@ -1926,7 +2004,7 @@ static int mbRecRollback(sqlite3_vtab *pVtab){
 
 static int mbRecSavepoint(sqlite3_vtab *pVtab, int iSave){
   MbRecTab *p = (MbRecTab*)pVtab;
-  if( !p->bWriting ) return SQLITE_OK;
+  if( !p->bWriting || iSave<0 ) return SQLITE_OK;
   if( iSave>=p->nSave ){
     MbSavepoint *a = sqlite3_realloc64(p->aSave, sizeof(MbSavepoint)*(uint64_t)(iSave+1));
     int k;
@@ -1945,6 +2023,7 @@ static int mbRecSavepoint(sqlite3_vtab *pVtab, int iSave){
 
 static int mbRecRelease(sqlite3_vtab *pVtab, int iSave){
   MbRecTab *p = (MbRecTab*)pVtab;
+  if( iSave<0 ) iSave = 0;
   if( iSave<p->nSave ) p->nSave = iSave;
   return SQLITE_OK;
 }
@@ -1952,8 +2031,9 @@ static int mbRecRelease(sqlite3_vtab *pVtab, int iSave){
 static int mbRecRollbackTo(sqlite3_vtab *pVtab, int iSave){
   MbRecTab *p = (MbRecTab*)pVtab;
   if( !p->bWriting ) return SQLITE_OK;
-  if( iSave>=p->nSave ){
-    /* set before this table joined the transaction: everything */
+  if( iSave<0 || iSave>=p->nSave ){
+    /* -1: the savepoint that opened the transaction (SAVEPOINT without
+    ** BEGIN); or one set before this table joined it: everything */
     return mbRollbackTo(p, 0, p->nTxRows);
   }
   p->nSave = iSave+1;
@@ -1994,16 +2074,26 @@ static void mbOpenRemove(MbRecTab *p){
   sqlite3_mutex_leave(m);
 }
 
-static MbRecTab *mbOpenFind(sqlite3 *db, const char *zName){
+/* The table SQLite means by [zSchema.]zName: with no schema, temp first,
+** then main, then an attached database, as SQLite resolves names. */
+static MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
+                            const char *zName){
   sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
   MbOpen *o;
   MbRecTab *p = 0;
+  int best = 99;
   sqlite3_mutex_enter(m);
   for(o=mbOpenTabs; o; o=o->pNext){
-    if( o->pTab->db==db && sqlite3_stricmp(o->pTab->zName, zName)==0 ){
-      p = o->pTab;
-      break;
+    int rank;
+    if( o->pTab->db!=db || sqlite3_stricmp(o->pTab->zName, zName)!=0 ) continue;
+    if( zSchema ){
+      if( sqlite3_stricmp(o->pTab->zSchema, zSchema)!=0 ) continue;
+      rank = 0;
+    }else{
+      rank = sqlite3_stricmp(o->pTab->zSchema, "temp")==0 ? 0
+           : sqlite3_stricmp(o->pTab->zSchema, "main")==0 ? 1 : 2;
     }
+    if( rank<best ){ best = rank; p = o->pTab; }
   }
   sqlite3_mutex_leave(m);
   return p;
@@ -2019,6 +2109,7 @@ static void mbTabFree(MbRecTab *p){
   sqlite3_free(p->aCol);
   sqlite3_free(p->zFile);
   sqlite3_free(p->zName);
+  sqlite3_free(p->zSchema);
   sqlite3_free(p->aPend);
   sqlite3_free(p->aUndo);
   sqlite3_free(p->aSave);
@@ -2267,6 +2358,7 @@ static int mbRecConnect(
   p->nMapSize = (uint64_t)-1;
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
+  p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zFile==0 || p->zName==0 ){ rc = SQLITE_NOMEM; goto fail; }
   p->bNpy = mbEndsWith(o.zFile, ".npy");
   p->bTailIgnore = o.bTailIgnore;
@@ -2590,19 +2682,33 @@ int mb_records_aggregate_prepare(
   mb_records_span *pOut,
   char **pzErr
 ){
-  MbRecTab *p = mbOpenFind(db, zTab);
+  MbRecTab *p;
   int i, rc, iCol = -1, bKey = 0;
   MbIval iv;
   uint64_t lo = 0, hi;
-  if( p==0 ){
-    /* not connected yet on this connection: a statement connects it */
-    char *zSql = sqlite3_mprintf("SELECT rowid FROM \"%w\" LIMIT 0", zTab);
+  char *zSchema = 0;
+  const char *zName = zTab, *zDot = strchr(zTab, '.');
+  /* 'schema.table' names a table of that database, unless a table is
+  ** called that (a quoted name with a dot) */
+  if( zDot && mbOpenFind(db, 0, zTab)==0 ){
+    zSchema = sqlite3_mprintf("%.*s", (int)(zDot - zTab), zTab);
+    if( zSchema==0 ) return SQLITE_NOMEM;
+    zName = zDot + 1;
+  }
+  /* Connect (or reconnect) through SQLite, which resolves the name as
+  ** SQL does: this also makes sure the table of that name that SQLite
+  ** would use is the one connected. */
+  {
+    char *zSql = zSchema
+      ? sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\" LIMIT 0", zSchema, zName)
+      : sqlite3_mprintf("SELECT rowid FROM \"%w\" LIMIT 0", zName);
     sqlite3_stmt *pStmt = 0;
-    if( zSql==0 ) return SQLITE_NOMEM;
+    if( zSql==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
     rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
     sqlite3_free(zSql);
     sqlite3_finalize(pStmt);
-    p = rc==SQLITE_OK ? mbOpenFind(db, zTab) : 0;
+    p = rc==SQLITE_OK ? mbOpenFind(db, zSchema, zName) : 0;
+    sqlite3_free(zSchema);
     if( p==0 ){
       *pzErr = sqlite3_mprintf("membase_aggregate: no membase table \"%s\"",
                                zTab);

@@ -255,7 +255,10 @@ def one_statement(rng, db, t, orc, state):
         exprs = {}
         for i in which:
             c = t.cols[i]
-            if c.typ in INT_TYPES and rng.random() < 0.3:
+            if rng.random() < 0.1:
+                sets.append("%s = %s" % (c.name, c.name))   # identity
+                exprs[i] = None
+            elif c.typ in INT_TYPES and rng.random() < 0.3:
                 d = rng.choice([1, -1, 0])
                 sets.append("%s = %s + %d" % (c.name, c.name, d))
                 exprs[i] = d
@@ -277,7 +280,9 @@ def one_statement(rng, db, t, orc, state):
                     else:
                         v0 = vals[i]
                         # SQL's v + d: integer overflow becomes REAL
-                        if v0 is None:
+                        if exprs[i] is None:
+                            v = v0
+                        elif v0 is None:
                             v = None
                         elif isinstance(v0, float):
                             v = v0 + exprs[i]
@@ -285,7 +290,12 @@ def one_statement(rng, db, t, orc, state):
                             v = v0 + exprs[i]
                             if not (-2**63 <= v < 2**63):
                                 v = float(v0) + exprs[i]
-                    rec = t.with_field(rec, i, encode(t.cols[i], v))
+                    # the value the field already reads as: bytes kept
+                    same = (v is None and vals[i] is None) or (
+                        v is not None and vals[i] is not None and
+                        oc.same_value(v, vals[i]))
+                    if not same:
+                        rec = t.with_field(rec, i, encode(t.cols[i], v))
                 # MemBase checks the sorted order row by row, in rowid
                 # order, against the neighbours as they are at that moment
                 if t.skey is not None and \
@@ -347,7 +357,11 @@ def one_statement(rng, db, t, orc, state):
 
 
 def compare_rows(orc, db, t, label):
-    got = db.execute("SELECT rowid, * FROM %s ORDER BY rowid" % t.name).fetchall()
+    try:
+        got = db.execute("SELECT rowid, * FROM %s ORDER BY rowid" % t.name).fetchall()
+    except Exception as e:   # e.g. bytes that are not text at all
+        orc.error(label + " rows", e)
+        return False
     want = [(i,) + t.values(r) for i, r in enumerate(t.recs)]
     return orc.rows(label + " rows", got, want, ordered=True)
 
@@ -390,7 +404,13 @@ def main():
             explicit = rng.random() < 0.6
             snaps = []
             base = list(t.recs)
-            if explicit:
+            outer = None
+            if explicit and rng.random() < 0.3:
+                # SAVEPOINT without BEGIN: it is the transaction, and
+                # ROLLBACK TO it is xRollbackTo(-1)
+                outer = "s0"
+                db.execute("SAVEPOINT s0")
+            elif explicit:
                 db.execute("BEGIN")
             for _ in range(rng.randint(1, 8)):
                 r = rng.random()
@@ -412,9 +432,18 @@ def main():
                     state["broken"] = True
                     break
             if explicit:
-                if rng.random() < 0.35:
+                r = rng.random()
+                if outer and r < 0.3:
+                    db.execute("ROLLBACK TO s0")
+                    t.recs = list(base)
+                    if not compare_rows(orc, db, t, "after ROLLBACK TO the outer savepoint"):
+                        state["broken"] = True
+                    db.execute("RELEASE s0")
+                elif r < 0.35:
                     db.execute("ROLLBACK")
                     t.recs = base
+                elif outer:
+                    db.execute("RELEASE s0")
                 else:
                     db.execute("COMMIT")
             if state["broken"]:
