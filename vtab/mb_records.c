@@ -97,9 +97,14 @@
 ** (identity, size, mtime or ctime: a rewrite with its mtime put back is
 ** seen) or was read within 2 s of the file's last change (file times move
 ** by clock ticks: such a stamp proves nothing, so a file written moments
-** ago is verified on each query until it settles); a violation is an error naming the records,
-** never a wrong result. UPDATE and INSERT keep the order: a value that
-** would break it is a constraint error.
+** ago is verified on each query until it settles); a violation is an
+** error naming the records, never a wrong result. One writer escapes the
+** stamp: a process that writes through its own shared mapping into a page
+** it already dirtied does not move the file's times (the kernel updates
+** them at the first write after writeback), so an order it breaks that
+** way is seen only once the times move. UPDATE and INSERT through
+** MemBase keep the order: a value that would break it is a constraint
+** error.
 **
 ** Writes. UPDATE writes the changed fields into the mapping; every value
 ** is checked first (type, range, NULL, text length) and an error names the
