@@ -14,13 +14,16 @@
 ** then (rotated) gives a stamp that differs, and the bytes are verified.
 */
 #ifndef _WIN32
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE 1   /* as the core: st_mtim/st_ctim, clock_gettime */
 #endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #ifdef _WIN32
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0601   /* GetFileInformationByHandleEx */
+#endif
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif

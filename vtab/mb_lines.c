@@ -15,8 +15,11 @@
 **   - file = ?, delimiter = ? (the function form's hidden columns):
 **     consumed (omitted); they choose the file, they filter no row.
 **   - rowid = ?: the first one. rowid IN (list or subquery) reaches it as
-**     one rowid = ? per value (SQLite runs xFilter once per value, in
-**     ascending order, duplicates removed).
+**     one rowid = ? per value (SQLite runs xFilter once per value, from
+**     its ephemeral index: ascending, duplicates removed). The plan says
+**     SQLITE_INDEX_SCAN_UNIQUE: a non-integral REAL (rowid = 2.5) seeks
+**     lines 2..3 and TEXT/NULL gives no bound, but SQLite's re-check
+**     keeps at most one row in every case.
 **   - rowid >, >=, <, <= (BETWEEN is two of them): the first lower and the
 **     first upper bound, used when there is no rowid =.
 **   - line LIKE ? / line GLOB ?: the first one, as a prefilter (see

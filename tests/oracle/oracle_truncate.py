@@ -75,8 +75,11 @@ for i in range(n):
 '''
 
 ERR_LINES = re.compile(r'^membase_lines: ".*" was truncated during the scan$')
-ERR_REC = re.compile(r'^membase: .*: the file was truncated while it was read '
-                     r'\(record at byte \d+ is gone\)$')
+# mb_records.c documents "the file was truncated while it was read"; the
+# detail in parentheses names the record or the sizes.
+ERR_REC = re.compile(r'^membase: .*: the file was truncated while it was read'
+                     r'( \((record at byte \d+ is gone|it has \d+ bytes, the query read '
+                     r'up to byte \d+)\))?$')
 ERR_AGG = re.compile(r'^membase_aggregate: .*: the file was truncated while it was read '
                      r'\(.*\)$')
 DOC_ERR = {"count": ERR_LINES, "like": ERR_LINES, "text": ERR_LINES, "seek": ERR_LINES,
