@@ -154,7 +154,7 @@ class File:
 
 
 def main():
-    args = oc.parse_args(NAME, 4000, 100000)
+    args = oc.parse_args(NAME, 10000, 100000)
     o = oc.Oracle(NAME, args)
     rng = random.Random(args.seed * 7919 + 1)
     d = oc.scratch_dir("lines")
