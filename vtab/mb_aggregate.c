@@ -345,6 +345,21 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   }
   (void)mb_scan_finish(&scan, s->nHeader + i*s->nStride);
   sqlite3_free(aBuf);
+  /* A truncation during the loop that cut into the page holding the new
+  ** end of file leaves records there reading as zeros, not faulting: the
+  ** file must still hold every byte that was summed. */
+  if( s->iEnd>s->iFirst ){
+    uint64_t nNow = 0;
+    uint64_t nRead = s->nHeader + (s->iEnd-1)*s->nStride + s->iOff + s->nByte;
+    if( mb_map_stamp(s->pMap, &nNow, 0)==MB_OK && nNow<nRead ){
+      *pzErr = sqlite3_mprintf("membase_aggregate: %s: the file was "
+                               "truncated while it was read (it has %llu "
+                               "bytes, the range ends at byte %llu)", s->zFile,
+                               (unsigned long long)nNow,
+                               (unsigned long long)nRead);
+      return SQLITE_IOERR_SHORT_READ;
+    }
+  }
   /* sum() reports an overflow of the INTEGER sum; since SQLite 3.43 a
   ** REAL value after the overflow makes the sum REAL instead */
   r->bOvflError = r->bOvfl
