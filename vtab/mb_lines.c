@@ -26,6 +26,9 @@
 **     "Speed"): only lines holding the pattern's literal reach SQLite,
 **     which applies the pattern itself. NOT LIKE, LIKE ... ESCAPE,
 **     REGEXP, MATCH and anything on offset or length are left to SQLite.
+**   - A plan without file = ? (SQLite asks for one per branch of an OR,
+**     with only that branch's terms) costs 1e300, so a plan with the file
+**     always wins; if there is none, xFilter reports the missing file.
 **   LIMIT and OFFSET are never consumed. They may be only when nothing is
 **   left for SQLite to do after the scan: every WHERE term consumed, and
 **   ORDER BY absent or consumed. Here a rowid or LIKE term is never
