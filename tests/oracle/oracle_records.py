@@ -573,7 +573,7 @@ def run_regressions(orc, db, d):
 
 
 def main():
-    args = oc.parse_args("oracle_records", 4000, 100000)
+    args = oc.parse_args("oracle_records", 10000, 100000)
     orc = oc.Oracle("oracle_records", args)
     rng = orc.rng
     d = oc.scratch_dir("records")
