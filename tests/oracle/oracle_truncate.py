@@ -230,8 +230,14 @@ def main():
                 for k in ("rsum", "agg"):
                     valid.setdefault(k, []).append(ans[k])
         full = text_answers(data)
-        for line in out.decode().splitlines():
-            res = json.loads(line)
+        for line in out.decode(errors="replace").splitlines():
+            try:
+                res = json.loads(line)
+            except ValueError:
+                # the scanner writes one JSON object per line, nothing else
+                o.equal("round %d: scanner output line (output %r, stderr %r)"
+                        % (rnd, out[-600:], err[-600:]), line, "<a JSON answer>")
+                continue
             k, row = res["k"], res["row"]
             label = "round %d (%s) %s%s" % (rnd, "shrink" if shrink else "rewrite", k,
                                             " rowid=%d" % row if row else "")
