@@ -520,13 +520,16 @@ int mb_map_read(const mb_map *m, uint64_t off, void *dst, size_t n);
 int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
 /* memcpy(dst, src, n) where either side may be mapped file memory: returns
 ** MB_EFAULT instead of dying if a page of [src,src+n) or [dst,dst+n) cannot
-** be read or written. Faults anywhere else are passed to the previously
-** installed handler, as if the guard were not there. Thread-safe: each
-** thread has its own guard. */
+** be read or written. The guard claims the whole pages those ranges touch
+** (vectorised memcpy and memchr load aligned blocks that start before the
+** range: up to 63 bytes outside it). Faults anywhere else are passed to the
+** previously installed handler, as if the guard were not there.
+** Thread-safe: each thread has its own guard. */
 int mb_guarded_copy(void *dst, const void *src, size_t n);
 
-/* Run fn(ctx) with the fault guard armed for [lo, lo+len): a fault inside
-** that range (a truncated file) ends fn at once and mb_guarded_call returns
+/* Run fn(ctx) with the fault guard armed for [lo, lo+len), rounded out to
+** whole pages: a fault inside them (a truncated file) ends fn at once and
+** mb_guarded_call returns
 ** MB_EFAULT; otherwise MB_OK. For scanners that search mapped memory in
 ** place (memchr over a window) instead of copying it out first.
 ** fn is abandoned mid-way by a fault (longjmp), so it must only read the

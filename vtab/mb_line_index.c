@@ -9,31 +9,12 @@
 ** Values in the cache are never changed: an extension or a re-stamp copies
 ** the index into a new one and puts that.
 **
-** The change stamp is read by path (stat / GetFileInformationByHandleEx):
-** the core's mb_map_stamp has no ctime. A path that names another file by
-** then (rotated) gives a stamp that differs, and the bytes are verified.
+** The change stamp is the core's (mb_map_change_stamp, of the mapped file
+** itself): no platform code here.
 */
-#ifndef _WIN32
-#define _GNU_SOURCE 1   /* as the core: st_mtim/st_ctim, clock_gettime */
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifdef _WIN32
-#ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601   /* GetFileInformationByHandleEx */
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOUSER
-#define NOUSER
-#endif
-#include <windows.h>
-#else
-#include <sys/stat.h>
-#endif
 #include "mb_find.h"
 #include "mb_line_index.h"
 #include "mb_window.h"
@@ -121,65 +102,6 @@ static int hash_file(mb_map *m, uint64_t n, mb_line_hash *h) {
     }
     mb_window_free(&w);
     return rc;
-}
-
-/* ------------------------------------------------------------ stamp */
-
-/* The file's change stamp by its path, and the time now, both in ns since
-** 1970. The platform difference lives here and nowhere else. */
-#ifdef _WIN32
-static int64_t filetime_ns(LONGLONG t) { return (int64_t)(t - 116444736000000000ll) * 100; }
-
-static void read_stamp(const char *path, mb_line_stamp *st, int64_t *now_ns) {
-    FILETIME ft;
-    memset(st, 0, sizeof *st);
-    GetSystemTimeAsFileTime(&ft);
-    *now_ns = filetime_ns((LONGLONG)(((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime));
-    WCHAR wpath[1024];
-    if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, (int)(sizeof wpath / sizeof *wpath)))
-        return;
-    HANDLE h = CreateFileW(wpath, FILE_READ_ATTRIBUTES,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    if (h == INVALID_HANDLE_VALUE) return;
-    FILE_BASIC_INFO bi;
-    BY_HANDLE_FILE_INFORMATION fi;
-    if (GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof bi)
-        && GetFileInformationByHandle(h, &fi)) {
-        st->dev = fi.dwVolumeSerialNumber;
-        st->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
-        st->size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
-        st->mtime_ns = filetime_ns(bi.LastWriteTime.QuadPart);
-        st->ctime_ns = filetime_ns(bi.ChangeTime.QuadPart);
-        st->ok = 1;
-    }
-    CloseHandle(h);
-}
-#else
-static void read_stamp(const char *path, mb_line_stamp *st, int64_t *now_ns) {
-    struct timespec ts;
-    struct stat sb;
-    memset(st, 0, sizeof *st);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    if (!path || stat(path, &sb) != 0) return;
-    st->dev = (uint64_t)sb.st_dev;
-    st->ino = (uint64_t)sb.st_ino;
-    st->size = (uint64_t)sb.st_size;
-#if defined(__APPLE__)
-    st->mtime_ns = (int64_t)sb.st_mtimespec.tv_sec * 1000000000 + sb.st_mtimespec.tv_nsec;
-    st->ctime_ns = (int64_t)sb.st_ctimespec.tv_sec * 1000000000 + sb.st_ctimespec.tv_nsec;
-#else
-    st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    st->ctime_ns = (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
-#endif
-    st->ok = 1;
-}
-#endif
-
-static int stamp_equal(const mb_line_stamp *a, const mb_line_stamp *b) {
-    return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size
-           && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
 /* ------------------------------------------------------------ index */
@@ -311,12 +233,9 @@ static int ix_verify(mb_line_index *ix, mb_map *m, int *same) {
 int mb_line_index_get(mb_map *m, unsigned char delim, uint64_t size, mb_cache_item **out) {
     char tag[MB_CACHE_MAX_TAG + 1];
     mb_line_index_tag(delim, tag);
-    uint64_t fsize = 0;
-    int64_t mtime = 0, now_ns = 0;
-    mb_line_stamp stamp;
+    mb_stamp stamp;
     /* The stamp is read before any byte: a write after this moves it. */
-    read_stamp(mb_map_path(m), &stamp, &now_ns);
-    int rc = mb_map_stamp(m, &fsize, &mtime);
+    int rc = mb_map_change_stamp(m, &stamp);
     if (rc != MB_OK) return rc;
     if (size > mb_map_size(m)) size = mb_map_size(m);
 
@@ -324,7 +243,7 @@ int mb_line_index_get(mb_map *m, unsigned char delim, uint64_t size, mb_cache_it
     mb_line_index *ix = NULL;
     if (mb_cache_get(m, tag, &it) == MB_OK) {
         const mb_line_index *old = mb_cache_value(it);
-        int same = old->trusted && stamp_equal(&old->stamp, &stamp);
+        int same = mb_stamp_unchanged(&old->stamp, &stamp);
         /* Unchanged since it was built: usable, also by a caller whose view
         ** of the file is older (smaller) than the index; lines past that
         ** caller's end are simply not found by its scan. */
@@ -365,13 +284,12 @@ int mb_line_index_get(mb_map *m, unsigned char delim, uint64_t size, mb_cache_it
     }
     if (!ix) return MB_ENOMEM;
     ix->stamp = stamp;
-    ix->trusted = stamp.ok && now_ns - stamp.ctime_ns > MB_LINE_INDEX_RACY_NS;
     rc = ix_scan(ix, m, size);
     if (rc != MB_OK) {
         ix_free(ix);
         return rc;
     }
-    return mb_cache_put(m, tag, fsize, mtime, ix, sizeof *ix + ix->nsample * sizeof *ix->sample,
+    return mb_cache_put(m, tag, stamp.size, stamp.mtime_ns, ix, sizeof *ix + ix->nsample * sizeof *ix->sample,
                         ix_free, out);
 }
 

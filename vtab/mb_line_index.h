@@ -32,10 +32,6 @@
 ** 100-byte lines), and a lookup walks at most 255 lines (~25 KiB) from its
 ** sample: microseconds. */
 #define MB_LINE_INDEX_EVERY 256u
-/* A change stamp younger than this when it was read (ns) is not trusted
-** alone: file times advance by clock ticks, coarse on some file systems. */
-#define MB_LINE_INDEX_RACY_NS 2000000000ll
-
 /* A streaming 64-bit hash of a byte sequence (4 lanes of xxh64 rounds). */
 typedef struct mb_line_hash {
     uint64_t v[4];
@@ -43,14 +39,6 @@ typedef struct mb_line_hash {
     uint32_t nbuf;
     uint64_t total;         /* bytes fed */
 } mb_line_hash;
-
-/* What the OS says about the file, by its path: equal stamps mean no
-** write, truncation or utime since (ctime moves on each). */
-typedef struct mb_line_stamp {
-    int      ok;            /* 0: could not be read (never equal) */
-    uint64_t dev, ino, size;
-    int64_t  mtime_ns, ctime_ns;
-} mb_line_stamp;
 
 typedef struct mb_line_index {
     unsigned char delim;
@@ -60,8 +48,8 @@ typedef struct mb_line_index {
     uint64_t  nsample;     /* sample[j] = start offset of line j*EVERY+1 */
     uint64_t *sample;
     mb_line_hash hash;     /* of the bytes [0, covered) */
-    mb_line_stamp stamp;   /* the file's, read before those bytes */
-    int       trusted;     /* the stamp was old enough when read */
+    mb_stamp  stamp;       /* the file's (mb_map_change_stamp), read
+                           ** before those bytes; racy ones prove nothing */
     /* History of this index, for tests and stats: */
     uint64_t  builds;      /* scans from byte 0 */
     uint64_t  extends;     /* extensions that read only new bytes */

@@ -122,17 +122,18 @@
 **   The index is used only when it is proven to describe the file on disk
 **   now. It keeps a 64-bit hash of every byte it was built from (4-lane
 **   xxh64-style, fed while building: the build costs no extra pass) and the
-**   file's change stamp, read by path before those bytes: device, inode,
+**   file's change stamp (the core's mb_map_change_stamp, of the mapped
+**   file), read before those bytes: device, inode,
 **   size, mtime and ctime. Each query that seeks reads the stamp again:
 **   - Stamp unchanged, and it was already 2 s old when it was read: the
-**     index is used as it is. Cost: one stat(), about a microsecond, so a
+**     index is used as it is. Cost: one fstat(), about a microsecond, so a
 **     rowid lookup on a large, quiet file stays at microseconds. The ctime
 **     is what makes this a proof: every write, truncation and utime moves
 **     it and no user can set it (touch -r and rsync -t put the mtime back,
 **     not the ctime). A younger stamp is "racy" (a write in the same clock
 **     tick as the read would not move it), so it is checked as below.
-**   - Anything else (a write, an append, the mtime put back, a rotated
-**     path, a racy stamp): the file's bytes the index was built from are
+**   - Anything else (a write, an append, the mtime put back, a racy
+**     stamp): the file's bytes the index was built from are
 **     hashed again (one pass over them, at memory speed on a warm file:
 **     measured 0.04-0.06 s for 256 MiB, where count(*) takes 0.06 s and a
 **     proven lookup 0.1-0.3 ms; x86-64, glibc 2.36) and
