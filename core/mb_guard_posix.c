@@ -173,16 +173,6 @@ static int fault_return(mb_guard *prev) {
     return mb__fail(MB_EFAULT, EFAULT);
 }
 
-/* [lo, hi) rounded out to whole pages; an empty range stays empty. */
-static void page_round(const char **lo, const char **hi) {
-    if (*lo == *hi) return;
-    uintptr_t page = (uintptr_t)mb_page_size();
-    uintptr_t l = (uintptr_t)*lo & ~(page - 1);
-    uintptr_t h = (uintptr_t)*hi;
-    h = h > UINTPTR_MAX - (page - 1) ? UINTPTR_MAX & ~(page - 1) : (h + page - 1) & ~(page - 1);
-    *lo = (const char *)l;
-    *hi = (const char *)h;
-}
 
 /* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2)
 ** (mb_internal.h), each rounded out to whole pages (see the top). */
@@ -192,8 +182,8 @@ int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const cha
     if (s_install_failed) return mb__fail(MB_EIO, 0);
     mb_guard g;
     mb_guard *volatile prev = tl_guard; /* a guard may nest (populate->touch) */
-    page_round(&lo1, &hi1);
-    page_round(&lo2, &hi2);
+    mb__page_round(&lo1, &hi1);
+    mb__page_round(&lo2, &hi2);
     g.lo1 = lo1; g.hi1 = hi1;
     g.lo2 = lo2; g.hi2 = hi2;
     if (sigsetjmp(g.jmp, 0) != 0) return fault_return(prev);

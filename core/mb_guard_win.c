@@ -97,16 +97,6 @@ static BOOL CALLBACK install(PINIT_ONCE once, void *param, void **ctx) {
     return TRUE;
 }
 
-/* [lo, hi) rounded out to whole pages; an empty range stays empty. */
-static void page_round(const char **lo, const char **hi) {
-    if (*lo == *hi) return;
-    uintptr_t page = (uintptr_t)mb_page_size();
-    uintptr_t l = (uintptr_t)*lo & ~(page - 1);
-    uintptr_t h = (uintptr_t)*hi;
-    h = h > UINTPTR_MAX - (page - 1) ? UINTPTR_MAX & ~(page - 1) : (h + page - 1) & ~(page - 1);
-    *lo = (const char *)l;
-    *hi = (const char *)h;
-}
 
 /* Run fn(ctx) with the guard armed for [lo1, hi1) and [lo2, hi2)
 ** (mb_internal.h), each rounded out to whole pages (see the top). */
@@ -116,8 +106,8 @@ int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const cha
         return mb__fail(MB_EIO, (int)GetLastError());
     mb_guard g;
     volatile mb_guard *vg = &g; /* read back after longjmp: not from a register */
-    page_round(&lo1, &hi1);
-    page_round(&lo2, &hi2);
+    mb__page_round(&lo1, &hi1);
+    mb__page_round(&lo2, &hi2);
     g.lo1 = lo1; g.hi1 = hi1;
     g.lo2 = lo2; g.hi2 = hi2;
     g.prev = TlsGetValue(s_slot);

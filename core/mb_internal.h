@@ -18,6 +18,7 @@
 #define MB_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include "mb_map.h"
 
@@ -178,5 +179,18 @@ void mb__os_faults(uint64_t *minor, uint64_t *major);
 ** core call (statically initialised, or initialised once thread-safely). */
 void mb__registry_lock(void);
 void mb__registry_unlock(void);
+
+/* [lo, hi) rounded out to whole pages; an empty range stays empty. The
+** fault guards (both backends) claim such ranges: what runs under them may
+** touch bytes around the range it was given. */
+static inline void mb__page_round(const char **lo, const char **hi) {
+    if (*lo == *hi) return;
+    uintptr_t page = (uintptr_t)mb_page_size();
+    uintptr_t l = (uintptr_t)*lo & ~(page - 1);
+    uintptr_t h = (uintptr_t)*hi;
+    h = h > UINTPTR_MAX - (page - 1) ? UINTPTR_MAX & ~(page - 1) : (h + page - 1) & ~(page - 1);
+    *lo = (const char *)l;
+    *hi = (const char *)h;
+}
 
 #endif /* MB_INTERNAL_H */
