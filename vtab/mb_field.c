@@ -1,0 +1,222 @@
+/*
+** mb_field.c -- the field codec of record files (mb_field.h).
+*/
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+#include "mb_map.h"
+#include "mb_layout.h"
+#include "mb_npy.h"
+#include "mb_records.h"
+#include "mb_rectab.h"
+
+/* The result of field c of the record at p. */
+void mbResult(sqlite3_context *ctx, const MbCol *c,
+                     const unsigned char *p){
+  switch( c->eKind ){
+    case K_F64: { double v; memcpy(&v, p, 8); sqlite3_result_double(ctx, v); return; }
+    case K_I64: { int64_t v; memcpy(&v, p, 8); sqlite3_result_int64(ctx, v); return; }
+    case K_I32: { int32_t v; memcpy(&v, p, 4); sqlite3_result_int(ctx, v); return; }
+    case K_U8:  sqlite3_result_int(ctx, p[0]); return;
+    case K_I8:  sqlite3_result_int(ctx, (int8_t)p[0]); return;
+    case K_BOOL: sqlite3_result_int(ctx, p[0]!=0); return;
+    case K_U64: case K_U64|K_SWAP: {
+      uint64_t v; memcpy(&v, p, 8);
+      if( c->eKind & K_SWAP ) v = mbSwap64(v);
+      if( v>(uint64_t)INT64_MAX ){
+        sqlite3_result_double(ctx, (double)v);
+      }else{
+        sqlite3_result_int64(ctx, (sqlite3_int64)v);
+      }
+      return;
+    }
+    case K_CHAR: {
+      int n = (int)c->nByte;
+      while( n>0 && p[n-1]==0 ) n--;
+      sqlite3_result_text(ctx, (const char*)p, n, SQLITE_TRANSIENT);
+      return;
+    }
+    case K_BLOB:
+      sqlite3_result_blob(ctx, p, (int)c->nByte, SQLITE_TRANSIENT);
+      return;
+    case K_F32: case K_F32|K_SWAP: case K_F64|K_SWAP:
+      sqlite3_result_double(ctx, mbGetReal(c, p));
+      return;
+    default:
+      sqlite3_result_int64(ctx, mbGetInt(c, p));
+      return;
+  }
+}
+
+/* Convert SQL value v into field c at pOut; errors name the column. */
+int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
+                    unsigned char *pOut){
+  int t = sqlite3_value_type(v);
+  const char *zT = mb_type_name(c->eType);
+  if( t==SQLITE_NULL ){
+    return mbSetErr(p, SQLITE_CONSTRAINT_NOTNULL, "membase: NULL in column "
+                    "\"%s\" (%s): record fields cannot be NULL", c->zName, zT);
+  }
+  switch( c->eType ){
+    case MB_TYPE_F32: case MB_TYPE_F64: {
+      double r;
+      if( t!=SQLITE_INTEGER && t!=SQLITE_FLOAT ) goto mismatch;
+      r = sqlite3_value_double(v);
+      if( c->eType==MB_TYPE_F32 ){
+        float f;
+        uint32_t u;
+        if( isfinite(r) && (r>3.4028234663852886e38 || r<-3.4028234663852886e38) ){
+          return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of "
+                          "range for column \"%s\" (f32)",
+                          sqlite3_value_text(v), c->zName);
+        }
+        f = (float)r;
+        memcpy(&u, &f, 4);
+        if( c->eKind & K_SWAP ) u = mbSwap32(u);
+        memcpy(pOut, &u, 4);
+      }else{
+        uint64_t u;
+        memcpy(&u, &r, 8);
+        if( c->eKind & K_SWAP ) u = mbSwap64(u);
+        memcpy(pOut, &u, 8);
+      }
+      return SQLITE_OK;
+    }
+    case MB_TYPE_CHAR: {
+      int n;
+      if( t!=SQLITE_TEXT ) goto mismatch;
+      n = sqlite3_value_bytes(v);
+      if( (uint32_t)n>c->nByte ){
+        return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: text of %d bytes "
+                        "is too long for column \"%s\" (char(%u))", n,
+                        c->zName, c->nByte);
+      }
+      memset(pOut, 0, c->nByte);
+      memcpy(pOut, sqlite3_value_text(v), (size_t)n);
+      return SQLITE_OK;
+    }
+    case MB_TYPE_BLOB: {
+      int n;
+      if( t!=SQLITE_BLOB ) goto mismatch;
+      n = sqlite3_value_bytes(v);
+      if( (uint32_t)n!=c->nByte ){
+        return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: a blob of %d "
+                        "bytes does not fit column \"%s\" (blob(%u) takes "
+                        "exactly %u)", n, c->zName, c->nByte, c->nByte);
+      }
+      memcpy(pOut, sqlite3_value_blob(v), (size_t)n);
+      return SQLITE_OK;
+    }
+    default: {
+      /* integers and bool */
+      int64_t x;
+      uint64_t u;
+      int64_t lo = 0, hi = 0;
+      int bU64 = c->eType==MB_TYPE_U64;
+      if( t==SQLITE_INTEGER ){
+        x = sqlite3_value_int64(v);
+        u = (uint64_t)x;
+        if( bU64 && x<0 ) goto range;
+      }else if( t==SQLITE_FLOAT ){
+        double r = sqlite3_value_double(v);
+        if( r!=mbFloor(r) ){
+          return mbSetErr(p, SQLITE_MISMATCH, "membase: column \"%s\" (%s) "
+                          "takes an integer, not %s", c->zName, zT,
+                          sqlite3_value_text(v));
+        }
+        if( bU64 && r>=9.2233720368547758e18 && r<1.8446744073709552e19 ){
+          u = (uint64_t)r;
+          x = 0;
+          goto store;
+        }
+        if( r<-9.2233720368547758e18 || r>=9.2233720368547758e18 ) goto range;
+        x = (int64_t)r;
+        u = (uint64_t)x;
+        if( bU64 && x<0 ) goto range;
+      }else{
+        goto mismatch;
+      }
+      switch( c->eType ){
+        case MB_TYPE_I8:  lo = INT8_MIN;  hi = INT8_MAX;  break;
+        case MB_TYPE_I16: lo = INT16_MIN; hi = INT16_MAX; break;
+        case MB_TYPE_I32: lo = INT32_MIN; hi = INT32_MAX; break;
+        case MB_TYPE_I64: lo = INT64_MIN; hi = INT64_MAX; break;
+        case MB_TYPE_U8:  lo = 0; hi = UINT8_MAX;  break;
+        case MB_TYPE_U16: lo = 0; hi = UINT16_MAX; break;
+        case MB_TYPE_U32: lo = 0; hi = UINT32_MAX; break;
+        case MB_TYPE_U64: lo = 0; hi = INT64_MAX; break;
+        case MB_TYPE_BOOL: lo = 0; hi = 1; break;
+      }
+      if( x<lo || x>hi ) goto range;
+    store:
+      switch( c->nByte ){
+        case 1: pOut[0] = (unsigned char)u; break;
+        case 2: { uint16_t w = (uint16_t)u;
+                  if( c->eKind & K_SWAP ) w = mbSwap16(w);
+                  memcpy(pOut, &w, 2); break; }
+        case 4: { uint32_t w = (uint32_t)u;
+                  if( c->eKind & K_SWAP ) w = mbSwap32(w);
+                  memcpy(pOut, &w, 4); break; }
+        default: { uint64_t w = u;
+                  if( c->eKind & K_SWAP ) w = mbSwap64(w);
+                  memcpy(pOut, &w, 8); break; }
+      }
+      return SQLITE_OK;
+    range:
+      return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of range "
+                      "for column \"%s\" (%s)", sqlite3_value_text(v),
+                      c->zName, zT);
+    }
+  }
+mismatch:
+  return mbSetErr(p, SQLITE_MISMATCH, "membase: column \"%s\" (%s) takes %s, "
+                  "not %s", c->zName,
+                  c->eType==MB_TYPE_CHAR ? "char" : zT,
+                  c->eType==MB_TYPE_CHAR ? "text" :
+                  c->eType==MB_TYPE_BLOB ? "a blob" :
+                  (c->eType==MB_TYPE_F32 || c->eType==MB_TYPE_F64) ? "a number" :
+                  "an integer",
+                  t==SQLITE_TEXT ? "text" : t==SQLITE_BLOB ? "a blob" :
+                  t==SQLITE_FLOAT ? "a real" : "an integer");
+}
+
+/* Whether SQL value v is the value the field at pOld reads as (xColumn):
+** then an UPDATE keeps the field's bytes. An identity assignment (SET
+** u = u) must not rewrite a u64 above 2^63 read as REAL, a NaN read as
+** NULL, or a bool byte of 2 read as 1. */
+int mbSameAsStored(const MbCol *c, sqlite3_value *v,
+                          const unsigned char *pOld){
+  int t = sqlite3_value_type(v);
+  switch( c->eKind ){
+    case K_F32: case K_F64: case K_F32|K_SWAP: case K_F64|K_SWAP: {
+      double d = mbGetReal(c, pOld);
+      if( isnan(d) ) return t==SQLITE_NULL;
+      return t==SQLITE_FLOAT && sqlite3_value_double(v)==d;
+    }
+    case K_U64: case K_U64|K_SWAP: {
+      uint64_t u;
+      memcpy(&u, pOld, 8);
+      if( c->eKind & K_SWAP ) u = mbSwap64(u);
+      if( u>(uint64_t)INT64_MAX ){
+        return t==SQLITE_FLOAT && sqlite3_value_double(v)==(double)u;
+      }
+      return t==SQLITE_INTEGER && (uint64_t)sqlite3_value_int64(v)==u;
+    }
+    case K_CHAR: {
+      int n = (int)c->nByte;
+      while( n>0 && pOld[n-1]==0 ) n--;
+      return t==SQLITE_TEXT && sqlite3_value_bytes(v)==n
+          && memcmp(sqlite3_value_text(v), pOld, (size_t)n)==0;
+    }
+    case K_BLOB:
+      return t==SQLITE_BLOB && sqlite3_value_bytes(v)==(int)c->nByte
+          && memcmp(sqlite3_value_blob(v), pOld, c->nByte)==0;
+    default:   /* the other integers and bool (mbGetInt reads it as 0/1) */
+      return t==SQLITE_INTEGER && sqlite3_value_int64(v)==mbGetInt(c, pOld);
+  }
+}
+

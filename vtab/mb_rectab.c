@@ -1,0 +1,587 @@
+/*
+** mb_rectab.c -- the record file behind a membase table: its size and
+** record count, guarded reads, the sorted key and its verification, the
+** bounds of a key range, and the tables open in this process.
+*/
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+#include "mb_map.h"
+#include "mb_layout.h"
+#include "mb_npy.h"
+#include "mb_records.h"
+#include "mb_rectab.h"
+
+/* ------------------------------------------------------------ helpers */
+
+int mbSetErr(MbRecTab *p, int rc, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  sqlite3_free(p->base.zErrMsg);
+  p->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+
+/* floor, ceil and log2 without libm (the static library must not add a
+** link dependency). Values beyond 2^52 are integers already. */
+double mbFloor(double r){
+  double t;
+  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
+  t = (double)(int64_t)r;
+  return t>r ? t-1.0 : t;
+}
+double mbCeil(double r){
+  double t;
+  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
+  t = (double)(int64_t)r;
+  return t<r ? t+1.0 : t;
+}
+double mbLog2(double r){
+  double n = 0.0;
+  while( r>=2.0 ){ r /= 2.0; n += 1.0; }
+  return n;
+}
+
+
+
+/* Resizes and refreshes of the shared map go through the registry, which
+** serialises them with those of every other user of the file in this
+** process (membase_map, membase_lines, other tables). */
+int mbMapRefresh(mb_map *pMap){
+  return mb_registry_refresh(pMap, 0);
+}
+
+int mbMapResize(mb_map *pMap, uint64_t nSize){
+  return mb_registry_resize_file(pMap, nSize);
+}
+
+/* Copy n bytes at view offset off; an error message names the file. */
+int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n){
+  int rc = mb_map_read(p->pMap, off, dst, n);
+  if( rc==MB_OK ) return SQLITE_OK;
+  if( rc==MB_ERANGE || rc==MB_EFAULT ){
+    /* the file shrank: pick up its new size for the next statement */
+    (void)mbMapRefresh(p->pMap);
+    p->nMapSize = (uint64_t)-1;
+    return mbSetErr(p, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
+                    "truncated while it was read (record at byte %llu is "
+                    "gone)", p->zFile, (unsigned long long)off);
+  }
+  return mbSetErr(p, SQLITE_IOERR_READ, "membase: %s: cannot read: %s",
+                  p->zFile, mb_strerror(rc));
+}
+
+/* ------------------------------------------------------------ file size */
+
+/* Bring nRows up to date with the file (after a refresh of the view). */
+int mbUpdateRows(MbRecTab *p){
+  uint64_t nSize = mb_map_size(p->pMap);
+  if( nSize==p->nMapSize ) return SQLITE_OK;
+  if( p->bNpy ){
+    /* re-read the shape: another process may have appended */
+    unsigned char aPre[MB_NPY_PREFIX];
+    uint64_t nHdr;
+    unsigned char *aHdr;
+    mb_npy npy;
+    mb_layout lay;
+    char *zErr = 0;
+    int rc;
+    if( nSize<MB_NPY_PREFIX ){
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: truncated .npy header "
+                      "(the file has %llu bytes)", p->zFile,
+                      (unsigned long long)nSize);
+    }
+    rc = mbRead(p, 0, aPre, sizeof(aPre));
+    if( rc ) return rc;
+    if( mb_npy_header_size(aPre, nSize, p->zFile, &nHdr, &zErr) ){
+      mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr);
+      sqlite3_free(zErr);
+      return SQLITE_CORRUPT_VTAB;
+    }
+    aHdr = sqlite3_malloc64(nHdr+1);
+    if( aHdr==0 ) return SQLITE_NOMEM;
+    rc = mbRead(p, 0, aHdr, (size_t)nHdr);
+    if( rc ){ sqlite3_free(aHdr); return rc; }
+    aHdr[nHdr] = 0;
+    rc = mb_npy_parse(aHdr, (size_t)nHdr, p->zFile, &npy, &lay, &zErr);
+    sqlite3_free(aHdr);
+    if( rc ){
+      if( zErr ){ mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr); rc = SQLITE_CORRUPT_VTAB; }
+      sqlite3_free(zErr);
+      return rc;
+    }
+    mb_layout_free(&lay);
+    if( npy.nHeader!=p->nHeader ){
+      mb_npy_free(&npy);
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header "
+                      "changed size underneath", p->zFile);
+    }
+    if( npy.nRows > (nSize - nHdr) / p->nStride ){
+      uint64_t nHave = (nSize - nHdr) / p->nStride;
+      mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header says %llu "
+               "rows but the file holds only %llu", p->zFile,
+               (unsigned long long)npy.nRows, (unsigned long long)nHave);
+      mb_npy_free(&npy);
+      return SQLITE_CORRUPT_VTAB;
+    }
+    p->nRows = npy.nRows;
+    mb_npy_free(&p->npy);
+    p->npy = npy;
+  }else{
+    uint64_t nData, nRem;
+    if( nSize<p->nHeader ){
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
+                      "shorter than the header (%llu bytes)", p->zFile,
+                      (unsigned long long)nSize,
+                      (unsigned long long)p->nHeader);
+    }
+    nData = nSize - p->nHeader;
+    nRem = nData % p->nStride;
+    if( nRem && !p->bTailIgnore ){
+      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
+                      "not header %llu + a multiple of the record stride %llu "
+                      "(%llu bytes left over; tail=ignore ignores them)",
+                      p->zFile, (unsigned long long)nSize,
+                      (unsigned long long)p->nHeader,
+                      (unsigned long long)p->nStride,
+                      (unsigned long long)nRem);
+    }
+    p->nRows = nData / p->nStride;
+  }
+  p->nMapSize = nSize;
+  return SQLITE_OK;
+}
+
+/* Refresh the view from the file and recount. */
+int mbRefresh(MbRecTab *p){
+  int rc = mbMapRefresh(p->pMap);
+  if( rc!=MB_OK ){
+    return mbSetErr(p, SQLITE_IOERR, "membase: %s: cannot refresh the "
+                    "mapping: %s", p->zFile, mb_strerror(rc));
+  }
+  return mbUpdateRows(p);
+}
+
+void mbAdvise(MbRecTab *p, int eAdvice){
+  if( p->eAdvice==eAdvice ) return;
+  p->eAdvice = eAdvice;
+  (void)mb_map_advise(p->pMap, (mb_advice)eAdvice, 0, 0);
+}
+
+/* ------------------------------------------------------------ sorted key */
+
+
+int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR){
+  unsigned char a[8];
+  const MbCol *c = mbKeyCol(p);
+  int rc = mbRead(p, p->nHeader + iRow*p->nStride + c->iOff, a, c->nByte);
+  if( rc ) return rc;
+  if( p->bSortedFloat ) *pR = mbGetReal(c, a);
+  else *pI = mbGetInt(c, a);
+  return SQLITE_OK;
+}
+
+int mbOrderError(MbRecTab *p, uint64_t iRow){
+  p->bVerified = 0;
+  return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: column \"%s\" is declared "
+                  "sorted but record %llu is smaller than record %llu (or "
+                  "NaN)", p->zFile, mbKeyCol(p)->zName,
+                  (unsigned long long)iRow, (unsigned long long)(iRow-1));
+}
+
+/* Check the whole column is ascending, in blocks. */
+int mbVerifySorted(MbRecTab *p){
+  uint64_t i = 0, nBlock;
+  unsigned char *aBuf;
+  const MbCol *c = mbKeyCol(p);
+  int64_t iPrev = INT64_MIN;
+  double rPrev = -HUGE_VAL;
+  int rc = SQLITE_OK;
+  mb_stamp now;
+  /* Verified under a stamp that is still the file's, and that was not
+  ** racy: nothing wrote to the file since (a same-size rewrite with its
+  ** mtime put back moves the ctime). Otherwise verify again. */
+  if( mb_map_change_stamp(p->pMap, &now)!=MB_OK ){
+    memset(&now, 0, sizeof(now));
+    p->bVerified = 0;
+  }
+  if( p->bVerified && mb_stamp_unchanged(&p->verStamp, &now) ){
+    return SQLITE_OK;
+  }
+  nBlock = MB_BLOCK_BYTES / p->nStride;
+  if( nBlock==0 ) nBlock = 1;
+  aBuf = sqlite3_malloc64((nBlock-1)*p->nStride + p->nRecord);
+  if( aBuf==0 ) return SQLITE_NOMEM;
+  while( i<p->nRows ){
+    uint64_t n = p->nRows - i, k;
+    if( n>nBlock ) n = nBlock;
+    rc = mbRead(p, p->nHeader + i*p->nStride, aBuf,
+                (size_t)((n-1)*p->nStride + p->nRecord));
+    if( rc ) break;
+    for(k=0; k<n; k++){
+      const unsigned char *pR = aBuf + k*p->nStride + c->iOff;
+      if( p->bSortedFloat ){
+        double r = mbGetReal(c, pR);
+        if( !(r>=rPrev) ){ rc = mbOrderError(p, i+k); break; }
+        rPrev = r;
+      }else{
+        int64_t v = mbGetInt(c, pR);
+        if( v<iPrev ){ rc = mbOrderError(p, i+k); break; }
+        iPrev = v;
+      }
+    }
+    if( rc ) break;
+    i += n;
+  }
+  sqlite3_free(aBuf);
+  if( rc==SQLITE_OK ){
+    p->bVerified = 1;
+    p->verStamp = now;
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------ bounds */
+
+
+void mbIvalAll(MbIval *v){
+  memset(v, 0, sizeof(*v));
+  v->iLo = INT64_MIN; v->iHi = INT64_MAX;
+  v->rLo = -HUGE_VAL; v->rHi = HUGE_VAL;
+}
+
+/* Narrow v by "key OP value" (op: SQLITE_INDEX_CONSTRAINT_EQ/GT/GE/LT/LE)
+** under SQLite's comparison rules: NULL matches nothing, every number is
+** less than any text or blob. */
+void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal){
+  int t = sqlite3_value_numeric_type(pVal);
+  double r;
+  if( t==SQLITE_NULL ){ v->bEmpty = 1; return; }
+  if( t==SQLITE_TEXT || t==SQLITE_BLOB ){
+    /* the value is above every number */
+    if( op==SQLITE_INDEX_CONSTRAINT_EQ || op==SQLITE_INDEX_CONSTRAINT_GT
+     || op==SQLITE_INDEX_CONSTRAINT_GE ) v->bEmpty = 1;
+    return;
+  }
+  if( bReal ){
+    r = sqlite3_value_double(pVal);
+    if( isnan(r) ){ v->bEmpty = 1; return; }
+    if( t==SQLITE_INTEGER ){
+      /* An integer bound that no double equals (beyond 2^53): SQLite
+      ** compares the key with it exactly. r is its nearest double, and
+      ** no double lies between the two, so the bound becomes r, open or
+      ** closed, and = matches nothing. */
+      int64_t x = sqlite3_value_int64(pVal);
+      int cmp = r>=9.2233720368547758e18 ? 1 : (int64_t)r>x ? 1
+              : (int64_t)r<x ? -1 : 0;   /* r against x */
+      if( cmp!=0 ){
+        if( op==SQLITE_INDEX_CONSTRAINT_EQ ){ v->bEmpty = 1; return; }
+        if( cmp>0 ){
+          /* x < r: key > x and key >= x are key >= r; key < x and
+          ** key <= x are key < r */
+          if( op==SQLITE_INDEX_CONSTRAINT_GT ) op = SQLITE_INDEX_CONSTRAINT_GE;
+          if( op==SQLITE_INDEX_CONSTRAINT_LE ) op = SQLITE_INDEX_CONSTRAINT_LT;
+        }else{
+          /* r < x: key >= x is key > r; key <= x is key <= r */
+          if( op==SQLITE_INDEX_CONSTRAINT_GE ) op = SQLITE_INDEX_CONSTRAINT_GT;
+          if( op==SQLITE_INDEX_CONSTRAINT_LT ) op = SQLITE_INDEX_CONSTRAINT_LE;
+        }
+      }
+    }
+    if( op==SQLITE_INDEX_CONSTRAINT_EQ || op==SQLITE_INDEX_CONSTRAINT_GT
+     || op==SQLITE_INDEX_CONSTRAINT_GE ){
+      int bOpen = op==SQLITE_INDEX_CONSTRAINT_GT;
+      if( r>v->rLo || (r==v->rLo && bOpen) ){ v->rLo = r; v->bLoOpen = bOpen; }
+    }
+    if( op==SQLITE_INDEX_CONSTRAINT_EQ || op==SQLITE_INDEX_CONSTRAINT_LT
+     || op==SQLITE_INDEX_CONSTRAINT_LE ){
+      int bOpen = op==SQLITE_INDEX_CONSTRAINT_LT;
+      if( r<v->rHi || (r==v->rHi && bOpen) ){ v->rHi = r; v->bHiOpen = bOpen; }
+    }
+    if( v->rLo>v->rHi || (v->rLo==v->rHi && (v->bLoOpen || v->bHiOpen)) ){
+      v->bEmpty = 1;
+    }
+    return;
+  }
+  /* integer key space */
+  {
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    if( t==SQLITE_INTEGER ){
+      int64_t x = sqlite3_value_int64(pVal);
+      switch( op ){
+        case SQLITE_INDEX_CONSTRAINT_EQ: lo = hi = x; break;
+        case SQLITE_INDEX_CONSTRAINT_GE: lo = x; break;
+        case SQLITE_INDEX_CONSTRAINT_GT:
+          if( x==INT64_MAX ){ v->bEmpty = 1; return; }
+          lo = x+1; break;
+        case SQLITE_INDEX_CONSTRAINT_LE: hi = x; break;
+        case SQLITE_INDEX_CONSTRAINT_LT:
+          if( x==INT64_MIN ){ v->bEmpty = 1; return; }
+          hi = x-1; break;
+      }
+    }else{
+      double fl, ce;
+      r = sqlite3_value_double(pVal);
+      if( isnan(r) ){ v->bEmpty = 1; return; }
+      fl = mbFloor(r); ce = mbCeil(r);
+      switch( op ){
+        case SQLITE_INDEX_CONSTRAINT_EQ:
+          if( fl!=r || r<-9.2233720368547758e18 || r>=9.2233720368547758e18 ){
+            v->bEmpty = 1; return;
+          }
+          lo = hi = (int64_t)r; break;
+        /* In integers, never in doubles: fl + 1.0 rounds back to fl
+        ** from 2^53 on (k > 2^53 took in 2^53), and at -2^63. fl and ce
+        ** are integers, exact in int64 inside [-2^63, 2^63). */
+        case SQLITE_INDEX_CONSTRAINT_GE:
+          if( ce>=9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          lo = ce<-9.2233720368547758e18 ? INT64_MIN : (int64_t)ce;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_GT:
+          if( fl>=9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          if( fl<-9.2233720368547758e18 ){ lo = INT64_MIN; break; }
+          lo = (int64_t)fl;
+          if( lo==INT64_MAX ){ v->bEmpty = 1; return; }
+          lo++;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_LE:
+          if( fl<-9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          hi = fl>=9.2233720368547758e18 ? INT64_MAX : (int64_t)fl;
+          break;
+        default:   /* LT */
+          if( ce<=-9.2233720368547758e18 ){ v->bEmpty = 1; return; }
+          if( ce>=9.2233720368547758e18 ){ hi = INT64_MAX; break; }
+          hi = (int64_t)ce - 1;
+          break;
+      }
+    }
+    if( lo>v->iLo ) v->iLo = lo;
+    if( hi<v->iHi ) v->iHi = hi;
+    if( v->iLo>v->iHi ) v->bEmpty = 1;
+  }
+}
+
+/* First record whose key is >= (bOpen: >) the lower bound of v; or, with
+** bUpper, first record whose key is > (bOpen: >=) the upper bound. */
+int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
+                    uint64_t *piRow){
+  uint64_t lo = 0, hi = p->nRows;
+  while( lo<hi ){
+    uint64_t mid = lo + (hi-lo)/2;
+    int64_t ik = 0; double rk = 0.0;
+    int bAfter;   /* the record is past the bound */
+    int rc = mbReadKey(p, mid, &ik, &rk);
+    if( rc ) return rc;
+    if( p->bSortedFloat ){
+      if( isnan(rk) ) return mbOrderError(p, mid);
+      if( bUpper ) bAfter = v->bHiOpen ? rk>=v->rHi : rk>v->rHi;
+      else bAfter = v->bLoOpen ? rk>v->rLo : rk>=v->rLo;
+    }else{
+      if( bUpper ) bAfter = ik>v->iHi;
+      else bAfter = ik>=v->iLo;
+    }
+    if( bAfter ) hi = mid; else lo = mid+1;
+  }
+  *piRow = lo;
+  return SQLITE_OK;
+}
+
+
+/* ------------------------------------------------------------ connect */
+
+/* The tables open in this process, for membase_aggregate() to find by
+** connection and name. Guarded by SQLITE_MUTEX_STATIC_VFS3. */
+static MbOpen *mbOpenTabs;
+
+void mbOpenAdd(MbRecTab *p, MbOpen *pNew){
+  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
+  sqlite3_mutex_enter(m);
+  pNew->pTab = p;
+  pNew->pNext = mbOpenTabs;
+  mbOpenTabs = pNew;
+  sqlite3_mutex_leave(m);
+}
+
+void mbOpenRemove(MbRecTab *p){
+  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
+  MbOpen **pp;
+  sqlite3_mutex_enter(m);
+  for(pp=&mbOpenTabs; *pp; pp=&(*pp)->pNext){
+    if( (*pp)->pTab==p ){
+      MbOpen *o = *pp;
+      *pp = o->pNext;
+      sqlite3_free(o);
+      break;
+    }
+  }
+  sqlite3_mutex_leave(m);
+}
+
+/* The table SQLite means by [zSchema.]zName: with no schema, temp first,
+** then main, then an attached database, as SQLite resolves names. */
+MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
+                            const char *zName){
+  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
+  MbOpen *o;
+  MbRecTab *p = 0;
+  int best = 99;
+  sqlite3_mutex_enter(m);
+  for(o=mbOpenTabs; o; o=o->pNext){
+    int rank;
+    if( o->pTab->db!=db || sqlite3_stricmp(o->pTab->zName, zName)!=0 ) continue;
+    if( zSchema ){
+      if( sqlite3_stricmp(o->pTab->zSchema, zSchema)!=0 ) continue;
+      rank = 0;
+    }else{
+      rank = sqlite3_stricmp(o->pTab->zSchema, "temp")==0 ? 0
+           : sqlite3_stricmp(o->pTab->zSchema, "main")==0 ? 1 : 2;
+    }
+    if( rank<best ){ best = rank; p = o->pTab; }
+  }
+  sqlite3_mutex_leave(m);
+  return p;
+}
+
+void mbTabFree(MbRecTab *p){
+  if( p==0 ) return;
+  mbOpenRemove(p);
+  if( p->bWriting ) mbWriteUnlock(p);
+  if( p->pMap ) mb_registry_release(p->pMap);
+  mb_layout_free(&p->layout);
+  mb_npy_free(&p->npy);
+  sqlite3_free(p->aCol);
+  sqlite3_free(p->zFile);
+  sqlite3_free(p->zName);
+  sqlite3_free(p->zSchema);
+  sqlite3_free(p->aPend);
+  sqlite3_free(p->aUndo);
+  sqlite3_free(p->aSave);
+  sqlite3_free(p->aRec);
+  sqlite3_free(p->aRec2);
+  sqlite3_free(p->base.zErrMsg);
+  sqlite3_free(p);
+}
+
+
+/* ------------------------------------------------------------ aggregates */
+
+int mb_records_aggregate_prepare(
+  sqlite3 *db,
+  const char *zTab,
+  const char *zCol,
+  const char *zKey,
+  sqlite3_value *pLo,
+  sqlite3_value *pHi,
+  mb_records_span *pOut,
+  char **pzErr
+){
+  MbRecTab *p;
+  int i, rc, iCol = -1, bKey = 0;
+  MbIval iv;
+  uint64_t lo = 0, hi;
+  char *zSchema = 0;
+  const char *zName = zTab, *zDot = strchr(zTab, '.');
+  /* 'schema.table' names a table of that database, unless a table is
+  ** called that (a quoted name with a dot) */
+  if( zDot && mbOpenFind(db, 0, zTab)==0 ){
+    zSchema = sqlite3_mprintf("%.*s", (int)(zDot - zTab), zTab);
+    if( zSchema==0 ) return SQLITE_NOMEM;
+    zName = zDot + 1;
+  }
+  /* Connect (or reconnect) through SQLite, which resolves the name as
+  ** SQL does: this also makes sure the table of that name that SQLite
+  ** would use is the one connected. */
+  {
+    char *zSql = zSchema
+      ? sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\" LIMIT 0", zSchema, zName)
+      : sqlite3_mprintf("SELECT rowid FROM \"%w\" LIMIT 0", zName);
+    sqlite3_stmt *pStmt = 0;
+    if( zSql==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
+    rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
+    sqlite3_free(zSql);
+    sqlite3_finalize(pStmt);
+    p = rc==SQLITE_OK ? mbOpenFind(db, zSchema, zName) : 0;
+    sqlite3_free(zSchema);
+    if( p==0 ){
+      *pzErr = sqlite3_mprintf("membase_aggregate: no membase table \"%s\"",
+                               zTab);
+      return SQLITE_ERROR;
+    }
+  }
+  for(i=0; i<p->nCol; i++){
+    if( sqlite3_stricmp(p->aCol[i].zName, zCol)==0 ){ iCol = i; break; }
+  }
+  if( iCol<0 ){
+    *pzErr = sqlite3_mprintf("membase_aggregate: table \"%s\" has no column "
+                             "\"%s\"", zTab, zCol);
+    return SQLITE_ERROR;
+  }
+  if( p->aCol[iCol].eType>MB_TYPE_BOOL ){
+    *pzErr = sqlite3_mprintf("membase_aggregate: column \"%s\" (%s) is not "
+                             "numeric", zCol, mb_type_name(p->aCol[iCol].eType));
+    return SQLITE_ERROR;
+  }
+  if( zKey && sqlite3_stricmp(zKey, "rowid")!=0 ){
+    if( p->iSorted<0 || sqlite3_stricmp(zKey, p->aCol[p->iSorted].zName)!=0 ){
+      *pzErr = sqlite3_mprintf("membase_aggregate: \"%s\" is neither rowid "
+                               "nor the sorted column of \"%s\"", zKey, zTab);
+      return SQLITE_ERROR;
+    }
+    bKey = 1;
+  }
+  if( p->nPend ){
+    rc = mbFlushPending(p);
+    if( rc ) goto vtab_error;
+  }
+  rc = mbRefresh(p);
+  if( rc ) goto vtab_error;
+  hi = p->nRows;
+  mbIvalAll(&iv);
+  if( pLo && sqlite3_value_type(pLo)!=SQLITE_NULL ){
+    mbIvalApply(&iv, SQLITE_INDEX_CONSTRAINT_GE, pLo, bKey && p->bSortedFloat);
+  }
+  if( pHi && sqlite3_value_type(pHi)!=SQLITE_NULL ){
+    mbIvalApply(&iv, SQLITE_INDEX_CONSTRAINT_LE, pHi, bKey && p->bSortedFloat);
+  }
+  if( bKey ){
+    rc = mbVerifySorted(p);
+    if( rc==SQLITE_OK ) rc = mbKeyRange(p, &iv, &lo, &hi);
+    if( rc ) goto vtab_error;
+  }else if( iv.bEmpty || iv.iHi<0 ){
+    hi = 0;
+  }else{
+    if( iv.iLo>0 ) lo = (uint64_t)iv.iLo;
+    if( (uint64_t)iv.iHi < hi ) hi = (uint64_t)iv.iHi + 1;
+  }
+  if( lo>hi ) lo = hi;
+  memset(pOut, 0, sizeof(*pOut));
+  pOut->pMap = p->pMap;
+  pOut->eDrop = p->eDrop;
+  pOut->nHeader = p->nHeader;
+  pOut->nStride = p->nStride;
+  pOut->iFirst = lo;
+  pOut->iEnd = hi;
+  pOut->iOff = p->aCol[iCol].iOff;
+  pOut->nByte = p->aCol[iCol].nByte;
+  pOut->eType = p->aCol[iCol].eType;
+  pOut->bBig = (p->aCol[iCol].eKind & K_SWAP)!=0;
+  pOut->zFile = p->zFile;
+  if( lo<hi ){
+    mbAdvise(p, MB_ADV_SEQUENTIAL);
+  }
+  return SQLITE_OK;
+
+vtab_error:
+  *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
+                                                 : sqlite3_errstr(rc));
+  sqlite3_free(p->base.zErrMsg);
+  p->base.zErrMsg = 0;
+  return rc;
+}
+

@@ -1,0 +1,193 @@
+/*
+** mb_rectab.h -- the record table's internal model, shared by its files:
+**   mb_rectab.c  the record file: size, reads, the sorted key, bounds,
+**                the tables open in the process
+**   mb_recscan.c planning (xBestIndex) and the cursor (xFilter, xNext...)
+**   mb_rectx.c   writes and transactions (xUpdate, xBegin ... xCommit)
+**   mb_records.c the module: options, connect, the module table
+** mb_records.c has the user manual.
+*/
+#ifndef MB_RECTAB_H
+#define MB_RECTAB_H
+
+#include "mb_field.h"
+#include "mb_map.h"
+#include "mb_layout.h"
+#include "mb_npy.h"
+
+/* Records copied per block by scans: bytes of the block buffer. Large
+** enough that the guarded copy's fixed cost (tens of ns) vanishes per
+** record, small enough to stay in L2. */
+#define MB_BLOCK_BYTES (64*1024)
+/* Pending appended bytes kept in memory before they are written out. */
+#define MB_PENDING_BYTES (4*1024*1024)
+/* How long a writer waits for another writer, in ms. */
+#define MB_BUSY_MS 5000
+
+
+
+typedef struct MbSavepoint {
+  size_t nUndo;        /* undo log bytes when it was set */
+  uint64_t nRows;      /* logical records when it was set */
+} MbSavepoint;
+
+typedef struct MbRecTab MbRecTab;
+struct MbRecTab {
+  sqlite3_vtab base;       /* base class: must be first */
+  sqlite3 *db;
+  char *zFile;             /* as given */
+  char *zName;             /* the table's name */
+  char *zSchema;           /* its database: main, temp, or attached */
+  mb_map *pMap;            /* registry map of the file */
+  mb_layout layout;
+  int nCol;
+  MbCol *aCol;
+  uint64_t nHeader;        /* bytes before the first record */
+  uint64_t nStride;        /* bytes per record */
+  uint64_t nRecord;        /* bytes of a record that the layout covers */
+  int iSorted;             /* column index of sorted=, or -1 */
+  int bSortedFloat;        /* the sorted column is f32/f64 */
+  int bReadonly;           /* readonly=1 or the file is not writable */
+  int bReadonlyOpt;        /* readonly=1 given */
+  int bTailIgnore;
+  int bNpy;
+  mb_npy npy;
+  uint64_t nMapSize;       /* view size nRows was computed from */
+  uint64_t nRows;          /* records in the file (not counting pending) */
+  int eAdvice;             /* last advice given, -1 none */
+  int eDrop;               /* dropbehind=: mb_dropbehind, -1 = process default */
+  /* sorted verification */
+  int bVerified;
+  mb_stamp verStamp;       /* the file's change stamp when it was verified */
+  /* write transaction */
+  int bWriting;            /* holds the writer token and the file lock */
+  int bJournal;            /* a journal was written in this transaction */
+  uint64_t nTxRows;        /* records at the start of the transaction */
+  unsigned char *aPend;    /* appended records not yet in the file */
+  uint64_t nPend;          /* records in aPend */
+  uint64_t nPendAlloc;     /* records aPend can hold */
+  unsigned char *aUndo;    /* undo log: [u64 off][u32 n][n bytes]... */
+  size_t nUndo, nUndoAlloc;
+  uint64_t iDirtyLo, iDirtyHi;  /* view range written in this transaction */
+  int bDirty;
+  MbSavepoint *aSave;
+  int nSave;               /* savepoints 0..nSave-1 are set */
+  unsigned char *aRec;     /* scratch record (nStride bytes) */
+  unsigned char *aRec2;
+};
+
+typedef struct MbRange { uint64_t iFirst, iEnd; } MbRange;
+
+typedef struct MbRecCursor {
+  sqlite3_vtab_cursor base;  /* base class: must be first */
+  /* the hot state: kept together */
+  const unsigned char *pRec; /* current record inside aBuf */
+  uint64_t iRow;             /* current record index */
+  uint64_t iBufLo, iBufHi;   /* records [iBufLo, iBufHi) are in aBuf */
+  uint64_t nStride;
+  int bEof;
+  int bDesc;
+  /* ranges to visit, ascending; visited backwards when bDesc */
+  MbRange *aRange;
+  int nRange, iRange;
+  MbRange one;               /* storage when there is one range */
+  unsigned char *aBuf;
+  uint64_t nBufRows;         /* capacity of aBuf in records */
+  uint64_t iReadHi;          /* end of the bytes read since xFilter */
+  uint64_t nLoadRows;        /* records the next block load copies: small
+                             ** at first, doubling up to nBufRows, so a
+                             ** query that stops early (LIMIT) reads little */
+  mb_scan scan;
+  int bScan;                 /* full or range scan: prefetch */
+} MbRecCursor;
+
+/* An interval of the key space: integers [lo, hi], or reals between lo
+** and hi with open ends. Empty when bEmpty. */
+typedef struct MbIval {
+  int bEmpty;
+  int64_t iLo, iHi;
+  double rLo, rHi;
+  int bLoOpen, bHiOpen;
+} MbIval;
+
+/* A table open in this process (see mbOpenAdd). */
+typedef struct MbOpen {
+  struct MbOpen *pNext;
+  MbRecTab *pTab;
+} MbOpen;
+
+static inline const MbCol *mbKeyCol(MbRecTab *p){ return &p->aCol[p->iSorted]; }
+
+/* mb_field.c */
+int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
+                    unsigned char *pOut);
+int mbSameAsStored(const MbCol *c, sqlite3_value *v,
+                          const unsigned char *pOld);
+void mbResult(sqlite3_context *ctx, const MbCol *c,
+                     const unsigned char *p);
+
+/* mb_rectab.c */
+double mbFloor(double r);
+double mbCeil(double r);
+double mbLog2(double r);
+void mbIvalAll(MbIval *v);
+void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal);
+int mbMapRefresh(mb_map *pMap);
+int mbMapResize(mb_map *pMap, uint64_t nSize);
+void mbOpenAdd(MbRecTab *p, MbOpen *pNew);
+void mbOpenRemove(MbRecTab *p);
+MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
+                            const char *zName);
+int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n);
+int mbRefresh(MbRecTab *p);
+int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
+                    uint64_t *piRow);
+int mbSetErr(MbRecTab *p, int rc, const char *zFmt, ...);
+void mbTabFree(MbRecTab *p);
+int mbVerifySorted(MbRecTab *p);
+void mbAdvise(MbRecTab *p, int eAdvice);
+int mbUpdateRows(MbRecTab *p);
+int mbOrderError(MbRecTab *p, uint64_t iRow);
+int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR);
+
+/* mb_recscan.c */
+int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
+                      uint64_t *pHi);
+int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo);
+int mbRecClose(sqlite3_vtab_cursor *cur);
+int mbRecColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i);
+int mbRecEof(sqlite3_vtab_cursor *cur);
+int mbRecFilter(
+  sqlite3_vtab_cursor *cur,
+  int idxNum,
+  const char *idxStr,
+  int argc,
+  sqlite3_value **argv
+);
+int mbRecNext(sqlite3_vtab_cursor *cur);
+int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur);
+int mbRecRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid);
+
+/* mb_rectx.c */
+int mbFlushPending(MbRecTab *p);
+int mbRecover(MbRecTab *p);
+void mbTokenRelease(MbRecTab *p);
+int mbTokenTry(MbRecTab *p);
+void mbWriteUnlock(MbRecTab *p);
+int mbRecBegin(sqlite3_vtab *pVtab);
+int mbRecCommit(sqlite3_vtab *pVtab);
+int mbRecRelease(sqlite3_vtab *pVtab, int iSave);
+int mbRecRollbackTo(sqlite3_vtab *pVtab, int iSave);
+int mbRecRollback(sqlite3_vtab *pVtab);
+int mbRecSavepoint(sqlite3_vtab *pVtab, int iSave);
+int mbRecSync(sqlite3_vtab *pVtab);
+int mbRecUpdate(
+  sqlite3_vtab *pVtab,
+  int argc,
+  sqlite3_value **argv,
+  sqlite_int64 *pRowid
+);
+void mbDeleteJournal(MbRecTab *p);
+int mbWriteJournal(MbRecTab *p);
+
+#endif /* MB_RECTAB_H */
