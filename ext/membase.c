@@ -42,6 +42,7 @@ SQLITE_EXTENSION_INIT1
 #include "mb_functions.h"
 #include "../vtab/mb_stats_table.h"
 #include "../vtab/mb_records.h"
+#include "../vtab/mb_aggregate.h"
 #include "../vtab/mb_lines.h"
 #include "mb_vfs_functions.h"
 #include "mb_memory_functions.h"
@@ -69,6 +70,7 @@ static int mbRegisterAll(sqlite3 *db){
   if( mb_functions_registered(db) ) return SQLITE_OK;
   rc = mb_stats_register(db);
   if( rc==SQLITE_OK ) rc = mb_records_register(db);
+  if( rc==SQLITE_OK ) rc = mb_aggregate_register(db);
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_memory_functions_register(db);

@@ -65,6 +65,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "mb_layout.h"
 #include "mb_records.h"
+#include "mb_codec.h"
 #include "mb_aggregate.h"
 
 /* Bytes copied per block: fits L2 with room to spare. */
@@ -76,6 +77,7 @@ enum { AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG,
 /* The running state of one aggregation, and its answer. */
 typedef struct MbAggResult {
   int eType, bBig;
+  MbCol col;                  /* the field read: its kind for mb_codec */
   sqlite3_int64 nCount;       /* values that are not NaN */
   double rAcc[4];             /* REAL sum: float columns, u64 columns,
                               ** integer columns after an overflow */
@@ -159,51 +161,6 @@ static int mbAggBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   return SQLITE_OK;
 }
 
-static uint16_t aggSwap16(uint16_t v){ return (uint16_t)((v>>8)|(v<<8)); }
-static uint32_t aggSwap32(uint32_t v){
-  return (v>>24) | ((v>>8)&0xff00u) | ((v<<8)&0xff0000u) | (v<<24);
-}
-static uint64_t aggSwap64(uint64_t v){
-  return ((uint64_t)aggSwap32((uint32_t)v)<<32) | aggSwap32((uint32_t)(v>>32));
-}
-
-/* Read one field as int64 (integer types other than u64; bool is 0 or 1
-** as the table reads it, whatever the byte). */
-static int64_t aggInt(const unsigned char *p, int eType, int bBig){
-  switch( eType ){
-    case MB_TYPE_I8: return (int8_t)p[0];
-    case MB_TYPE_U8: return p[0];
-    case MB_TYPE_BOOL: return p[0]!=0;
-    case MB_TYPE_I16: { uint16_t v; memcpy(&v, p, 2); if( bBig ) v = aggSwap16(v); return (int16_t)v; }
-    case MB_TYPE_U16: { uint16_t v; memcpy(&v, p, 2); if( bBig ) v = aggSwap16(v); return v; }
-    case MB_TYPE_I32: { uint32_t v; memcpy(&v, p, 4); if( bBig ) v = aggSwap32(v); return (int32_t)v; }
-    case MB_TYPE_U32: { uint32_t v; memcpy(&v, p, 4); if( bBig ) v = aggSwap32(v); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); if( bBig ) v = aggSwap64(v); return (int64_t)v; }
-  }
-}
-
-static uint64_t aggU64(const unsigned char *p, int bBig){
-  uint64_t u;
-  memcpy(&u, p, 8);
-  return bBig ? aggSwap64(u) : u;
-}
-
-static double aggReal(const unsigned char *p, int eType, int bBig){
-  if( eType==MB_TYPE_F32 ){
-    uint32_t u; float f;
-    memcpy(&u, p, 4);
-    if( bBig ) u = aggSwap32(u);
-    memcpy(&f, &u, 4);
-    return (double)f;
-  }else{
-    uint64_t u; double d;
-    memcpy(&u, p, 8);
-    if( bBig ) u = aggSwap64(u);
-    memcpy(&d, &u, 8);
-    return d;
-  }
-}
-
 /* Floats: NaN is NULL to SQL, so it is skipped (not counted, not summed,
 ** not a min or max). Strict comparisons keep the first of equal values
 ** (0.0 and -0.0), as min() and max() do. Four accumulators break the
@@ -226,7 +183,7 @@ static void aggBlockFloat(MbAggResult *r, const unsigned char *p,
     double d;
     MB_AGG_FLOAT_LOOP((memcpy(&d, p + k*nStride, 8), d))
   }else{
-    MB_AGG_FLOAT_LOOP(aggReal(p + k*nStride, r->eType, r->bBig))
+    MB_AGG_FLOAT_LOOP(mbCodecReal(&r->col, p + k*nStride))
   }
   r->rMin = vMin; r->rMax = vMax;
   r->nCount += (sqlite3_int64)nNum;
@@ -259,7 +216,7 @@ static void aggBlockInt(MbAggResult *r, const unsigned char *p,
    && n <= ((uint64_t)1<<17) ){
     int64_t bs = 0;
     for(k=0; k<n; k++){
-      int64_t v = aggInt(p + k*nStride, r->eType, r->bBig);
+      int64_t v = mbCodecInt(&r->col, p + k*nStride);
       bs += v;
       if( v<vMin ) vMin = v;
       if( v>vMax ) vMax = v;
@@ -267,7 +224,7 @@ static void aggBlockInt(MbAggResult *r, const unsigned char *p,
     r->iSum += bs;
   }else{
     for(k=0; k<n; k++){
-      int64_t v = aggInt(p + k*nStride, r->eType, r->bBig);
+      int64_t v = mbCodecInt(&r->col, p + k*nStride);
       aggAddInt(r, v);
       if( v<vMin ) vMin = v;
       if( v>vMax ) vMax = v;
@@ -284,7 +241,7 @@ static void aggBlockU64(MbAggResult *r, const unsigned char *p,
                         uint64_t n, uint64_t nStride){
   uint64_t vMin = r->uMin, vMax = r->uMax, k;
   for(k=0; k<n; k++){
-    uint64_t u = aggU64(p + k*nStride, r->bBig);
+    uint64_t u = mbCodecU64(&r->col, p + k*nStride);
     r->rAcc[k&3] += (double)u;
     if( u>(uint64_t)INT64_MAX ){
       r->bBigSeen = 1;
@@ -308,6 +265,10 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   memset(r, 0, sizeof(*r));
   r->eType = s->eType;
   r->bBig = s->bBig;
+  r->col.eType = s->eType;
+  r->col.eKind = mbCodecKind(s->eType, s->bBig);
+  r->col.nByte = s->nByte;
+  r->col.iOff = 0;
   r->rMin = HUGE_VAL; r->rMax = -HUGE_VAL;
   r->iMin = INT64_MAX; r->iMax = INT64_MIN;
   r->uMin = UINT64_MAX; r->uMax = 0;

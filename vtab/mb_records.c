@@ -171,7 +171,6 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_records.h"
 #include "mb_rectab.h"
-#include "mb_aggregate.h"
 
 /* An option value with its SQL quotes removed ('it''s' -> it's). */
 static char *mbUnquote(const char *z){
@@ -587,18 +586,13 @@ static int mbRecConnect(
   for(i=0, rc=0; i<p->layout.nField; i++){
     const mb_field *f = &p->layout.aField[i];
     MbCol *c;
-    int k;
     if( f->zName==0 ) continue;
     c = &p->aCol[rc];
     c->zName = f->zName;
     c->eType = f->eType;
     c->nByte = f->nByte;
     c->iOff = (uint32_t)f->iOff;
-    k = f->eType<=MB_TYPE_F64 ? f->eType - MB_TYPE_I8 + K_I8
-      : f->eType==MB_TYPE_BOOL ? K_BOOL : f->eType==MB_TYPE_CHAR ? K_CHAR
-      : K_BLOB;
-    if( f->bBig && f->nByte>1 && f->eType<=MB_TYPE_F64 ) k |= K_SWAP;
-    c->eKind = k;
+    c->eKind = mbCodecKind(f->eType, f->bBig);
     if( o.zSorted && sqlite3_stricmp(o.zSorted, f->zName)==0 ) p->iSorted = rc;
     sqlite3_str_appendf(pSql, "%s\"%w\" %s", rc ? ", " : "", f->zName,
                         mb_type_sql(f->eType));
@@ -690,7 +684,7 @@ static int mbRecDestroy(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
   if( p->bWriting && (p->nPend || p->nUndo || p->bDirty || p->bJournal
                       || p->nRows!=p->nTxRows) ){
-    mbSetErr(p, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" inside "
+    mb_vtab_error(&p->base, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" inside "
              "the transaction that wrote to it: COMMIT or ROLLBACK first",
              p->zName);
     sqlite3_log(SQLITE_LOCKED, "%s", p->base.zErrMsg);
@@ -726,8 +720,6 @@ static const sqlite3_module mbRecModule = {
 
 
 int mb_records_register(sqlite3 *db){
-  int rc = sqlite3_create_module(db, "membase", &mbRecModule, 0);
-  if( rc==SQLITE_OK ) rc = mb_aggregate_register(db);
-  return rc;
+  return sqlite3_create_module(db, "membase", &mbRecModule, 0);
 }
 

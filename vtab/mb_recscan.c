@@ -202,7 +202,7 @@ static int mbCheckStillThere(MbRecCursor *pCur){
   if( mb_map_stamp(p->pMap, &nNow, 0)==MB_OK && nNow<pCur->iReadHi ){
     (void)mbMapRefresh(p->pMap);
     p->nMapSize = (uint64_t)-1;
-    return mbSetErr(p, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
+    return mb_vtab_error(&p->base, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
                     "truncated while it was read (it has %llu bytes, the "
                     "query read up to byte %llu)", p->zFile,
                     (unsigned long long)nNow,
@@ -267,7 +267,7 @@ int mbRecColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
   ** unchanged and keeps the field's bytes exactly (a u64 above 2^63, a
   ** NaN, a bool byte of 2 survive a round trip through SQL otherwise). */
   if( sqlite3_vtab_nochange(ctx) ) return SQLITE_OK;
-  mbResult(ctx, c, pCur->pRec + c->iOff);
+  mbCodecResult(ctx, c, pCur->pRec + c->iOff);
   return SQLITE_OK;
 }
 

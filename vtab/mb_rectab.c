@@ -18,35 +18,8 @@ SQLITE_EXTENSION_INIT3
 
 /* ------------------------------------------------------------ helpers */
 
-int mbSetErr(MbRecTab *p, int rc, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  sqlite3_free(p->base.zErrMsg);
-  p->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
-  va_end(ap);
-  return rc;
-}
 
 
-/* floor, ceil and log2 without libm (the static library must not add a
-** link dependency). Values beyond 2^52 are integers already. */
-double mbFloor(double r){
-  double t;
-  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
-  t = (double)(int64_t)r;
-  return t>r ? t-1.0 : t;
-}
-double mbCeil(double r){
-  double t;
-  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
-  t = (double)(int64_t)r;
-  return t<r ? t+1.0 : t;
-}
-double mbLog2(double r){
-  double n = 0.0;
-  while( r>=2.0 ){ r /= 2.0; n += 1.0; }
-  return n;
-}
 
 
 
@@ -69,11 +42,11 @@ int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n){
     /* the file shrank: pick up its new size for the next statement */
     (void)mbMapRefresh(p->pMap);
     p->nMapSize = (uint64_t)-1;
-    return mbSetErr(p, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
+    return mb_vtab_error(&p->base, SQLITE_IOERR_SHORT_READ, "membase: %s: the file was "
                     "truncated while it was read (record at byte %llu is "
                     "gone)", p->zFile, (unsigned long long)off);
   }
-  return mbSetErr(p, SQLITE_IOERR_READ, "membase: %s: cannot read: %s",
+  return mb_vtab_error(&p->base, SQLITE_IOERR_READ, "membase: %s: cannot read: %s",
                   p->zFile, mb_strerror(rc));
 }
 
@@ -93,14 +66,14 @@ int mbUpdateRows(MbRecTab *p){
     char *zErr = 0;
     int rc;
     if( nSize<MB_NPY_PREFIX ){
-      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: truncated .npy header "
+      return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: truncated .npy header "
                       "(the file has %llu bytes)", p->zFile,
                       (unsigned long long)nSize);
     }
     rc = mbRead(p, 0, aPre, sizeof(aPre));
     if( rc ) return rc;
     if( mb_npy_header_size(aPre, nSize, p->zFile, &nHdr, &zErr) ){
-      mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr);
+      mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "%s", zErr);
       sqlite3_free(zErr);
       return SQLITE_CORRUPT_VTAB;
     }
@@ -112,19 +85,19 @@ int mbUpdateRows(MbRecTab *p){
     rc = mb_npy_parse(aHdr, (size_t)nHdr, p->zFile, &npy, &lay, &zErr);
     sqlite3_free(aHdr);
     if( rc ){
-      if( zErr ){ mbSetErr(p, SQLITE_CORRUPT_VTAB, "%s", zErr); rc = SQLITE_CORRUPT_VTAB; }
+      if( zErr ){ mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "%s", zErr); rc = SQLITE_CORRUPT_VTAB; }
       sqlite3_free(zErr);
       return rc;
     }
     mb_layout_free(&lay);
     if( npy.nHeader!=p->nHeader ){
       mb_npy_free(&npy);
-      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header "
+      return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header "
                       "changed size underneath", p->zFile);
     }
     if( npy.nRows > (nSize - nHdr) / p->nStride ){
       uint64_t nHave = (nSize - nHdr) / p->nStride;
-      mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header says %llu "
+      mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header says %llu "
                "rows but the file holds only %llu", p->zFile,
                (unsigned long long)npy.nRows, (unsigned long long)nHave);
       mb_npy_free(&npy);
@@ -136,7 +109,7 @@ int mbUpdateRows(MbRecTab *p){
   }else{
     uint64_t nData, nRem;
     if( nSize<p->nHeader ){
-      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
+      return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
                       "shorter than the header (%llu bytes)", p->zFile,
                       (unsigned long long)nSize,
                       (unsigned long long)p->nHeader);
@@ -144,7 +117,7 @@ int mbUpdateRows(MbRecTab *p){
     nData = nSize - p->nHeader;
     nRem = nData % p->nStride;
     if( nRem && !p->bTailIgnore ){
-      return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
+      return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: file length %llu is "
                       "not header %llu + a multiple of the record stride %llu "
                       "(%llu bytes left over; tail=ignore ignores them)",
                       p->zFile, (unsigned long long)nSize,
@@ -162,7 +135,7 @@ int mbUpdateRows(MbRecTab *p){
 int mbRefresh(MbRecTab *p){
   int rc = mbMapRefresh(p->pMap);
   if( rc!=MB_OK ){
-    return mbSetErr(p, SQLITE_IOERR, "membase: %s: cannot refresh the "
+    return mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: cannot refresh the "
                     "mapping: %s", p->zFile, mb_strerror(rc));
   }
   return mbUpdateRows(p);
@@ -182,14 +155,14 @@ int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR){
   const MbCol *c = mbKeyCol(p);
   int rc = mbRead(p, p->nHeader + iRow*p->nStride + c->iOff, a, c->nByte);
   if( rc ) return rc;
-  if( p->bSortedFloat ) *pR = mbGetReal(c, a);
-  else *pI = mbGetInt(c, a);
+  if( p->bSortedFloat ) *pR = mbCodecReal(c, a);
+  else *pI = mbCodecInt(c, a);
   return SQLITE_OK;
 }
 
 int mbOrderError(MbRecTab *p, uint64_t iRow){
   p->bVerified = 0;
-  return mbSetErr(p, SQLITE_CORRUPT_VTAB, "membase: %s: column \"%s\" is declared "
+  return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: column \"%s\" is declared "
                   "sorted but record %llu is smaller than record %llu (or "
                   "NaN)", p->zFile, mbKeyCol(p)->zName,
                   (unsigned long long)iRow, (unsigned long long)(iRow-1));
@@ -227,11 +200,11 @@ int mbVerifySorted(MbRecTab *p){
     for(k=0; k<n; k++){
       const unsigned char *pR = aBuf + k*p->nStride + c->iOff;
       if( p->bSortedFloat ){
-        double r = mbGetReal(c, pR);
+        double r = mbCodecReal(c, pR);
         if( !(r>=rPrev) ){ rc = mbOrderError(p, i+k); break; }
         rPrev = r;
       }else{
-        int64_t v = mbGetInt(c, pR);
+        int64_t v = mbCodecInt(c, pR);
         if( v<iPrev ){ rc = mbOrderError(p, i+k); break; }
         iPrev = v;
       }

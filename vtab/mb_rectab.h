@@ -10,10 +10,11 @@
 #ifndef MB_RECTAB_H
 #define MB_RECTAB_H
 
-#include "mb_field.h"
+#include "mb_codec.h"
 #include "mb_map.h"
 #include "mb_layout.h"
 #include "mb_npy.h"
+#include "../ext/mb_sqlite.h"
 
 /* Records copied per block by scans: bytes of the block buffer. Large
 ** enough that the guarded copy's fixed cost (tens of ns) vanishes per
@@ -118,18 +119,7 @@ typedef struct MbOpen {
 
 static inline const MbCol *mbKeyCol(MbRecTab *p){ return &p->aCol[p->iSorted]; }
 
-/* mb_field.c */
-int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
-                    unsigned char *pOut);
-int mbSameAsStored(const MbCol *c, sqlite3_value *v,
-                          const unsigned char *pOld);
-void mbResult(sqlite3_context *ctx, const MbCol *c,
-                     const unsigned char *p);
-
 /* mb_rectab.c */
-double mbFloor(double r);
-double mbCeil(double r);
-double mbLog2(double r);
 void mbIvalAll(MbIval *v);
 void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal);
 int mbMapRefresh(mb_map *pMap);
@@ -142,7 +132,6 @@ int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n);
 int mbRefresh(MbRecTab *p);
 int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
                     uint64_t *piRow);
-int mbSetErr(MbRecTab *p, int rc, const char *zFmt, ...);
 void mbTabFree(MbRecTab *p);
 int mbVerifySorted(MbRecTab *p);
 void mbAdvise(MbRecTab *p, int eAdvice);

@@ -37,14 +37,14 @@ int mbFlushPending(MbRecTab *p){
     ** refused): nRows does not count those records, so a rollback would
     ** not cut them. Put the length back now. */
     (void)mbMapResize(p->pMap, nOld);
-    return mbSetErr(p, rc==MB_EOVERFLOW ? SQLITE_FULL : SQLITE_IOERR_WRITE,
+    return mb_vtab_error(&p->base, rc==MB_EOVERFLOW ? SQLITE_FULL : SQLITE_IOERR_WRITE,
                     "membase: %s: cannot grow the file to %llu bytes: %s",
                     p->zFile, (unsigned long long)nNew, mb_strerror(rc));
   }
   rc = mb_map_write(p->pMap, nOld, p->aPend, (size_t)(nNew-nOld));
   if( rc!=MB_OK ){
     (void)mbMapResize(p->pMap, nOld);   /* as above */
-    return mbSetErr(p, SQLITE_IOERR_WRITE, "membase: %s: cannot write the "
+    return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: cannot write the "
                     "appended records: %s", p->zFile, mb_strerror(rc));
   }
   if( !p->bDirty || nOld<p->iDirtyLo ) p->iDirtyLo = nOld;
@@ -148,7 +148,7 @@ int mbWriteJournal(MbRecTab *p){
   if( rc ) (void)pVfs->xDelete(pVfs, zName, 0);
   sqlite3_free(zName);
   if( rc ){
-    return mbSetErr(p, rc, "membase: %s: cannot write the journal %s-"
+    return mb_vtab_error(&p->base, rc, "membase: %s: cannot write the journal %s-"
                     "mbjournal", p->zFile, p->zFile);
   }
   p->bJournal = 1;
@@ -203,7 +203,7 @@ int mbRecover(MbRecTab *p){
         int r2 = mbMapResize(p->pMap, n);
         if( r2==MB_OK ) r2 = mb_map_flush(p->pMap, 0, 0, MB_FLUSH_SYNC);
         if( r2!=MB_OK ){
-          rc = mbSetErr(p, SQLITE_IOERR, "membase: %s: cannot roll back "
+          rc = mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: cannot roll back "
                         "an interrupted append: %s", p->zFile,
                         mb_strerror(r2));
         }
@@ -225,7 +225,7 @@ static int mbWriteLock(MbRecTab *p){
   if( p->bWriting ) return SQLITE_OK;
   while( !mbTokenTry(p) ){
     if( nWait>=MB_BUSY_MS ){
-      return mbSetErr(p, SQLITE_BUSY, "membase: %s is being written by "
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is being written by "
                       "another connection", p->zFile);
     }
     sqlite3_sleep(1);
@@ -236,7 +236,7 @@ static int mbWriteLock(MbRecTab *p){
     if( rc==MB_OK ) break;
     if( rc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
       mbTokenRelease(p);
-      return mbSetErr(p, SQLITE_BUSY, "membase: %s is locked by another "
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is locked by another "
                       "process%s", p->zFile,
                       rc==MB_EBUSY ? "" : " (cannot lock)");
     }
@@ -337,7 +337,7 @@ static int mbRollbackTo(MbRecTab *p, size_t nUndo, uint64_t nRows){
     p->nMapSize = mb_map_size(p->pMap);
   }
   if( rc ){
-    mbSetErr(p, rc, "membase: %s: cannot roll back", p->zFile);
+    mb_vtab_error(&p->base, rc, "membase: %s: cannot roll back", p->zFile);
   }
   return rc;
 }
@@ -348,14 +348,14 @@ static int mbKeyLess(MbRecTab *p, const unsigned char *a,
                      const unsigned char *b){
   const MbCol *c = mbKeyCol(p);
   if( p->bSortedFloat ){
-    double x = mbGetReal(c, a + c->iOff), y = mbGetReal(c, b + c->iOff);
+    double x = mbCodecReal(c, a + c->iOff), y = mbCodecReal(c, b + c->iOff);
     return !(x>=y);
   }
-  return mbGetInt(c, a + c->iOff) < mbGetInt(c, b + c->iOff);
+  return mbCodecInt(c, a + c->iOff) < mbCodecInt(c, b + c->iOff);
 }
 
 static int mbSortedViolation(MbRecTab *p, uint64_t iRow){
-  return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: the value for column "
+  return mb_vtab_error(&p->base, SQLITE_CONSTRAINT_CHECK, "membase: the value for column "
                   "\"%s\" of record %llu breaks its declared ascending order",
                   mbKeyCol(p)->zName, (unsigned long long)iRow);
 }
@@ -368,7 +368,7 @@ static int mbStoreField(MbRecTab *p, uint64_t off, const MbCol *c,
                         const unsigned char *pNew){
   int rc = mb_map_write(p->pMap, off, pNew, c->nByte);
   if( rc!=MB_OK ){
-    return mbSetErr(p, SQLITE_IOERR_WRITE, "membase: %s: cannot write column "
+    return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: cannot write column "
                     "\"%s\": %s", p->zFile, c->zName, mb_strerror(rc));
   }
   return SQLITE_OK;
@@ -383,12 +383,12 @@ int mbRecUpdate(
   MbRecTab *p = (MbRecTab*)pVtab;
   int i, rc;
   if( p->bReadonly ){
-    return mbSetErr(p, SQLITE_READONLY, "membase: table \"%s\" is read-only%s",
+    return mb_vtab_error(&p->base, SQLITE_READONLY, "membase: table \"%s\" is read-only%s",
                     p->zName, p->bReadonlyOpt ? " (readonly=1)"
                                               : " (the file is not writable)");
   }
   if( argc==1 ){
-    return mbSetErr(p, SQLITE_CONSTRAINT, "membase: cannot DELETE from "
+    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot DELETE from "
                     "\"%s\": a file of fixed-size records has no holes",
                     p->zName);
   }
@@ -402,18 +402,18 @@ int mbRecUpdate(
     if( sqlite3_value_type(argv[1])!=SQLITE_NULL
      && (sqlite3_value_type(argv[1])!=SQLITE_INTEGER
          || sqlite3_value_int64(argv[1])!=(sqlite3_int64)iNew) ){
-      return mbSetErr(p, SQLITE_CONSTRAINT, "membase: INSERT into \"%s\" "
+      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: INSERT into \"%s\" "
                       "with rowid %s: records are appended, the next rowid "
                       "is %llu", p->zName, sqlite3_value_text(argv[1]),
                       (unsigned long long)iNew);
     }
     if( iNew >= ((uint64_t)INT64_MAX - p->nHeader) / p->nStride ){
-      return mbSetErr(p, SQLITE_FULL, "membase: %s: the file cannot hold "
+      return mb_vtab_error(&p->base, SQLITE_FULL, "membase: %s: the file cannot hold "
                       "more records", p->zFile);
     }
     memset(p->aRec, 0, (size_t)p->nStride);
     for(i=0; i<p->nCol; i++){
-      rc = mbEncode(p, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
+      rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
       if( rc ) return rc;
     }
     if( p->iSorted>=0 && iNew>0 ){
@@ -450,7 +450,7 @@ int mbRecUpdate(
     uint64_t off;
     if( sqlite3_value_type(argv[1])!=SQLITE_INTEGER
      || sqlite3_value_int64(argv[1])!=iOld ){
-      return mbSetErr(p, SQLITE_CONSTRAINT, "membase: cannot change the rowid "
+      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot change the rowid "
                       "of a record in \"%s\" (it is the record index)",
                       p->zName);
     }
@@ -459,7 +459,7 @@ int mbRecUpdate(
       if( rc ) return rc;
     }
     if( iOld<0 || (uint64_t)iOld>=p->nRows ){
-      return mbSetErr(p, SQLITE_CONSTRAINT, "membase: no record %lld in "
+      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: no record %lld in "
                       "\"%s\"", iOld, p->zName);
     }
     off = p->nHeader + (uint64_t)iOld*p->nStride;
@@ -470,10 +470,10 @@ int mbRecUpdate(
     ** statement does not assign keeps its bytes */
     for(i=0; i<p->nCol; i++){
       if( sqlite3_value_nochange(argv[2+i]) ) continue;
-      if( mbSameAsStored(&p->aCol[i], argv[2+i], p->aRec2 + p->aCol[i].iOff) ){
+      if( mbCodecSame(&p->aCol[i], argv[2+i], p->aRec2 + p->aCol[i].iOff) ){
         continue;
       }
-      rc = mbEncode(p, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
+      rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
       if( rc ) return rc;
     }
     if( p->iSorted>=0 ){
@@ -534,7 +534,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
     uint64_t nNow = 0, nWant = p->nHeader + p->nRows*p->nStride;
     if( p->iDirtyHi<nWant ) nWant = p->iDirtyHi;
     if( mb_map_stamp(p->pMap, &nNow, 0)==MB_OK && nNow<nWant ){
-      return mbSetErr(p, SQLITE_IOERR_WRITE, "membase: %s: the file was "
+      return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: the file was "
                       "truncated to %llu bytes while this transaction wrote "
                       "up to byte %llu", p->zFile, (unsigned long long)nNow,
                       (unsigned long long)nWant);
@@ -554,7 +554,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
       if( r2!=MB_OK ){
         /* a core code never reaches SQLite: this is COMMIT's I/O error */
         sqlite3_free(a);
-        return mbSetErr(p, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush "
+        return mb_vtab_error(&p->base, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush "
                         "the appended records: %s", p->zFile,
                         mb_strerror(r2));
       }
@@ -565,7 +565,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
       rc = mb_npy_rewrite(&p->npy, p->nRows, a);
       if( rc==SQLITE_FULL ){
         sqlite3_free(a);
-        return mbSetErr(p, SQLITE_FULL, "membase: %s: no room in the .npy "
+        return mb_vtab_error(&p->base, SQLITE_FULL, "membase: %s: no room in the .npy "
                         "header for the new shape", p->zFile);
       }
     }
@@ -573,7 +573,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
       rc = SQLITE_IOERR_WRITE;
     }
     sqlite3_free(a);
-    if( rc ) return mbSetErr(p, rc, "membase: %s: cannot update the .npy "
+    if( rc ) return mb_vtab_error(&p->base, rc, "membase: %s: cannot update the .npy "
                              "header", p->zFile);
     p->npy.nRows = p->nRows;
     if( !p->bDirty || p->iDirtyLo>0 ) p->iDirtyLo = 0;
@@ -588,7 +588,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
     rc = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
                       MB_FLUSH_SYNC);
     if( rc!=MB_OK ){
-      return mbSetErr(p, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush: %s",
+      return mb_vtab_error(&p->base, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush: %s",
                       p->zFile, mb_strerror(rc));
     }
   }

@@ -1,10 +1,10 @@
 /*
-** mb_field.h -- the field codec of record files: how a field of a record
+** mb_codec.h -- the field codec of record files: how a field of a record
 ** (its type, width and byte order) reads as an SQL value and is written
 ** from one. Shared by the record table and membase_aggregate.
 */
-#ifndef MB_FIELD_H
-#define MB_FIELD_H
+#ifndef MB_CODEC_H
+#define MB_CODEC_H
 
 #include <stdint.h>
 #include <string.h>
@@ -35,7 +35,7 @@ static inline uint64_t mbSwap64(uint64_t v){
 
 
 /* Read a numeric field as int64 (integer kinds) -- for the sorted key. */
-static inline int64_t mbGetInt(const MbCol *c, const unsigned char *p){
+static inline int64_t mbCodecInt(const MbCol *c, const unsigned char *p){
   switch( c->eKind ){
     case K_I8:  return (int8_t)p[0];
     case K_U8:  return p[0];
@@ -54,7 +54,7 @@ static inline int64_t mbGetInt(const MbCol *c, const unsigned char *p){
   return 0;
 }
 
-static inline double mbGetReal(const MbCol *c, const unsigned char *p){
+static inline double mbCodecReal(const MbCol *c, const unsigned char *p){
   switch( c->eKind ){
     case K_F32: { float v; memcpy(&v, p, 4); return (double)v; }
     case K_F64: { double v; memcpy(&v, p, 8); return v; }
@@ -67,8 +67,53 @@ static inline double mbGetReal(const MbCol *c, const unsigned char *p){
       memcpy(&v, &u, 8); return v;
     }
   }
-  return (double)mbGetInt(c, p);
+  return (double)mbCodecInt(c, p);
 }
 
 
-#endif /* MB_FIELD_H */
+/* floor, ceil and log2 without libm (the static library must not add a
+** link dependency). Values beyond 2^52 are integers already. */
+static inline double mbFloor(double r){
+  double t;
+  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
+  t = (double)(int64_t)r;
+  return t>r ? t-1.0 : t;
+}
+static inline double mbCeil(double r){
+  double t;
+  if( !(r>-4503599627370496.0 && r<4503599627370496.0) ) return r;
+  t = (double)(int64_t)r;
+  return t<r ? t+1.0 : t;
+}
+static inline double mbLog2(double r){
+  double n = 0.0;
+  while( r>=2.0 ){ r /= 2.0; n += 1.0; }
+  return n;
+}
+
+/* A u64 field as it is stored (no conversion to REAL). */
+static inline uint64_t mbCodecU64(const MbCol *c, const unsigned char *p){
+  uint64_t u;
+  memcpy(&u, p, 8);
+  return (c->eKind & K_SWAP) ? mbSwap64(u) : u;
+}
+
+/* The SQL result of field c of the record at p. */
+void mbCodecResult(sqlite3_context *ctx, const MbCol *c,
+                   const unsigned char *p);
+
+/* Convert SQL value v into field c at pOut. A value the field cannot hold
+** (NULL, wrong type, out of range, too long) sets an error on pVtab that
+** names the column and returns its code; nothing is written then. */
+int mbCodecEncode(sqlite3_vtab *pVtab, const MbCol *c, sqlite3_value *v,
+                  unsigned char *pOut);
+
+/* Whether v is the value the field at pOld reads as: then an UPDATE keeps
+** the field's bytes (NaN payloads, bool bytes of 2, u64 above 2^63). */
+int mbCodecSame(const MbCol *c, sqlite3_value *v, const unsigned char *pOld);
+
+/* The column kind (MB_K_*) of a field of layout type eType (MB_TYPE_*)
+** stored big-endian if bBig. */
+int mbCodecKind(int eType, int bBig);
+
+#endif /* MB_CODEC_H */

@@ -1,5 +1,5 @@
 /*
-** mb_field.c -- the field codec of record files (mb_field.h).
+** mb_codec.c -- the field codec of record files (mb_codec.h).
 */
 #include <math.h>
 #include <stdarg.h>
@@ -10,12 +10,11 @@
 SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "mb_layout.h"
-#include "mb_npy.h"
-#include "mb_records.h"
-#include "mb_rectab.h"
+#include "mb_codec.h"
+#include "../ext/mb_sqlite.h"
 
 /* The result of field c of the record at p. */
-void mbResult(sqlite3_context *ctx, const MbCol *c,
+void mbCodecResult(sqlite3_context *ctx, const MbCol *c,
                      const unsigned char *p){
   switch( c->eKind ){
     case K_F64: { double v; memcpy(&v, p, 8); sqlite3_result_double(ctx, v); return; }
@@ -44,21 +43,21 @@ void mbResult(sqlite3_context *ctx, const MbCol *c,
       sqlite3_result_blob(ctx, p, (int)c->nByte, SQLITE_TRANSIENT);
       return;
     case K_F32: case K_F32|K_SWAP: case K_F64|K_SWAP:
-      sqlite3_result_double(ctx, mbGetReal(c, p));
+      sqlite3_result_double(ctx, mbCodecReal(c, p));
       return;
     default:
-      sqlite3_result_int64(ctx, mbGetInt(c, p));
+      sqlite3_result_int64(ctx, mbCodecInt(c, p));
       return;
   }
 }
 
 /* Convert SQL value v into field c at pOut; errors name the column. */
-int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
+int mbCodecEncode(sqlite3_vtab *pVtab, const MbCol *c, sqlite3_value *v,
                     unsigned char *pOut){
   int t = sqlite3_value_type(v);
   const char *zT = mb_type_name(c->eType);
   if( t==SQLITE_NULL ){
-    return mbSetErr(p, SQLITE_CONSTRAINT_NOTNULL, "membase: NULL in column "
+    return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_NOTNULL, "membase: NULL in column "
                     "\"%s\" (%s): record fields cannot be NULL", c->zName, zT);
   }
   switch( c->eType ){
@@ -70,7 +69,7 @@ int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
         float f;
         uint32_t u;
         if( isfinite(r) && (r>3.4028234663852886e38 || r<-3.4028234663852886e38) ){
-          return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of "
+          return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of "
                           "range for column \"%s\" (f32)",
                           sqlite3_value_text(v), c->zName);
         }
@@ -91,7 +90,7 @@ int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
       if( t!=SQLITE_TEXT ) goto mismatch;
       n = sqlite3_value_bytes(v);
       if( (uint32_t)n>c->nByte ){
-        return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: text of %d bytes "
+        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: text of %d bytes "
                         "is too long for column \"%s\" (char(%u))", n,
                         c->zName, c->nByte);
       }
@@ -104,7 +103,7 @@ int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
       if( t!=SQLITE_BLOB ) goto mismatch;
       n = sqlite3_value_bytes(v);
       if( (uint32_t)n!=c->nByte ){
-        return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: a blob of %d "
+        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: a blob of %d "
                         "bytes does not fit column \"%s\" (blob(%u) takes "
                         "exactly %u)", n, c->zName, c->nByte, c->nByte);
       }
@@ -124,7 +123,7 @@ int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
       }else if( t==SQLITE_FLOAT ){
         double r = sqlite3_value_double(v);
         if( r!=mbFloor(r) ){
-          return mbSetErr(p, SQLITE_MISMATCH, "membase: column \"%s\" (%s) "
+          return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" (%s) "
                           "takes an integer, not %s", c->zName, zT,
                           sqlite3_value_text(v));
         }
@@ -167,13 +166,13 @@ int mbEncode(MbRecTab *p, const MbCol *c, sqlite3_value *v,
       }
       return SQLITE_OK;
     range:
-      return mbSetErr(p, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of range "
+      return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of range "
                       "for column \"%s\" (%s)", sqlite3_value_text(v),
                       c->zName, zT);
     }
   }
 mismatch:
-  return mbSetErr(p, SQLITE_MISMATCH, "membase: column \"%s\" (%s) takes %s, "
+  return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" (%s) takes %s, "
                   "not %s", c->zName,
                   c->eType==MB_TYPE_CHAR ? "char" : zT,
                   c->eType==MB_TYPE_CHAR ? "text" :
@@ -188,12 +187,12 @@ mismatch:
 ** then an UPDATE keeps the field's bytes. An identity assignment (SET
 ** u = u) must not rewrite a u64 above 2^63 read as REAL, a NaN read as
 ** NULL, or a bool byte of 2 read as 1. */
-int mbSameAsStored(const MbCol *c, sqlite3_value *v,
+int mbCodecSame(const MbCol *c, sqlite3_value *v,
                           const unsigned char *pOld){
   int t = sqlite3_value_type(v);
   switch( c->eKind ){
     case K_F32: case K_F64: case K_F32|K_SWAP: case K_F64|K_SWAP: {
-      double d = mbGetReal(c, pOld);
+      double d = mbCodecReal(c, pOld);
       if( isnan(d) ) return t==SQLITE_NULL;
       return t==SQLITE_FLOAT && sqlite3_value_double(v)==d;
     }
@@ -215,8 +214,18 @@ int mbSameAsStored(const MbCol *c, sqlite3_value *v,
     case K_BLOB:
       return t==SQLITE_BLOB && sqlite3_value_bytes(v)==(int)c->nByte
           && memcmp(sqlite3_value_blob(v), pOld, c->nByte)==0;
-    default:   /* the other integers and bool (mbGetInt reads it as 0/1) */
-      return t==SQLITE_INTEGER && sqlite3_value_int64(v)==mbGetInt(c, pOld);
+    default:   /* the other integers and bool (mbCodecInt reads it as 0/1) */
+      return t==SQLITE_INTEGER && sqlite3_value_int64(v)==mbCodecInt(c, pOld);
   }
 }
 
+
+int mbCodecKind(int eType, int bBig){
+  int k = eType<=MB_TYPE_F64 ? eType - MB_TYPE_I8 + K_I8
+        : eType==MB_TYPE_BOOL ? K_BOOL : eType==MB_TYPE_CHAR ? K_CHAR
+        : K_BLOB;
+  if( bBig && eType<=MB_TYPE_F64 && eType!=MB_TYPE_I8 && eType!=MB_TYPE_U8 ){
+    k |= K_SWAP;
+  }
+  return k;
+}
