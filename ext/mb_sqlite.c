@@ -141,7 +141,7 @@ int mb_opt_split(const char *zWho, const char *zArg, int nArg, int bBare,
   nVal = (int)(zArg + nArg - (zEq+1));
   zVal = mbOptTrim(zEq+1, &nVal);
   *pzKey = mbOptDequote(zKey, nKey, 1);
-  *pzVal = mbOptDequote(zVal, nVal, 0);
+  *pzVal = mbOptDequote(zVal, nVal, 1);
   if( *pzKey==0 || *pzVal==0 ){
     sqlite3_free(*pzKey);
     sqlite3_free(*pzVal);

@@ -65,7 +65,7 @@ void mb_result_errorf(sqlite3_context *ctx, const char *zFmt, ...);
 /*
 ** One option "KEY = VALUE" of CREATE VIRTUAL TABLE ... USING m(...), or of
 ** a comma-separated option string. Space around either side is ignored; the
-** key may be quoted with "", '' or ``; the value with '' or "" (a doubled
+** key and the value may be quoted with "", '' or `` (a doubled
 ** quote inside stands for one). *pzKey and *pzVal are from
 ** sqlite3_malloc() and owned by the caller (sqlite3_free) on SQLITE_OK.
 ** A word without '=' sets *pzVal to NULL when bBare, and is otherwise the

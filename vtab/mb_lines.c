@@ -199,9 +199,10 @@
 **   membase_lines: "/x/app.log.gz" is gzip-compressed: decompress it first
 **     (also zstd, bzip2, xz and lz4, detected by their magic bytes)
 **   membase_lines: "/x/y" was truncated during the scan
-**   membase_lines: delimiter must be a single byte, got "ab"
+**   membase_lines: delimiter="ab": expected a single byte
 **   membase_lines: unknown option "xyz"
-**   membase_lines: dropbehind must be auto, on or off, got "sometimes"
+**   membase_lines: dropbehind="sometimes": expected auto, on or off
+**   membase_lines: option "file" given twice
 **   membase_lines: no file given: use membase_lines('path') or CREATE VIRTUAL TABLE ... USING membase_lines(file=path)
 **   membase_lines: file is NULL
 */
@@ -215,6 +216,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_find.h"
 #include "mb_line_index.h"
 #include "mb_lines.h"
+#include "../ext/mb_sqlite.h"
 #include "mb_window.h"
 
 #define MB_LINES_SCHEMA \
@@ -335,18 +337,6 @@ static const char *mbCompressed(const unsigned char *z, size_t n){
   return 0;
 }
 
-/* Remove one level of '...' or "..." quoting, in place. */
-static void mbDequote(char *z){
-  char q = z[0];
-  size_t i, j, n = strlen(z);
-  if( (q!='\'' && q!='"') || n<2 || z[n-1]!=q ) return;
-  for(i=1, j=0; i<n-1; i++){
-    z[j++] = z[i];
-    if( z[i]==q && z[i+1]==q ) i++;
-  }
-  z[j] = 0;
-}
-
 /* ------------------------------------------------------------ connect */
 
 static int mbLinesConnect(
@@ -362,64 +352,45 @@ static int mbLinesConnect(
   char *zFile = 0, *zDelim = 0;
   unsigned char delim = '\n';
   int eDrop = -1;
+  unsigned seen = 0;      /* options given, for the duplicate check */
   (void)pAux;
 
   /* argv[3..]: key = value options of CREATE VIRTUAL TABLE. */
   for(i=3; i<argc; i++){
-    const char *z = argv[i];
-    const char *zEq = strchr(z, '=');
-    size_t nKey;
-    char *zVal;
-    while( *z==' ' || *z=='\t' || *z=='\n' ) z++;
-    if( zEq==0 ){
-      *pzErr = sqlite3_mprintf("membase_lines: unknown option \"%s\"", z);
-      goto fail;
-    }
-    nKey = (size_t)(zEq - z);
-    while( nKey>0 && (z[nKey-1]==' ' || z[nKey-1]=='\t') ) nKey--;
-    zVal = sqlite3_mprintf("%s", zEq+1);
-    if( zVal==0 ){ rc = SQLITE_NOMEM; goto fail_rc; }
-    {
-      char *s = zVal, *e;
-      while( *s==' ' || *s=='\t' || *s=='\n' ) s++;
-      memmove(zVal, s, strlen(s)+1);
-      e = zVal + strlen(zVal);
-      while( e>zVal && (e[-1]==' ' || e[-1]=='\t' || e[-1]=='\n') ) *--e = 0;
-      mbDequote(zVal);
-    }
-    /* The key may be quoted too: "file" = '...'. */
-    if( nKey>=2 && (z[0]=='"' || z[0]=='\'' || z[0]=='`') && z[nKey-1]==z[0] ){
-      z++;
-      nKey -= 2;
-    }
-    if( nKey==4 && sqlite3_strnicmp(z, "file", 4)==0 ){
-      sqlite3_free(zFile);
-      zFile = zVal;
-    }else if( nKey==10 && sqlite3_strnicmp(z, "dropbehind", 10)==0 ){
-      mb_dropbehind d;
-      if( mb_dropbehind_parse(zVal, &d)!=MB_OK ){
-        *pzErr = sqlite3_mprintf(
-            "membase_lines: dropbehind must be auto, on or off, got \"%s\"", zVal);
-        sqlite3_free(zVal);
-        goto fail;
-      }
-      eDrop = (int)d;
-      sqlite3_free(zVal);
-    }else if( nKey==9 && sqlite3_strnicmp(z, "delimiter", 9)==0 ){
-      if( mbParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
-        *pzErr = sqlite3_mprintf(
-            "membase_lines: delimiter must be a single byte, got \"%s\"", zVal);
-        sqlite3_free(zVal);
-        goto fail;
-      }
-      sqlite3_free(zDelim);
-      zDelim = zVal;
+    static const char *const azOpt[] = { "file", "dropbehind", "delimiter" };
+    static const char *const azDrop[] = { "auto", "on", "off" };
+    static const char zWho[] = "membase_lines";
+    char *zKey, *zVal;
+    int iOpt, e;
+    rc = mb_opt_split(zWho, argv[i], -1, 0, &zKey, &zVal, pzErr);
+    if( rc ) goto fail_rc;
+    for(iOpt=0; iOpt<3 && sqlite3_stricmp(zKey, azOpt[iOpt]); iOpt++){}
+    if( iOpt==3 ){
+      *pzErr = sqlite3_mprintf("%s: unknown option \"%s\"", zWho, zKey);
+      rc = SQLITE_ERROR;
     }else{
-      *pzErr = sqlite3_mprintf("membase_lines: unknown option \"%.*s\"",
-                               (int)nKey, z);
-      sqlite3_free(zVal);
-      goto fail;
+      rc = mb_opt_once(zWho, azOpt[iOpt], &seen, iOpt, pzErr);
     }
+    if( rc==SQLITE_OK && iOpt==0 ){
+      zFile = zVal;
+      zVal = 0;
+    }else if( rc==SQLITE_OK && iOpt==1 ){
+      mb_dropbehind d;
+      rc = mb_opt_enum(zWho, zKey, zVal, azDrop, 3, &e, pzErr);
+      if( rc==SQLITE_OK && mb_dropbehind_parse(azDrop[e], &d)==MB_OK ){
+        eDrop = (int)d;
+      }
+    }else if( rc==SQLITE_OK && iOpt==2 ){
+      if( mbParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
+        rc = mb_opt_bad(zWho, zKey, zVal, "a single byte", pzErr);
+      }else{
+        zDelim = zVal;
+        zVal = 0;
+      }
+    }
+    sqlite3_free(zKey);
+    sqlite3_free(zVal);
+    if( rc ) goto fail_rc;
   }
   /* The eponymous table (named as the module, no options) takes its file
   ** from the hidden column; a created table must name one. */
@@ -933,9 +904,8 @@ static int mbLinesFilter(
     const unsigned char *z = (const unsigned char*)sqlite3_value_blob(v);
     int n = sqlite3_value_bytes(v);
     if( sqlite3_value_type(v)==SQLITE_NULL || mbParseDelim(z, n, &pCur->delim) ){
-      mbLinesSetError(pVtab,
-          "membase_lines: delimiter must be a single byte, got \"%.*s\"",
-          n, z ? (const char*)z : "");
+      mbLinesSetError(pVtab, "membase_lines: delimiter=\"%.*s\": expected "
+          "a single byte", n, z ? (const char*)z : "");
       return SQLITE_ERROR;
     }
     pCur->zDelimArg = sqlite3_mprintf("%.*s", n, z ? (const char*)z : "");
@@ -1200,8 +1170,8 @@ static void mbLinesIndexFunc(
     const unsigned char *z = (const unsigned char*)sqlite3_value_blob(argv[1]);
     int n = sqlite3_value_bytes(argv[1]);
     if( sqlite3_value_type(argv[1])==SQLITE_NULL || mbParseDelim(z, n, &delim) ){
-      char *zMsg = sqlite3_mprintf("membase_lines_index: delimiter must be a "
-          "single byte, got \"%.*s\"", n, z ? (const char*)z : "");
+      char *zMsg = sqlite3_mprintf("membase_lines_index: delimiter=\"%.*s\": "
+          "expected a single byte", n, z ? (const char*)z : "");
       sqlite3_result_error(ctx, zMsg ? zMsg : "out of memory", -1);
       sqlite3_free(zMsg);
       return;

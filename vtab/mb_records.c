@@ -172,64 +172,6 @@ SQLITE_EXTENSION_INIT3
 #include "mb_records.h"
 #include "mb_rectab.h"
 
-/* An option value with its SQL quotes removed ('it''s' -> it's). */
-static char *mbUnquote(const char *z){
-  size_t n = strlen(z), i, j;
-  char q, *zOut;
-  while( n>0 && (z[0]==' ' || z[0]=='\t') ){ z++; n--; }
-  while( n>0 && (z[n-1]==' ' || z[n-1]=='\t') ) n--;
-  zOut = sqlite3_malloc64(n+1);
-  if( zOut==0 ) return 0;
-  q = n>=2 ? z[0] : 0;
-  if( (q=='\'' || q=='"' || q=='`') && z[n-1]==q ){
-    for(i=1, j=0; i<n-1; i++){
-      zOut[j++] = z[i];
-      if( z[i]==q && i+1<n-1 && z[i+1]==q ) i++;
-    }
-    zOut[j] = 0;
-  }else{
-    memcpy(zOut, z, n);
-    zOut[n] = 0;
-  }
-  return zOut;
-}
-
-/* A non-negative integer option. */
-static int mbParseU64(const char *zOpt, const char *z, uint64_t *pv,
-                      char **pzErr){
-  uint64_t v = 0;
-  const char *s = z;
-  if( *s==0 ) goto bad;
-  for(; *s; s++){
-    if( *s<'0' || *s>'9' ) goto bad;
-    if( v > (UINT64_MAX-9)/10 ){
-      *pzErr = sqlite3_mprintf("membase: %s=%s is too large", zOpt, z);
-      return SQLITE_ERROR;
-    }
-    v = v*10 + (uint64_t)(*s-'0');
-  }
-  *pv = v;
-  return SQLITE_OK;
-bad:
-  *pzErr = sqlite3_mprintf("membase: %s=\"%s\" is not a non-negative "
-                           "integer", zOpt, z);
-  return SQLITE_ERROR;
-}
-
-static int mbParseBool(const char *zOpt, const char *z, int *pb, char **pzErr){
-  if( strcmp(z, "1")==0 || sqlite3_stricmp(z, "true")==0
-   || sqlite3_stricmp(z, "yes")==0 || sqlite3_stricmp(z, "on")==0 ){
-    *pb = 1; return SQLITE_OK;
-  }
-  if( strcmp(z, "0")==0 || sqlite3_stricmp(z, "false")==0
-   || sqlite3_stricmp(z, "no")==0 || sqlite3_stricmp(z, "off")==0 ){
-    *pb = 0; return SQLITE_OK;
-  }
-  *pzErr = sqlite3_mprintf("membase: %s=\"%s\" is not a boolean (0 or 1)",
-                           zOpt, z);
-  return SQLITE_ERROR;
-}
-
 static int mbEndsWith(const char *z, const char *zSuffix){
   size_t n = strlen(z), m = strlen(zSuffix);
   return n>=m && sqlite3_stricmp(z+n-m, zSuffix)==0;
@@ -250,98 +192,86 @@ static void mbOptsFree(MbOpts *o){
   sqlite3_free(o->zSorted);
 }
 
+/* The options of CREATE VIRTUAL TABLE ... USING membase(...), in the order
+** of their bits in the duplicate check. */
+enum { OPT_FILE, OPT_LAYOUT, OPT_SORTED, OPT_READONLY, OPT_CREATE,
+       OPT_VERIFY, OPT_BYTEORDER, OPT_ALIGN, OPT_STRIDE, OPT_HEADER,
+       OPT_DROPBEHIND, OPT_TAIL, OPT_N };
+static const char *const azOpt[OPT_N] = {
+  "file", "layout", "sorted", "readonly", "create", "verify", "byteorder",
+  "align", "stride", "header", "dropbehind", "tail"
+};
+
+/* Apply option iOpt = zVal to o. zVal is taken (o owns it) only by the
+** text options; the caller frees it otherwise. */
+static int mbApplyOpt(MbOpts *o, int iOpt, const char *zKey, char **pzVal,
+                      char **pzErr){
+  static const char *const azOrder[] = { "little", "big" };
+  static const char *const azAlign[] = { "packed", "natural" };
+  static const char *const azDrop[] = { "auto", "on", "off" };
+  static const char *const azTail[] = { "error", "ignore" };
+  static const char zWho[] = "membase";
+  const char *zVal = *pzVal;
+  int rc = SQLITE_OK, e;
+  switch( iOpt ){
+    case OPT_FILE:   o->zFile = *pzVal;   *pzVal = 0; break;
+    case OPT_LAYOUT: o->zLayout = *pzVal; *pzVal = 0; break;
+    case OPT_SORTED: o->zSorted = *pzVal; *pzVal = 0; break;
+    case OPT_READONLY:
+      rc = mb_opt_bool(zWho, zKey, zVal, &o->bReadonly, pzErr); break;
+    case OPT_CREATE:
+      rc = mb_opt_bool(zWho, zKey, zVal, &o->bCreate, pzErr); break;
+    case OPT_VERIFY:
+      rc = mb_opt_bool(zWho, zKey, zVal, &o->bVerify, pzErr); break;
+    case OPT_BYTEORDER:
+      o->bByteorder = 1;
+      rc = mb_opt_enum(zWho, zKey, zVal, azOrder, 2, &o->bBig, pzErr); break;
+    case OPT_ALIGN:
+      o->bAlign = 1;
+      rc = mb_opt_enum(zWho, zKey, zVal, azAlign, 2, &o->bNatural, pzErr);
+      break;
+    case OPT_STRIDE:
+      o->bStride = 1;
+      rc = mb_opt_u64(zWho, zKey, zVal, &o->nStride, pzErr); break;
+    case OPT_HEADER:
+      o->bHeader = 1;
+      rc = mb_opt_u64(zWho, zKey, zVal, &o->nHeader, pzErr); break;
+    case OPT_DROPBEHIND: {
+      mb_dropbehind d;
+      rc = mb_opt_enum(zWho, zKey, zVal, azDrop, 3, &e, pzErr);
+      if( rc==SQLITE_OK ){
+        (void)mb_dropbehind_parse(azDrop[e], &d);
+        o->eDrop = (int)d;
+      }
+      break;
+    }
+    case OPT_TAIL:
+      rc = mb_opt_enum(zWho, zKey, zVal, azTail, 2, &o->bTailIgnore, pzErr);
+      break;
+  }
+  return rc;
+}
+
 static int mbParseOpts(int argc, const char *const *argv, MbOpts *o,
                        char **pzErr){
+  unsigned seen = 0;
   int i;
   memset(o, 0, sizeof(*o));
   o->eDrop = -1;
   for(i=3; i<argc; i++){
-    const char *zArg = argv[i];
-    const char *zEq = strchr(zArg, '=');
-    char zKey[32];
-    size_t nKey;
-    char *zVal;
-    int rc = SQLITE_OK;
-    if( zEq==0 ){
-      *pzErr = sqlite3_mprintf("membase: expected option=value, found \"%s\"",
-                               zArg);
-      return SQLITE_ERROR;
-    }
-    while( *zArg==' ' || *zArg=='\t' || *zArg=='\n' ) zArg++;
-    nKey = (size_t)(zEq - zArg);
-    while( nKey>0 && (zArg[nKey-1]==' ' || zArg[nKey-1]=='\t') ) nKey--;
-    if( nKey==0 || nKey>=sizeof(zKey) ){
-      *pzErr = sqlite3_mprintf("membase: unknown option \"%.*s\"",
-                               (int)nKey, zArg);
-      return SQLITE_ERROR;
-    }
-    memcpy(zKey, zArg, nKey);
-    zKey[nKey] = 0;
-    zVal = mbUnquote(zEq+1);
-    if( zVal==0 ) return SQLITE_NOMEM;
-#define MB_STR_OPT(name, field) \
-    if( sqlite3_stricmp(zKey, name)==0 ){ \
-      if( o->field ){ \
-        *pzErr = sqlite3_mprintf("membase: option \"%s\" given twice", name); \
-        sqlite3_free(zVal); return SQLITE_ERROR; \
-      } \
-      o->field = zVal; continue; \
-    }
-    MB_STR_OPT("file", zFile)
-    MB_STR_OPT("layout", zLayout)
-    MB_STR_OPT("sorted", zSorted)
-#undef MB_STR_OPT
-    if( sqlite3_stricmp(zKey, "readonly")==0 ){
-      rc = mbParseBool(zKey, zVal, &o->bReadonly, pzErr);
-    }else if( sqlite3_stricmp(zKey, "create")==0 ){
-      rc = mbParseBool(zKey, zVal, &o->bCreate, pzErr);
-    }else if( sqlite3_stricmp(zKey, "verify")==0 ){
-      rc = mbParseBool(zKey, zVal, &o->bVerify, pzErr);
-    }else if( sqlite3_stricmp(zKey, "byteorder")==0 ){
-      o->bByteorder = 1;
-      if( sqlite3_stricmp(zVal, "little")==0 ) o->bBig = 0;
-      else if( sqlite3_stricmp(zVal, "big")==0 ) o->bBig = 1;
-      else{
-        *pzErr = sqlite3_mprintf("membase: byteorder=\"%s\": expected little "
-                                 "or big", zVal);
-        rc = SQLITE_ERROR;
-      }
-    }else if( sqlite3_stricmp(zKey, "align")==0 ){
-      o->bAlign = 1;
-      if( sqlite3_stricmp(zVal, "natural")==0 ) o->bNatural = 1;
-      else if( sqlite3_stricmp(zVal, "packed")==0 ) o->bNatural = 0;
-      else{
-        *pzErr = sqlite3_mprintf("membase: align=\"%s\": expected natural or "
-                                 "packed", zVal);
-        rc = SQLITE_ERROR;
-      }
-    }else if( sqlite3_stricmp(zKey, "stride")==0 ){
-      o->bStride = 1;
-      rc = mbParseU64(zKey, zVal, &o->nStride, pzErr);
-    }else if( sqlite3_stricmp(zKey, "header")==0 ){
-      o->bHeader = 1;
-      rc = mbParseU64(zKey, zVal, &o->nHeader, pzErr);
-    }else if( sqlite3_stricmp(zKey, "dropbehind")==0 ){
-      mb_dropbehind d;
-      if( mb_dropbehind_parse(zVal, &d)!=MB_OK ){
-        *pzErr = sqlite3_mprintf("membase: dropbehind=\"%s\": expected auto, "
-                                 "on or off", zVal);
-        rc = SQLITE_ERROR;
-      }else{
-        o->eDrop = (int)d;
-      }
-    }else if( sqlite3_stricmp(zKey, "tail")==0 ){
-      if( sqlite3_stricmp(zVal, "ignore")==0 ) o->bTailIgnore = 1;
-      else if( sqlite3_stricmp(zVal, "error")==0 ) o->bTailIgnore = 0;
-      else{
-        *pzErr = sqlite3_mprintf("membase: tail=\"%s\": expected error or "
-                                 "ignore", zVal);
-        rc = SQLITE_ERROR;
-      }
-    }else{
+    char *zKey, *zVal;
+    int iOpt, rc;
+    rc = mb_opt_split("membase", argv[i], -1, 0, &zKey, &zVal, pzErr);
+    if( rc ) return rc;
+    for(iOpt=0; iOpt<OPT_N && sqlite3_stricmp(zKey, azOpt[iOpt]); iOpt++){}
+    if( iOpt==OPT_N ){
       *pzErr = sqlite3_mprintf("membase: unknown option \"%s\"", zKey);
       rc = SQLITE_ERROR;
+    }else{
+      rc = mb_opt_once("membase", azOpt[iOpt], &seen, iOpt, pzErr);
+      if( rc==SQLITE_OK ) rc = mbApplyOpt(o, iOpt, zKey, &zVal, pzErr);
     }
+    sqlite3_free(zKey);
     sqlite3_free(zVal);
     if( rc ) return rc;
   }
