@@ -79,6 +79,8 @@ SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "membase.h"
 #include "mb_functions.h"
+#include "mb_mutex.h"
+#include "mb_sqlite.h"
 
 typedef struct MbPin MbPin;
 typedef struct MbConn MbConn;
@@ -99,14 +101,12 @@ struct MbConn {
   MbPin *pPin;        /* the pins of this connection */
 };
 
-/* Every registered MbConn. Guarded by the static mutex below, which is held
+/* Every registered MbConn. Guarded by the mutex below, which is held
 ** only for list operations and never while calling SQLite or the core, so
 ** it cannot deadlock with anything. */
 static MbConn *mbConnList = 0;
 
-static sqlite3_mutex *mbConnMutex(void){
-  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS2);
-}
+static mb_mutex mbConnMu = MB_MUTEX_INIT;
 
 /* Release one reference to p; the last one releases the pins and frees it.
 ** Also the destructor SQLite calls for each registration. */
@@ -114,12 +114,11 @@ static void mbConnUnref(void *pArg){
   MbConn *p = (MbConn*)pArg;
   if( --p->nRef>0 ) return;
   if( p->bLinked ){
-    sqlite3_mutex *pMutex = mbConnMutex();
     MbConn **pp;
-    sqlite3_mutex_enter(pMutex);
+    mb_mutex_enter(&mbConnMu);
     for(pp=&mbConnList; *pp && *pp!=p; pp=&(*pp)->pNext){}
     if( *pp ) *pp = p->pNext;
-    sqlite3_mutex_leave(pMutex);
+    mb_mutex_leave(&mbConnMu);
   }
   while( p->pPin ){
     MbPin *pPin = p->pPin;
@@ -132,44 +131,14 @@ static void mbConnUnref(void *pArg){
 }
 
 int mb_functions_registered(sqlite3 *db){
-  sqlite3_mutex *pMutex = mbConnMutex();
   MbConn *p;
-  sqlite3_mutex_enter(pMutex);
+  mb_mutex_enter(&mbConnMu);
   for(p=mbConnList; p && p->db!=db; p=p->pNext){}
-  sqlite3_mutex_leave(pMutex);
+  mb_mutex_leave(&mbConnMu);
   return p!=0;
 }
 
 /* ------------------------------------------------------------ errors */
-
-/* Set the error "FUNC: cannot VERB "PATH": reason" from an MB_* code. */
-static void mbResultCoreError(
-  sqlite3_context *ctx,
-  const char *zFunc,
-  const char *zVerb,
-  const char *zPath,
-  int rc
-){
-  char *zMsg;
-  int iOs = mb_last_oserror();
-  if( rc==MB_ENOMEM ){
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  if( rc==MB_EIO && iOs!=0 ){
-    zMsg = sqlite3_mprintf("%s: cannot %s \"%s\": %s (OS error %d)",
-                           zFunc, zVerb, zPath, mb_strerror(rc), iOs);
-  }else{
-    zMsg = sqlite3_mprintf("%s: cannot %s \"%s\": %s",
-                           zFunc, zVerb, zPath, mb_strerror(rc));
-  }
-  if( zMsg==0 ){
-    sqlite3_result_error_nomem(ctx);
-  }else{
-    sqlite3_result_error(ctx, zMsg, -1);
-    sqlite3_free(zMsg);
-  }
-}
 
 /* Take the path argument, or set an error and return NULL. */
 static const char *mbPathArg(
@@ -202,57 +171,51 @@ struct MbMapOptions {
   mb_advice eAdvice;    /* the advice given */
 };
 
-static int mbIsSpace(char c){
-  return c==' ' || c=='\t' || c=='\n' || c=='\r';
-}
-
-/* Non-zero if the n bytes at z are the word zWord, ignoring case. */
-static int mbWordIs(const char *z, int n, const char *zWord){
-  return (int)strlen(zWord)==n && sqlite3_strnicmp(z, zWord, n)==0;
-}
-
 /*
-** Parse the OPTIONS argument of membase_map() into *p. Returns SQLITE_OK,
-** or SQLITE_ERROR with *pzErr set to a message from sqlite3_mprintf() that
+** Parse the OPTIONS argument of membase_map() into *p: comma-separated
+** words populate, hugepages, write and advice=NAME. Returns SQLITE_OK, or
+** SQLITE_ERROR with *pzErr set to a message from sqlite3_mprintf() that
 ** names the word at fault, or SQLITE_NOMEM.
 */
 static int mbParseOptions(const char *z, MbMapOptions *p, char **pzErr){
+  static const char *const azOpt[] = { "populate", "hugepages", "write",
+                                       "advice" };
+  static const unsigned aFlag[] = { MB_MAP_POPULATE, MB_MAP_HUGEPAGES,
+                                    MB_MAP_WRITE, 0 };
+  static const char *const azAdvice[] = { "normal", "random", "sequential",
+                                          "willneed", "dontneed" };
+  static const char zWho[] = "membase_map";
+  unsigned seen = 0;
   while( *z ){
-    const char *zWord;
-    int n;
-    while( mbIsSpace(*z) || *z==',' ) z++;
-    if( *z==0 ) break;
-    zWord = z;
-    while( *z && *z!=',' ) z++;
-    n = (int)(z - zWord);
-    while( n>0 && mbIsSpace(zWord[n-1]) ) n--;
-
-    if( mbWordIs(zWord, n, "populate") ){
-      p->flags |= MB_MAP_POPULATE;
-    }else if( mbWordIs(zWord, n, "hugepages") ){
-      p->flags |= MB_MAP_HUGEPAGES;
-    }else if( mbWordIs(zWord, n, "write") ){
-      p->flags |= MB_MAP_WRITE;
-    }else if( n>=7 && sqlite3_strnicmp(zWord, "advice=", 7)==0 ){
-      const char *zVal = zWord+7;
-      int nVal = n-7;
-      int a;
-      for(a=MB_ADV_NORMAL; a<=MB_ADV_DONTNEED; a++){
-        if( mbWordIs(zVal, nVal, mb_advice_name((mb_advice)a)) ) break;
-      }
-      if( a>MB_ADV_DONTNEED ){
-        *pzErr = sqlite3_mprintf("membase_map: unknown advice \"%.*s\" "
-            "(use normal, random, sequential, willneed or dontneed)",
-            nVal, zVal);
-        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      }
-      p->bAdvice = 1;
-      p->eAdvice = (mb_advice)a;
+    const char *zEnd = strchr(z, ',');
+    int n = zEnd ? (int)(zEnd - z) : (int)strlen(z);
+    char *zKey = 0, *zVal = 0;
+    int iOpt, rc;
+    rc = mb_opt_split(zWho, z, n, 1, &zKey, &zVal, pzErr);
+    z += zEnd ? n+1 : n;
+    if( rc ) return rc;
+    if( zKey[0]==0 && zVal==0 ){ sqlite3_free(zKey); continue; }
+    for(iOpt=0; iOpt<4 && sqlite3_stricmp(zKey, azOpt[iOpt]); iOpt++){}
+    if( iOpt==4 || (iOpt<3)!=(zVal==0) ){
+      /* unknown, advice without a value, or a flag with one */
+      *pzErr = zVal ? sqlite3_mprintf("%s: unknown option \"%s=%s\"", zWho,
+                                      zKey, zVal)
+                    : sqlite3_mprintf("%s: unknown option \"%s\"", zWho, zKey);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }else{
-      *pzErr = sqlite3_mprintf("membase_map: unknown option \"%.*s\"",
-                               n, zWord);
-      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      rc = mb_opt_once(zWho, azOpt[iOpt], &seen, iOpt, pzErr);
     }
+    if( rc==SQLITE_OK && iOpt<3 ){
+      p->flags |= aFlag[iOpt];
+    }else if( rc==SQLITE_OK ){
+      int a;
+      rc = mb_opt_enum(zWho, zKey, zVal, azAdvice, 5, &a, pzErr);
+      p->bAdvice = 1;
+      p->eAdvice = (mb_advice)(MB_ADV_NORMAL + a);
+    }
+    sqlite3_free(zKey);
+    sqlite3_free(zVal);
+    if( rc ) return rc;
   }
   return SQLITE_OK;
 }
@@ -312,7 +275,7 @@ static void mbMapFunc(
   ** out the reference. A second reference is dropped again below. */
   rc = mb_registry_acquire(zPath, opt.flags, &pMap);
   if( rc!=MB_OK ){
-    mbResultCoreError(ctx, "membase_map", "map", zPath, rc);
+    mb_result_core_error(ctx, "membase_map", "map", zPath, rc);
     return;
   }
 
@@ -322,7 +285,7 @@ static void mbMapFunc(
   nOld = mb_map_size(pMap);
   rc = mb_registry_refresh(pMap, &nByte);
   if( rc!=MB_OK ){
-    mbResultCoreError(ctx, "membase_map", "remap", zPath, rc);
+    mb_result_core_error(ctx, "membase_map", "remap", zPath, rc);
     mb_registry_release(pMap);
     return;
   }
@@ -334,14 +297,14 @@ static void mbMapFunc(
   if( opt.bAdvice ){
     rc = mb_map_advise(pMap, opt.eAdvice, 0, 0);
     if( rc!=MB_OK ){
-      mbResultCoreError(ctx, "membase_map", "advise", zPath, rc);
+      mb_result_core_error(ctx, "membase_map", "advise", zPath, rc);
       mb_registry_release(pMap);
       return;
     }
   }
   if( nByte>(uint64_t)INT64_MAX ){
     /* Not reachable with real files; keeps the conversion below exact. */
-    mbResultCoreError(ctx, "membase_map", "map", zPath, MB_EOVERFLOW);
+    mb_result_core_error(ctx, "membase_map", "map", zPath, MB_EOVERFLOW);
     mb_registry_release(pMap);
     return;
   }
@@ -441,12 +404,11 @@ int mb_functions_register(sqlite3 *db){
   }
   if( rc==SQLITE_OK ){
     /* Only a complete registration marks the connection as done. */
-    sqlite3_mutex *pMutex = mbConnMutex();
-    sqlite3_mutex_enter(pMutex);
+    mb_mutex_enter(&mbConnMu);
     p->pNext = mbConnList;
     mbConnList = p;
     p->bLinked = 1;
-    sqlite3_mutex_leave(pMutex);
+    mb_mutex_leave(&mbConnMu);
   }
   mbConnUnref(p);
   return rc;
