@@ -281,18 +281,18 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   while( i<s->iEnd ){
     uint64_t n = s->iEnd - i;
     uint64_t off = s->nHeader + i*s->nStride;
-    int rc;
+    int mrc;
     if( n>nBlock ) n = nBlock;
     (void)mb_scan_advance(&scan, off);
     /* copy from the field of the first record to the end of the field of
     ** the last: the guarded copy turns a truncated file into an error */
-    rc = mb_map_read(s->pMap, off + s->iOff, aBuf,
-                     (size_t)((n-1)*s->nStride + s->nByte));
-    if( rc!=MB_OK ){
+    mrc = mb_map_read(s->pMap, off + s->iOff, aBuf,
+                      (size_t)((n-1)*s->nStride + s->nByte));
+    if( mrc!=MB_OK ){
       sqlite3_free(aBuf);
       *pzErr = sqlite3_mprintf("membase_aggregate: %s: the file was "
                                "truncated while it was read (%s)", s->zFile,
-                               mb_strerror(rc));
+                               mb_strerror(mrc));
       return SQLITE_IOERR_SHORT_READ;
     }
     if( bFloat ){

@@ -282,20 +282,6 @@ static int mbParseOpts(int argc, const char *const *argv, MbOpts *o,
   return SQLITE_OK;
 }
 
-static int mbOpenFail(int rc, const char *zFile, int bCreate, char **pzErr){
-  if( rc==MB_ENOENT && !bCreate ){
-    *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": no such file "
-                             "(create=1 creates it)", zFile);
-  }else{
-    *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": %s", zFile,
-                             mb_strerror(rc));
-  }
-  /* SQLITE_NOMEM would make SQLite drop the message for its own "out of
-  ** memory": only a heap allocation that failed (no OS error) is one. A
-  ** mapping the OS refused (ENOMEM from mmap: address space) names the file. */
-  return rc==MB_ENOMEM && mb_last_oserror()==0 ? SQLITE_NOMEM : SQLITE_CANTOPEN;
-}
-
 /* Two layouts describe the same columns at the same places. */
 static int mbSameLayout(const mb_layout *a, const mb_layout *b){
   int i, j;
@@ -314,6 +300,227 @@ static int mbSameLayout(const mb_layout *a, const mb_layout *b){
   return 1;
 }
 
+/* The options that do not fit together, or are missing; then the layout. */
+static int mbRecCheckOpts(MbRecTab *p, MbOpts *o, char **pzErr){
+  if( p->bNpy ){
+    const char *zBad = o->bStride ? "stride" : o->bHeader ? "header"
+                     : o->bByteorder ? "byteorder" : o->bAlign ? "align" : 0;
+    if( zBad ){
+      *pzErr = sqlite3_mprintf("membase: option \"%s\" does not apply to a "
+                               ".npy file (its header describes the records)",
+                               zBad);
+      return SQLITE_ERROR;
+    }
+  }else if( o->zLayout==0 ){
+    *pzErr = sqlite3_mprintf("membase: the layout= option is required "
+                             "(except for .npy files)");
+    return SQLITE_ERROR;
+  }
+  if( o->bCreate && o->bReadonly ){
+    *pzErr = sqlite3_mprintf("membase: create=1 and readonly=1 exclude each "
+                             "other");
+    return SQLITE_ERROR;
+  }
+  if( o->zLayout ){
+    return mb_layout_parse(o->zLayout, o->bBig, o->bNatural, &p->layout,
+                           pzErr);
+  }
+  return SQLITE_OK;
+}
+
+/* Open the file's shared mapping: read-write unless readonly=1; a file the
+** process may not write falls back to read-only. *pbNew: create=1 made it. */
+static int mbRecOpenFile(MbRecTab *p, MbOpts *o, int *pbNew, char **pzErr){
+  unsigned flags = o->bReadonly ? 0u : MB_MAP_WRITE;
+  int mrc;
+  if( o->bCreate ){
+    mb_map *pExisting = 0;
+    flags |= MB_MAP_WRITE|MB_MAP_CREATE;
+    *pbNew = mb_registry_lookup(o->zFile, &pExisting)==MB_ENOENT;
+  }
+  mrc = mb_registry_acquire(o->zFile, flags, &p->pMap);
+  if( (mrc==MB_EREADONLY || mrc==MB_EACCES) && !o->bCreate && !o->bReadonly ){
+    if( mb_registry_acquire(o->zFile, 0, &p->pMap)==MB_OK ){
+      mrc = MB_OK;
+      p->bReadonly = 1;
+    }
+  }
+  if( mrc!=MB_OK ){
+    p->pMap = 0;
+    if( mrc==MB_ENOENT && !o->bCreate ){
+      *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": no such file "
+                               "(create=1 creates it)", o->zFile);
+    }else{
+      *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": %s", o->zFile,
+                               mb_strerror(mrc));
+    }
+    return mb_sqlite_rc(mrc, SQLITE_CANTOPEN);
+  }
+  (void)mbMapRefresh(p->pMap);
+  return SQLITE_OK;
+}
+
+/* A new .npy file (create=1, empty): write the header layout= describes. */
+static int mbRecNewNpy(MbRecTab *p, MbOpts *o, char **pzErr){
+  unsigned char *aHdr = 0;
+  size_t nHdr = 0;
+  int rc;
+  if( o->zLayout==0 ){
+    *pzErr = sqlite3_mprintf("membase: create=1 of a new .npy file needs "
+                             "layout=");
+    return SQLITE_ERROR;
+  }
+  rc = mb_npy_new_header(&p->layout, p->layout.nRecord, &aHdr, &nHdr, pzErr);
+  if( rc ) return rc;
+  if( mbMapResize(p->pMap, nHdr)!=MB_OK
+   || mb_map_write(p->pMap, 0, aHdr, nHdr)!=MB_OK
+   || mb_map_flush(p->pMap, 0, 0, MB_FLUSH_SYNC)!=MB_OK ){
+    rc = SQLITE_IOERR;
+    *pzErr = sqlite3_mprintf("membase: %s: cannot write the .npy header",
+                             o->zFile);
+  }
+  sqlite3_free(aHdr);
+  return rc;
+}
+
+/* A .npy file: the records are what its header says. layout= (kept from
+** create=1 in the schema) must agree with it. */
+static int mbRecSetupNpy(MbRecTab *p, MbOpts *o, char **pzErr){
+  mb_layout given = p->layout;
+  uint64_t nSize = mb_map_size(p->pMap);
+  int rc;
+  if( nSize==0 && o->bCreate ){
+    rc = mbRecNewNpy(p, o, pzErr);
+    if( rc ) return rc;
+    nSize = mb_map_size(p->pMap);
+  }
+  memset(&p->layout, 0, sizeof(p->layout));
+  rc = mbLoadNpyHeader(p, nSize, &p->npy, &p->layout);
+  if( rc ){
+    mb_layout_free(&given);
+    return mb_vtab_error_move(&p->base, rc, pzErr);
+  }
+  if( given.nField>0 && !mbSameLayout(&given, &p->layout) ){
+    mb_layout_free(&given);
+    *pzErr = sqlite3_mprintf("membase: %s: layout= does not match the "
+                             ".npy header of the existing file", o->zFile);
+    return SQLITE_ERROR;
+  }
+  mb_layout_free(&given);
+  p->nHeader = p->npy.nHeader;
+  p->nStride = p->layout.nRecord;
+  if( p->npy.nDim==0 ) p->bReadonly = 1;  /* a scalar cannot grow */
+  if( p->npy.nRows > UINT64_MAX / (p->nStride ? p->nStride : 1)
+   || p->npy.nRows * p->nStride > nSize - p->nHeader ){
+    *pzErr = sqlite3_mprintf("membase: %s: the .npy header says %llu "
+                             "rows but the file holds only %llu", o->zFile,
+                             (unsigned long long)p->npy.nRows,
+                             (unsigned long long)((nSize-p->nHeader)/
+                               (p->nStride ? p->nStride : 1)));
+    return SQLITE_CORRUPT_VTAB;
+  }
+  return SQLITE_OK;
+}
+
+/* A raw file: header=, stride= and the layout say where records are. */
+static int mbRecSetupRaw(MbRecTab *p, MbOpts *o, int bNew, char **pzErr){
+  p->nHeader = o->nHeader;
+  p->nStride = o->bStride ? o->nStride : p->layout.nRecord;
+  if( o->bStride && o->nStride<p->layout.nRecord ){
+    *pzErr = sqlite3_mprintf("membase: stride %llu is smaller than the "
+                             "record layout (%llu bytes)",
+                             (unsigned long long)o->nStride,
+                             (unsigned long long)p->layout.nRecord);
+    return SQLITE_ERROR;
+  }
+  if( p->nStride>MB_LAYOUT_MAX_RECORD ){
+    *pzErr = sqlite3_mprintf("membase: stride %llu is larger than %llu "
+                             "bytes", (unsigned long long)p->nStride,
+                             (unsigned long long)MB_LAYOUT_MAX_RECORD);
+    return SQLITE_ERROR;
+  }
+  if( p->nHeader>(uint64_t)INT64_MAX ){
+    *pzErr = sqlite3_mprintf("membase: header=%llu is too large",
+                             (unsigned long long)p->nHeader);
+    return SQLITE_ERROR;
+  }
+  if( bNew && p->nHeader>0 && mb_map_size(p->pMap)==0 ){
+    /* a new file with a header: zeros for the header */
+    if( mbMapResize(p->pMap, p->nHeader)!=MB_OK ){
+      *pzErr = sqlite3_mprintf("membase: %s: cannot create the header",
+                               o->zFile);
+      return SQLITE_IOERR;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* The columns, the sorted column, and the CREATE TABLE statement that
+** declares them (*pzSql, from sqlite3_malloc). */
+static int mbRecColumns(MbRecTab *p, MbOpts *o, char **pzSql, char **pzErr){
+  sqlite3_str *pSql;
+  int i, n;
+  p->nRecord = p->layout.nRecord;
+  p->nCol = p->layout.nCol;
+  p->aCol = sqlite3_malloc64(sizeof(MbCol)*(uint64_t)p->nCol);
+  p->aRec = sqlite3_malloc64(p->nStride);
+  p->aRec2 = sqlite3_malloc64(p->nStride);
+  if( p->aCol==0 || p->aRec==0 || p->aRec2==0 ) return SQLITE_NOMEM;
+  pSql = sqlite3_str_new(0);
+  sqlite3_str_appendf(pSql, "CREATE TABLE x(");
+  for(i=0, n=0; i<p->layout.nField; i++){
+    const mb_field *f = &p->layout.aField[i];
+    MbCol *c;
+    if( f->zName==0 ) continue;
+    c = &p->aCol[n];
+    c->zName = f->zName;
+    c->eType = f->eType;
+    c->nByte = f->nByte;
+    c->iOff = (uint32_t)f->iOff;
+    c->eKind = mbCodecKind(f->eType, f->bBig);
+    if( o->zSorted && sqlite3_stricmp(o->zSorted, f->zName)==0 ) p->iSorted = n;
+    sqlite3_str_appendf(pSql, "%s\"%w\" %s", n ? ", " : "", f->zName,
+                        mb_type_sql(f->eType));
+    n++;
+  }
+  sqlite3_str_appendf(pSql, ")");
+  *pzSql = sqlite3_str_finish(pSql);
+  if( *pzSql==0 ) return SQLITE_NOMEM;
+  if( o->zSorted ){
+    const MbCol *c;
+    if( p->iSorted<0 ){
+      *pzErr = sqlite3_mprintf("membase: sorted=%s: no such column", o->zSorted);
+      return SQLITE_ERROR;
+    }
+    c = &p->aCol[p->iSorted];
+    if( c->eType==MB_TYPE_U64 || c->eType==MB_TYPE_CHAR
+     || c->eType==MB_TYPE_BLOB ){
+      *pzErr = sqlite3_mprintf("membase: sorted=%s: the sorted column must be "
+                               "an integer (not u64) or float column, not %s",
+                               o->zSorted, mb_type_name(c->eType));
+      return SQLITE_ERROR;
+    }
+    p->bSortedFloat = c->eType==MB_TYPE_F32 || c->eType==MB_TYPE_F64;
+  }
+  return SQLITE_OK;
+}
+
+/* Recover an append a dead writer left (if no one is writing now), count
+** the records, and verify the sorted order if verify=1 asks. */
+static int mbRecReady(MbRecTab *p, MbOpts *o, char **pzErr){
+  int rc = SQLITE_OK;
+  if( !p->bReadonly && !p->bNpy && mbTokenTry(p) ){
+    if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)==MB_OK ){
+      rc = mbRecover(p);
+      (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+    }
+    mbTokenRelease(p);
+  }
+  if( rc==SQLITE_OK ) rc = mbRefresh(p);
+  if( rc==SQLITE_OK && o->bVerify && p->iSorted>=0 ) rc = mbVerifySorted(p);
+  return rc ? mb_vtab_error_move(&p->base, rc, pzErr) : SQLITE_OK;
+}
+
 static int mbRecConnect(
   sqlite3 *db,
   void *pAux,
@@ -324,10 +531,9 @@ static int mbRecConnect(
 ){
   MbRecTab *p = 0;
   MbOpts o;
-  sqlite3_str *pSql = 0;
+  MbOpen *pOpen;
   char *zSql = 0;
-  int rc, i, bNew = 0;
-  unsigned flags;
+  int rc, bNew = 0;
   (void)pAux;
 
   rc = mbParseOpts(argc, argv, &o, pzErr);
@@ -342,246 +548,31 @@ static int mbRecConnect(
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
-  if( p->zFile==0 || p->zName==0 ){ rc = SQLITE_NOMEM; goto fail; }
+  if( p->zFile==0 || p->zName==0 || p->zSchema==0 ){
+    rc = SQLITE_NOMEM; goto fail;
+  }
   p->bNpy = mbEndsWith(o.zFile, ".npy");
   p->bTailIgnore = o.bTailIgnore;
   p->eDrop = o.eDrop;
   p->bReadonly = p->bReadonlyOpt = o.bReadonly;
-  if( p->bNpy ){
-    const char *zBad = o.bStride ? "stride" : o.bHeader ? "header"
-                     : o.bByteorder ? "byteorder" : o.bAlign ? "align" : 0;
-    if( zBad ){
-      *pzErr = sqlite3_mprintf("membase: option \"%s\" does not apply to a "
-                               ".npy file (its header describes the records)",
-                               zBad);
-      rc = SQLITE_ERROR; goto fail;
-    }
-  }else if( o.zLayout==0 ){
-    *pzErr = sqlite3_mprintf("membase: the layout= option is required "
-                             "(except for .npy files)");
-    rc = SQLITE_ERROR; goto fail;
-  }
-  if( o.bCreate && o.bReadonly ){
-    *pzErr = sqlite3_mprintf("membase: create=1 and readonly=1 exclude each "
-                             "other");
-    rc = SQLITE_ERROR; goto fail;
-  }
-  if( o.zLayout ){
-    rc = mb_layout_parse(o.zLayout, o.bBig, o.bNatural, &p->layout, pzErr);
-    if( rc ) goto fail;
-  }
 
-  /* open: read-write unless readonly=1; a read-only file falls back */
-  flags = o.bReadonly ? 0u : MB_MAP_WRITE;
-  if( o.bCreate ) flags |= MB_MAP_WRITE|MB_MAP_CREATE;
-  {
-    mb_map *pExisting = 0;
-    if( o.bCreate ){
-      int r0 = mb_registry_lookup(o.zFile, &pExisting);
-      bNew = r0==MB_ENOENT;
-    }
-    rc = mb_registry_acquire(o.zFile, flags, &p->pMap);
-    if( (rc==MB_EREADONLY || rc==MB_EACCES) && !o.bCreate && !o.bReadonly ){
-      int r2 = mb_registry_acquire(o.zFile, 0, &p->pMap);
-      if( r2==MB_OK ){ rc = MB_OK; p->bReadonly = 1; }
-    }
-    if( rc!=MB_OK ){
-      p->pMap = 0;
-      rc = mbOpenFail(rc, o.zFile, o.bCreate, pzErr);
-      goto fail;
-    }
+  rc = mbRecCheckOpts(p, &o, pzErr);
+  if( rc==SQLITE_OK ) rc = mbRecOpenFile(p, &o, &bNew, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = p->bNpy ? mbRecSetupNpy(p, &o, pzErr)
+                 : mbRecSetupRaw(p, &o, bNew, pzErr);
   }
-  (void)mbMapRefresh(p->pMap);
-
-  if( p->bNpy ){
-    uint64_t nSize = mb_map_size(p->pMap);
-    if( nSize==0 && o.bCreate ){
-      unsigned char *aHdr = 0;
-      size_t nHdr = 0;
-      if( o.zLayout==0 ){
-        *pzErr = sqlite3_mprintf("membase: create=1 of a new .npy file needs "
-                                 "layout=");
-        rc = SQLITE_ERROR; goto fail;
-      }
-      rc = mb_npy_new_header(&p->layout, p->layout.nRecord, &aHdr, &nHdr, pzErr);
-      if( rc ) goto fail;
-      if( mbMapResize(p->pMap, nHdr)!=MB_OK
-       || mb_map_write(p->pMap, 0, aHdr, nHdr)!=MB_OK
-       || mb_map_flush(p->pMap, 0, 0, MB_FLUSH_SYNC)!=MB_OK ){
-        sqlite3_free(aHdr);
-        *pzErr = sqlite3_mprintf("membase: %s: cannot write the .npy header",
-                                 o.zFile);
-        rc = SQLITE_IOERR; goto fail;
-      }
-      sqlite3_free(aHdr);
-      mb_layout_free(&p->layout);
-    }
-    /* parse the header */
-    {
-      unsigned char aPre[MB_NPY_PREFIX];
-      uint64_t nHdr = 0;
-      unsigned char *aHdr;
-      nSize = mb_map_size(p->pMap);
-      memset(aPre, 0, sizeof(aPre));
-      if( nSize>0 && mb_map_read(p->pMap, 0, aPre,
-                                 nSize<MB_NPY_PREFIX ? (size_t)nSize : MB_NPY_PREFIX)!=MB_OK ){
-        *pzErr = sqlite3_mprintf("membase: %s: cannot read", o.zFile);
-        rc = SQLITE_IOERR; goto fail;
-      }
-      rc = mb_npy_header_size(aPre, nSize, o.zFile, &nHdr, pzErr);
-      if( rc ) goto fail;
-      aHdr = sqlite3_malloc64(nHdr+1);
-      if( aHdr==0 ){ rc = SQLITE_NOMEM; goto fail; }
-      if( mb_map_read(p->pMap, 0, aHdr, (size_t)nHdr)!=MB_OK ){
-        sqlite3_free(aHdr);
-        *pzErr = sqlite3_mprintf("membase: %s: cannot read", o.zFile);
-        rc = SQLITE_IOERR; goto fail;
-      }
-      aHdr[nHdr] = 0;
-      {
-        /* layout= (kept from create=1 in the schema) must agree with the
-        ** header that describes the file */
-        mb_layout given = p->layout;
-        memset(&p->layout, 0, sizeof(p->layout));
-        rc = mb_npy_parse(aHdr, (size_t)nHdr, o.zFile, &p->npy, &p->layout,
-                          pzErr);
-        sqlite3_free(aHdr);
-        if( rc==SQLITE_OK && given.nField>0 && !mbSameLayout(&given, &p->layout) ){
-          *pzErr = sqlite3_mprintf("membase: %s: layout= does not match the "
-                                   ".npy header of the existing file", o.zFile);
-          rc = SQLITE_ERROR;
-        }
-        mb_layout_free(&given);
-        if( rc ) goto fail;
-      }
-      p->nHeader = p->npy.nHeader;
-      p->nStride = p->layout.nRecord;
-      if( p->npy.nDim==0 && !p->bReadonly ){
-        p->bReadonly = 1;  /* a scalar cannot grow */
-      }
-      if( p->npy.nRows > UINT64_MAX / (p->nStride ? p->nStride : 1)
-       || p->npy.nRows * p->nStride > nSize - p->nHeader ){
-        *pzErr = sqlite3_mprintf("membase: %s: the .npy header says %llu "
-                                 "rows but the file holds only %llu", o.zFile,
-                                 (unsigned long long)p->npy.nRows,
-                                 (unsigned long long)((nSize-p->nHeader)/
-                                   (p->nStride ? p->nStride : 1)));
-        rc = SQLITE_CORRUPT_VTAB; goto fail;
-      }
-    }
-  }else{
-    p->nHeader = o.nHeader;
-    p->nStride = o.bStride ? o.nStride : p->layout.nRecord;
-    if( o.bStride && o.nStride<p->layout.nRecord ){
-      *pzErr = sqlite3_mprintf("membase: stride %llu is smaller than the "
-                               "record layout (%llu bytes)",
-                               (unsigned long long)o.nStride,
-                               (unsigned long long)p->layout.nRecord);
-      rc = SQLITE_ERROR; goto fail;
-    }
-    if( p->nStride>MB_LAYOUT_MAX_RECORD ){
-      *pzErr = sqlite3_mprintf("membase: stride %llu is larger than %llu "
-                               "bytes", (unsigned long long)p->nStride,
-                               (unsigned long long)MB_LAYOUT_MAX_RECORD);
-      rc = SQLITE_ERROR; goto fail;
-    }
-    if( p->nHeader>(uint64_t)INT64_MAX ){
-      *pzErr = sqlite3_mprintf("membase: header=%llu is too large",
-                               (unsigned long long)p->nHeader);
-      rc = SQLITE_ERROR; goto fail;
-    }
-    if( bNew && p->nHeader>0 && mb_map_size(p->pMap)==0 ){
-      /* a new file with a header: zeros for the header */
-      if( mbMapResize(p->pMap, p->nHeader)!=MB_OK ){
-        *pzErr = sqlite3_mprintf("membase: %s: cannot create the header",
-                                 o.zFile);
-        rc = SQLITE_IOERR; goto fail;
-      }
-    }
-  }
-  if( p->nStride==0 || p->layout.nRecord==0 ){
+  if( rc==SQLITE_OK && (p->nStride==0 || p->layout.nRecord==0) ){
     *pzErr = sqlite3_mprintf("membase: %s: record size is 0", o.zFile);
-    rc = SQLITE_ERROR; goto fail;
+    rc = SQLITE_ERROR;
   }
-  p->nRecord = p->layout.nRecord;
-
-  /* columns */
-  p->nCol = p->layout.nCol;
-  p->aCol = sqlite3_malloc64(sizeof(MbCol)*(uint64_t)p->nCol);
-  p->aRec = sqlite3_malloc64(p->nStride);
-  p->aRec2 = sqlite3_malloc64(p->nStride);
-  if( p->aCol==0 || p->aRec==0 || p->aRec2==0 ){ rc = SQLITE_NOMEM; goto fail; }
-  pSql = sqlite3_str_new(0);
-  sqlite3_str_appendf(pSql, "CREATE TABLE x(");
-  for(i=0, rc=0; i<p->layout.nField; i++){
-    const mb_field *f = &p->layout.aField[i];
-    MbCol *c;
-    if( f->zName==0 ) continue;
-    c = &p->aCol[rc];
-    c->zName = f->zName;
-    c->eType = f->eType;
-    c->nByte = f->nByte;
-    c->iOff = (uint32_t)f->iOff;
-    c->eKind = mbCodecKind(f->eType, f->bBig);
-    if( o.zSorted && sqlite3_stricmp(o.zSorted, f->zName)==0 ) p->iSorted = rc;
-    sqlite3_str_appendf(pSql, "%s\"%w\" %s", rc ? ", " : "", f->zName,
-                        mb_type_sql(f->eType));
-    rc++;
-  }
-  sqlite3_str_appendf(pSql, ")");
-  zSql = sqlite3_str_finish(pSql);
-  pSql = 0;
-  if( zSql==0 ){ rc = SQLITE_NOMEM; goto fail; }
-  if( o.zSorted ){
-    const MbCol *c;
-    if( p->iSorted<0 ){
-      *pzErr = sqlite3_mprintf("membase: sorted=%s: no such column", o.zSorted);
-      rc = SQLITE_ERROR; goto fail;
-    }
-    c = &p->aCol[p->iSorted];
-    if( c->eType==MB_TYPE_U64 || c->eType==MB_TYPE_CHAR
-     || c->eType==MB_TYPE_BLOB ){
-      *pzErr = sqlite3_mprintf("membase: sorted=%s: the sorted column must be "
-                               "an integer (not u64) or float column, not %s",
-                               o.zSorted, mb_type_name(c->eType));
-      rc = SQLITE_ERROR; goto fail;
-    }
-    p->bSortedFloat = c->eType==MB_TYPE_F32 || c->eType==MB_TYPE_F64;
-  }
-
-  /* recover an append a dead writer left, if no one is writing now */
-  if( !p->bReadonly && !p->bNpy && mbTokenTry(p) ){
-    if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)==MB_OK ){
-      rc = mbRecover(p);
-      (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
-      if( rc ){
-        mbTokenRelease(p);
-        *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg);
-        goto fail;
-      }
-    }
-    mbTokenRelease(p);
-  }
-  rc = mbRefresh(p);
-  if( rc ){
-    *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg);
-    goto fail;
-  }
-  if( o.bVerify && p->iSorted>=0 ){
-    rc = mbVerifySorted(p);
-    if( rc ){
-      *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg);
-      goto fail;
-    }
-  }
-
-  rc = sqlite3_declare_vtab(db, zSql);
+  if( rc==SQLITE_OK ) rc = mbRecColumns(p, &o, &zSql, pzErr);
+  if( rc==SQLITE_OK ) rc = mbRecReady(p, &o, pzErr);
+  if( rc==SQLITE_OK ) rc = sqlite3_declare_vtab(db, zSql);
   if( rc ) goto fail;
-  {
-    MbOpen *pOpen = sqlite3_malloc64(sizeof(*pOpen));
-    if( pOpen==0 ){ rc = SQLITE_NOMEM; goto fail; }
-    mbOpenAdd(p, pOpen);
-  }
+  pOpen = sqlite3_malloc64(sizeof(*pOpen));
+  if( pOpen==0 ){ rc = SQLITE_NOMEM; goto fail; }
+  mbOpenAdd(p, pOpen);
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   sqlite3_free(zSql);
@@ -592,7 +583,6 @@ static int mbRecConnect(
   return SQLITE_OK;
 
 fail:
-  if( pSql ) sqlite3_free(sqlite3_str_finish(pSql));
   sqlite3_free(zSql);
   mbTabFree(p);
   mbOptsFree(&o);

@@ -15,6 +15,10 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_records.h"
 #include "mb_rectab.h"
+#include "mb_mutex.h"
+
+/* Guards the open-table list (below); held only for list operations. */
+static mb_mutex mbOpenMu = MB_MUTEX_INIT;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -36,9 +40,9 @@ int mbMapResize(mb_map *pMap, uint64_t nSize){
 
 /* Copy n bytes at view offset off; an error message names the file. */
 int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n){
-  int rc = mb_map_read(p->pMap, off, dst, n);
-  if( rc==MB_OK ) return SQLITE_OK;
-  if( rc==MB_ERANGE || rc==MB_EFAULT ){
+  int mrc = mb_map_read(p->pMap, off, dst, n);
+  if( mrc==MB_OK ) return SQLITE_OK;
+  if( mrc==MB_ERANGE || mrc==MB_EFAULT ){
     /* the file shrank: pick up its new size for the next statement */
     (void)mbMapRefresh(p->pMap);
     p->nMapSize = (uint64_t)-1;
@@ -46,11 +50,48 @@ int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n){
                     "truncated while it was read (record at byte %llu is "
                     "gone)", p->zFile, (unsigned long long)off);
   }
-  return mb_vtab_error(&p->base, SQLITE_IOERR_READ, "membase: %s: cannot read: %s",
-                  p->zFile, mb_strerror(rc));
+  return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_READ),
+                  "membase: %s: cannot read: %s", p->zFile, mb_strerror(mrc));
 }
 
 /* ------------------------------------------------------------ file size */
+
+/*
+** Read and parse the .npy header of p's file, whose view holds nSize bytes:
+** *pNpy and *pLay on SQLITE_OK (the caller frees both). Otherwise the error
+** is set on p, naming the file, and its code returned: an I/O error, or
+** the code of mb_npy_header_size() / mb_npy_parse() for a header they
+** refuse. Used at connect and whenever the file's size moved.
+*/
+int mbLoadNpyHeader(MbRecTab *p, uint64_t nSize, mb_npy *pNpy,
+                    mb_layout *pLay){
+  unsigned char aPre[MB_NPY_PREFIX];
+  uint64_t nHdr = 0;
+  unsigned char *aHdr;
+  char *zErr = 0;
+  int rc;
+  memset(aPre, 0, sizeof(aPre));
+  memset(pNpy, 0, sizeof(*pNpy));
+  memset(pLay, 0, sizeof(*pLay));
+  if( nSize>0 ){
+    rc = mbRead(p, 0, aPre, nSize<MB_NPY_PREFIX ? (size_t)nSize : MB_NPY_PREFIX);
+    if( rc ) return rc;
+  }
+  rc = mb_npy_header_size(aPre, nSize, p->zFile, &nHdr, &zErr);
+  if( rc ) goto npy_error;
+  aHdr = sqlite3_malloc64(nHdr+1);
+  if( aHdr==0 ) return SQLITE_NOMEM;
+  rc = mbRead(p, 0, aHdr, (size_t)nHdr);
+  if( rc ){ sqlite3_free(aHdr); return rc; }
+  aHdr[nHdr] = 0;
+  rc = mb_npy_parse(aHdr, (size_t)nHdr, p->zFile, pNpy, pLay, &zErr);
+  sqlite3_free(aHdr);
+  if( rc==SQLITE_OK ) return SQLITE_OK;
+npy_error:
+  if( zErr ) mb_vtab_error(&p->base, rc, "%s", zErr);
+  sqlite3_free(zErr);
+  return rc;
+}
 
 /* Bring nRows up to date with the file (after a refresh of the view). */
 int mbUpdateRows(MbRecTab *p){
@@ -58,36 +99,19 @@ int mbUpdateRows(MbRecTab *p){
   if( nSize==p->nMapSize ) return SQLITE_OK;
   if( p->bNpy ){
     /* re-read the shape: another process may have appended */
-    unsigned char aPre[MB_NPY_PREFIX];
-    uint64_t nHdr;
-    unsigned char *aHdr;
     mb_npy npy;
     mb_layout lay;
-    char *zErr = 0;
     int rc;
     if( nSize<MB_NPY_PREFIX ){
       return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: truncated .npy header "
                       "(the file has %llu bytes)", p->zFile,
                       (unsigned long long)nSize);
     }
-    rc = mbRead(p, 0, aPre, sizeof(aPre));
-    if( rc ) return rc;
-    if( mb_npy_header_size(aPre, nSize, p->zFile, &nHdr, &zErr) ){
-      mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "%s", zErr);
-      sqlite3_free(zErr);
-      return SQLITE_CORRUPT_VTAB;
-    }
-    aHdr = sqlite3_malloc64(nHdr+1);
-    if( aHdr==0 ) return SQLITE_NOMEM;
-    rc = mbRead(p, 0, aHdr, (size_t)nHdr);
-    if( rc ){ sqlite3_free(aHdr); return rc; }
-    aHdr[nHdr] = 0;
-    rc = mb_npy_parse(aHdr, (size_t)nHdr, p->zFile, &npy, &lay, &zErr);
-    sqlite3_free(aHdr);
+    rc = mbLoadNpyHeader(p, nSize, &npy, &lay);
     if( rc ){
-      if( zErr ){ mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "%s", zErr); rc = SQLITE_CORRUPT_VTAB; }
-      sqlite3_free(zErr);
-      return rc;
+      /* a header that no longer parses is a corrupt file, not a bad schema */
+      return rc==SQLITE_NOMEM || (rc&0xff)==SQLITE_IOERR ? rc
+                                                        : SQLITE_CORRUPT_VTAB;
     }
     mb_layout_free(&lay);
     if( npy.nHeader!=p->nHeader ){
@@ -95,8 +119,8 @@ int mbUpdateRows(MbRecTab *p){
       return mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header "
                       "changed size underneath", p->zFile);
     }
-    if( npy.nRows > (nSize - nHdr) / p->nStride ){
-      uint64_t nHave = (nSize - nHdr) / p->nStride;
+    if( npy.nRows > (nSize - npy.nHeader) / p->nStride ){
+      uint64_t nHave = (nSize - npy.nHeader) / p->nStride;
       mb_vtab_error(&p->base, SQLITE_CORRUPT_VTAB, "membase: %s: the .npy header says %llu "
                "rows but the file holds only %llu", p->zFile,
                (unsigned long long)npy.nRows, (unsigned long long)nHave);
@@ -369,22 +393,20 @@ int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
 /* ------------------------------------------------------------ connect */
 
 /* The tables open in this process, for membase_aggregate() to find by
-** connection and name. Guarded by SQLITE_MUTEX_STATIC_VFS3. */
+** connection and name. Guarded by mbOpenMu. */
 static MbOpen *mbOpenTabs;
 
 void mbOpenAdd(MbRecTab *p, MbOpen *pNew){
-  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
-  sqlite3_mutex_enter(m);
+  mb_mutex_enter(&mbOpenMu);
   pNew->pTab = p;
   pNew->pNext = mbOpenTabs;
   mbOpenTabs = pNew;
-  sqlite3_mutex_leave(m);
+  mb_mutex_leave(&mbOpenMu);
 }
 
 void mbOpenRemove(MbRecTab *p){
-  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
   MbOpen **pp;
-  sqlite3_mutex_enter(m);
+  mb_mutex_enter(&mbOpenMu);
   for(pp=&mbOpenTabs; *pp; pp=&(*pp)->pNext){
     if( (*pp)->pTab==p ){
       MbOpen *o = *pp;
@@ -393,18 +415,17 @@ void mbOpenRemove(MbRecTab *p){
       break;
     }
   }
-  sqlite3_mutex_leave(m);
+  mb_mutex_leave(&mbOpenMu);
 }
 
 /* The table SQLite means by [zSchema.]zName: with no schema, temp first,
 ** then main, then an attached database, as SQLite resolves names. */
 MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
                             const char *zName){
-  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
   MbOpen *o;
   MbRecTab *p = 0;
   int best = 99;
-  sqlite3_mutex_enter(m);
+  mb_mutex_enter(&mbOpenMu);
   for(o=mbOpenTabs; o; o=o->pNext){
     int rank;
     if( o->pTab->db!=db || sqlite3_stricmp(o->pTab->zName, zName)!=0 ) continue;
@@ -417,7 +438,7 @@ MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
     }
     if( rank<best ){ best = rank; p = o->pTab; }
   }
-  sqlite3_mutex_leave(m);
+  mb_mutex_leave(&mbOpenMu);
   return p;
 }
 

@@ -136,6 +136,8 @@ void mbTabFree(MbRecTab *p);
 int mbVerifySorted(MbRecTab *p);
 void mbAdvise(MbRecTab *p, int eAdvice);
 int mbUpdateRows(MbRecTab *p);
+int mbLoadNpyHeader(MbRecTab *p, uint64_t nSize, mb_npy *pNpy,
+                    mb_layout *pLay);
 int mbOrderError(MbRecTab *p, uint64_t iRow);
 int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR);
 

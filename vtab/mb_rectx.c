@@ -15,6 +15,10 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_records.h"
 #include "mb_rectab.h"
+#include "mb_mutex.h"
+
+/* Guards the writer list (below); held only for list operations. */
+static mb_mutex mbWriterMu = MB_MUTEX_INIT;
 
 /* ------------------------------------------------------------ pending */
 
@@ -22,7 +26,7 @@ SQLITE_EXTENSION_INIT3
 /* Write the pending appended records into the file: grow it, copy. */
 int mbFlushPending(MbRecTab *p){
   uint64_t nOld, nNew;
-  int rc;
+  int rc, mrc;
   if( p->nPend==0 ) return SQLITE_OK;
   if( !p->bJournal ){
     rc = mbWriteJournal(p);
@@ -31,21 +35,21 @@ int mbFlushPending(MbRecTab *p){
   nOld = p->nHeader + p->nRows*p->nStride;
   nNew = nOld + p->nPend*p->nStride;
   /* a .npy file may carry records of a dead writer past the shape */
-  rc = mbMapResize(p->pMap, nNew);
-  if( rc!=MB_OK ){
+  mrc = mbMapResize(p->pMap, nNew);
+  if( mrc!=MB_OK ){
     /* The file may have grown before the view failed to follow (mmap
     ** refused): nRows does not count those records, so a rollback would
     ** not cut them. Put the length back now. */
     (void)mbMapResize(p->pMap, nOld);
-    return mb_vtab_error(&p->base, rc==MB_EOVERFLOW ? SQLITE_FULL : SQLITE_IOERR_WRITE,
+    return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_WRITE),
                     "membase: %s: cannot grow the file to %llu bytes: %s",
-                    p->zFile, (unsigned long long)nNew, mb_strerror(rc));
+                    p->zFile, (unsigned long long)nNew, mb_strerror(mrc));
   }
-  rc = mb_map_write(p->pMap, nOld, p->aPend, (size_t)(nNew-nOld));
-  if( rc!=MB_OK ){
+  mrc = mb_map_write(p->pMap, nOld, p->aPend, (size_t)(nNew-nOld));
+  if( mrc!=MB_OK ){
     (void)mbMapResize(p->pMap, nOld);   /* as above */
     return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: cannot write the "
-                    "appended records: %s", p->zFile, mb_strerror(rc));
+                    "appended records: %s", p->zFile, mb_strerror(mrc));
   }
   if( !p->bDirty || nOld<p->iDirtyLo ) p->iDirtyLo = nOld;
   if( !p->bDirty || nNew>p->iDirtyHi ) p->iDirtyHi = nNew;
@@ -66,14 +70,13 @@ typedef struct MbWriter {
   mb_map *pMap;
   MbRecTab *pOwner;
 } MbWriter;
-static MbWriter *mbWriters;   /* guarded by SQLITE_MUTEX_STATIC_VFS3 */
+static MbWriter *mbWriters;   /* guarded by mbWriterMu */
 
 /* Take the token: 1 taken, 0 held by another table. */
 int mbTokenTry(MbRecTab *p){
-  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
   MbWriter *w;
   int bGot = 0;
-  sqlite3_mutex_enter(m);
+  mb_mutex_enter(&mbWriterMu);
   for(w=mbWriters; w && w->pMap!=p->pMap; w=w->pNext){}
   if( w==0 ){
     w = sqlite3_malloc64(sizeof(*w));
@@ -88,14 +91,13 @@ int mbTokenTry(MbRecTab *p){
     w->pOwner = p;
     bGot = 1;
   }
-  sqlite3_mutex_leave(m);
+  mb_mutex_leave(&mbWriterMu);
   return bGot;
 }
 
 void mbTokenRelease(MbRecTab *p){
-  sqlite3_mutex *m = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS3);
   MbWriter **pp;
-  sqlite3_mutex_enter(m);
+  mb_mutex_enter(&mbWriterMu);
   for(pp=&mbWriters; *pp; pp=&(*pp)->pNext){
     if( (*pp)->pMap==p->pMap && (*pp)->pOwner==p ){
       MbWriter *w = *pp;
@@ -104,7 +106,7 @@ void mbTokenRelease(MbRecTab *p){
       break;
     }
   }
-  sqlite3_mutex_leave(m);
+  mb_mutex_leave(&mbWriterMu);
 }
 
 static char *mbJournalName(MbRecTab *p){
@@ -232,13 +234,13 @@ static int mbWriteLock(MbRecTab *p){
     nWait++;
   }
   for(;;){
-    rc = mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT);
-    if( rc==MB_OK ) break;
-    if( rc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
+    int mrc = mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT);
+    if( mrc==MB_OK ) break;
+    if( mrc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
       mbTokenRelease(p);
       return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is locked by another "
                       "process%s", p->zFile,
-                      rc==MB_EBUSY ? "" : " (cannot lock)");
+                      mrc==MB_EBUSY ? "" : " (cannot lock)");
     }
     sqlite3_sleep(2);
     nWait += 2;
@@ -366,10 +368,10 @@ static int mbSortedViolation(MbRecTab *p, uint64_t iRow){
 ** an error, not SIGBUS. */
 static int mbStoreField(MbRecTab *p, uint64_t off, const MbCol *c,
                         const unsigned char *pNew){
-  int rc = mb_map_write(p->pMap, off, pNew, c->nByte);
-  if( rc!=MB_OK ){
+  int mrc = mb_map_write(p->pMap, off, pNew, c->nByte);
+  if( mrc!=MB_OK ){
     return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: cannot write column "
-                    "\"%s\": %s", p->zFile, c->zName, mb_strerror(rc));
+                    "\"%s\": %s", p->zFile, c->zName, mb_strerror(mrc));
   }
   return SQLITE_OK;
 }
@@ -521,6 +523,24 @@ int mbRecBegin(sqlite3_vtab *pVtab){
 
 /* COMMIT, phase one: every appended record into the file, the .npy shape,
 ** then the touched range flushed and the file fsynced. */
+/* Flush the range this transaction wrote to the file and sync it, clamped
+** to the file (a ROLLBACK TO may have cut it below the touched range).
+** zWhat completes the message "cannot flush...". */
+static int mbFlushDirty(MbRecTab *p, const char *zWhat){
+  uint64_t nSize = mb_map_size(p->pMap);
+  int mrc;
+  if( p->iDirtyHi>nSize ) p->iDirtyHi = nSize;
+  if( p->iDirtyLo>p->iDirtyHi ) p->iDirtyLo = p->iDirtyHi;
+  mrc = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
+                     MB_FLUSH_SYNC);
+  if( mrc!=MB_OK ){
+    /* COMMIT's I/O error: a core code never reaches SQLite */
+    return mb_vtab_error(&p->base, SQLITE_IOERR_FSYNC, "membase: %s: cannot "
+                         "flush%s: %s", p->zFile, zWhat, mb_strerror(mrc));
+  }
+  return SQLITE_OK;
+}
+
 int mbRecSync(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
   int rc;
@@ -545,19 +565,8 @@ int mbRecSync(sqlite3_vtab *pVtab){
     if( a==0 ) return SQLITE_NOMEM;
     /* flush the records before the shape that counts them */
     if( p->bDirty ){
-      uint64_t nSize = mb_map_size(p->pMap);
-      int r2;
-      if( p->iDirtyHi>nSize ) p->iDirtyHi = nSize;
-      if( p->iDirtyLo>p->iDirtyHi ) p->iDirtyLo = p->iDirtyHi;
-      r2 = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
-                        MB_FLUSH_SYNC);
-      if( r2!=MB_OK ){
-        /* a core code never reaches SQLite: this is COMMIT's I/O error */
-        sqlite3_free(a);
-        return mb_vtab_error(&p->base, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush "
-                        "the appended records: %s", p->zFile,
-                        mb_strerror(r2));
-      }
+      rc = mbFlushDirty(p, " the appended records");
+      if( rc ){ sqlite3_free(a); return rc; }
     }
     rc = mbRead(p, 0, a, (size_t)p->nHeader);
     if( rc==SQLITE_OK ) rc = mbUndoLog(p, 0, a, (uint32_t)p->nHeader);
@@ -580,19 +589,7 @@ int mbRecSync(sqlite3_vtab *pVtab){
     if( !p->bDirty ) p->iDirtyHi = p->nHeader;
     p->bDirty = 1;
   }
-  if( p->bDirty ){
-    /* a ROLLBACK TO may have cut the file below the touched range */
-    uint64_t nSize = mb_map_size(p->pMap);
-    if( p->iDirtyHi>nSize ) p->iDirtyHi = nSize;
-    if( p->iDirtyLo>p->iDirtyHi ) p->iDirtyLo = p->iDirtyHi;
-    rc = mb_map_flush(p->pMap, p->iDirtyLo, p->iDirtyHi-p->iDirtyLo,
-                      MB_FLUSH_SYNC);
-    if( rc!=MB_OK ){
-      return mb_vtab_error(&p->base, SQLITE_IOERR_FSYNC, "membase: %s: cannot flush: %s",
-                      p->zFile, mb_strerror(rc));
-    }
-  }
-  return SQLITE_OK;
+  return p->bDirty ? mbFlushDirty(p, "") : SQLITE_OK;
 }
 
 int mbRecCommit(sqlite3_vtab *pVtab){
