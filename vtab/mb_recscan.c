@@ -312,6 +312,190 @@ int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
   return rc;
 }
 
+/* The constraints xFilter received, decoded from idxStr and argv. */
+typedef struct MbFilterArgs {
+  MbIval rowIv, keyIv;        /* the rowid and sorted-key intervals */
+  int bKeySet;                /* some constraint is on the sorted key */
+  sqlite3_value *pRowIn;      /* rowid IN list, or = value */
+  sqlite3_value *pKeyIn;      /* sorted key IN list, or = value */
+  int bRowInList, bKeyInList; /* pRowIn / pKeyIn is an IN list */
+} MbFilterArgs;
+
+/* Decode idxStr (the codes mbRecBestIndex chose, one per argument). */
+static void mbFilterDecode(MbRecTab *p, const char *idxStr,
+                           sqlite3_value **argv, MbFilterArgs *f){
+  int i, bR = p->bSortedFloat;
+  memset(f, 0, sizeof(*f));
+  mbIvalAll(&f->rowIv);
+  mbIvalAll(&f->keyIv);
+  for(i=0; idxStr && idxStr[i]; i++){
+    sqlite3_value *v = argv[i];
+    switch( idxStr[i] ){
+      case 'R': case 'r':
+        /* the IN list (at most one) or the first = enumerates records;
+        ** any other = narrows the interval */
+        if( f->pRowIn==0 ){
+          f->pRowIn = v; f->bRowInList = idxStr[i]=='r';
+        }else if( idxStr[i]=='r' ){
+          mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_EQ, f->pRowIn, 0);
+          f->pRowIn = v; f->bRowInList = 1;
+        }else{
+          mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_EQ, v, 0);
+        }
+        break;
+      case 'G': mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_GT, v, 0); break;
+      case 'g': mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_GE, v, 0); break;
+      case 'L': mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_LT, v, 0); break;
+      case 'l': mbIvalApply(&f->rowIv, SQLITE_INDEX_CONSTRAINT_LE, v, 0); break;
+      case 'E': case 'e':
+        if( f->pKeyIn==0 ){
+          f->pKeyIn = v; f->bKeyInList = idxStr[i]=='e';
+        }else if( idxStr[i]=='e' ){
+          mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_EQ, f->pKeyIn, bR);
+          f->pKeyIn = v; f->bKeyInList = 1;
+        }else{
+          mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_EQ, v, bR);
+        }
+        f->bKeySet = 1;
+        break;
+      case 'H': mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_GT, v, bR);
+        f->bKeySet = 1; break;
+      case 'h': mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_GE, v, bR);
+        f->bKeySet = 1; break;
+      case 'M': mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_LT, v, bR);
+        f->bKeySet = 1; break;
+      case 'm': mbIvalApply(&f->keyIv, SQLITE_INDEX_CONSTRAINT_LE, v, bR);
+        f->bKeySet = 1; break;
+    }
+  }
+}
+
+/* Every query looks at the file's current size (one fstat; the view is
+** remapped only if the size changed): a record past a truncation inside
+** the last page would otherwise read as zeros. */
+static int mbFilterCheckSize(MbRecTab *p){
+  uint64_t nNow = 0;
+  if( mb_map_stamp(p->pMap, &nNow, 0)!=MB_OK || nNow!=mb_map_size(p->pMap)
+   || p->nMapSize!=nNow ){
+    return mbRefresh(p);
+  }
+  return SQLITE_OK;
+}
+
+/* The first value of an IN list (*pbList stays 1), or v itself when v is
+** an = value or SQLite declined all-at-once IN processing (then one value
+** per xFilter call, and *pbList becomes 0). */
+static int mbInFirst(sqlite3_value *v, int *pbList, sqlite3_value **ppV){
+  int rc;
+  if( !*pbList ){ *ppV = v; return SQLITE_OK; }
+  rc = sqlite3_vtab_in_first(v, ppV);
+  if( rc==SQLITE_ERROR ){ *ppV = v; *pbList = 0; rc = SQLITE_OK; }
+  return rc;
+}
+
+/* The record ranges of the sorted-key constraints within rowids [lo, hi):
+** one binary search per key value, or per interval. */
+static int mbFilterKeyRanges(MbRecTab *p, MbRecCursor *pCur, MbFilterArgs *f,
+                             uint64_t lo, uint64_t hi, int *pnAlloc){
+  sqlite3_value *pV = 0;
+  uint64_t a, b;
+  int rc;
+  if( !f->pKeyIn ){
+    if( f->bKeySet ){
+      rc = mbKeyRange(p, &f->keyIv, &a, &b);
+      if( rc ) return rc;
+      if( a>lo ) lo = a;
+      if( b<hi ) hi = b;
+    }
+    return mbAddRange(p, pCur, pnAlloc, lo, hi);
+  }
+  rc = mbInFirst(f->pKeyIn, &f->bKeyInList, &pV);
+  while( rc==SQLITE_OK && pV ){
+    MbIval one = f->keyIv;
+    mbIvalApply(&one, SQLITE_INDEX_CONSTRAINT_EQ, pV, p->bSortedFloat);
+    rc = mbKeyRange(p, &one, &a, &b);
+    if( rc ) return rc;
+    rc = mbAddRange(p, pCur, pnAlloc, a<lo ? lo : a, b>hi ? hi : b);
+    if( rc ) return rc;
+    if( !f->bKeyInList ) break;
+    rc = sqlite3_vtab_in_next(f->pKeyIn, &pV);
+  }
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* rowid = or IN: keep the listed records that lie in the ranges found. */
+static int mbFilterRowids(MbRecTab *p, MbRecCursor *pCur, MbFilterArgs *f){
+  MbRange *aOld = pCur->aRange;
+  int nOld = pCur->nRange;
+  int bOwned = aOld!=&pCur->one;
+  MbRange oneOld = pCur->one;
+  sqlite3_value *pV = 0;
+  int rc, nAlloc = 0;
+  if( !bOwned ) aOld = &oneOld;
+  pCur->aRange = &pCur->one;
+  pCur->nRange = 0;
+  rc = mbInFirst(f->pRowIn, &f->bRowInList, &pV);
+  while( rc==SQLITE_OK && pV ){
+    MbIval one = f->rowIv;
+    mbIvalApply(&one, SQLITE_INDEX_CONSTRAINT_EQ, pV, 0);
+    if( !one.bEmpty && one.iLo>=0 ){
+      uint64_t r = (uint64_t)one.iLo;
+      int k;
+      if( r>=p->nRows && p->nMapSize!=(uint64_t)-1 ){
+        /* past the end as we knew it: the file may have grown */
+        rc = mbRefresh(p);
+        if( rc ) break;
+      }
+      for(k=0; k<nOld; k++){
+        if( r>=aOld[k].iFirst && r<aOld[k].iEnd && r<p->nRows ){
+          rc = mbAddRange(p, pCur, &nAlloc, r, r+1);
+          break;
+        }
+      }
+      if( rc ) break;
+    }
+    if( !f->bRowInList ) break;
+    rc = sqlite3_vtab_in_next(f->pRowIn, &pV);
+  }
+  if( bOwned ) sqlite3_free(aOld);
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Sort the ranges and merge overlaps (IN lists may repeat values). */
+static void mbRangesNormalize(MbRecCursor *pCur){
+  int k, n = 1;
+  if( pCur->nRange<=1 ) return;
+  qsort(pCur->aRange, (size_t)pCur->nRange, sizeof(MbRange), mbRangeCmp);
+  for(k=1; k<pCur->nRange; k++){
+    MbRange *pLast = &pCur->aRange[n-1];
+    if( pCur->aRange[k].iFirst<=pLast->iEnd ){
+      if( pCur->aRange[k].iEnd>pLast->iEnd ) pLast->iEnd = pCur->aRange[k].iEnd;
+    }else{
+      pCur->aRange[n++] = pCur->aRange[k];
+    }
+  }
+  pCur->nRange = n;
+}
+
+/* Access pattern: scans read ahead (and may drop behind), point lookups
+** ask for random access. */
+static void mbCursorAdvice(MbRecTab *p, MbRecCursor *pCur, int bPoint){
+  uint64_t nTotal = 0;
+  int k;
+  for(k=0; k<pCur->nRange; k++){
+    nTotal += pCur->aRange[k].iEnd - pCur->aRange[k].iFirst;
+  }
+  if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
+  pCur->bScan = nTotal > pCur->nBufRows;
+  if( pCur->bScan ){
+    mbAdvise(p, MB_ADV_SEQUENTIAL);
+    mb_scan_init(&pCur->scan, p->pMap, 0, MB_POP_DEFAULT);
+    if( p->eDrop>=0 ) mb_scan_set_dropbehind(&pCur->scan, (mb_dropbehind)p->eDrop);
+  }else if( bPoint ){
+    mbAdvise(p, MB_ADV_RANDOM);
+  }
+}
+
 int mbRecFilter(
   sqlite3_vtab_cursor *cur,
   int idxNum,
@@ -321,11 +505,8 @@ int mbRecFilter(
 ){
   MbRecCursor *pCur = (MbRecCursor*)cur;
   MbRecTab *p = (MbRecTab*)cur->pVtab;
-  MbIval rowIv, keyIv;
-  int i, rc, nAlloc = 0;
-  int bKeySet = 0;
-  sqlite3_value *pRowIn = 0, *pKeyIn = 0;   /* IN lists, or = values */
-  int bRowInList = 0, bKeyInList = 0;
+  MbFilterArgs f;
+  int rc, nAlloc = 0;
   uint64_t lo = 0, hi;
   (void)argc;
 
@@ -343,183 +524,24 @@ int mbRecFilter(
     rc = mbFlushPending(p);
     if( rc ) return rc;
   }
-  mbIvalAll(&rowIv);
-  mbIvalAll(&keyIv);
-  for(i=0; idxStr && idxStr[i]; i++){
-    sqlite3_value *v = argv[i];
-    switch( idxStr[i] ){
-      case 'R': case 'r':
-        /* the IN list (at most one) or the first = enumerates records;
-        ** any other = narrows the interval */
-        if( pRowIn==0 ){
-          pRowIn = v; bRowInList = idxStr[i]=='r';
-        }else if( idxStr[i]=='r' ){
-          mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_EQ, pRowIn, 0);
-          pRowIn = v; bRowInList = 1;
-        }else{
-          mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_EQ, v, 0);
-        }
-        break;
-      case 'G': mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_GT, v, 0); break;
-      case 'g': mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_GE, v, 0); break;
-      case 'L': mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_LT, v, 0); break;
-      case 'l': mbIvalApply(&rowIv, SQLITE_INDEX_CONSTRAINT_LE, v, 0); break;
-      case 'E': case 'e':
-        if( pKeyIn==0 ){
-          pKeyIn = v; bKeyInList = idxStr[i]=='e';
-        }else if( idxStr[i]=='e' ){
-          mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_EQ, pKeyIn,
-                      p->bSortedFloat);
-          pKeyIn = v; bKeyInList = 1;
-        }else{
-          mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_EQ, v, p->bSortedFloat);
-        }
-        bKeySet = 1;
-        break;
-      case 'H': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GT, v, p->bSortedFloat);
-        bKeySet = 1; break;
-      case 'h': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_GE, v, p->bSortedFloat);
-        bKeySet = 1; break;
-      case 'M': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LT, v, p->bSortedFloat);
-        bKeySet = 1; break;
-      case 'm': mbIvalApply(&keyIv, SQLITE_INDEX_CONSTRAINT_LE, v, p->bSortedFloat);
-        bKeySet = 1; break;
-    }
-  }
-
-  /* Every query looks at the file's current size (one fstat; the view is
-  ** remapped only if the size changed): a record past a truncation inside
-  ** the last page would otherwise read as zeros. */
-  {
-    uint64_t nNow = 0;
-    if( mb_map_stamp(p->pMap, &nNow, 0)!=MB_OK || nNow!=mb_map_size(p->pMap)
-     || p->nMapSize!=nNow ){
-      rc = mbRefresh(p);
-      if( rc ) return rc;
-    }
-  }
+  mbFilterDecode(p, idxStr, argv, &f);
+  rc = mbFilterCheckSize(p);
+  if( rc ) return rc;
   hi = p->nRows;
-  if( rowIv.bEmpty || rowIv.iHi<0 ){ hi = 0; }
+  if( f.rowIv.bEmpty || f.rowIv.iHi<0 ){ hi = 0; }
   else{
-    if( rowIv.iLo>0 ) lo = (uint64_t)rowIv.iLo;
-    if( (uint64_t)rowIv.iHi < hi ) hi = (uint64_t)rowIv.iHi + 1;
+    if( f.rowIv.iLo>0 ) lo = (uint64_t)f.rowIv.iLo;
+    if( (uint64_t)f.rowIv.iHi < hi ) hi = (uint64_t)f.rowIv.iHi + 1;
   }
-
   if( (idxNum & 2) && p->iSorted>=0 ){
     rc = mbVerifySorted(p);
     if( rc ) return rc;
   }
-  if( pKeyIn ){
-    /* each key value: a binary search, then the rowid bounds */
-    sqlite3_value *pV = 0;
-    if( bKeyInList ){
-      rc = sqlite3_vtab_in_first(pKeyIn, &pV);
-      /* SQLite declined all-at-once: one value per xFilter call */
-      if( rc==SQLITE_ERROR ){ pV = pKeyIn; bKeyInList = 0; rc = SQLITE_OK; }
-    }else{
-      pV = pKeyIn; rc = SQLITE_OK;
-    }
-    while( rc==SQLITE_OK && pV ){
-      MbIval one = keyIv;
-      uint64_t a, b;
-      mbIvalApply(&one, SQLITE_INDEX_CONSTRAINT_EQ, pV, p->bSortedFloat);
-      rc = mbKeyRange(p, &one, &a, &b);
-      if( rc ) return rc;
-      if( a<lo ) a = lo;
-      if( b>hi ) b = hi;
-      rc = mbAddRange(p, pCur, &nAlloc, a, b);
-      if( rc ) return rc;
-      if( !bKeyInList ) break;
-      rc = sqlite3_vtab_in_next(pKeyIn, &pV);
-    }
-    if( rc!=SQLITE_OK && rc!=SQLITE_DONE ) return rc;
-  }else if( bKeySet ){
-    uint64_t a, b;
-    rc = mbKeyRange(p, &keyIv, &a, &b);
-    if( rc ) return rc;
-    if( a<lo ) a = lo;
-    if( b>hi ) b = hi;
-    rc = mbAddRange(p, pCur, &nAlloc, a, b);
-    if( rc ) return rc;
-  }else{
-    rc = mbAddRange(p, pCur, &nAlloc, lo, hi);
-    if( rc ) return rc;
-  }
-
-  if( pRowIn ){
-    /* rowid = or IN: keep the listed records that lie in the ranges */
-    MbRange *aOld = pCur->aRange;
-    int nOld = pCur->nRange;
-    int bOwned = aOld!=&pCur->one;
-    MbRange oneOld = pCur->one;
-    sqlite3_value *pV = 0;
-    if( !bOwned ) aOld = &oneOld;
-    pCur->aRange = &pCur->one;
-    pCur->nRange = 0;
-    nAlloc = 0;
-    rc = bRowInList ? sqlite3_vtab_in_first(pRowIn, &pV)
-                    : (pV = pRowIn, SQLITE_OK);
-    if( rc==SQLITE_ERROR && bRowInList ){
-      /* SQLite declined all-at-once: one value per xFilter call */
-      pV = pRowIn; bRowInList = 0; rc = SQLITE_OK;
-    }
-    while( rc==SQLITE_OK && pV ){
-      MbIval one = rowIv;
-      mbIvalApply(&one, SQLITE_INDEX_CONSTRAINT_EQ, pV, 0);
-      if( !one.bEmpty && one.iLo>=0 ){
-        uint64_t r = (uint64_t)one.iLo;
-        int k;
-        if( r>=p->nRows && p->nMapSize!=(uint64_t)-1 ){
-          /* past the end as we knew it: the file may have grown */
-          rc = mbRefresh(p);
-          if( rc ) break;
-        }
-        for(k=0; k<nOld; k++){
-          if( r>=aOld[k].iFirst && r<aOld[k].iEnd && r<p->nRows ){
-            rc = mbAddRange(p, pCur, &nAlloc, r, r+1);
-            break;
-          }
-        }
-        if( rc ) break;
-      }
-      if( !bRowInList ) break;
-      rc = sqlite3_vtab_in_next(pRowIn, &pV);
-    }
-    if( bOwned ) sqlite3_free(aOld);
-    if( rc!=SQLITE_OK && rc!=SQLITE_DONE ) return rc;
-  }
-  /* ascending, no overlaps (IN lists may repeat values) */
-  if( pCur->nRange>1 ){
-    int k, n = 1;
-    qsort(pCur->aRange, (size_t)pCur->nRange, sizeof(MbRange), mbRangeCmp);
-    for(k=1; k<pCur->nRange; k++){
-      MbRange *pLast = &pCur->aRange[n-1];
-      if( pCur->aRange[k].iFirst<=pLast->iEnd ){
-        if( pCur->aRange[k].iEnd>pLast->iEnd ) pLast->iEnd = pCur->aRange[k].iEnd;
-      }else{
-        pCur->aRange[n++] = pCur->aRange[k];
-      }
-    }
-    pCur->nRange = n;
-  }
-
-  /* access pattern: scans read ahead, point lookups do not */
-  {
-    uint64_t nTotal = 0;
-    int k;
-    for(k=0; k<pCur->nRange; k++){
-      nTotal += pCur->aRange[k].iEnd - pCur->aRange[k].iFirst;
-    }
-    if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
-    pCur->bScan = nTotal > pCur->nBufRows;
-    if( pCur->bScan ){
-      mbAdvise(p, MB_ADV_SEQUENTIAL);
-      mb_scan_init(&pCur->scan, p->pMap, 0, MB_POP_DEFAULT);
-      if( p->eDrop>=0 ) mb_scan_set_dropbehind(&pCur->scan, (mb_dropbehind)p->eDrop);
-    }else if( pRowIn || pKeyIn ){
-      mbAdvise(p, MB_ADV_RANDOM);
-    }
-  }
+  rc = mbFilterKeyRanges(p, pCur, &f, lo, hi, &nAlloc);
+  if( rc==SQLITE_OK && f.pRowIn ) rc = mbFilterRowids(p, pCur, &f);
+  if( rc ) return rc;
+  mbRangesNormalize(pCur);
+  mbCursorAdvice(p, pCur, f.pRowIn || f.pKeyIn);
   pCur->iRange = pCur->bDesc ? pCur->nRange-1 : 0;
   return mbEnterRange(pCur);
 }
