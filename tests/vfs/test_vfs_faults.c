@@ -30,7 +30,7 @@
 #include <sqlite3.h>
 #include "membase.h"
 /* valgrind's client-request header where this machine has it (Debian's
-** valgrind package); else MB_UNDER_VALGRIND=1 (tests/sanitizers.sh). */
+** valgrind package); else MB_UNDER_VALGRIND=1 (tests/scripts/sanitizers.sh). */
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
