@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/scripts/sanitizers.sh -- the threaded tests under ThreadSanitizer and the C
-# unit tests under valgrind memcheck (issue 6). Both must be clean.
+# unit tests under valgrind memcheck (part of the hardening tests). Both must be clean.
 #
 #   bash tests/scripts/sanitizers.sh            # both parts
 #   bash tests/scripts/sanitizers.sh tsan       # or one of them
