@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # tests/scripts/hardening.sh -- the hardening runs on their own, quick or long, and
-# the README's table of what they tried and survived.
+# the table of what they tried and survived (docs/HARDENING.md).
 #
 #   bash tests/scripts/hardening.sh            # quick: the settings CI runs
 #   bash tests/scripts/hardening.sh --long     # long: the separate, longer target
-#   add --readme to either to rewrite the README's table with the results
+#   add --docs to either to rewrite the table of docs/HARDENING.md with the results
 #
 # Runs, in build-hard/ (release build, warnings as errors):
 #   kill -9 harness      tests/crash/mb_crash: quick --iterations 60
@@ -26,8 +26,8 @@ for a in "$@"; do
   case $a in
     --long) setting=long ;;
     --quick) setting=quick ;;
-    --readme) readme=--readme ;;
-    *) echo "usage: bash tests/scripts/hardening.sh [--quick|--long] [--readme]" >&2; exit 2 ;;
+    --docs|--readme) readme=--docs ;;   # --readme: the old spelling
+    *) echo "usage: bash tests/scripts/hardening.sh [--quick|--long] [--docs]" >&2; exit 2 ;;
   esac
 done
 
