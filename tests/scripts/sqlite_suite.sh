@@ -471,7 +471,7 @@ what_said() {
     ' "$1" | awk '!seen[$0]++' | head -12
 }
 # Tests of the "process" run that cannot pass with membase_locking=process,
-# by its design, each with the reason (README, "Locking modes"). They are
+# by its design, each with the reason (docs/GUIDE.md, "Locking modes"). They are
 # listed in the report under their reason and do not fail the run; any other
 # membase-only failure does. Keep this list exact: a name, or a pattern
 # of one group of cases of one test.
