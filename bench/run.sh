@@ -20,7 +20,7 @@ results="$here/results"
 
 # What the benchmarks need: the build tools, and numpy for the record
 # table's comparison with np.memmap. Installed as root, else the line to run.
-. "$root/tests/deps.sh"
+. "$root/tests/scripts/deps.sh"
 mb_require_build
 mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
 mb_install_missing

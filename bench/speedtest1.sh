@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-. "$root/tests/deps.sh"
+. "$root/tests/scripts/deps.sh"
 mb_require_build
 mb_require "command -v dpkg-source" dpkg-dev
 mb_require "command -v python3" python3

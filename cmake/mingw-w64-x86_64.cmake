@@ -6,7 +6,7 @@
 #         -DMEMBASE_CORE_ONLY=ON
 #   cmake --build build-win && (cd build-win && ctest --output-on-failure)
 #
-# tests/windows.sh does exactly that. The Wine prefix lives in the build
+# tests/scripts/windows.sh does exactly that. The Wine prefix lives in the build
 # directory (build-win/wineprefix), so a build never touches ~/.wine.
 
 set(CMAKE_SYSTEM_NAME Windows)
@@ -30,4 +30,4 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static-libgcc")
 
 # ctest (and try_run) start every test program through this wrapper.
 set(CMAKE_CROSSCOMPILING_EMULATOR
-    "${CMAKE_CURRENT_LIST_DIR}/../tests/wine-run.sh;--prefix;${CMAKE_BINARY_DIR}/wineprefix")
+    "${CMAKE_CURRENT_LIST_DIR}/../tests/scripts/wine-run.sh;--prefix;${CMAKE_BINARY_DIR}/wineprefix")

@@ -20,7 +20,7 @@ demo=${MEMBASE_DEMO_DIR:-$build/demo}
 
 # What a fresh machine of this kind has; if something is missing, install it
 # (as root) or stop and print the apt-get line.
-. "$root/tests/deps.sh"
+. "$root/tests/scripts/deps.sh"
 mb_require_build
 mb_install_missing
 

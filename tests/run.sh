@@ -5,18 +5,18 @@
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 #      (the kill -9 harness and the LD_PRELOAD fault injection included);
 #   2b. the threaded tests under ThreadSanitizer and the C tests under
-#      valgrind memcheck (tests/sanitizers.sh);
-#   2c. the libFuzzer targets, 60 s each (tests/fuzz.sh);
+#      valgrind memcheck (tests/scripts/sanitizers.sh);
+#   2c. the libFuzzer targets, 60 s each (tests/scripts/fuzz.sh);
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
 #      and run under Wine (and the whole extension built as a Windows DLL);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
 #      the default VFS, against the same testfixture on stock unix
-#      (tests/sqlite_suite.sh: veryquick, the mmap permutation, process
+#      (tests/scripts/sqlite_suite.sh: veryquick, the mmap permutation, process
 #      locking, and stock child processes under a membase parent).
 # Installs what the machine lacks (as root) or prints the line to run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-. "$root/tests/deps.sh"
+. "$root/tests/scripts/deps.sh"
 mb_require_build
 mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl libsqlite3-tcl
 # The record table's tests check that numpy reads the .npy files we write.
@@ -50,19 +50,19 @@ cmake --build "$root/build-asan" -j "$jobs"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
 
 step "ThreadSanitizer (threaded tests) and valgrind memcheck (C tests)"
-bash "$root/tests/sanitizers.sh" all
+bash "$root/tests/scripts/sanitizers.sh" all
 
 step "Fuzzing: each libFuzzer target for 60 s (corpus and regressions replayed first)"
-MB_REPORT_DIR=$report bash "$root/tests/fuzz.sh" 60
+MB_REPORT_DIR=$report bash "$root/tests/scripts/fuzz.sh" 60
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
-bash "$root/tests/windows.sh" "$root/build-win"
+bash "$root/tests/scripts/windows.sh" "$root/build-win"
 
 step "SQLite's own test suite on the membase VFS"
-bash "$root/tests/sqlite_suite.sh"
+bash "$root/tests/scripts/sqlite_suite.sh"
 
 step "hardening: what was tried and survived (quick setting)"
-bash "$root/tests/hardening_report.sh" "$report"
+bash "$root/tests/scripts/hardening_report.sh" "$report"
 
 echo
 echo "membase: all test suites passed"

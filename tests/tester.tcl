@@ -4,8 +4,8 @@
 # finish_test:
 #
 #     source [file join [file dirname [info script]] tester.tcl]
-#     do_execsql_test ext01-1.1 { SELECT membase_version() } {0.1.0}
-#     do_catchsql_test ext01-1.2 { SELECT membase_map(NULL) } \
+#     do_execsql_test functions-1.1 { SELECT membase_version() } {0.1.0}
+#     do_catchsql_test functions-1.2 { SELECT membase_map(NULL) } \
 #         {1 {membase_map: path is NULL}}
 #     finish_test
 #

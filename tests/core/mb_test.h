@@ -22,7 +22,7 @@ int  t_done(void);
 
 /* Non-zero when the test runs under valgrind: RUNNING_ON_VALGRIND where
 ** <valgrind/valgrind.h> exists, else MB_UNDER_VALGRIND=1 in the environment
-** (tests/sanitizers.sh sets it). Tests skip what memcheck cannot run and
+** (tests/scripts/sanitizers.sh sets it). Tests skip what memcheck cannot run and
 ** say so with t_note(). Always 0 on Windows unless the variable is set. */
 int  t_under_valgrind(void);
 

@@ -137,7 +137,7 @@ static void test_soft_faults(void) {
         ** --vex-iropt-register-updates=unwindregs-at-mem-access the guest
         ** registers are not all up to date at a faulting load, so the retried
         ** load used a stale address (SIGSEGV at address 0x1); it passes with
-        ** =allregs-at-mem-access, which tests/sanitizers.sh passes (and says
+        ** =allregs-at-mem-access, which tests/scripts/sanitizers.sh passes (and says
         ** so with MB_VALGRIND_ALLREGS=1): then the whole case runs.
         ** Still run the part without faults: a refresh after truncation with
         ** soft faults on. */

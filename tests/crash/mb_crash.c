@@ -1,5 +1,5 @@
 /*
-** mb_crash.c -- kill -9 crash-safety harness (issue 6).
+** mb_crash.c -- kill -9 crash-safety harness (a hardening test).
 **
 ** A child process runs a write workload and reports its progress; the
 ** parent kills it with SIGKILL after a random delay (50 us to 200 ms,

@@ -12,7 +12,7 @@
 ** Control, found by the driver with dlsym(RTLD_DEFAULT, ...):
 **
 **   mb_fault_arm(calls, pattern, nth, err)
-**     calls:   a mask of MBF_* bits (below), the calls that are watched
+**     calls:   a mask of MBF_* bits (mb_fault.h), the calls that are watched
 **     pattern: only calls on a file whose path contains it are watched
 **              (fd calls: the path of /proc/self/fd/N; msync: the file
 **              mapped at the address, from /proc/self/maps); stdio,
@@ -41,14 +41,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define MBF_FSYNC      0x001u
-#define MBF_FDATASYNC  0x002u
-#define MBF_FTRUNCATE  0x004u
-#define MBF_PWRITE     0x008u
-#define MBF_WRITE      0x010u
-#define MBF_MSYNC      0x020u
-#define MBF_MMAP       0x040u
-#define MBF_FALLOCATE  0x080u
+#include "mb_fault.h"
 
 #define MBF_EXPORT __attribute__((visibility("default")))
 

@@ -54,20 +54,12 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "membase.h"
+#include "../mb_sqltest.h"
 #if defined(MB_HAVE_VALGRIND_H)
 #include <valgrind/valgrind.h>
 #endif
 
-#define MBF_FSYNC      0x001u
-#define MBF_FDATASYNC  0x002u
-#define MBF_FTRUNCATE  0x004u
-#define MBF_PWRITE     0x008u
-#define MBF_WRITE      0x010u
-#define MBF_MSYNC      0x020u
-#define MBF_MMAP       0x040u
-#define MBF_FALLOCATE  0x080u
-#define MBF_SYNCS      (MBF_FSYNC|MBF_FDATASYNC)
-#define MBF_WRITES     (MBF_PWRITE|MBF_WRITE|MBF_FALLOCATE)
+#include "mb_fault.h"
 
 static int nFail = 0, nCheck = 0;
 #define CHECK(cond, ...) do{ nCheck++; if(!(cond)){ nFail++; \
@@ -177,13 +169,7 @@ static char gDb[PATH_MAX+128], gRec[PATH_MAX+128], gLines[PATH_MAX+128];
 static int gQuick;           /* fewer points per sweep (valgrind) */
 
 static sqlite3 *dbOpen(const char *zVfs){
-  sqlite3 *db = 0;
-  char zUri[PATH_MAX+512];
-  snprintf(zUri, sizeof(zUri), "file:%s?vfs=%s", gDb, zVfs);
-  if( sqlite3_open_v2(zUri, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE|SQLITE_OPEN_URI, 0) ){
-    fprintf(stderr, "cannot open %s: %s\n", zUri, sqlite3_errmsg(db));
-    exit(2);
-  }
+  sqlite3 *db = mbtOpenVfs(gDb, zVfs);
   sqlite3_busy_timeout(db, 2000);
   return db;
 }
@@ -195,38 +181,6 @@ static sqlite3 *memOpen(void){
     exit(2);
   }
   return db;
-}
-
-static sqlite3_int64 dbInt(sqlite3 *db, const char *zSql, int *pRc){
-  sqlite3_stmt *st = 0;
-  sqlite3_int64 v = -1;
-  int rc = sqlite3_prepare_v2(db, zSql, -1, &st, 0);
-  if( rc==SQLITE_OK ){
-    rc = sqlite3_step(st);
-    if( rc==SQLITE_ROW ){ v = sqlite3_column_int64(st, 0); rc = SQLITE_OK; }
-  }
-  sqlite3_finalize(st);
-  if( pRc ) *pRc = rc;
-  return v;
-}
-
-static char *dbText(sqlite3 *db, const char *zSql){
-  sqlite3_stmt *st = 0;
-  char *z = 0;
-  if( sqlite3_prepare_v2(db, zSql, -1, &st, 0)==SQLITE_OK && sqlite3_step(st)==SQLITE_ROW ){
-    z = sqlite3_mprintf("%s", (const char*)sqlite3_column_text(st, 0));
-  }
-  sqlite3_finalize(st);
-  return z;
-}
-
-static void removeDb(void){
-  static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
-  for(int i=0; i<4; i++){
-    char z[PATH_MAX+256];
-    snprintf(z, sizeof(z), "%s%s", gDb, azSuffix[i]);
-    unlink(z);
-  }
 }
 
 /* The points of a sweep over K calls: all of them when there are few;
@@ -280,7 +234,7 @@ typedef struct VfsCase {
 } VfsCase;
 
 static sqlite3_int64 dbState(sqlite3 *db, int *pRc){
-  return dbInt(db, "SELECT count(*)*1000000007 + total(v) FROM t", pRc);
+  return mbtInt(db, "SELECT count(*)*1000000007 + total(v) FROM t", pRc);
 }
 
 #define SETUP_ROWS "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<400)" \
@@ -312,7 +266,7 @@ static void vfsVerify(const char *zVfs, const char *zCase, sqlite3_int64 before,
   int rc;
   char *zIc;
   sqlite3_int64 now;
-  zIc = dbText(db, "PRAGMA integrity_check");
+  zIc = mbtText(db, "PRAGMA integrity_check");
   CHECK(zIc && strcmp(zIc, "ok")==0, "%s via %s: integrity_check: %s", zCase, zVfs,
         zIc ? zIc : sqlite3_errmsg(db));
   sqlite3_free(zIc);
@@ -341,7 +295,7 @@ static int vfsCase(const void *pCtx, const char *zCase, unsigned calls, int err,
   int rc, ext, fired;
   char *zSql;
 
-  removeDb();
+  mbtRemoveDb(gDb);
   db = dbOpen(c->zVfs);
   zSql = sqlite3_mprintf("PRAGMA page_size=1024; PRAGMA auto_vacuum=%s;"
        "PRAGMA journal_mode=%s; PRAGMA synchronous=FULL;"
@@ -406,7 +360,7 @@ static void vfsNoMap(const char *zVfs){
   char *zStats;
   sqlite3_int64 n;
   int rc;
-  removeDb();
+  mbtRemoveDb(gDb);
   db = dbOpen("unix");
   sqlite3_exec(db, "PRAGMA page_size=1024; CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER);"
                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<2000)"
@@ -415,24 +369,24 @@ static void vfsNoMap(const char *zVfs){
 
   fArm(MBF_MMAP, gDb, -1, ENOMEM);
   db = dbOpen(zVfs);
-  n = dbInt(db, "SELECT sum(v) FROM t", &rc);
+  n = mbtInt(db, "SELECT sum(v) FROM t", &rc);
   CHECK(rc==SQLITE_OK && n==2001000, "%s, no mapping: sum=%lld rc=%d (%s)", zVfs, n, rc,
         sqlite3_errmsg(db));
-  zStats = dbText(db, "PRAGMA membase_stats");
+  zStats = mbtText(db, "PRAGMA membase_stats");
   CHECK(zStats && strstr(zStats, "\"mapped\":false"), "%s, no mapping: membase_stats says %s",
         zVfs, zStats ? zStats : "(null)");
   sqlite3_free(zStats);
   rc = sqlite3_exec(db, "PRAGMA mmap_size=1000000; UPDATE t SET v=v+1 WHERE id=1;"
                         "INSERT INTO t(v) SELECT v FROM t WHERE id<=500;", 0, 0, 0);
   CHECK(rc==SQLITE_OK, "%s, no mapping: write: %s", zVfs, sqlite3_errmsg(db));
-  n = dbInt(db, "SELECT sum(v) FROM t", &rc);
+  n = mbtInt(db, "SELECT sum(v) FROM t", &rc);
   CHECK(rc==SQLITE_OK && n==2001000+1+125251, "%s, no mapping: read-back sum=%lld", zVfs, n);
   sqlite3_close(db);
   fDisarm();
   CHECK(fFired()>0, "%s, no mapping: no mmap of the database was refused", zVfs);
   if( fFired()>0 ) tally(ENOMEM);
   db = dbOpen("unix");
-  n = dbInt(db, "SELECT sum(v) FROM t", &rc);
+  n = mbtInt(db, "SELECT sum(v) FROM t", &rc);
   CHECK(rc==SQLITE_OK && n==2001000+1+125251, "%s, no mapping: stock reads sum=%lld", zVfs, n);
   sqlite3_close(db);
   printf("  %-58s %3ld refused\n", zVfs, fFired());
@@ -480,7 +434,7 @@ static void testVfs(void){
   }
   printf("  failed COMMITs whose transaction is durable (a fault after SQLite's commit "
          "point): %d\n", nDurableAfterError);
-  removeDb();
+  mbtRemoveDb(gDb);
 }
 
 /* ---------------------------------------------- 2. the record table */
@@ -576,7 +530,7 @@ static int recCase(const void *pCtx, const char *zCase, unsigned calls, int err,
     sqlite3_int64 n;
     rc = recCreate(db);
     if( rc==SQLITE_OK ){
-      n = dbInt(db, "SELECT count(*) + sum(id) + sum(v) FROM r", &rc);
+      n = mbtInt(db, "SELECT count(*) + sum(id) + sum(v) FROM r", &rc);
       CHECK(rc!=SQLITE_OK || n==2000+1999000+499750, "%s: wrong rows: %lld", zCase, n);
     }
     want = 0;
@@ -623,7 +577,7 @@ static int recCase(const void *pCtx, const char *zCase, unsigned calls, int err,
   {
     int r2 = recCreate(db);
     sqlite3_int64 n = -1;
-    if( r2==SQLITE_OK ) n = dbInt(db, "SELECT count(*) FROM r", &r2);
+    if( r2==SQLITE_OK ) n = mbtInt(db, "SELECT count(*) FROM r", &r2);
     CHECK(r2==SQLITE_OK && n==(state==2 ? REC_N+REC_APPEND : REC_N),
           "%s: reopened: %lld records (%s)", zCase, n, sqlite3_errmsg(db));
   }
@@ -698,7 +652,7 @@ static int npyCase(const void *pCtx, const char *zCase, unsigned calls, int err,
   zSql = sqlite3_mprintf("CREATE VIRTUAL TABLE r USING membase(file='%q')", gNpy);
   rc = sqlite3_exec(db, zSql, 0, 0, 0);
   sqlite3_free(zSql);
-  n = rc==SQLITE_OK ? dbInt(db, "SELECT count(*) FROM r", &rc) : -1;
+  n = rc==SQLITE_OK ? mbtInt(db, "SELECT count(*) FROM r", &rc) : -1;
   CHECK(rc==SQLITE_OK && (n==REC_N || n==REC_N+REC_APPEND),
         "%s: reopened: %lld records (%s)", zCase, n, sqlite3_errmsg(db));
   sqlite3_close(db);
@@ -788,7 +742,7 @@ static void testLines(void){
     sqlite3_int64 n;
     char *zSql = sqlite3_mprintf("SELECT count(*) FROM membase_lines('%q')", gLines);
     fArm(MBF_MMAP, gPattern, -1, ENOMEM);
-    n = dbInt(db, zSql, &rc);
+    n = mbtInt(db, zSql, &rc);
     fDisarm();
     if( rc==SQLITE_OK ){
       nOk++;

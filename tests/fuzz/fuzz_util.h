@@ -9,7 +9,7 @@
 ** role however long it lasts, and the same inode is reused: what the
 ** product caches per file (core mb_cache, the registry's mapping) sees the
 ** file change under it, as it would in real use. The files are removed at
-** exit; tests/fuzz.sh also removes the scratch directory it hands in with
+** exit; tests/scripts/fuzz.sh also removes the scratch directory it hands in with
 ** MB_FUZZ_TMPDIR, for runs that end in a crash (libFuzzer _exit()s then).
 */
 #ifndef MB_FUZZ_UTIL_H

@@ -13,7 +13,7 @@ injected wrong answer was caught, and says at which check.
 
 Environment: MEMBASE_EXT (the built module, required), MEMBASE_TESTDIR
 (scratch folder), MB_ORACLE_SCALE (a factor on the quick setting), MB_REPORT_DIR (if set, each run appends its number of checks and of
-failures to oracle.tsv, for tests/hardening_report.sh).
+failures to oracle.tsv, for tests/scripts/hardening_report.sh).
 """
 import argparse
 import math
@@ -183,7 +183,7 @@ class Oracle:
         rd = os.environ.get("MB_REPORT_DIR")
         if rd and not self.args.selftest:
             os.makedirs(rd, exist_ok=True)
-            # metric<TAB>value lines, as tests/hardening_report.sh reads them
+            # metric<TAB>value lines, as tests/scripts/hardening_report.sh reads them
             with open(os.path.join(rd, "oracle.tsv"), "a") as f:
                 f.write("checks.%s\t%d\nfailures\t%d\n"
                         % (self.name, self.checks, self.failures))

@@ -2,12 +2,17 @@
 ** static_link.c -- MemBase linked in statically (libmembase.a, target
 ** membase_static) against the system libsqlite3: membase_register() makes
 ** every connection opened afterwards have MemBase, membase_register_db()
-** adds it to a connection opened before, and both are idempotent.
+** adds it to a connection opened before, and both are idempotent. The
+** process-wide memory settings of the C API, membase_set_dropbehind() and
+** membase_set_idle_budget(), are checked through what SQL then sees: the
+** default policy, the budget, and an idle mapping kept and then evicted.
 **
 ** Exits 0 if every check passes; otherwise prints what failed and exits 1.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "membase.h"
 
@@ -37,6 +42,102 @@ static int query(sqlite3 *db, const char *zSql, char *zOut, size_t nOut){
   if( rc!=SQLITE_OK ) snprintf(zOut, nOut, "%s", sqlite3_errmsg(db));
   sqlite3_finalize(pStmt);
   return rc;
+}
+
+/* The integer answer of zSql (-1 on error, with the message in zBuf). */
+static long long queryInt(sqlite3 *db, const char *zSql, char *zBuf, size_t nBuf){
+  if( query(db, zSql, zBuf, nBuf)!=SQLITE_OK ) return -1;
+  return atoll(zBuf);
+}
+
+/* membase_set_dropbehind(): the process default that SQL reports, and a
+** bad or NULL policy refused without changing it. */
+static void testDropbehind(sqlite3 *db){
+  char zBuf[256];
+  int rc = membase_set_dropbehind("on");
+  check(rc==SQLITE_OK, "membase_set_dropbehind(\"on\")", sqlite3_errstr(rc));
+  query(db, "SELECT membase_dropbehind_default()", zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "on")==0, "default drop-behind is on after the C call", zBuf);
+  query(db, "SELECT json_extract(membase_memory(), '$.dropbehind_default')",
+        zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "on")==0, "membase_memory() reports drop-behind on", zBuf);
+
+  rc = membase_set_dropbehind("sometimes");
+  check(rc==SQLITE_ERROR, "membase_set_dropbehind(\"sometimes\") is SQLITE_ERROR",
+        sqlite3_errstr(rc));
+  rc = membase_set_dropbehind(0);
+  check(rc==SQLITE_ERROR, "membase_set_dropbehind(NULL) is SQLITE_ERROR",
+        sqlite3_errstr(rc));
+  query(db, "SELECT membase_dropbehind_default()", zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "on")==0, "a refused policy leaves the default as it was", zBuf);
+
+  rc = membase_set_dropbehind("off");
+  query(db, "SELECT membase_dropbehind_default()", zBuf, sizeof(zBuf));
+  check(rc==SQLITE_OK && strcmp(zBuf, "off")==0, "membase_set_dropbehind(\"off\")", zBuf);
+  rc = membase_set_dropbehind("auto");
+  query(db, "SELECT membase_dropbehind_default()", zBuf, sizeof(zBuf));
+  check(rc==SQLITE_OK && strcmp(zBuf, "auto")==0, "membase_set_dropbehind(\"auto\")", zBuf);
+}
+
+/* membase_set_idle_budget(): the budget SQL reports; a mapping unpinned by
+** its last user stays open (idle) under the budget and is evicted when the
+** budget goes back to 0, 0; negative values are SQLITE_RANGE, no change. */
+static void testIdleBudget(sqlite3 *db){
+  char zBuf[512], zSql[1024], zPath[512];
+  const char *zDir = getenv("MB_TEST_TMPDIR");
+  snprintf(zPath, sizeof(zPath), "%s/static_link_idle_%ld.bin",
+           zDir && zDir[0] ? zDir : "/tmp", (long)getpid());
+  FILE *f = fopen(zPath, "wb");
+  check(f!=0, "create the file to map", zPath);
+  if( f==0 ) return;
+  static char aZero[65536];
+  fwrite(aZero, 1, sizeof(aZero), f);
+  fclose(f);
+
+  int rc = membase_set_idle_budget(1<<20, 2);
+  check(rc==SQLITE_OK, "membase_set_idle_budget(1 MiB, 2)", sqlite3_errstr(rc));
+  query(db, "SELECT membase_idle_budget()", zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "{\"bytes\":1048576,\"count\":2}")==0,
+        "membase_idle_budget() reports the budget set in C", zBuf);
+
+  rc = membase_set_idle_budget(-1, 2);
+  check(rc==SQLITE_RANGE, "membase_set_idle_budget(-1, 2) is SQLITE_RANGE",
+        sqlite3_errstr(rc));
+  rc = membase_set_idle_budget(1024, -1);
+  check(rc==SQLITE_RANGE, "membase_set_idle_budget(1024, -1) is SQLITE_RANGE",
+        sqlite3_errstr(rc));
+  query(db, "SELECT membase_idle_budget()", zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "{\"bytes\":1048576,\"count\":2}")==0,
+        "a refused budget leaves the budget as it was", zBuf);
+
+  /* Mapped, then unpinned: kept open, idle, with no user. */
+  snprintf(zSql, sizeof(zSql), "SELECT membase_map('%s')", zPath);
+  check(queryInt(db, zSql, zBuf, sizeof(zBuf))==65536, "membase_map() of the file", zBuf);
+  snprintf(zSql, sizeof(zSql), "SELECT membase_unmap('%s')", zPath);
+  check(queryInt(db, zSql, zBuf, sizeof(zBuf))==1, "membase_unmap() of the file", zBuf);
+  snprintf(zSql, sizeof(zSql),
+           "SELECT idle || ',' || refcount FROM membase_stats WHERE path = '%s'", zPath);
+  query(db, zSql, zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "1,0")==0, "the unpinned mapping stays open, idle (idle,refcount)", zBuf);
+  long long nIdle = queryInt(db,
+      "SELECT json_extract(membase_counters(), '$.idle_maps')", zBuf, sizeof(zBuf));
+  check(nIdle==1, "membase_counters() counts one idle mapping", zBuf);
+  long long nEvicted0 = queryInt(db,
+      "SELECT json_extract(membase_counters(), '$.idle_evicted')", zBuf, sizeof(zBuf));
+
+  /* Budget 0, 0: the idle mapping is closed. */
+  rc = membase_set_idle_budget(0, 0);
+  check(rc==SQLITE_OK, "membase_set_idle_budget(0, 0)", sqlite3_errstr(rc));
+  snprintf(zSql, sizeof(zSql), "SELECT count(*) FROM membase_stats WHERE path = '%s'", zPath);
+  check(queryInt(db, zSql, zBuf, sizeof(zBuf))==0,
+        "a budget of 0, 0 closes the idle mapping", zBuf);
+  long long nEvicted1 = queryInt(db,
+      "SELECT json_extract(membase_counters(), '$.idle_evicted')", zBuf, sizeof(zBuf));
+  check(nEvicted1==nEvicted0+1, "membase_counters() counts the eviction", zBuf);
+  query(db, "SELECT membase_idle_budget()", zBuf, sizeof(zBuf));
+  check(strcmp(zBuf, "{\"bytes\":0,\"count\":0}")==0,
+        "membase_idle_budget() reports 0, 0 again", zBuf);
+  unlink(zPath);
 }
 
 int main(void){
@@ -87,6 +188,9 @@ int main(void){
   check(rc!=SQLITE_OK && strcmp(zBuf,
         "membase_map: cannot map \"/nonexistent/membase\": no such file")==0,
         "membase_map() error message", zBuf);
+
+  testDropbehind(db);
+  testIdleBudget(db);
 
   /* Registering on a connection that has it from membase_register(). */
   rc = membase_register_db(db);

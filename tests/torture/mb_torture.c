@@ -1,5 +1,5 @@
 /*
-** mb_torture.c -- concurrency torture of MemBase (issue 6): N processes x
+** mb_torture.c -- concurrency torture of MemBase (a hardening test): N processes x
 ** M threads for a bounded time.
 **
 **   mb_torture [--procs N] [--threads M] [--seconds S]

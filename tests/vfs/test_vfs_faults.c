@@ -29,8 +29,9 @@
 #include <sys/wait.h>
 #include <sqlite3.h>
 #include "membase.h"
+#include "../mb_sqltest.h"
 /* valgrind's client-request header where this machine has it (Debian's
-** valgrind package); else MB_UNDER_VALGRIND=1 (tests/sanitizers.sh). */
+** valgrind package); else MB_UNDER_VALGRIND=1 (tests/scripts/sanitizers.sh). */
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -99,51 +100,12 @@ static const char *gDir;
 static char gPath[4096];
 
 static sqlite3 *dbOpen(const char *zVfs){
-  sqlite3 *db = 0;
-  char zUri[4200];
-  snprintf(zUri, sizeof(zUri), "file:%s?vfs=%s", gPath, zVfs);
-  if( sqlite3_open_v2(zUri, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE|SQLITE_OPEN_URI, 0) ){
-    fprintf(stderr, "cannot open %s: %s\n", zUri, sqlite3_errmsg(db));
-    exit(2);
-  }
-  return db;
-}
-
-static sqlite3_int64 dbInt(sqlite3 *db, const char *zSql, int *pRc){
-  sqlite3_stmt *st = 0;
-  sqlite3_int64 v = -1;
-  int rc = sqlite3_prepare_v2(db, zSql, -1, &st, 0);
-  if( rc==SQLITE_OK ){
-    rc = sqlite3_step(st);
-    if( rc==SQLITE_ROW ){ v = sqlite3_column_int64(st, 0); rc = SQLITE_OK; }
-  }
-  sqlite3_finalize(st);
-  if( pRc ) *pRc = rc;
-  return v;
-}
-
-static char *dbText(sqlite3 *db, const char *zSql){
-  sqlite3_stmt *st = 0;
-  char *z = 0;
-  if( sqlite3_prepare_v2(db, zSql, -1, &st, 0)==SQLITE_OK && sqlite3_step(st)==SQLITE_ROW ){
-    z = sqlite3_mprintf("%s", (const char*)sqlite3_column_text(st, 0));
-  }
-  sqlite3_finalize(st);
-  return z;
-}
-
-static void removeDb(void){
-  static const char *const azSuffix[] = { "", "-journal", "-wal", "-shm" };
-  for(int i=0; i<4; i++){
-    char z[4200];
-    snprintf(z, sizeof(z), "%s%s", gPath, azSuffix[i]);
-    unlink(z);
-  }
+  return mbtOpenVfs(gPath, zVfs);
 }
 
 /* The state of the table as (count, sum) folded into one number. */
 static sqlite3_int64 dbState(sqlite3 *db, int *pRc){
-  return dbInt(db, "SELECT count(*)*1000000007 + total(v) FROM t", pRc);
+  return mbtInt(db, "SELECT count(*)*1000000007 + total(v) FROM t", pRc);
 }
 
 /* Check the database on disk through zVfs: integrity and one of the two
@@ -155,7 +117,7 @@ static void verify(const char *zVfs, const char *zCase, sqlite3_int64 before,
   char *zIc;
   sqlite3_int64 now;
   sqlite3_busy_timeout(db, 2000);
-  zIc = dbText(db, "PRAGMA integrity_check");
+  zIc = mbtText(db, "PRAGMA integrity_check");
   CHECK(zIc && strcmp(zIc, "ok")==0, "%s via %s: integrity_check: %s", zCase, zVfs,
         zIc ? zIc : sqlite3_errmsg(db));
   sqlite3_free(zIc);
@@ -183,7 +145,7 @@ static int runCase(const char *zVfs, const char *zJournal, int err, int k){
   snprintf(zCase, sizeof(zCase), "%s/%s/%s/after %d writes", zVfs, zJournal,
            err==ENOSPC ? "ENOSPC" : "EIO", k);
 
-  removeDb();
+  mbtRemoveDb(gPath);
   db = dbOpen(zVfs);
   zSql = sqlite3_mprintf("PRAGMA page_size=1024; PRAGMA auto_vacuum=FULL;"
        "PRAGMA journal_mode=%s; PRAGMA mmap_size=268435456;"
@@ -271,10 +233,10 @@ static int mapFailureChild(void){
   }
   if( setrlimit(RLIMIT_AS, &rl)!=0 ){ perror("setrlimit"); return 2; }
   db = dbOpen("membase");
-  n = dbInt(db, "SELECT sum(v) FROM t", &rc);
+  n = mbtInt(db, "SELECT sum(v) FROM t", &rc);
   CHECK(rc==SQLITE_OK && n==2001000, "fallback read: rc=%d sum=%lld (%s)", rc, n,
         sqlite3_errmsg(db));
-  zStats = dbText(db, "PRAGMA membase_stats");
+  zStats = mbtText(db, "PRAGMA membase_stats");
   CHECK(zStats && strstr(zStats, "\"mapped\":false") && strstr(zStats, "\"map_error\":\""),
         "fallback: membase_stats says %s", zStats ? zStats : "(null)");
   CHECK(zStats && strstr(zStats, "\"reads_from_os\":0,")==0,
@@ -282,7 +244,7 @@ static int mapFailureChild(void){
   sqlite3_free(zStats);
   rc = sqlite3_exec(db, "UPDATE t SET v=v+1 WHERE id=1", 0, 0, 0);
   CHECK(rc==SQLITE_OK, "fallback write: %s", sqlite3_errmsg(db));
-  n = dbInt(db, "SELECT v FROM t WHERE id=1", &rc);
+  n = mbtInt(db, "SELECT v FROM t WHERE id=1", &rc);
   CHECK(rc==SQLITE_OK && n==2, "fallback read-back: %lld", n);
   sqlite3_close(db);
   return nFail ? 1 : 0;
@@ -292,7 +254,7 @@ static void testMapFailure(void){
   sqlite3 *db;
   pid_t pid;
   int status = 0;
-  removeDb();
+  mbtRemoveDb(gPath);
   db = dbOpen("unix");
   sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER);"
                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<2000)"
@@ -364,7 +326,7 @@ int main(void){
 #else
   testMapFailure();
 #endif
-  removeDb();
+  mbtRemoveDb(gPath);
   printf("test_vfs_faults: %d cases (%d with a fault), %d checks, %d failures\n",
          nCases, nFired, nCheck, nFail);
   return nFail ? 1 : 0;

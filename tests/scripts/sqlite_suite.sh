@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/sqlite_suite.sh -- SQLite's own test suite run on the membase VFS.
+# tests/scripts/sqlite_suite.sh -- SQLite's own test suite run on the membase VFS.
 #
 # What it does:
 #   1. fetches SQLite 3.40.1 from Debian's source package (apt-get source
@@ -7,7 +7,7 @@
 #      the tree in build-suite/src/ so reruns skip this;
 #   2. builds libmembase.a (build-suite/cmake) and SQLite's testfixture
 #      (build-suite/fixture) with -DSQLITE_EXTRA_INIT=membase_testfixture_init,
-#      tests/sqlite_suite_init.c, libmembase.a and libmembase_core.a linked in.
+#      tests/scripts/sqlite_suite_init.c, libmembase.a and libmembase_core.a linked in.
 #      The environment of each run then picks the default VFS
 #      (MEMBASE_SUITE_VFS, MEMBASE_SUITE_CHILD_VFS: see sqlite_suite_init.c);
 #      the baseline is the same binary with stock "unix";
@@ -34,7 +34,7 @@
 # crashed, aborted or timed out; 1 otherwise; 2 if the machine lacks packages
 # and we are not root.
 #
-# Usage: bash tests/sqlite_suite.sh [--quick] [--only RUN[,RUN...]] [--jobs N] [--report]
+# Usage: bash tests/scripts/sqlite_suite.sh [--quick] [--only RUN[,RUN...]] [--jobs N] [--report]
 #   --quick    a few files per run (under a minute of tests), for iteration
 #   --only     veryquick|mmap|process|mixed (comma-separated, or repeated)
 #   --jobs N   runs at once (default: the number of CPUs, at least 2)
@@ -53,10 +53,10 @@
 # MEMBASE_SUITE_EXTRA_OBJS (objects linked before libmembase.a, e.g. a stub).
 set -euo pipefail
 umask 022
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bs=${MEMBASE_SUITE_DIR:-$root/build-suite}
 # shellcheck source-path=SCRIPTDIR source=deps.sh
-. "$root/tests/deps.sh"
+. "$root/tests/scripts/deps.sh"
 
 usage() { sed -n '/^# Usage:/,/^#$/p' "$0" | sed 's/^# \{0,1\}//'; }
 quick=0
@@ -183,7 +183,7 @@ if [ ! -f "$fx/Makefile" ] || [ ! -f "$fx/.membase-src" ] || [ "$(cat "$fx/.memb
     echo "$src" >"$fx/.membase-src"
 fi
 cc -O2 -g -std=c11 -Wall -Wextra -Werror -I"$root/ext" \
-   -c "$root/tests/sqlite_suite_init.c" -o "$fx/sqlite_suite_init.o"
+   -c "$root/tests/scripts/sqlite_suite_init.c" -o "$fx/sqlite_suite_init.o"
 # make only knows the C sources; relink when what we link in has changed.
 link_in="$fx/sqlite_suite_init.o $extra_objs $lib $corelib"
 # shellcheck disable=SC2086
@@ -471,7 +471,7 @@ what_said() {
     ' "$1" | awk '!seen[$0]++' | head -12
 }
 # Tests of the "process" run that cannot pass with membase_locking=process,
-# by its design, each with the reason (README, "Locking modes"). They are
+# by its design, each with the reason (docs/GUIDE.md, "Locking modes"). They are
 # listed in the report under their reason and do not fail the run; any other
 # membase-only failure does. Keep this list exact: a name, or a pattern
 # of one group of cases of one test.

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tests/sanitizers.sh -- the threaded tests under ThreadSanitizer and the C
-# unit tests under valgrind memcheck (issue 6). Both must be clean.
+# tests/scripts/sanitizers.sh -- the threaded tests under ThreadSanitizer and the C
+# unit tests under valgrind memcheck (part of the hardening tests). Both must be clean.
 #
-#   bash tests/sanitizers.sh            # both parts
-#   bash tests/sanitizers.sh tsan       # or one of them
-#   bash tests/sanitizers.sh valgrind
+#   bash tests/scripts/sanitizers.sh            # both parts
+#   bash tests/scripts/sanitizers.sh tsan       # or one of them
+#   bash tests/scripts/sanitizers.sh valgrind
 #
 # 1. TSan: build-tsan (Debug, MEMBASE_TSAN=ON), then every threaded test
 #    with halt_on_error=1: the core tests that start threads (listed in
@@ -30,7 +30,7 @@
 #      vfs.test_vfs_faults  every 5th write point of each fault sweep
 #    About 2 minutes on 2 vCPUs.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 jobs=$(nproc)
 what=${1:-all}
 
@@ -86,5 +86,5 @@ case $what in
   all) run_tsan; run_valgrind ;;
   tsan) run_tsan ;;
   valgrind) run_valgrind ;;
-  *) echo "usage: bash tests/sanitizers.sh [all|tsan|valgrind]" >&2; exit 2 ;;
+  *) echo "usage: bash tests/scripts/sanitizers.sh [all|tsan|valgrind]" >&2; exit 2 ;;
 esac

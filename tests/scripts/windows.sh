@@ -2,14 +2,14 @@
 # windows.sh -- cross-compile the mapping core for Windows with mingw-w64
 # and run its C unit tests under Wine.
 #
-#   tests/windows.sh [build-dir]      (default: build-win/ in the source tree)
+#   tests/scripts/windows.sh [build-dir]      (default: build-win/ in the source tree)
 #
 # Installs nothing. Needs x86_64-w64-mingw32-gcc and /usr/lib/wine/wine64;
 # if either is missing it prints the apt-get line and exits 2. Any build or
 # test failure exits non-zero.
 set -eu
 
-src=$(cd "$(dirname "$0")/.." && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-win}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tests/fuzz.sh -- build the libFuzzer targets of tests/fuzz/, replay their
+# tests/scripts/fuzz.sh -- build the libFuzzer targets of tests/fuzz/, replay their
 # seed corpus and regression inputs, then fuzz each for a bounded time.
 #
-#   bash tests/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
+#   bash tests/scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
 # Builds with clang -fsanitize=fuzzer,address,undefined into build-fuzz/
 # (the product sources linked in directly, compiled with -DSQLITE_CORE like
@@ -20,14 +20,14 @@
 #   execs.<target>  seconds.<target>  (per target)   and   crashes
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 secs=${1:-60}
 case $secs in
-    ''|*[!0-9]*) echo "usage: bash tests/fuzz.sh [SECONDS_PER_TARGET]" >&2; exit 2 ;;
+    ''|*[!0-9]*) echo "usage: bash tests/scripts/fuzz.sh [SECONDS_PER_TARGET]" >&2; exit 2 ;;
 esac
 
-# shellcheck source=tests/deps.sh
-. "$root/tests/deps.sh"
+# shellcheck source=tests/scripts/deps.sh
+. "$root/tests/scripts/deps.sh"
 mb_require "command -v clang" clang
 mb_require "compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'" libclang-rt-14-dev
 mb_require "test -f /usr/include/sqlite3.h" libsqlite3-dev

@@ -1,7 +1,7 @@
 #!/bin/sh
 # wine-run.sh -- run a Windows console program under Wine, headless.
 #
-#   tests/wine-run.sh [--prefix DIR] program.exe [args...]
+#   tests/scripts/wine-run.sh [--prefix DIR] program.exe [args...]
 #
 # The CMake toolchain cmake/mingw-w64-x86_64.cmake uses this as
 # CMAKE_CROSSCOMPILING_EMULATOR, so ctest runs the Windows tests on Linux.

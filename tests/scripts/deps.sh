@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/deps.sh -- sourced by tests/run.sh, sql/demo.sh and bench/run.sh.
+# tests/scripts/deps.sh -- sourced by tests/run.sh, sql/demo.sh and bench/run.sh.
 # mb_require "<check command>" <debian package>...
 #   Runs the check; if it fails, installs the packages with apt-get when we
 #   are root, or stops at once printing the exact line to run.
@@ -37,7 +37,7 @@ mb_require_build() {
     mb_require "test -f /usr/include/sqlite3ext.h" libsqlite3-dev
     mb_require "command -v sqlite3" sqlite3
 }
-# What tests/sqlite_suite.sh needs on top of the build: Debian's source
+# What tests/scripts/sqlite_suite.sh needs on top of the build: Debian's source
 # package tools and SQLite's testfixture build dependencies.
 mb_require_suite() {
     mb_require "command -v dpkg-source" dpkg-dev            # apt-get source unpacks with it
@@ -54,7 +54,7 @@ mb_have_debsrc() {
     apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -x Sources >/dev/null
 }
 # Not root and no deb-src entry: stop at once with the line to run (as root,
-# tests/sqlite_suite.sh adds the entry itself when it needs it).
+# tests/scripts/sqlite_suite.sh adds the entry itself when it needs it).
 mb_require_debsrc() {
     if [ "$(id -u)" -ne 0 ] && ! mb_have_debsrc; then
         echo "membase: apt has no deb-src entry (SQLite's sources are needed); run as root:" >&2

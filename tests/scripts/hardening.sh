@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tests/hardening.sh -- the hardening runs on their own, quick or long, and
-# the README's table of what they tried and survived.
+# tests/scripts/hardening.sh -- the hardening runs on their own, quick or long, and
+# the table of what they tried and survived (docs/HARDENING.md).
 #
-#   bash tests/hardening.sh            # quick: the settings CI runs
-#   bash tests/hardening.sh --long     # long: the separate, longer target
-#   add --readme to either to rewrite the README's table with the results
+#   bash tests/scripts/hardening.sh            # quick: the settings CI runs
+#   bash tests/scripts/hardening.sh --long     # long: the separate, longer target
+#   add --docs to either to rewrite the table of docs/HARDENING.md with the results
 #
 # Runs, in build-hard/ (release build, warnings as errors):
 #   kill -9 harness      tests/crash/mb_crash: quick --iterations 60
@@ -15,19 +15,19 @@
 #                        processes x 2 threads x 6 s; long 4 x 4 x 300 s
 #   differential oracles tests/oracle/oracle_*.py: quick seed 1; long
 #                        --long (>= 100,000 queries per suite), seed 7
-#   fuzzing              tests/fuzz.sh: 60 s per target, long 600 s
-# then tests/hardening_report.sh prints the table (exit 1 on any failure).
+#   fuzzing              tests/scripts/fuzz.sh: 60 s per target, long 600 s
+# then tests/scripts/hardening_report.sh prints the table (exit 1 on any failure).
 # CI (tests/run.sh) gets the same numbers from its own runs of these tests.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 setting=quick
 readme=""
 for a in "$@"; do
   case $a in
     --long) setting=long ;;
     --quick) setting=quick ;;
-    --readme) readme=--readme ;;
-    *) echo "usage: bash tests/hardening.sh [--quick|--long] [--readme]" >&2; exit 2 ;;
+    --docs|--readme) readme=--docs ;;   # --readme: the old spelling
+    *) echo "usage: bash tests/scripts/hardening.sh [--quick|--long] [--docs]" >&2; exit 2 ;;
   esac
 done
 
@@ -77,11 +77,11 @@ done
 
 step "fuzzing ($setting)"
 if [ "$setting" = long ]; then
-  bash "$root/tests/fuzz.sh" 600 || status=1
+  bash "$root/tests/scripts/fuzz.sh" 600 || status=1
 else
-  bash "$root/tests/fuzz.sh" 60 || status=1
+  bash "$root/tests/scripts/fuzz.sh" 60 || status=1
 fi
 
 step "what was tried and survived"
-bash "$root/tests/hardening_report.sh" "$report" $readme || status=1
+bash "$root/tests/scripts/hardening_report.sh" "$report" $readme || status=1
 exit $status

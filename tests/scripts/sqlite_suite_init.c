@@ -1,8 +1,8 @@
 /*
-** tests/sqlite_suite_init.c -- makes the membase VFS the default inside
+** tests/scripts/sqlite_suite_init.c -- makes the membase VFS the default inside
 ** SQLite's own testfixture, so that SQLite's test suite runs on membase.
 **
-** tests/sqlite_suite.sh compiles SQLite's testfixture with
+** tests/scripts/sqlite_suite.sh compiles SQLite's testfixture with
 **     -DSQLITE_EXTRA_INIT=membase_testfixture_init
 ** and links this file, libmembase.a and libmembase_core.a into it. SQLite then
 ** calls membase_testfixture_init() at the end of every sqlite3_initialize()
