@@ -18,12 +18,17 @@
 ** another, is harmless: a connection that has MemBase keeps it (and its
 ** pins) as it is, and SQLite keeps one automatic-extension entry.
 **
-** What a connection gets (each documented in its own file):
-**   ext/mb_functions.c  membase_version(), membase_map(), membase_unmap()
+** What a connection gets (each documented in the opening comment of its
+** file, which is its manual):
+**   ext/mb_functions.c        membase_version(), membase_map(), membase_unmap()
+**   ext/mb_memory_functions.c membase_memory(), membase_dropbehind_default(),
+**                             membase_idle_budget()
+**   ext/mb_vfs_functions.c    membase_vfs_default()
 **   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
+**   vtab/mb_records.c         the membase module (record files as tables)
+**   vtab/mb_aggregate.c       membase_aggregate()
 **   vtab/mb_lines.c           membase_lines (text files as tables),
 **                             membase_lines_index()
-**   ext/mb_vfs_functions.c    membase_vfs_default()
 ** and, for the process, the VFSes "membase" and "membase-process"
 ** (vfs/mb_vfs.c), made the default if MEMBASE_DEFAULT_VFS asks.
 **

@@ -3,14 +3,12 @@
 ** MemBase in statically (libmembase.a, CMake target membase_static) instead
 ** of loading the module with `.load membase` / sqlite3_load_extension().
 **
-** MemBase adds to SQLite, on every connection it is registered with:
-**   membase_version()              the version string, e.g. '0.1.0'
-**   membase_map(PATH [, OPTIONS])  pin the file's process-wide mapping for
-**                                  the life of the connection
-**   membase_unmap(PATH)            drop this connection's pin
-**   membase_counters()             process-wide counters as JSON text
-**   membase_stats                  table of the live mappings
-** (see ext/mb_functions.c and vtab/mb_stats_table.c for their manuals).
+** MemBase adds to SQLite, on every connection it is registered with, the
+** SQL objects that ext/membase.c lists (functions, the membase,
+** membase_lines, membase_aggregate and membase_stats tables), each with
+** its manual in the opening comment of its source file; and, for the
+** process, the VFSes "membase" and "membase-process" (vfs/mb_vfs.c).
+** docs/GUIDE.md is the user's guide to all of them.
 **
 ** Typical use, once at program start-up, before opening connections:
 **
@@ -109,7 +107,7 @@ int membase_register_db(sqlite3 *db);
 int membase_vfs_register(int makeDefault);
 
 /*
-** Memory manners, process-wide (the README's "Memory" section):
+** Memory manners, process-wide (docs/GUIDE.md, "Memory"):
 **  - membase_set_dropbehind("auto" | "on" | "off"): the default drop-behind
 **    policy of scans (record and lines tables, VFS databases) that do not
 **    set their own. auto (the default): release the pages a scan has passed

@@ -376,6 +376,135 @@ static int mbStoreField(MbRecTab *p, uint64_t off, const MbCol *c,
   return SQLITE_OK;
 }
 
+/* INSERT: append one record (to the pending buffer; written to the file
+** when it fills, when a query looks, or at COMMIT). */
+static int mbRecInsert(MbRecTab *p, sqlite3_value **argv,
+                       sqlite_int64 *pRowid){
+  uint64_t iNew = p->nRows + p->nPend;
+  int i, rc;
+  if( sqlite3_value_type(argv[1])!=SQLITE_NULL
+   && (sqlite3_value_type(argv[1])!=SQLITE_INTEGER
+       || sqlite3_value_int64(argv[1])!=(sqlite3_int64)iNew) ){
+    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: INSERT into "
+                    "\"%s\" with rowid %s: records are appended, the next "
+                    "rowid is %llu", p->zName, sqlite3_value_text(argv[1]),
+                    (unsigned long long)iNew);
+  }
+  if( iNew >= ((uint64_t)INT64_MAX - p->nHeader) / p->nStride ){
+    return mb_vtab_error(&p->base, SQLITE_FULL, "membase: %s: the file cannot "
+                         "hold more records", p->zFile);
+  }
+  memset(p->aRec, 0, (size_t)p->nStride);
+  for(i=0; i<p->nCol; i++){
+    rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i],
+                       p->aRec + p->aCol[i].iOff);
+    if( rc ) return rc;
+  }
+  if( p->iSorted>=0 && iNew>0 ){
+    /* the new key must not be smaller than the last one */
+    const unsigned char *pLast;
+    if( p->nPend ){
+      pLast = p->aPend + (p->nPend-1)*p->nStride;
+    }else{
+      rc = mbRead(p, p->nHeader + (iNew-1)*p->nStride, p->aRec2,
+                  (size_t)p->nRecord);
+      if( rc ) return rc;
+      pLast = p->aRec2;
+    }
+    if( mbKeyLess(p, p->aRec, pLast) ) return mbSortedViolation(p, iNew);
+  }
+  if( p->nPend>=p->nPendAlloc ){
+    uint64_t nNew = p->nPendAlloc ? p->nPendAlloc*2 : 64;
+    unsigned char *a = sqlite3_realloc64(p->aPend, nNew*p->nStride);
+    if( a==0 ) return SQLITE_NOMEM;
+    p->aPend = a;
+    p->nPendAlloc = nNew;
+  }
+  memcpy(p->aPend + p->nPend*p->nStride, p->aRec, (size_t)p->nStride);
+  p->nPend++;
+  *pRowid = (sqlite_int64)iNew;
+  if( p->nPend*p->nStride>=MB_PENDING_BYTES ) return mbFlushPending(p);
+  return SQLITE_OK;
+}
+
+/* A changed sorted key of record iRow (new image aRec, at view offset off)
+** must keep the order with its neighbours as they are now. aRec2 is used
+** as scratch and holds the stored record again on return. */
+static int mbCheckNeighbours(MbRecTab *p, uint64_t iRow, uint64_t off){
+  const MbCol *c = mbKeyCol(p);
+  unsigned char aNb[8];
+  int rc;
+  if( iRow>0 ){
+    rc = mbRead(p, off - p->nStride + c->iOff, aNb, c->nByte);
+    if( rc ) return rc;
+    memcpy(p->aRec2 + c->iOff, aNb, c->nByte);
+    if( mbKeyLess(p, p->aRec, p->aRec2) ) return mbSortedViolation(p, iRow);
+  }
+  if( iRow+1<p->nRows ){
+    rc = mbRead(p, off + p->nStride + c->iOff, aNb, c->nByte);
+    if( rc ) return rc;
+    memcpy(p->aRec2 + c->iOff, aNb, c->nByte);
+    if( mbKeyLess(p, p->aRec2, p->aRec) ) return mbSortedViolation(p, iRow);
+  }
+  return mbRead(p, off, p->aRec2, (size_t)p->nRecord);
+}
+
+/* UPDATE of one record, in place: every assigned value is checked before
+** any is written; a column the statement does not assign, or assigns the
+** value it reads as, keeps its bytes. */
+static int mbRecUpdateInPlace(MbRecTab *p, sqlite3_value **argv){
+  sqlite3_int64 iOld = sqlite3_value_int64(argv[0]);
+  uint64_t off;
+  int i, rc;
+  if( sqlite3_value_type(argv[1])!=SQLITE_INTEGER
+   || sqlite3_value_int64(argv[1])!=iOld ){
+    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot change "
+                    "the rowid of a record in \"%s\" (it is the record index)",
+                    p->zName);
+  }
+  if( p->nPend ){
+    rc = mbFlushPending(p);
+    if( rc ) return rc;
+  }
+  if( iOld<0 || (uint64_t)iOld>=p->nRows ){
+    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: no record %lld "
+                         "in \"%s\"", iOld, p->zName);
+  }
+  off = p->nHeader + (uint64_t)iOld*p->nStride;
+  rc = mbRead(p, off, p->aRec2, (size_t)p->nRecord);
+  if( rc ) return rc;
+  memcpy(p->aRec, p->aRec2, (size_t)p->nRecord);
+  for(i=0; i<p->nCol; i++){
+    if( sqlite3_value_nochange(argv[2+i]) ) continue;
+    if( mbCodecSame(&p->aCol[i], argv[2+i], p->aRec2 + p->aCol[i].iOff) ){
+      continue;
+    }
+    rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i],
+                       p->aRec + p->aCol[i].iOff);
+    if( rc ) return rc;
+  }
+  if( p->iSorted>=0 ){
+    const MbCol *c = mbKeyCol(p);
+    if( memcmp(p->aRec+c->iOff, p->aRec2+c->iOff, c->nByte)!=0 ){
+      rc = mbCheckNeighbours(p, (uint64_t)iOld, off);
+      if( rc ) return rc;
+    }
+  }
+  if( memcmp(p->aRec, p->aRec2, (size_t)p->nRecord)==0 ) return SQLITE_OK;
+  rc = mbUndoLog(p, off, p->aRec2, (uint32_t)p->nRecord);
+  if( rc ) return rc;
+  for(i=0; i<p->nCol; i++){
+    const MbCol *c = &p->aCol[i];
+    if( memcmp(p->aRec+c->iOff, p->aRec2+c->iOff, c->nByte)==0 ) continue;
+    rc = mbStoreField(p, off + c->iOff, c, p->aRec + c->iOff);
+    if( rc ) return rc;
+  }
+  if( !p->bDirty || off<p->iDirtyLo ) p->iDirtyLo = off;
+  if( !p->bDirty || off+p->nRecord>p->iDirtyHi ) p->iDirtyHi = off+p->nRecord;
+  p->bDirty = 1;
+  return SQLITE_OK;
+}
+
 int mbRecUpdate(
   sqlite3_vtab *pVtab,
   int argc,
@@ -383,136 +512,23 @@ int mbRecUpdate(
   sqlite_int64 *pRowid
 ){
   MbRecTab *p = (MbRecTab*)pVtab;
-  int i, rc;
+  int rc;
   if( p->bReadonly ){
-    return mb_vtab_error(&p->base, SQLITE_READONLY, "membase: table \"%s\" is read-only%s",
-                    p->zName, p->bReadonlyOpt ? " (readonly=1)"
+    return mb_vtab_error(&p->base, SQLITE_READONLY, "membase: table \"%s\" is "
+                    "read-only%s", p->zName, p->bReadonlyOpt ? " (readonly=1)"
                                               : " (the file is not writable)");
   }
   if( argc==1 ){
-    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot DELETE from "
-                    "\"%s\": a file of fixed-size records has no holes",
+    return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot DELETE "
+                    "from \"%s\": a file of fixed-size records has no holes",
                     p->zName);
   }
   rc = mbWriteLock(p);
   if( rc ) return rc;
-
   if( sqlite3_value_type(argv[0])==SQLITE_NULL ){
-    /* INSERT: append */
-    uint64_t iNew = p->nRows + p->nPend;
-    unsigned char *pRec;
-    if( sqlite3_value_type(argv[1])!=SQLITE_NULL
-     && (sqlite3_value_type(argv[1])!=SQLITE_INTEGER
-         || sqlite3_value_int64(argv[1])!=(sqlite3_int64)iNew) ){
-      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: INSERT into \"%s\" "
-                      "with rowid %s: records are appended, the next rowid "
-                      "is %llu", p->zName, sqlite3_value_text(argv[1]),
-                      (unsigned long long)iNew);
-    }
-    if( iNew >= ((uint64_t)INT64_MAX - p->nHeader) / p->nStride ){
-      return mb_vtab_error(&p->base, SQLITE_FULL, "membase: %s: the file cannot hold "
-                      "more records", p->zFile);
-    }
-    memset(p->aRec, 0, (size_t)p->nStride);
-    for(i=0; i<p->nCol; i++){
-      rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
-      if( rc ) return rc;
-    }
-    if( p->iSorted>=0 && iNew>0 ){
-      /* the new key must not be smaller than the last one */
-      const unsigned char *pLast;
-      if( p->nPend ){
-        pLast = p->aPend + (p->nPend-1)*p->nStride;
-      }else{
-        rc = mbRead(p, p->nHeader + (iNew-1)*p->nStride, p->aRec2,
-                    (size_t)p->nRecord);
-        if( rc ) return rc;
-        pLast = p->aRec2;
-      }
-      if( mbKeyLess(p, p->aRec, pLast) ) return mbSortedViolation(p, iNew);
-    }
-    if( p->nPend>=p->nPendAlloc ){
-      uint64_t nNew = p->nPendAlloc ? p->nPendAlloc*2 : 64;
-      unsigned char *a = sqlite3_realloc64(p->aPend, nNew*p->nStride);
-      if( a==0 ) return SQLITE_NOMEM;
-      p->aPend = a;
-      p->nPendAlloc = nNew;
-    }
-    pRec = p->aPend + p->nPend*p->nStride;
-    memcpy(pRec, p->aRec, (size_t)p->nStride);
-    p->nPend++;
-    *pRowid = (sqlite_int64)iNew;
-    if( p->nPend*p->nStride>=MB_PENDING_BYTES ) return mbFlushPending(p);
-    return SQLITE_OK;
+    return mbRecInsert(p, argv, pRowid);
   }
-
-  /* UPDATE of one record, in place */
-  {
-    sqlite3_int64 iOld = sqlite3_value_int64(argv[0]);
-    uint64_t off;
-    if( sqlite3_value_type(argv[1])!=SQLITE_INTEGER
-     || sqlite3_value_int64(argv[1])!=iOld ){
-      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: cannot change the rowid "
-                      "of a record in \"%s\" (it is the record index)",
-                      p->zName);
-    }
-    if( p->nPend ){
-      rc = mbFlushPending(p);
-      if( rc ) return rc;
-    }
-    if( iOld<0 || (uint64_t)iOld>=p->nRows ){
-      return mb_vtab_error(&p->base, SQLITE_CONSTRAINT, "membase: no record %lld in "
-                      "\"%s\"", iOld, p->zName);
-    }
-    off = p->nHeader + (uint64_t)iOld*p->nStride;
-    rc = mbRead(p, off, p->aRec2, (size_t)p->nRecord);
-    if( rc ) return rc;
-    memcpy(p->aRec, p->aRec2, (size_t)p->nRecord);
-    /* check every assigned value before writing any; a column the
-    ** statement does not assign keeps its bytes */
-    for(i=0; i<p->nCol; i++){
-      if( sqlite3_value_nochange(argv[2+i]) ) continue;
-      if( mbCodecSame(&p->aCol[i], argv[2+i], p->aRec2 + p->aCol[i].iOff) ){
-        continue;
-      }
-      rc = mbCodecEncode(&p->base, &p->aCol[i], argv[2+i], p->aRec + p->aCol[i].iOff);
-      if( rc ) return rc;
-    }
-    if( p->iSorted>=0 ){
-      const MbCol *c = mbKeyCol(p);
-      if( memcmp(p->aRec+c->iOff, p->aRec2+c->iOff, c->nByte)!=0 ){
-        unsigned char aNb[8];
-        /* compare with the neighbours' keys */
-        if( iOld>0 ){
-          rc = mbRead(p, off - p->nStride + c->iOff, aNb, c->nByte);
-          if( rc ) return rc;
-          memcpy(p->aRec2 + c->iOff, aNb, c->nByte);
-          if( mbKeyLess(p, p->aRec, p->aRec2) ) return mbSortedViolation(p, (uint64_t)iOld);
-        }
-        if( (uint64_t)iOld+1<p->nRows ){
-          rc = mbRead(p, off + p->nStride + c->iOff, aNb, c->nByte);
-          if( rc ) return rc;
-          memcpy(p->aRec2 + c->iOff, aNb, c->nByte);
-          if( mbKeyLess(p, p->aRec2, p->aRec) ) return mbSortedViolation(p, (uint64_t)iOld);
-        }
-        rc = mbRead(p, off, p->aRec2, (size_t)p->nRecord);
-        if( rc ) return rc;
-      }
-    }
-    if( memcmp(p->aRec, p->aRec2, (size_t)p->nRecord)==0 ) return SQLITE_OK;
-    rc = mbUndoLog(p, off, p->aRec2, (uint32_t)p->nRecord);
-    if( rc ) return rc;
-    for(i=0; i<p->nCol; i++){
-      const MbCol *c = &p->aCol[i];
-      if( memcmp(p->aRec+c->iOff, p->aRec2+c->iOff, c->nByte)==0 ) continue;
-      rc = mbStoreField(p, off + c->iOff, c, p->aRec + c->iOff);
-      if( rc ) return rc;
-    }
-    if( !p->bDirty || off<p->iDirtyLo ) p->iDirtyLo = off;
-    if( !p->bDirty || off+p->nRecord>p->iDirtyHi ) p->iDirtyHi = off+p->nRecord;
-    p->bDirty = 1;
-  }
-  return SQLITE_OK;
+  return mbRecUpdateInPlace(p, argv);
 }
 
 int mbRecBegin(sqlite3_vtab *pVtab){
