@@ -230,7 +230,7 @@ static void mbVersionFunc(
 ){
   (void)argc;
   (void)argv;
-  sqlite3_result_text(ctx, membase_version(), -1, SQLITE_STATIC);
+  sqlite3_result_text(ctx, MEMBASE_VERSION, -1, SQLITE_STATIC);
 }
 
 static MbPin *mbFindPinByMap(MbConn *p, const mb_map *pMap){

@@ -302,15 +302,6 @@ static int mbAddRange(MbRecTab *p, MbRecCursor *pCur, int *pnAlloc,
   return SQLITE_OK;
 }
 
-int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
-                      uint64_t *pHi){
-  int rc;
-  if( v->bEmpty ){ *pLo = *pHi = 0; return SQLITE_OK; }
-  rc = mbSearch(p, v, 0, pLo);
-  if( rc==SQLITE_OK ) rc = mbSearch(p, v, 1, pHi);
-  if( rc==SQLITE_OK && *pHi<*pLo ) *pHi = *pLo;
-  return rc;
-}
 
 /* The constraints xFilter received, decoded from idxStr and argv. */
 typedef struct MbFilterArgs {

@@ -442,140 +442,14 @@ MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
   return p;
 }
 
-void mbTabFree(MbRecTab *p){
-  if( p==0 ) return;
-  mbOpenRemove(p);
-  if( p->bWriting ) mbWriteUnlock(p);
-  if( p->pMap ) mb_registry_release(p->pMap);
-  mb_layout_free(&p->layout);
-  mb_npy_free(&p->npy);
-  sqlite3_free(p->aCol);
-  sqlite3_free(p->zFile);
-  sqlite3_free(p->zName);
-  sqlite3_free(p->zSchema);
-  sqlite3_free(p->aPend);
-  sqlite3_free(p->aUndo);
-  sqlite3_free(p->aSave);
-  sqlite3_free(p->aRec);
-  sqlite3_free(p->aRec2);
-  sqlite3_free(p->base.zErrMsg);
-  sqlite3_free(p);
-}
 
 
-/* ------------------------------------------------------------ aggregates */
-
-int mb_records_aggregate_prepare(
-  sqlite3 *db,
-  const char *zTab,
-  const char *zCol,
-  const char *zKey,
-  sqlite3_value *pLo,
-  sqlite3_value *pHi,
-  mb_records_span *pOut,
-  char **pzErr
-){
-  MbRecTab *p;
-  int i, rc, iCol = -1, bKey = 0;
-  MbIval iv;
-  uint64_t lo = 0, hi;
-  char *zSchema = 0;
-  const char *zName = zTab, *zDot = strchr(zTab, '.');
-  /* 'schema.table' names a table of that database, unless a table is
-  ** called that (a quoted name with a dot) */
-  if( zDot && mbOpenFind(db, 0, zTab)==0 ){
-    zSchema = sqlite3_mprintf("%.*s", (int)(zDot - zTab), zTab);
-    if( zSchema==0 ) return SQLITE_NOMEM;
-    zName = zDot + 1;
-  }
-  /* Connect (or reconnect) through SQLite, which resolves the name as
-  ** SQL does: this also makes sure the table of that name that SQLite
-  ** would use is the one connected. */
-  {
-    char *zSql = zSchema
-      ? sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\" LIMIT 0", zSchema, zName)
-      : sqlite3_mprintf("SELECT rowid FROM \"%w\" LIMIT 0", zName);
-    sqlite3_stmt *pStmt = 0;
-    if( zSql==0 ){ sqlite3_free(zSchema); return SQLITE_NOMEM; }
-    rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
-    sqlite3_free(zSql);
-    sqlite3_finalize(pStmt);
-    p = rc==SQLITE_OK ? mbOpenFind(db, zSchema, zName) : 0;
-    sqlite3_free(zSchema);
-    if( p==0 ){
-      *pzErr = sqlite3_mprintf("membase_aggregate: no membase table \"%s\"",
-                               zTab);
-      return SQLITE_ERROR;
-    }
-  }
-  for(i=0; i<p->nCol; i++){
-    if( sqlite3_stricmp(p->aCol[i].zName, zCol)==0 ){ iCol = i; break; }
-  }
-  if( iCol<0 ){
-    *pzErr = sqlite3_mprintf("membase_aggregate: table \"%s\" has no column "
-                             "\"%s\"", zTab, zCol);
-    return SQLITE_ERROR;
-  }
-  if( p->aCol[iCol].eType>MB_TYPE_BOOL ){
-    *pzErr = sqlite3_mprintf("membase_aggregate: column \"%s\" (%s) is not "
-                             "numeric", zCol, mb_type_name(p->aCol[iCol].eType));
-    return SQLITE_ERROR;
-  }
-  if( zKey && sqlite3_stricmp(zKey, "rowid")!=0 ){
-    if( p->iSorted<0 || sqlite3_stricmp(zKey, p->aCol[p->iSorted].zName)!=0 ){
-      *pzErr = sqlite3_mprintf("membase_aggregate: \"%s\" is neither rowid "
-                               "nor the sorted column of \"%s\"", zKey, zTab);
-      return SQLITE_ERROR;
-    }
-    bKey = 1;
-  }
-  if( p->nPend ){
-    rc = mbFlushPending(p);
-    if( rc ) goto vtab_error;
-  }
-  rc = mbRefresh(p);
-  if( rc ) goto vtab_error;
-  hi = p->nRows;
-  mbIvalAll(&iv);
-  if( pLo && sqlite3_value_type(pLo)!=SQLITE_NULL ){
-    mbIvalApply(&iv, SQLITE_INDEX_CONSTRAINT_GE, pLo, bKey && p->bSortedFloat);
-  }
-  if( pHi && sqlite3_value_type(pHi)!=SQLITE_NULL ){
-    mbIvalApply(&iv, SQLITE_INDEX_CONSTRAINT_LE, pHi, bKey && p->bSortedFloat);
-  }
-  if( bKey ){
-    rc = mbVerifySorted(p);
-    if( rc==SQLITE_OK ) rc = mbKeyRange(p, &iv, &lo, &hi);
-    if( rc ) goto vtab_error;
-  }else if( iv.bEmpty || iv.iHi<0 ){
-    hi = 0;
-  }else{
-    if( iv.iLo>0 ) lo = (uint64_t)iv.iLo;
-    if( (uint64_t)iv.iHi < hi ) hi = (uint64_t)iv.iHi + 1;
-  }
-  if( lo>hi ) lo = hi;
-  memset(pOut, 0, sizeof(*pOut));
-  pOut->pMap = p->pMap;
-  pOut->eDrop = p->eDrop;
-  pOut->nHeader = p->nHeader;
-  pOut->nStride = p->nStride;
-  pOut->iFirst = lo;
-  pOut->iEnd = hi;
-  pOut->iOff = p->aCol[iCol].iOff;
-  pOut->nByte = p->aCol[iCol].nByte;
-  pOut->eType = p->aCol[iCol].eType;
-  pOut->bBig = (p->aCol[iCol].eKind & K_SWAP)!=0;
-  pOut->zFile = p->zFile;
-  if( lo<hi ){
-    mbAdvise(p, MB_ADV_SEQUENTIAL);
-  }
-  return SQLITE_OK;
-
-vtab_error:
-  *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
-                                                 : sqlite3_errstr(rc));
-  sqlite3_free(p->base.zErrMsg);
-  p->base.zErrMsg = 0;
+int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
+                      uint64_t *pHi){
+  int rc;
+  if( v->bEmpty ){ *pLo = *pHi = 0; return SQLITE_OK; }
+  rc = mbSearch(p, v, 0, pLo);
+  if( rc==SQLITE_OK ) rc = mbSearch(p, v, 1, pHi);
+  if( rc==SQLITE_OK && *pHi<*pLo ) *pHi = *pLo;
   return rc;
 }
-

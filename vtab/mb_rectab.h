@@ -132,18 +132,17 @@ int mbRead(MbRecTab *p, uint64_t off, void *dst, size_t n);
 int mbRefresh(MbRecTab *p);
 int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
                     uint64_t *piRow);
-void mbTabFree(MbRecTab *p);
 int mbVerifySorted(MbRecTab *p);
 void mbAdvise(MbRecTab *p, int eAdvice);
 int mbUpdateRows(MbRecTab *p);
+int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
+                      uint64_t *pHi);
 int mbLoadNpyHeader(MbRecTab *p, uint64_t nSize, mb_npy *pNpy,
                     mb_layout *pLay);
 int mbOrderError(MbRecTab *p, uint64_t iRow);
 int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR);
 
 /* mb_recscan.c */
-int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
-                      uint64_t *pHi);
 int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo);
 int mbRecClose(sqlite3_vtab_cursor *cur);
 int mbRecColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i);
