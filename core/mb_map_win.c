@@ -54,17 +54,7 @@
 ** Windows-only facts are named once, in the "platform facts" block; the
 ** file contains no POSIX code.
 */
-#ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601 /* Windows 7: anything newer is loaded at run time */
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-/* winuser.h (message boxes) defines MB_OK too: leave it out. */
-#ifndef NOUSER
-#define NOUSER
-#endif
-#include <windows.h>
+#include "mb_win.h"
 #include <psapi.h>
 #include <stdatomic.h>
 #include <stdlib.h>

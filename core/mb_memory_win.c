@@ -3,7 +3,7 @@
 ** still available (GlobalMemoryStatusEx) and the system's low-memory
 ** resource notification, polled without waiting.
 */
-#include <windows.h>
+#include "mb_win.h"
 
 #include "mb_internal.h"
 

@@ -15,7 +15,7 @@
 #define MB_MUTEX_H
 
 #if defined(_WIN32)
-#  include <windows.h>
+#  include "mb_win.h"
 typedef struct mb_mutex { SRWLOCK l; } mb_mutex;
 #  define MB_MUTEX_INIT { SRWLOCK_INIT }
 static inline void mb_mutex_init(mb_mutex *m) { InitializeSRWLock(&m->l); }
