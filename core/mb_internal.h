@@ -27,6 +27,11 @@
 ** shared map to writable later (mb__map_make_writable) without remapping. */
 #define MB__MAP_WRITABLE_FD 0x1000u
 
+/* Round v up to a multiple of unit (unit > 0). */
+static inline uint64_t mb__round_up(uint64_t v, uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
+
 /* ---- view planning (mb_view.c), shared by the backends ---- */
 /* Validate opt (unknown flags, CREATE without WRITE, offset+length
 ** overflow) and return the effective flags (CREATE implies ALLOW_EMPTY). */
@@ -133,6 +138,50 @@ typedef struct mb__io_atomic {
     _Atomic(uint64_t) populate_bound;
 } mb__io_atomic;
 mb__io_atomic *mb__map_io(mb_map *m);
+
+/* ---- the fields every backend's map starts with ----
+** Each backend's struct mb_map has this as its first member (libuv's
+** common-fields pattern), so mb_map_common.c can serve the functions
+** that only read or count (mb_map_size, mb_map_get_info, ...) once for
+** both platforms. Fields read by other threads without the map's lock are
+** atomics or are read with relaxed __atomic loads: they are statistics or
+** published sizes, never synchronisation of their own. */
+struct mb_map_common {
+    char     *path;
+    unsigned  flags;
+    int       writable;        /* the view's pages may be written */
+    int       follow;          /* length 0: the view follows the file */
+    uint64_t  offset;          /* user's file offset */
+    uint64_t  aoff;            /* offset rounded down to the granularity */
+    uint64_t  delta;           /* offset - aoff */
+    uint64_t  fixed_len;       /* the window length when !follow */
+    uint64_t  reserved;        /* bytes of reservation for growth in place
+                               ** (relaxed atomic stores: mb_map_get_info) */
+    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
+    _Atomic(uint64_t) size;    /* view bytes, published for readers */
+    _Atomic(uint64_t) file_size;
+    _Atomic(uint64_t) gen;     /* odd while the view changes (mb__map_generation) */
+    _Atomic(mb_advice) advice; /* written by mb_map_advise from any thread */
+    mb_huge   huge;            /* relaxed __atomic loads and stores */
+    uint64_t  remaps, moves;   /* relaxed __atomic adds and loads */
+    unsigned  refcount;        /* relaxed: kept by the registry */
+    mb__io_atomic io;          /* mb_map_count_io */
+};
+static inline struct mb_map_common *mb__common(const mb_map *m) {
+    return (struct mb_map_common *)(void *)m;
+}
+/* Shared by the backends (mb_map_common.c): [off, off+len) of the view
+** (len 0 = to the end) as page-aligned offsets [*lo, *hi) from the start of
+** the mapping, inside its first maplen bytes; MB_ERANGE or MB_EOVERFLOW
+** for a range outside the view. */
+int  mb__view_range(const mb_map *m, uint64_t off, uint64_t len, uint64_t maplen,
+                    uint64_t *lo, uint64_t *hi);
+/* Read one byte of each page of [addr, addr+len) under the fault guard:
+** MB_OK or MB_EFAULT. */
+int  mb__touch_pages(char *addr, size_t len);
+/* Remember advice given to the whole view (after the OS took it). */
+void mb__map_note_advice(mb_map *m, mb_advice a, uint64_t off, uint64_t len);
+
 void mb__io_load(const mb__io_atomic *a, mb_io_counts *out);
 void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out);
 
