@@ -9,6 +9,8 @@
 **   mb_scan.c      sequential prefetch-ahead
 **   mb_copy.c      mb_map_read / mb_map_write (range check + guarded copy)
 **   mb_view.c      option checks and view sizing, before any OS call
+**   mb_map_common.c  what mb_map.h is the same on every platform (the
+**                  fields of struct mb_map_common)
 ** Backend files (one per platform) implement mb_map.h plus the mb__
 ** functions below:
 **   mb_map_posix.c / mb_guard_posix.c

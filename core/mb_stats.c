@@ -55,27 +55,3 @@ void mb__stat_dropped(uint64_t bytes) {
 void mb__stat_throttled(void) {
     atomic_fetch_add_explicit(&s_throttled, 1, memory_order_relaxed);
 }
-
-void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out) {
-    out->dropped = atomic_load_explicit(&a->dropped, memory_order_relaxed);
-    out->window = atomic_load_explicit(&a->window, memory_order_relaxed);
-    out->populate_bound = atomic_load_explicit(&a->populate_bound, memory_order_relaxed);
-}
-
-void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes) {
-    if (!m || (unsigned)kind >= MB_IO_NKINDS) return;
-    mb__io_atomic *io = mb__map_io(m);
-    atomic_fetch_add_explicit(&io->count[kind], n, memory_order_relaxed);
-    if (bytes) atomic_fetch_add_explicit(&io->bytes[kind], bytes, memory_order_relaxed);
-}
-
-void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes) {
-    mb_map_count_io_n(m, kind, 1, bytes);
-}
-
-void mb__io_load(const mb__io_atomic *a, mb_io_counts *out) {
-    for (int k = 0; k < MB_IO_NKINDS; k++) {
-        out->count[k] = atomic_load_explicit(&a->count[k], memory_order_relaxed);
-        out->bytes[k] = atomic_load_explicit(&a->bytes[k], memory_order_relaxed);
-    }
-}
