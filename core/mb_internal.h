@@ -172,6 +172,12 @@ struct mb_map_common {
 static inline struct mb_map_common *mb__common(const mb_map *m) {
     return (struct mb_map_common *)(void *)m;
 }
+/* Open, the part every backend does alike (mb_map_common.c). mb__map_init
+** copies the path (MB_ENOMEM); mb__map_plan fills the option fields of c
+** and sizes the view for a file of file_size bytes (as mb__plan_view). */
+int  mb__map_init(struct mb_map_common *c, const char *path);
+int  mb__map_plan(struct mb_map_common *c, const mb_map_options *opt, unsigned flags,
+                  uint64_t file_size, uint64_t granularity, mb_view_plan *plan);
 /* Shared by the backends (mb_map_common.c): [off, off+len) of the view
 ** (len 0 = to the end) as page-aligned offsets [*lo, *hi) from the start of
 ** the mapping, inside its first maplen bytes; MB_ERANGE or MB_EOVERFLOW

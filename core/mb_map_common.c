@@ -5,8 +5,36 @@
 ** no platform #ifdefs; a fix made here holds for both backends.
 */
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mb_internal.h"
+
+/* ---- open: the platform-neutral half ---- */
+int mb__map_init(struct mb_map_common *c, const char *path) {
+    size_t plen = strlen(path) + 1;
+    c->path = malloc(plen);
+    if (!c->path) return mb__fail(MB_ENOMEM, 0);
+    memcpy(c->path, path, plen);
+    return MB_OK;
+}
+
+int mb__map_plan(struct mb_map_common *c, const mb_map_options *opt, unsigned flags,
+                 uint64_t file_size, uint64_t granularity, mb_view_plan *plan) {
+    c->flags = flags;
+    c->writable = (flags & MB_MAP_WRITE) != 0;
+    c->follow = opt->length == 0;
+    c->offset = opt->offset;
+    c->fixed_len = opt->length;
+    c->advice = MB_ADV_NORMAL;
+    c->huge = MB_HUGE_NOT_REQUESTED;
+    c->refcount = 1;
+    int rc = mb__plan_view(opt, flags, file_size, granularity, plan);
+    if (rc != MB_OK) return rc;
+    c->aoff = plan->aoff;
+    c->delta = plan->delta;
+    return MB_OK;
+}
 
 /* ---- the view and its file, as published for readers ---- */
 uint64_t mb_map_size(const mb_map *m) {

@@ -318,10 +318,7 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
     m->fd = -1;
     m->base = NULL;
     m->soft_slot = -1;
-    size_t plen = strlen(path) + 1;
-    m->c.path = malloc(plen);
-    if (!m->c.path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
-    memcpy(m->c.path, path, plen);
+    if ((rc = mb__map_init(&m->c, path)) != MB_OK) goto fail;
 
     if (borrow >= 0) {
         int fl = fcntl(borrow, F_GETFL);
@@ -339,20 +336,9 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
     if ((rc = stat_code(&st)) != MB_OK) { mb__set_oserror(0); goto fail; }
 
     uint64_t fsize = (uint64_t)st.st_size;
-    m->c.flags = flags;
     m->prot = PROT_READ | ((flags & MB_MAP_WRITE) ? PROT_WRITE : 0);
-    m->c.writable = (flags & MB_MAP_WRITE) != 0;
-    m->c.follow = opt->length == 0;
-    m->c.offset = opt->offset;
-    m->c.fixed_len = opt->length;
-    m->c.advice = MB_ADV_NORMAL;
-    m->c.huge = MB_HUGE_NOT_REQUESTED;
-    m->c.refcount = 1;
-
     mb_view_plan plan;
-    if ((rc = mb__plan_view(opt, flags, fsize, page, &plan)) != MB_OK) goto fail;
-    m->c.aoff = plan.aoff;
-    m->c.delta = plan.delta;
+    if ((rc = mb__map_plan(&m->c, opt, flags, fsize, page, &plan)) != MB_OK) goto fail;
     uint64_t size = plan.size;
     uint64_t maplen = mb__round_up(m->c.delta + size, page);
     uint64_t reslen = mb__round_up(m->c.delta + plan.reserve, page);

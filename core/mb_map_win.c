@@ -621,10 +621,7 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     if (!m) return mb__fail(MB_ENOMEM, 0);
     m->file = INVALID_HANDLE_VALUE;
     InitializeSRWLock(&m->lock);
-    size_t plen = strlen(path) + 1;
-    m->c.path = malloc(plen);
-    if (!m->c.path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
-    memcpy(m->c.path, path, plen);
+    if ((rc = mb__map_init(&m->c, path)) != MB_OK) goto fail;
 
     if ((rc = widen_path(path, &wpath)) != MB_OK) goto fail;
     rc = open_file(wpath, flags, &m->file, &m->file_writable);
@@ -633,21 +630,10 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     uint64_t fsize = 0;
     if ((rc = file_size_of(m->file, &fsize)) != MB_OK) goto fail;
 
-    m->c.flags = flags;
-    m->c.writable = (flags & MB_MAP_WRITE) != 0;
-    m->c.follow = opt->length == 0;
-    m->c.offset = opt->offset;
-    m->c.fixed_len = opt->length;
-    m->c.advice = MB_ADV_NORMAL;
-    m->c.huge = MB_HUGE_NOT_REQUESTED;
-    m->c.refcount = 1;
-
     /* The reservation honoured is the one asked for, in pages, as on POSIX;
     ** the OS hands out address space in granularity units around it. */
     mb_view_plan plan;
-    if ((rc = mb__plan_view(opt, flags, fsize, gran, &plan)) != MB_OK) goto fail;
-    m->c.aoff = plan.aoff;
-    m->c.delta = plan.delta;
+    if ((rc = mb__map_plan(&m->c, opt, flags, fsize, gran, &plan)) != MB_OK) goto fail;
     uint64_t size = plan.size;
     uint64_t maplen = size ? m->c.delta + size : 0;
     uint64_t reslen = mb__round_up(m->c.delta + plan.reserve, page);
