@@ -109,6 +109,11 @@ void mb__soft_unregister(int slot);
 uint64_t mb__soft_count(int slot);
 
 /* ---- backend hooks ---- */
+/* Open a map (mb_map_open / mb_map_open_fd, with the same errors) but do
+** not populate it: MB_MAP_POPULATE is applied by the portable wrappers in
+** mb_populate.c, bounded by memory, so no backend calls the policy. */
+int  mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out);
+int  mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
 /* Identity of a file: (device, inode) on POSIX, (volume serial, file index)
 ** on Windows. */
 typedef struct mb_file_id { uint64_t dev, ino; } mb_file_id;

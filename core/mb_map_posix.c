@@ -294,11 +294,11 @@ static void request_huge(mb_map *m) {
 #endif
 }
 
-int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out) {
     return open_map(path, -1, opt, out);
 }
 
-int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
     if (fd < 0 || (opt && (opt->flags & MB_MAP_CREATE))) return mb__fail(MB_EINVAL, 0);
     return open_map(path, fd, opt, out);
 }
@@ -367,11 +367,6 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
 
     if (flags & MB_MAP_HUGEPAGES) request_huge(m);
     mb__stat_map_opened(size, m->c.reserved);
-    if (flags & MB_MAP_POPULATE) {
-        /* A hint: a failure here (e.g. a concurrent truncate) shows up as
-        ** MB_EFAULT on the first guarded read, not as a failed open. */
-        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
-    }
     *out = m;
     return MB_OK;
 

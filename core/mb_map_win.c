@@ -606,7 +606,7 @@ static void publish_reserved(mb_map *m) {
     __atomic_store_n(&m->c.reserved, m->lay.reserved, __ATOMIC_RELAXED);
 }
 
-int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out) {
     static const mb_map_options defaults = {0, 0, 0, 0};
     if (!path || !out) return mb__fail(MB_EINVAL, 0);
     if (!opt) opt = &defaults;
@@ -649,10 +649,6 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     ** of a file: the request is answered, never failed. */
     if (flags & MB_MAP_HUGEPAGES) m->c.huge = MB_HUGE_UNSUPPORTED;
     mb__stat_map_opened(size, m->c.all_reserved);
-    if (flags & MB_MAP_POPULATE) {
-        /* A hint: a failure shows up on the first guarded read instead. */
-        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
-    }
     *out = m;
     return MB_OK;
 
@@ -1052,7 +1048,7 @@ int mb__map_unlinked(const mb_map *m) {
 
 /* Windows locks (LockFileEx) belong to handles: closing one drops no other
 ** handle's locks, so maps never need to borrow one. */
-int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
     (void)path; (void)fd; (void)opt; (void)out;
     return mb__fail(MB_ENOTSUP, 0);
 }

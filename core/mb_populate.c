@@ -1,6 +1,8 @@
 /*
 ** mb_populate.c -- the memory policy applied to populating a map: a
-** populate is bounded by the memory the process may use. Portable.
+** populate is bounded by the memory the process may use, and the public
+** opens, which populate as MB_MAP_POPULATE asks once the backend has
+** opened the map. Portable.
 */
 #include <stdatomic.h>
 
@@ -31,4 +33,23 @@ int mb_map_populate_bounded(mb_map *m, uint64_t off, uint64_t len, mb_populate h
     else if (used) *used = MB_POP_NONE;
     if (rc == MB_OK && done) *done = n;
     return rc;
+}
+
+/* ---------------------------------------------------------------- open */
+/* MB_MAP_POPULATE is a hint: a failure here (e.g. a concurrent truncate)
+** shows up as MB_EFAULT on the first guarded read, not as a failed open. */
+static int populate_if_asked(int rc, const mb_map_options *opt, mb_map *m) {
+    if (rc == MB_OK && opt && (opt->flags & MB_MAP_POPULATE))
+        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
+    return rc;
+}
+
+int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+    int rc = mb__map_open_path(path, opt, out);
+    return populate_if_asked(rc, opt, rc == MB_OK ? *out : NULL);
+}
+
+int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+    int rc = mb__map_open_fd(path, fd, opt, out);
+    return populate_if_asked(rc, opt, rc == MB_OK ? *out : NULL);
 }
