@@ -221,8 +221,6 @@ void mb__stat_dropped(uint64_t bytes);
 void mb__stat_throttled(void);
 void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted);
 void mb__memory_counters(uint64_t *events, uint64_t *unreadable);
-/* Close idle registry maps under pressure (mb_memory.c calls it). */
-void mb__registry_on_pressure(void);
 /* Non-zero if the map maps through a caller's descriptor (mb_map_open_fd):
 ** that one (fd >= 0), or any (fd < 0). */
 int  mb__map_borrows(const mb_map *m, int fd);

@@ -91,10 +91,9 @@ static int take_reading(mb_memory *out, int force) {
     s_last = m;
     s_last_ms = now ? now : 1;
     mb_mutex_leave(&s_lock);
-    if (m.pressure && !was) {
-        atomic_fetch_add_explicit(&s_events, 1, memory_order_relaxed);
-        mb__registry_on_pressure();
-    }
+    /* The registry watches this count (it trims its idle maps when it
+    ** moves): memory calls nobody above it. */
+    if (m.pressure && !was) atomic_fetch_add_explicit(&s_events, 1, memory_order_relaxed);
     *out = m;
     return MB_OK;
 }

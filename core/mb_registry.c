@@ -93,19 +93,27 @@ static mb_entry *find_by_map(const mb_map *m) {
     return NULL;
 }
 
-/* Pressure was seen (mb_memory.c). The reading may have been taken with the
-** registry lock held (a populate inside an acquire), so the idle maps are
-** not closed here: the next registry call that takes the lock does it. */
-static _Atomic int s_trim_pending;
+/* The registry reacts to memory pressure itself: mb_memory.c counts each
+** change from no pressure to pressure (mb__memory_counters), whoever took
+** the reading, and every registry call that takes the lock closes the idle
+** maps if that count moved since it last looked. The count is read under
+** the lock, so a reading taken with the lock held (a populate inside an
+** acquire) is acted on by the next call. */
+static uint64_t s_pressure_seen; /* guarded by the registry lock */
 
-void mb__registry_on_pressure(void) {
-    atomic_store_explicit(&s_trim_pending, 1, memory_order_release);
+static uint64_t pressure_events(void) {
+    uint64_t events, unreadable;
+    mb__memory_counters(&events, &unreadable);
+    return events;
 }
 
 /* Lock held. */
 static void trim_if_pending(void) {
-    if (atomic_exchange_explicit(&s_trim_pending, 0, memory_order_acq_rel))
+    uint64_t now = pressure_events();
+    if (now != s_pressure_seen) {
+        s_pressure_seen = now;
         (void)enforce_budget(1);
+    }
 }
 
 /* Take one more reference on an existing entry, upgrading it to writable
@@ -233,7 +241,7 @@ void mb_registry_release(mb_map *m) {
 void mb_registry_release_fd(mb_map *m, int fd) {
     if (!m) return;
     /* A memory checkpoint first, outside the lock: pressure seen here
-    ** empties the idle list (mb__registry_on_pressure). */
+    ** empties the idle list (trim_if_pending). */
     mb_memory mem;
     (void)mb_memory_sample(&mem);
     mb__registry_lock();
@@ -304,7 +312,7 @@ void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count) {
 
 unsigned mb_registry_trim_idle(void) {
     mb__registry_lock();
-    atomic_store_explicit(&s_trim_pending, 0, memory_order_relaxed);
+    s_pressure_seen = pressure_events();
     unsigned n = enforce_budget(1);
     mb__registry_unlock();
     return n;
