@@ -100,6 +100,9 @@ void mb__stat_map_closed(uint64_t mapped, uint64_t reserved);
 void mb__stat_resized(uint64_t old_mapped, uint64_t new_mapped,
                       uint64_t old_reserved, uint64_t new_reserved);
 void mb__stat_guard_fault(void);
+/* The counters above as mb_stats fields (the rest of mb_stats_get is
+** gathered by mb_registry.c). */
+void mb__stats_load(mb_stats *st);
 /* Soft-fault ranges (mb_guard_posix.c): register [lo, hi) of a map's
 ** reservation; returns a slot (>= 0) or -1 when full. Move a slot to a new
 ** range, drop it, read its count of patched pages. */

@@ -1,6 +1,7 @@
 /*
 ** mb_stats.c -- process-wide counters of the mapping core. Portable.
 ** Relaxed atomics: the counters are statistics, not synchronisation.
+** A leaf: the other core files push counts in; it calls none of them.
 */
 #include <stdatomic.h>
 #include "mb_internal.h"
@@ -33,17 +34,21 @@ void mb__stat_guard_fault(void) {
     atomic_fetch_add_explicit(&s_guard_faults, 1, memory_order_relaxed);
 }
 
-void mb_stats_get(mb_stats *st) {
-    if (!st) return;
+void mb__stats_load(mb_stats *st) {
     st->live_maps      = atomic_load_explicit(&s_live, memory_order_relaxed);
     st->bytes_mapped   = atomic_load_explicit(&s_mapped, memory_order_relaxed);
     st->bytes_reserved = atomic_load_explicit(&s_reserved, memory_order_relaxed);
     st->maps_opened    = atomic_load_explicit(&s_opened, memory_order_relaxed);
     st->remaps         = atomic_load_explicit(&s_remaps, memory_order_relaxed);
     st->guard_faults   = atomic_load_explicit(&s_guard_faults, memory_order_relaxed);
-    mb__os_faults(&st->minor_faults, &st->major_faults);
     st->dropped_behind = atomic_load_explicit(&s_dropped, memory_order_relaxed);
     st->prefetch_throttled = atomic_load_explicit(&s_throttled, memory_order_relaxed);
+}
+
+void mb_stats_get(mb_stats *st) {
+    if (!st) return;
+    mb__stats_load(st);
+    mb__os_faults(&st->minor_faults, &st->major_faults);
     mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
     mb__stat_idle(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
 }
