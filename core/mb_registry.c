@@ -318,8 +318,6 @@ unsigned mb_registry_trim_idle(void) {
     return n;
 }
 
-
-
 void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
     mb__registry_lock();
     trim_if_pending();
@@ -327,6 +325,14 @@ void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
     *bytes = s_idle_bytes;
     mb__registry_unlock();
     *evicted = atomic_load_explicit(&s_idle_evicted, memory_order_relaxed);
+}
+
+void mb_stats_get(mb_stats *st) {
+    if (!st) return;
+    mb__stats_load(st);
+    mb__os_faults(&st->minor_faults, &st->major_faults);
+    mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
+    mb__stat_idle(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
 }
 
 int mb_registry_refresh(mb_map *m, uint64_t *new_size) {

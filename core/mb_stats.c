@@ -45,14 +45,6 @@ void mb__stats_load(mb_stats *st) {
     st->prefetch_throttled = atomic_load_explicit(&s_throttled, memory_order_relaxed);
 }
 
-void mb_stats_get(mb_stats *st) {
-    if (!st) return;
-    mb__stats_load(st);
-    mb__os_faults(&st->minor_faults, &st->major_faults);
-    mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
-    mb__stat_idle(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
-}
-
 void mb__stat_dropped(uint64_t bytes) {
     atomic_fetch_add_explicit(&s_dropped, bytes, memory_order_relaxed);
 }
