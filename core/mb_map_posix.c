@@ -113,18 +113,6 @@ struct mb_map {
     size_t    nretired;
 };
 
-static size_t s_page;
-
-size_t mb_page_size(void) {
-    size_t p = __atomic_load_n(&s_page, __ATOMIC_RELAXED);
-    if (!p) {
-        long v = sysconf(_SC_PAGESIZE);
-        p = v > 0 ? (size_t)v : 4096; /* sysconf cannot fail for this name */
-        __atomic_store_n(&s_page, p, __ATOMIC_RELAXED);
-    }
-    return p;
-}
-
 size_t mb_map_granularity(void) { return mb_page_size(); }
 
 size_t mb_huge_page_size(void) {

@@ -32,6 +32,18 @@
 #include "mb_internal.h"
 #include "mb_mutex.h"
 
+static size_t s_page;
+
+size_t mb_page_size(void) {
+    size_t p = __atomic_load_n(&s_page, __ATOMIC_RELAXED);
+    if (!p) {
+        long v = sysconf(_SC_PAGESIZE);
+        p = v > 0 ? (size_t)v : 4096; /* sysconf cannot fail for this name */
+        __atomic_store_n(&s_page, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
 uint64_t mb__now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
