@@ -301,11 +301,6 @@ struct mb_map {
     size_t    nretired;
 };
 
-size_t mb_page_size(void) {
-    os_facts();
-    return s_os.page;
-}
-
 size_t mb_map_granularity(void) {
     os_facts();
     return s_os.granularity;

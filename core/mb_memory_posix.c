@@ -1,7 +1,8 @@
 /*
-** mb_memory_posix.c -- what the OS says about memory: how much the process
-** may still use, and whether it is under pressure. Linux reads /proc and
-** the memory cgroup (v1 or v2); other POSIX systems report nothing known.
+** mb_memory_posix.c -- what the OS says about memory: the page size, how
+** much the process may still use, and whether it is under pressure. Linux
+** reads /proc and the memory cgroup (v1 or v2); other POSIX systems report
+** nothing known.
 **
 ** Sources, each read by one small function:
 **   /proc/meminfo             MemAvailable, MemTotal
