@@ -222,7 +222,6 @@ uint64_t mb__now_ms(void);
 /* Counters kept by mb_memory.c / mb_scan.c / mb_registry.c for mb_stats. */
 void mb__stat_dropped(uint64_t bytes);
 void mb__stat_throttled(void);
-void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted);
 void mb__memory_counters(uint64_t *events, uint64_t *unreadable);
 /* Non-zero if the map maps through a caller's descriptor (mb_map_open_fd):
 ** that one (fd >= 0), or any (fd < 0). */
@@ -238,10 +237,6 @@ void mb__idle_default(uint64_t *bytes, uint64_t *count);
 /* Process page-fault counters; 0/0 if the OS cannot tell. */
 void mb__os_faults(uint64_t *minor, uint64_t *major);
 
-/* One process-wide lock for the registry. Must be usable before any other
-** core call (statically initialised, or initialised once thread-safely). */
-void mb__registry_lock(void);
-void mb__registry_unlock(void);
 
 /* [lo, hi) rounded out to whole pages; an empty range stays empty. The
 ** fault guards (both backends) claim such ranges: what runs under them may

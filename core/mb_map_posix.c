@@ -890,6 +890,3 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     }
 }
 
-static pthread_mutex_t s_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
-void mb__registry_lock(void) { pthread_mutex_lock(&s_registry_mutex); }
-void mb__registry_unlock(void) { pthread_mutex_unlock(&s_registry_mutex); }

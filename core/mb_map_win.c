@@ -1134,9 +1134,6 @@ int mb_map_lock(mb_map *m, int how) {
     return MB_OK;
 }
 
-static SRWLOCK s_registry_lock = SRWLOCK_INIT;
-void mb__registry_lock(void) { AcquireSRWLockExclusive(&s_registry_lock); }
-void mb__registry_unlock(void) { ReleaseSRWLockExclusive(&s_registry_lock); }
 
 /* Soft faults are a POSIX signal-handler feature (mb_map.h). */
 int mb_map_enable_soft_faults(mb_map *m) {
