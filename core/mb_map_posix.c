@@ -333,9 +333,8 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
     if (reslen == 0) reslen = page; /* an empty view still owns an address */
     /* Align to the huge page size whenever the reservation can hold one,
     ** requested or not: the kernel maps large page-cache folios with PMD
-    ** entries only where address and file offset agree modulo 2 MiB, and the
-    ** core benchmark measured first touch of 1 GiB at 144 ms unaligned vs
-    ** 74 ms aligned. It costs one huge page of address space. */
+    ** entries only where address and file offset agree modulo 2 MiB. It
+    ** costs one huge page of address space. */
     uint64_t align = mb_huge_page_size();
     if (reslen < align && !(flags & MB_MAP_HUGEPAGES)) align = 0;
     m->base = reserve_space(reslen, m->c.aoff, align);
@@ -599,12 +598,9 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
-    /* The default keeps populate's promise: no fault on first touch. The
-    ** core benchmark (cold cache, 512 MiB) found POPULATE_READ, MAP_POPULATE
-    ** and TOUCH all leave the file 100% resident with 0 faults afterwards, at
-    ** the cost of reading it (~182 ms), while WILLNEED left 98.5% of it to be
-    ** faulted in later (it reads ahead only read_ahead_kb). So WILLNEED is
-    ** never a fallback for a populate. */
+    /* The default keeps populate's promise: no fault on first touch.
+    ** WILLNEED reads ahead only read_ahead_kb and leaves most of a range to
+    ** be faulted in later, so it is never a fallback for a populate. */
     if (how == MB_POP_DEFAULT) how = MB_POP_POPULATE_READ;
     if (how == MB_POP_PREFETCH_VM) how = MB_POP_WILLNEED; /* Windows only */
     if (alen == 0) {
@@ -663,9 +659,8 @@ int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
     if ((m->prot & PROT_WRITE) && msync(addr, alen, MS_SYNC) != 0)
         return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
     uint64_t foff = m->c.aoff + (uint64_t)(addr - m->base);
-    /* Measured (bench/mb_bench_memory.c, docs in mb_map.h): unmapping the
-    ** range then fadvise releases it, at the speed of PAGEOUT, and works on
-    ** kernels without PAGEOUT; it is the default. */
+    /* The default: unmapping the range then fadvise releases it as well as
+    ** PAGEOUT does, and works on kernels without PAGEOUT. */
     if (how == MB_REL_DEFAULT) how = MB_REL_UNMAP_FADVISE;
     switch (how) {
     case MB_REL_UNMAP_FADVISE:
