@@ -62,6 +62,7 @@
 #include <wchar.h>
 
 #include "mb_internal.h"
+#include "mb_file_win.h"
 
 /* ------------------------------------------------------------------ */
 /* Platform facts                                                     */
@@ -126,7 +127,7 @@ static void os_facts(void) {
 }
 
 /* A Win32 error of a failed open/stat-like call to an MB code. */
-static int code_of_winerr(DWORD e) {
+int mb__win_code_of_error(DWORD e) {
     switch (e) {
     case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
     case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: case ERROR_DIRECTORY:
@@ -151,14 +152,14 @@ static int code_of_winerr(DWORD e) {
 
 /* A failure of a mapping call (section, view, reservation). */
 static int map_fail(DWORD e) {
-    return mb__fail(code_of_winerr(e) == MB_ENOMEM || e == ERROR_INVALID_ADDRESS
+    return mb__fail(mb__win_code_of_error(e) == MB_ENOMEM || e == ERROR_INVALID_ADDRESS
                         ? MB_ENOMEM : MB_EIO, (int)e);
 }
 
 /* UTF-8 path to a wide path for CreateFileW. Paths too long for the
 ** classic MAX_PATH limit are made absolute and given the \\?\ prefix
 ** (which also turns off '/' translation, hence GetFullPathNameW first). */
-static int widen_path(const char *path, wchar_t **out) {
+int mb__win_widen_path(const char *path, wchar_t **out) {
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
     if (n <= 0) return mb__fail(MB_EINVAL, (int)GetLastError());
     wchar_t *w = malloc((size_t)n * sizeof *w);
@@ -202,7 +203,7 @@ static int is_directory(const wchar_t *wpath) {
 ** file and reports ERROR_ACCESS_DENIED, which is MB_EISDIR here. */
 static int open_fail(const wchar_t *wpath, DWORD e) {
     if (e == ERROR_ACCESS_DENIED && is_directory(wpath)) return mb__fail(MB_EISDIR, (int)e);
-    return mb__fail(code_of_winerr(e), (int)e);
+    return mb__fail(mb__win_code_of_error(e), (int)e);
 }
 
 /* Other users may read, write, rename and delete the file, as on POSIX. */
@@ -210,7 +211,7 @@ static int open_fail(const wchar_t *wpath, DWORD e) {
 
 /* Open the file with the access the flags ask for. A write request on a
 ** file that can only be read is MB_EREADONLY, so the caller learns why. */
-static int open_file(const wchar_t *wpath, unsigned flags, HANDLE *out, int *writable) {
+int mb__win_open_file(const wchar_t *wpath, unsigned flags, HANDLE *out, int *writable) {
     int want_write = (flags & MB_MAP_WRITE) != 0;
     int try_write = want_write || (flags & MB__MAP_WRITABLE_FD);
     HANDLE h;
@@ -245,7 +246,7 @@ static int open_file(const wchar_t *wpath, unsigned flags, HANDLE *out, int *wri
 }
 
 /* MB_OK for a regular file; devices, pipes and consoles are not. */
-static int check_regular(HANDLE h) {
+int mb__win_check_regular(HANDLE h) {
     DWORD type = GetFileType(h);
     if (type != FILE_TYPE_DISK) return mb__fail(MB_ENOTFILE, (int)GetLastError());
     BY_HANDLE_FILE_INFORMATION fi;
@@ -254,7 +255,7 @@ static int check_regular(HANDLE h) {
     return MB_OK;
 }
 
-static int file_size_of(HANDLE h, uint64_t *size) {
+int mb__win_file_size(HANDLE h, uint64_t *size) {
     LARGE_INTEGER li;
     if (!GetFileSizeEx(h, &li)) return mb__fail(MB_EIO, (int)GetLastError());
     *size = (uint64_t)li.QuadPart;
@@ -262,7 +263,7 @@ static int file_size_of(HANDLE h, uint64_t *size) {
 }
 
 /* Set the end of file without touching the handle's file pointer. */
-static BOOL set_file_size(HANDLE h, uint64_t size) {
+BOOL mb__win_set_file_size(HANDLE h, uint64_t size) {
     FILE_END_OF_FILE_INFO eof;
     eof.EndOfFile.QuadPart = (LONGLONG)size;
     return SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof);
@@ -618,12 +619,12 @@ int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out)
     InitializeSRWLock(&m->lock);
     if ((rc = mb__map_init(&m->c, path)) != MB_OK) goto fail;
 
-    if ((rc = widen_path(path, &wpath)) != MB_OK) goto fail;
-    rc = open_file(wpath, flags, &m->file, &m->file_writable);
+    if ((rc = mb__win_widen_path(path, &wpath)) != MB_OK) goto fail;
+    rc = mb__win_open_file(wpath, flags, &m->file, &m->file_writable);
     if (rc != MB_OK) goto fail;
-    if ((rc = check_regular(m->file)) != MB_OK) goto fail;
+    if ((rc = mb__win_check_regular(m->file)) != MB_OK) goto fail;
     uint64_t fsize = 0;
-    if ((rc = file_size_of(m->file, &fsize)) != MB_OK) goto fail;
+    if ((rc = mb__win_file_size(m->file, &fsize)) != MB_OK) goto fail;
 
     /* The reservation honoured is the one asked for, in pages, as on POSIX;
     ** the OS hands out address space in granularity units around it. */
@@ -759,7 +760,7 @@ static int apply_file_size(mb_map *m, uint64_t fsize, uint64_t old_size) {
 int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     uint64_t fsize = 0;
-    int rc = file_size_of(m->file, &fsize);
+    int rc = mb__win_file_size(m->file, &fsize);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
     uint64_t old_size = atomic_load(&m->c.size);
@@ -779,7 +780,7 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     if (new_file_size > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
     if (!m->c.follow && m->c.offset + m->c.fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
     uint64_t cur = 0;
-    int rc = file_size_of(m->file, &cur);
+    int rc = mb__win_file_size(m->file, &cur);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
     atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
@@ -796,18 +797,18 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
         m->lay.maplen = 0;
         release_retired(m);
     }
-    if (new_file_size != cur && !set_file_size(m->file, new_file_size)) {
+    if (new_file_size != cur && !mb__win_set_file_size(m->file, new_file_size)) {
         DWORD e = GetLastError();
         /* back to what the file really is */
-        if (file_size_of(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
+        if (mb__win_file_size(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
         atomic_fetch_add(&m->c.gen, 1); /* even: stable */
         publish_reserved(m);
         ReleaseSRWLockExclusive(&m->lock);
         /* ERROR_USER_MAPPED_FILE here: another map of this file (another
         ** mb_map_open, another process) still has a view. */
-        return mb__fail(code_of_winerr(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
+        return mb__fail(mb__win_code_of_error(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
     }
-    rc = file_size_of(m->file, &cur);
+    rc = mb__win_file_size(m->file, &cur);
     if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
     atomic_fetch_add(&m->c.gen, 1); /* even: stable */
     publish_reserved(m);
@@ -980,7 +981,7 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
 /* ------------------------------------------------------------------ */
 /* Hooks for the portable core files                                  */
 /* ------------------------------------------------------------------ */
-static int id_of_handle(HANDLE h, mb_file_id *id) {
+int mb__win_file_id(HANDLE h, mb_file_id *id) {
     BY_HANDLE_FILE_INFORMATION fi;
     if (!GetFileInformationByHandle(h, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
     id->dev = fi.dwVolumeSerialNumber;
@@ -990,7 +991,7 @@ static int id_of_handle(HANDLE h, mb_file_id *id) {
 
 int mb__path_file_id(const char *path, mb_file_id *id) {
     wchar_t *wpath = NULL;
-    int rc = widen_path(path, &wpath);
+    int rc = mb__win_widen_path(path, &wpath);
     if (rc != MB_OK) return rc;
     /* Attributes only: this open needs no read access to the data. */
     HANDLE h = CreateFileW(wpath, FILE_READ_ATTRIBUTES, MB_SHARE_ALL, NULL, OPEN_EXISTING,
@@ -1001,14 +1002,14 @@ int mb__path_file_id(const char *path, mb_file_id *id) {
         return rc;
     }
     free(wpath);
-    rc = check_regular(h);
-    if (rc == MB_OK) rc = id_of_handle(h, id);
+    rc = mb__win_check_regular(h);
+    if (rc == MB_OK) rc = mb__win_file_id(h, id);
     CloseHandle(h);
     return rc;
 }
 
 int mb__map_file_id(const mb_map *m, mb_file_id *id) {
-    return id_of_handle(m->file, id);
+    return mb__win_file_id(m->file, id);
 }
 
 static BOOL make_writable_op(mb_map *m, char *addr, size_t len) {
