@@ -180,9 +180,13 @@ struct mb_map_common {
 static inline struct mb_map_common *mb__common(const mb_map *m) {
     return (struct mb_map_common *)(void *)m;
 }
-/* Open, the part every backend does alike (mb_map_common.c). mb__map_init
+/* Open, the part every backend does alike (mb_map_common.c). mb__map_args
+** checks the arguments (MB_EINVAL; NULL *opt becomes the defaults) and
+** returns the effective flags (as mb__check_options); mb__map_init
 ** copies the path (MB_ENOMEM); mb__map_plan fills the option fields of c
 ** and sizes the view for a file of file_size bytes (as mb__plan_view). */
+int  mb__map_args(const char *path, mb_map **out, const mb_map_options **opt,
+                  unsigned *flags);
 int  mb__map_init(struct mb_map_common *c, const char *path);
 int  mb__map_plan(struct mb_map_common *c, const mb_map_options *opt, unsigned flags,
                   uint64_t file_size, uint64_t granularity, mb_view_plan *plan);

@@ -11,6 +11,14 @@
 #include "mb_internal.h"
 
 /* ---- open: the platform-neutral half ---- */
+int mb__map_args(const char *path, mb_map **out, const mb_map_options **opt,
+                 unsigned *flags) {
+    static const mb_map_options defaults = {0, 0, 0, 0};
+    if (!path || !out) return mb__fail(MB_EINVAL, 0);
+    if (!*opt) *opt = &defaults;
+    return mb__check_options(*opt, flags);
+}
+
 int mb__map_init(struct mb_map_common *c, const char *path) {
     size_t plen = strlen(path) + 1;
     c->path = malloc(plen);

@@ -293,11 +293,8 @@ int mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map 
 
 /* borrow >= 0: map through that descriptor (mb_map_open_fd). */
 static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_map **out) {
-    static const mb_map_options defaults = {0, 0, 0, 0};
-    if (!path || !out) return mb__fail(MB_EINVAL, 0);
-    if (!opt) opt = &defaults;
     unsigned flags;
-    int rc = mb__check_options(opt, &flags);
+    int rc = mb__map_args(path, out, &opt, &flags);
     if (rc != MB_OK) return rc;
 
     size_t page = mb_page_size();

@@ -466,11 +466,8 @@ static void publish_reserved(mb_map *m) {
 }
 
 int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out) {
-    static const mb_map_options defaults = {0, 0, 0, 0};
-    if (!path || !out) return mb__fail(MB_EINVAL, 0);
-    if (!opt) opt = &defaults;
     unsigned flags;
-    int rc = mb__check_options(opt, &flags);
+    int rc = mb__map_args(path, out, &opt, &flags);
     if (rc != MB_OK) return rc;
 
     os_facts();
