@@ -1,8 +1,8 @@
 /*
 ** mb_cache.c -- the process-wide cache of values derived from files (see
 ** "The cache of derived data" in mb_map.h for the contract). Portable: the
-** platform supplies file identity (mb__map_file_id) and the lock
-** (mb__registry_lock), which this file shares with the registry. Every
+** platform supplies file identity (mb__map_file_id); the lock is this
+** file's own mb_mutex (it shares nothing with the registry). Every
 ** operation under the lock is a short list walk; file identity is read
 ** (fstat) before taking it, and destructors run after dropping it.
 **
@@ -14,7 +14,9 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <assert.h>
 #include "mb_internal.h"
+#include "mb_mutex.h"
 
 struct mb_cache_item {
     struct mb_cache_item *prev, *next; /* recency list, while in_cache */
@@ -29,7 +31,8 @@ struct mb_cache_item {
     int        in_cache;  /* the cache's own hold */
 };
 
-/* All guarded by mb__registry_lock. */
+/* All guarded by s_lock. */
+static mb_mutex s_lock = MB_MUTEX_INIT;
 static mb_cache_item *s_head, *s_tail;
 static size_t   s_max_entries = MB_CACHE_DEFAULT_ENTRIES;
 static uint64_t s_max_bytes = MB_CACHE_DEFAULT_BYTES;
@@ -40,12 +43,14 @@ static int tag_ok(const char *tag) {
 }
 
 static void unlink_item(mb_cache_item *it) {
+    assert(mb_mutex_held(&s_lock));
     if (it->prev) it->prev->next = it->next; else s_head = it->next;
     if (it->next) it->next->prev = it->prev; else s_tail = it->prev;
     it->prev = it->next = NULL;
 }
 
 static void push_front(mb_cache_item *it) {
+    assert(mb_mutex_held(&s_lock));
     it->prev = NULL;
     it->next = s_head;
     if (s_head) s_head->prev = it; else s_tail = it;
@@ -53,15 +58,17 @@ static void push_front(mb_cache_item *it) {
 }
 
 static mb_cache_item *find(const mb_file_id *id, const char *tag) {
+    assert(mb_mutex_held(&s_lock));
     for (mb_cache_item *it = s_head; it; it = it->next)
         if (it->id.dev == id->dev && it->id.ino == id->ino && strcmp(it->tag, tag) == 0)
             return it;
     return NULL;
 }
 
-/* Take `it` out of the cache (lock held). Returns it if nobody holds it any
+/* Take `it` out of the cache (called with s_lock held). Returns it if nobody holds it any
 ** more, so the caller destroys it after unlocking; NULL otherwise. */
 static mb_cache_item *drop_from_cache(mb_cache_item *it) {
+    assert(mb_mutex_held(&s_lock));
     unlink_item(it);
     it->in_cache = 0;
     s_st.entries--;
@@ -94,10 +101,11 @@ static void destroy_doomed(doomed *d) {
     d->first = NULL;
 }
 
-/* Evict least recently used, unheld entries until within the bounds (lock
-** held). Held entries are skipped: they cannot be freed anyway, and taking
+/* Evict least recently used, unheld entries until within the bounds
+** (called with s_lock held). Held entries are skipped: they cannot be freed anyway, and taking
 ** them out would only make the next reader rebuild what is still alive. */
 static void evict(doomed *d) {
+    assert(mb_mutex_held(&s_lock));
     mb_cache_item *it = s_tail;
     while (it && (s_st.entries > s_max_entries || s_st.bytes > s_max_bytes)) {
         mb_cache_item *prev = it->prev;
@@ -114,7 +122,7 @@ int mb_cache_get(const mb_map *m, const char *tag, mb_cache_item **out) {
     mb_file_id id;
     int rc = mb__map_file_id(m, &id);
     if (rc != MB_OK) return rc;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     mb_cache_item *it = find(&id, tag);
     if (it) {
         it->refs++;
@@ -125,7 +133,7 @@ int mb_cache_get(const mb_map *m, const char *tag, mb_cache_item **out) {
     } else {
         s_st.misses++;
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return it ? MB_OK : MB_ENOENT;
 }
 
@@ -157,7 +165,7 @@ int mb_cache_put(const mb_map *m, const char *tag, uint64_t size, int64_t mtime_
     it->refs = out ? 1 : 0;
 
     doomed d = {NULL};
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     mb_cache_item *old = find(&id, tag);
     if (old) {
         doom(&d, drop_from_cache(old));
@@ -171,7 +179,7 @@ int mb_cache_put(const mb_map *m, const char *tag, uint64_t size, int64_t mtime_
     /* Without a reference the new value may be evicted at once (its cost
     ** alone exceeds the byte bound): it is then destroyed below. */
     evict(&d);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     destroy_doomed(&d);
     return MB_OK;
 
@@ -186,16 +194,16 @@ int64_t mb_cache_mtime(const mb_cache_item *it) { return it ? it->mtime_ns : 0; 
 
 mb_cache_item *mb_cache_retain(mb_cache_item *it) {
     if (!it) return NULL;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     it->refs++;
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return it;
 }
 
 void mb_cache_release(mb_cache_item *it) {
     if (!it) return;
     mb_cache_item *dead = NULL;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     if (it->refs > 0 && --it->refs == 0) {
         if (!it->in_cache) {
             s_st.held--;
@@ -205,12 +213,12 @@ void mb_cache_release(mb_cache_item *it) {
             ** now: entries held while over the bound were skipped. */
             doomed d = {NULL};
             evict(&d);
-            mb__registry_unlock();
+            mb_mutex_leave(&s_lock);
             destroy_doomed(&d);
             return;
         }
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     destroy_item(dead);
 }
 
@@ -220,40 +228,40 @@ int mb_cache_remove(const mb_map *m, const char *tag) {
     int rc = mb__map_file_id(m, &id);
     if (rc != MB_OK) return rc;
     mb_cache_item *dead = NULL;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     mb_cache_item *it = find(&id, tag);
     if (it) dead = drop_from_cache(it);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     destroy_item(dead);
     return MB_OK;
 }
 
 void mb_cache_clear(void) {
     doomed d = {NULL};
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     while (s_head) doom(&d, drop_from_cache(s_head));
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     destroy_doomed(&d);
 }
 
 void mb_cache_limits(size_t max_entries, uint64_t max_bytes,
                      size_t *old_entries, uint64_t *old_bytes) {
     doomed d = {NULL};
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     if (old_entries) *old_entries = s_max_entries;
     if (old_bytes) *old_bytes = s_max_bytes;
     if (max_entries) s_max_entries = max_entries;
     if (max_bytes) s_max_bytes = max_bytes;
     evict(&d);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     destroy_doomed(&d);
 }
 
 void mb_cache_stats_get(mb_cache_stats *st) {
     if (!st) return;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     *st = s_st;
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
 }
 
 /* Derived data is kept while the file's change stamp is the one it was

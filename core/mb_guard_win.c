@@ -29,17 +29,7 @@
 ** Cost on the hot path: one setjmp and two TlsSetValue calls (a store into
 ** the thread's TEB each).
 */
-#ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-/* winuser.h (message boxes) defines MB_OK too: leave it out. */
-#ifndef NOUSER
-#define NOUSER
-#endif
-#include <windows.h>
+#include "mb_win.h"
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <string.h>

@@ -9,6 +9,8 @@
 **   mb_scan.c      sequential prefetch-ahead
 **   mb_copy.c      mb_map_read / mb_map_write (range check + guarded copy)
 **   mb_view.c      option checks and view sizing, before any OS call
+**   mb_map_common.c  what mb_map.h is the same on every platform (the
+**                  fields of struct mb_map_common)
 ** Backend files (one per platform) implement mb_map.h plus the mb__
 ** functions below:
 **   mb_map_posix.c / mb_guard_posix.c
@@ -26,6 +28,11 @@
 ** allows it, while mapping the view read-only. Lets the registry upgrade a
 ** shared map to writable later (mb__map_make_writable) without remapping. */
 #define MB__MAP_WRITABLE_FD 0x1000u
+
+/* Round v up to a multiple of unit (unit > 0). */
+static inline uint64_t mb__round_up(uint64_t v, uint64_t unit) {
+    return (v + unit - 1) / unit * unit;
+}
 
 /* ---- view planning (mb_view.c), shared by the backends ---- */
 /* Validate opt (unknown flags, CREATE without WRITE, offset+length
@@ -93,6 +100,9 @@ void mb__stat_map_closed(uint64_t mapped, uint64_t reserved);
 void mb__stat_resized(uint64_t old_mapped, uint64_t new_mapped,
                       uint64_t old_reserved, uint64_t new_reserved);
 void mb__stat_guard_fault(void);
+/* The counters above as mb_stats fields (the rest of mb_stats_get is
+** gathered by mb_registry.c). */
+void mb__stats_load(mb_stats *st);
 /* Soft-fault ranges (mb_guard_posix.c): register [lo, hi) of a map's
 ** reservation; returns a slot (>= 0) or -1 when full. Move a slot to a new
 ** range, drop it, read its count of patched pages. */
@@ -102,6 +112,11 @@ void mb__soft_unregister(int slot);
 uint64_t mb__soft_count(int slot);
 
 /* ---- backend hooks ---- */
+/* Open a map (mb_map_open / mb_map_open_fd, with the same errors) but do
+** not populate it: MB_MAP_POPULATE is applied by the portable wrappers in
+** mb_populate.c, bounded by memory, so no backend calls the policy. */
+int  mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out);
+int  mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
 /* Identity of a file: (device, inode) on POSIX, (volume serial, file index)
 ** on Windows. */
 typedef struct mb_file_id { uint64_t dev, ino; } mb_file_id;
@@ -133,6 +148,60 @@ typedef struct mb__io_atomic {
     _Atomic(uint64_t) populate_bound;
 } mb__io_atomic;
 mb__io_atomic *mb__map_io(mb_map *m);
+
+/* ---- the fields every backend's map starts with ----
+** Each backend's struct mb_map has this as its first member (libuv's
+** common-fields pattern), so mb_map_common.c can serve the functions
+** that only read or count (mb_map_size, mb_map_get_info, ...) once for
+** both platforms. Fields read by other threads without the map's lock are
+** atomics or are read with relaxed __atomic loads: they are statistics or
+** published sizes, never synchronisation of their own. */
+struct mb_map_common {
+    char     *path;
+    unsigned  flags;
+    int       writable;        /* the view's pages may be written */
+    int       follow;          /* length 0: the view follows the file */
+    uint64_t  offset;          /* user's file offset */
+    uint64_t  aoff;            /* offset rounded down to the granularity */
+    uint64_t  delta;           /* offset - aoff */
+    uint64_t  fixed_len;       /* the window length when !follow */
+    uint64_t  reserved;        /* bytes of reservation for growth in place
+                               ** (relaxed atomic stores: mb_map_get_info) */
+    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
+    _Atomic(uint64_t) size;    /* view bytes, published for readers */
+    _Atomic(uint64_t) file_size;
+    _Atomic(uint64_t) gen;     /* odd while the view changes (mb__map_generation) */
+    _Atomic(mb_advice) advice; /* written by mb_map_advise from any thread */
+    mb_huge   huge;            /* relaxed __atomic loads and stores */
+    uint64_t  remaps, moves;   /* relaxed __atomic adds and loads */
+    unsigned  refcount;        /* relaxed: kept by the registry */
+    mb__io_atomic io;          /* mb_map_count_io */
+};
+static inline struct mb_map_common *mb__common(const mb_map *m) {
+    return (struct mb_map_common *)(void *)m;
+}
+/* Open, the part every backend does alike (mb_map_common.c). mb__map_args
+** checks the arguments (MB_EINVAL; NULL *opt becomes the defaults) and
+** returns the effective flags (as mb__check_options); mb__map_init
+** copies the path (MB_ENOMEM); mb__map_plan fills the option fields of c
+** and sizes the view for a file of file_size bytes (as mb__plan_view). */
+int  mb__map_args(const char *path, mb_map **out, const mb_map_options **opt,
+                  unsigned *flags);
+int  mb__map_init(struct mb_map_common *c, const char *path);
+int  mb__map_plan(struct mb_map_common *c, const mb_map_options *opt, unsigned flags,
+                  uint64_t file_size, uint64_t granularity, mb_view_plan *plan);
+/* Shared by the backends (mb_map_common.c): [off, off+len) of the view
+** (len 0 = to the end) as page-aligned offsets [*lo, *hi) from the start of
+** the mapping, inside its first maplen bytes; MB_ERANGE or MB_EOVERFLOW
+** for a range outside the view. */
+int  mb__view_range(const mb_map *m, uint64_t off, uint64_t len, uint64_t maplen,
+                    uint64_t *lo, uint64_t *hi);
+/* Read one byte of each page of [addr, addr+len) under the fault guard:
+** MB_OK or MB_EFAULT. */
+int  mb__touch_pages(char *addr, size_t len);
+/* Remember advice given to the whole view (after the OS took it). */
+void mb__map_note_advice(mb_map *m, mb_advice a, uint64_t off, uint64_t len);
+
 void mb__io_load(const mb__io_atomic *a, mb_io_counts *out);
 void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out);
 
@@ -157,10 +226,7 @@ uint64_t mb__now_ms(void);
 /* Counters kept by mb_memory.c / mb_scan.c / mb_registry.c for mb_stats. */
 void mb__stat_dropped(uint64_t bytes);
 void mb__stat_throttled(void);
-void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted);
 void mb__memory_counters(uint64_t *events, uint64_t *unreadable);
-/* Close idle registry maps under pressure (mb_memory.c calls it). */
-void mb__registry_on_pressure(void);
 /* Non-zero if the map maps through a caller's descriptor (mb_map_open_fd):
 ** that one (fd >= 0), or any (fd < 0). */
 int  mb__map_borrows(const mb_map *m, int fd);
@@ -175,10 +241,6 @@ void mb__idle_default(uint64_t *bytes, uint64_t *count);
 /* Process page-fault counters; 0/0 if the OS cannot tell. */
 void mb__os_faults(uint64_t *minor, uint64_t *major);
 
-/* One process-wide lock for the registry. Must be usable before any other
-** core call (statically initialised, or initialised once thread-safely). */
-void mb__registry_lock(void);
-void mb__registry_unlock(void);
 
 /* [lo, hi) rounded out to whole pages; an empty range stays empty. The
 ** fault guards (both backends) claim such ranges: what runs under them may

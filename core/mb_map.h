@@ -133,7 +133,7 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out);
 ** the map lives, or calls mb_map_own_fd() before closing it. For files that
 ** carry POSIX record locks (SQLite databases): closing any descriptor of a
 ** file drops every such lock the process holds on it, so a map must never
-** close a descriptor of its own there. MB_CREATE is not allowed
+** close a descriptor of its own there. MB_MAP_CREATE is not allowed
 ** (MB_EINVAL); MB_EREADONLY if write is asked of a read-only fd;
 ** MB_ENOTSUP on Windows.
 */
@@ -252,8 +252,8 @@ int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len);
 
 typedef enum mb_populate {
     MB_POP_DEFAULT = 0,   /* for mb_map_populate: POPULATE_READ on Linux,
-                          ** PrefetchVirtualMemory + TOUCH on Windows
-                          ** (measured: bench/); for a scanner: NONE */
+                          ** PrefetchVirtualMemory + TOUCH on Windows;
+                          ** for a scanner: NONE */
     MB_POP_NONE,          /* do nothing (first touch faults pages in) */
     MB_POP_WILLNEED,      /* MADV_WILLNEED: asynchronous read-ahead only */
     MB_POP_POPULATE_READ, /* MADV_POPULATE_READ (Linux 5.14+): synchronous,
@@ -291,12 +291,9 @@ int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident);
 ** whose last page is already resident is not requested again: on a cached
 ** file a scan costs one mincore() of one page per half-window.
 **
-** The default method is MB_POP_NONE: let the kernel's own fault read-ahead
-** work. Measured on Linux 6.18 (bench/, cold 512 MiB): a scan with no
-** requests ran at 2.81 GB/s, one with WILLNEED per window at 1.59 GB/s --
-** WILLNEED read-ahead fills the page cache with 4 KiB folios that cannot be
-** mapped by 2 MiB entries (8198 faults vs 659) -- and one with
-** POPULATE_READ at 1.30 GB/s (no overlap of I/O and scan). Pass a method to
+** The default method is MB_POP_NONE: the kernel's own fault read-ahead
+** scans fastest (WILLNEED leaves 4 KiB folios that 2 MiB entries cannot
+** map; POPULATE_READ does not overlap I/O and scan). Pass a method to
 ** prefetch anyway, e.g. where the device's read-ahead is small.
 */
 typedef struct mb_scan {
@@ -370,7 +367,7 @@ int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
 ** Give pages of [off, off+len) of the view back to the OS. File data is
 ** never lost: a writable map's range is written back first (msync
 ** MS_SYNC), and no method discards file contents (no MADV_REMOVE, no hole
-** punching). Methods (measured in bench/mb_bench_memory.c):
+** punching). Methods:
 **   MB_REL_DEFAULT          MB_REL_UNMAP_FADVISE on Linux (see mb_scan.c)
 **   MB_REL_FADVISE          posix_fadvise(DONTNEED) alone: skips pages
 **                           still mapped, so it releases little

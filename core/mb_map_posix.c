@@ -98,48 +98,20 @@ static int os_start_writeback(int fd, void *addr, size_t len, uint64_t foff) {
 typedef struct mb_region { void *addr; size_t len; } mb_region;
 
 struct mb_map {
-    char     *path;
+    struct mb_map_common c;    /* first: mb_map_common.c reads it (mb_internal.h) */
     int       fd;
     int       fd_writable;     /* descriptor opened O_RDWR */
     int       fd_owned;        /* 0: the caller's (MB_MAP_FD), never closed */
     int       prot;            /* PROT_READ [| PROT_WRITE] */
-    unsigned  flags;
-    int       follow;          /* length 0: the view follows the file */
-    uint64_t  offset;          /* user's file offset */
-    uint64_t  aoff;            /* offset rounded down to a page */
-    uint64_t  delta;           /* offset - aoff */
-    uint64_t  fixed_len;       /* the window length when !follow */
     char     *base;            /* start of the reservation */
-    uint64_t  reserved;        /* bytes of address space at base */
-    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
     _Atomic(uint64_t) maplen;  /* bytes of base mapped to the file (pages); atomic:
                                ** mb_map_advise (view_range) reads it unlocked */
-    _Atomic(uint64_t) size;    /* view bytes, published for readers */
-    _Atomic(uint64_t) file_size;
-    _Atomic(uint64_t) gen;     /* odd while the view changes (mb_internal.h) */
-    _Atomic(mb_advice) advice; /* written by mb_map_advise from any thread */
-    mb_huge   huge;
     int       huge_advised;    /* MADV_HUGEPAGE was accepted */
-    uint64_t  remaps, moves;
-    unsigned  refcount;
     mb_region *retired;        /* old views kept readable after a move */
-    mb__io_atomic io;          /* mb_map_count_io */
     int       soft_slot;       /* mb_map_enable_soft_faults; -1 = off */
     uint64_t  soft_seen;       /* patches already undone by a refresh */
     size_t    nretired;
 };
-
-static size_t s_page;
-
-size_t mb_page_size(void) {
-    size_t p = __atomic_load_n(&s_page, __ATOMIC_RELAXED);
-    if (!p) {
-        long v = sysconf(_SC_PAGESIZE);
-        p = v > 0 ? (size_t)v : 4096; /* sysconf cannot fail for this name */
-        __atomic_store_n(&s_page, p, __ATOMIC_RELAXED);
-    }
-    return p;
-}
 
 size_t mb_map_granularity(void) { return mb_page_size(); }
 
@@ -163,10 +135,6 @@ size_t mb_huge_page_size(void) {
 }
 
 const char *mb_backend_name(void) { return "posix"; }
-
-static uint64_t round_up(uint64_t v, uint64_t unit) {
-    return (v + unit - 1) / unit * unit;
-}
 
 /* errno of a failed open()/stat() to an MB code. */
 static int code_of_errno(int e) {
@@ -258,7 +226,7 @@ static int map_pages_at(mb_map *m, char *base, uint64_t from, uint64_t to, int e
     void *want = base + from;
     void *p = mmap(want, (size_t)(to - from), m->prot,
                    MAP_SHARED | MAP_FIXED | extra_flags, m->fd,
-                   (off_t)(m->aoff + from));
+                   (off_t)(m->c.aoff + from));
     if (p == MAP_FAILED) return mb__fail(errno == ENOMEM ? MB_ENOMEM : MB_EIO, errno);
     return MB_OK;
 }
@@ -291,8 +259,8 @@ static int os_advice(mb_advice a) {
 ** old one: give the remembered advice again. Hints: failures are ignored. */
 static void reapply_advice(mb_map *m, uint64_t from, uint64_t to) {
     if (to <= from) return;
-    if (m->advice != MB_ADV_NORMAL)
-        (void)madvise(m->base + from, (size_t)(to - from), os_advice(m->advice));
+    if (m->c.advice != MB_ADV_NORMAL)
+        (void)madvise(m->base + from, (size_t)(to - from), os_advice(m->c.advice));
 #if MB_HAVE_MADV_HUGEPAGE
     if (m->huge_advised)
         (void)madvise(m->base + from, (size_t)(to - from), MADV_HUGEPAGE);
@@ -305,31 +273,28 @@ static void request_huge(mb_map *m) {
 #if MB_HAVE_MADV_HUGEPAGE
     if (m->maplen == 0 || madvise(m->base, (size_t)m->maplen, MADV_HUGEPAGE) == 0) {
         m->huge_advised = 1;
-        m->huge = MB_HUGE_ADVISED;
+        m->c.huge = MB_HUGE_ADVISED;
     } else {
-        m->huge = MB_HUGE_UNSUPPORTED; /* e.g. EINVAL: THP off or no file THP */
+        m->c.huge = MB_HUGE_UNSUPPORTED; /* e.g. EINVAL: THP off or no file THP */
     }
 #else
-    m->huge = MB_HUGE_UNSUPPORTED;
+    m->c.huge = MB_HUGE_UNSUPPORTED;
 #endif
 }
 
-int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out) {
     return open_map(path, -1, opt, out);
 }
 
-int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
     if (fd < 0 || (opt && (opt->flags & MB_MAP_CREATE))) return mb__fail(MB_EINVAL, 0);
     return open_map(path, fd, opt, out);
 }
 
 /* borrow >= 0: map through that descriptor (mb_map_open_fd). */
 static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_map **out) {
-    static const mb_map_options defaults = {0, 0, 0, 0};
-    if (!path || !out) return mb__fail(MB_EINVAL, 0);
-    if (!opt) opt = &defaults;
     unsigned flags;
-    int rc = mb__check_options(opt, &flags);
+    int rc = mb__map_args(path, out, &opt, &flags);
     if (rc != MB_OK) return rc;
 
     size_t page = mb_page_size();
@@ -338,10 +303,7 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
     m->fd = -1;
     m->base = NULL;
     m->soft_slot = -1;
-    size_t plen = strlen(path) + 1;
-    m->path = malloc(plen);
-    if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
-    memcpy(m->path, path, plen);
+    if ((rc = mb__map_init(&m->c, path)) != MB_OK) goto fail;
 
     if (borrow >= 0) {
         int fl = fcntl(borrow, F_GETFL);
@@ -359,61 +321,45 @@ static int open_map(const char *path, int borrow, const mb_map_options *opt, mb_
     if ((rc = stat_code(&st)) != MB_OK) { mb__set_oserror(0); goto fail; }
 
     uint64_t fsize = (uint64_t)st.st_size;
-    m->flags = flags;
     m->prot = PROT_READ | ((flags & MB_MAP_WRITE) ? PROT_WRITE : 0);
-    m->follow = opt->length == 0;
-    m->offset = opt->offset;
-    m->fixed_len = opt->length;
-    m->advice = MB_ADV_NORMAL;
-    m->huge = MB_HUGE_NOT_REQUESTED;
-    m->refcount = 1;
-
     mb_view_plan plan;
-    if ((rc = mb__plan_view(opt, flags, fsize, page, &plan)) != MB_OK) goto fail;
-    m->aoff = plan.aoff;
-    m->delta = plan.delta;
+    if ((rc = mb__map_plan(&m->c, opt, flags, fsize, page, &plan)) != MB_OK) goto fail;
     uint64_t size = plan.size;
-    uint64_t maplen = round_up(m->delta + size, page);
-    uint64_t reslen = round_up(m->delta + plan.reserve, page);
+    uint64_t maplen = mb__round_up(m->c.delta + size, page);
+    uint64_t reslen = mb__round_up(m->c.delta + plan.reserve, page);
     if (reslen == 0) reslen = page; /* an empty view still owns an address */
     /* Align to the huge page size whenever the reservation can hold one,
     ** requested or not: the kernel maps large page-cache folios with PMD
-    ** entries only where address and file offset agree modulo 2 MiB, and the
-    ** core benchmark measured first touch of 1 GiB at 144 ms unaligned vs
-    ** 74 ms aligned. It costs one huge page of address space. */
+    ** entries only where address and file offset agree modulo 2 MiB. It
+    ** costs one huge page of address space. */
     uint64_t align = mb_huge_page_size();
     if (reslen < align && !(flags & MB_MAP_HUGEPAGES)) align = 0;
-    m->base = reserve_space(reslen, m->aoff, align);
+    m->base = reserve_space(reslen, m->c.aoff, align);
     if (!m->base && reslen > maplen) {
         /* The reservation failed (address-space limit): fall back to an
         ** exact fit; growth will remap. */
         reslen = maplen ? maplen : page;
-        m->base = reserve_space(reslen, m->aoff, align);
+        m->base = reserve_space(reslen, m->c.aoff, align);
     }
     if (!m->base) { rc = mb__fail(MB_ENOMEM, errno); goto fail; }
-    m->reserved = m->all_reserved = reslen;
+    m->c.reserved = m->c.all_reserved = reslen;
     rc = map_pages(m, 0, maplen, 0);
     if (rc != MB_OK) goto fail;
     m->maplen = maplen;
-    atomic_store(&m->size, size);
-    atomic_store(&m->file_size, fsize);
+    atomic_store(&m->c.size, size);
+    atomic_store(&m->c.file_size, fsize);
 
     if (flags & MB_MAP_HUGEPAGES) request_huge(m);
-    mb__stat_map_opened(size, m->reserved);
-    if (flags & MB_MAP_POPULATE) {
-        /* A hint: a failure here (e.g. a concurrent truncate) shows up as
-        ** MB_EFAULT on the first guarded read, not as a failed open. */
-        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
-    }
+    mb__stat_map_opened(size, m->c.reserved);
     *out = m;
     return MB_OK;
 
 fail:
     {
         int os = mb_last_oserror();
-        if (m->base) munmap(m->base, (size_t)m->reserved);
+        if (m->base) munmap(m->base, (size_t)m->c.reserved);
         if (m->fd >= 0 && m->fd_owned) close(m->fd);
-        free(m->path);
+        free(m->c.path);
         free(m);
         return mb__fail(rc, os);
     }
@@ -421,13 +367,13 @@ fail:
 
 void mb_map_close(mb_map *m) {
     if (!m) return;
-    mb__stat_map_closed(atomic_load(&m->size), m->all_reserved);
+    mb__stat_map_closed(atomic_load(&m->c.size), m->c.all_reserved);
     mb__soft_unregister(m->soft_slot);
-    if (m->base) munmap(m->base, (size_t)m->reserved);
+    if (m->base) munmap(m->base, (size_t)m->c.reserved);
     for (size_t i = 0; i < m->nretired; i++) munmap(m->retired[i].addr, m->retired[i].len);
     free(m->retired);
     if (m->fd >= 0 && m->fd_owned) close(m->fd);
-    free(m->path);
+    free(m->c.path);
     free(m);
 }
 
@@ -450,7 +396,7 @@ int mb_map_own_fd(mb_map *m) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (m->fd_owned) return MB_OK;
     int fd = -1, writable = 0;
-    int rc = open_file(m->path, m->fd_writable ? MB__MAP_WRITABLE_FD : 0, &fd, &writable);
+    int rc = open_file(m->c.path, m->fd_writable ? MB__MAP_WRITABLE_FD : 0, &fd, &writable);
     if (rc != MB_OK) return rc;
     struct stat a, b;
     if (fstat(fd, &a) != 0 || fstat(m->fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
@@ -464,35 +410,23 @@ int mb_map_own_fd(mb_map *m) {
 }
 
 void *mb_map_data(const mb_map *m) {
-    if (!m || atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) == 0) return NULL;
-    return __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + m->delta;
+    if (!m || atomic_load_explicit(&((mb_map *)m)->c.size, memory_order_acquire) == 0) return NULL;
+    return __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + m->c.delta;
 }
-
-uint64_t mb_map_size(const mb_map *m) {
-    return m ? atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) : 0;
-}
-
-uint64_t mb_map_file_size(const mb_map *m) {
-    return m ? atomic_load_explicit(&((mb_map *)m)->file_size, memory_order_relaxed) : 0;
-}
-
-uint64_t mb_map_offset(const mb_map *m) { return m ? m->offset : 0; }
-int mb_map_writable(const mb_map *m) { return m && (m->prot & PROT_WRITE) != 0; }
-const char *mb_map_path(const mb_map *m) { return m ? m->path : NULL; }
 
 /* Growth past the reservation: map the file again at a new, larger
 ** reservation and keep the old one readable until close. */
 static int move_view(mb_map *m, uint64_t new_size) {
     size_t page = mb_page_size();
     uint64_t want = mb_default_reserve(new_size);
-    if (m->flags & MB_MAP_NORESERVE) want = new_size;
-    if (want > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
-    uint64_t reslen = round_up(m->delta + want, page);
-    uint64_t maplen = round_up(m->delta + new_size, page);
-    char *nb = reserve_space(reslen, m->aoff, mb_huge_page_size());
+    if (m->c.flags & MB_MAP_NORESERVE) want = new_size;
+    if (want > (uint64_t)SIZE_MAX - m->c.delta - page) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t reslen = mb__round_up(m->c.delta + want, page);
+    uint64_t maplen = mb__round_up(m->c.delta + new_size, page);
+    char *nb = reserve_space(reslen, m->c.aoff, mb_huge_page_size());
     if (!nb && reslen > maplen) {
         reslen = maplen;
-        nb = reserve_space(reslen, m->aoff, mb_huge_page_size());
+        nb = reserve_space(reslen, m->c.aoff, mb_huge_page_size());
     }
     if (!nb) return mb__fail(MB_ENOMEM, errno);
     mb_region *r = realloc(m->retired, (m->nretired + 1) * sizeof *r);
@@ -507,15 +441,15 @@ static int move_view(mb_map *m, uint64_t new_size) {
         return rc;
     }
     m->retired[m->nretired].addr = m->base;
-    m->retired[m->nretired].len = (size_t)m->reserved;
+    m->retired[m->nretired].len = (size_t)m->c.reserved;
     m->nretired++;
     __atomic_store_n(&m->base, nb, __ATOMIC_RELEASE);
     mb__soft_move(m->soft_slot, nb, nb + reslen);
     m->maplen = maplen;
-    __atomic_store_n(&m->reserved, reslen, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->c.reserved, reslen, __ATOMIC_RELAXED);
     reapply_advice(m, 0, maplen);
-    m->all_reserved += reslen; /* the old region stays reserved too */
-    __atomic_add_fetch(&m->moves, 1, __ATOMIC_RELAXED);
+    m->c.all_reserved += reslen; /* the old region stays reserved too */
+    __atomic_add_fetch(&m->c.moves, 1, __ATOMIC_RELAXED);
     return MB_OK;
 }
 
@@ -523,28 +457,28 @@ static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size);
 
 /* Make the view match a file of `fsize` bytes. */
 static int apply_file_size(mb_map *m, uint64_t fsize) {
-    uint64_t old_size = atomic_load(&m->size);
-    atomic_store_explicit(&m->file_size, fsize, memory_order_relaxed);
-    if (!m->follow) {
-        if (m->offset + m->fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
+    uint64_t old_size = atomic_load(&m->c.size);
+    atomic_store_explicit(&m->c.file_size, fsize, memory_order_relaxed);
+    if (!m->c.follow) {
+        if (m->c.offset + m->c.fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
         return MB_OK;
     }
-    uint64_t new_size = fsize > m->offset ? fsize - m->offset : 0;
+    uint64_t new_size = fsize > m->c.offset ? fsize - m->c.offset : 0;
     if (new_size == old_size) return MB_OK;
-    atomic_fetch_add(&m->gen, 1); /* odd: changing */
+    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
     int rc = change_view(m, old_size, new_size);
-    atomic_fetch_add(&m->gen, 1); /* even: stable */
+    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
     return rc;
 }
 
 static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size) {
     size_t page = mb_page_size();
-    uint64_t old_all_reserved = m->all_reserved;
-    if (new_size > (uint64_t)SIZE_MAX - m->delta - page) return mb__fail(MB_EOVERFLOW, 0);
-    uint64_t new_maplen = round_up(m->delta + new_size, page);
+    uint64_t old_all_reserved = m->c.all_reserved;
+    if (new_size > (uint64_t)SIZE_MAX - m->c.delta - page) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t new_maplen = mb__round_up(m->c.delta + new_size, page);
     int rc = MB_OK;
     if (new_maplen > m->maplen) {
-        if (new_maplen <= m->reserved) {
+        if (new_maplen <= m->c.reserved) {
             rc = map_pages(m, m->maplen, new_maplen, 0);
             if (rc != MB_OK) return rc;
             reapply_advice(m, m->maplen, new_maplen);
@@ -553,18 +487,18 @@ static int change_view(mb_map *m, uint64_t old_size, uint64_t new_size) {
             rc = move_view(m, new_size);
             if (rc != MB_OK) return rc;
         }
-        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        atomic_store_explicit(&m->c.size, new_size, memory_order_release);
     } else {
         /* Shrink: publish first, so new readers stop at the new end. */
-        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        atomic_store_explicit(&m->c.size, new_size, memory_order_release);
         if (new_maplen < m->maplen) {
             rc = unmap_pages(m, new_maplen, m->maplen);
             if (rc != MB_OK) return rc;
             m->maplen = new_maplen;
         }
     }
-    __atomic_add_fetch(&m->remaps, 1, __ATOMIC_RELAXED);
-    mb__stat_resized(old_size, new_size, old_all_reserved, m->all_reserved);
+    __atomic_add_fetch(&m->c.remaps, 1, __ATOMIC_RELAXED);
+    mb__stat_resized(old_size, new_size, old_all_reserved, m->c.all_reserved);
     return MB_OK;
 }
 
@@ -572,7 +506,7 @@ int mb_map_enable_soft_faults(mb_map *m) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (m->soft_slot >= 0) return MB_OK;
     char *base = __atomic_load_n(&m->base, __ATOMIC_ACQUIRE);
-    m->soft_slot = mb__soft_register(base, base + m->reserved, (m->prot & PROT_WRITE) != 0);
+    m->soft_slot = mb__soft_register(base, base + m->c.reserved, (m->prot & PROT_WRITE) != 0);
     return m->soft_slot >= 0 ? MB_OK : mb__fail(MB_ENOMEM, 0);
 }
 
@@ -585,10 +519,10 @@ uint64_t mb_map_soft_faults(const mb_map *m) {
 static void soft_restore(mb_map *m) {
     uint64_t n = mb__soft_count(m->soft_slot);
     if (n == m->soft_seen) return;
-    atomic_fetch_add(&m->gen, 1);
+    atomic_fetch_add(&m->c.gen, 1);
     (void)map_pages(m, 0, m->maplen, 0);
     reapply_advice(m, 0, m->maplen);
-    atomic_fetch_add(&m->gen, 1);
+    atomic_fetch_add(&m->c.gen, 1);
     m->soft_seen = n;
 }
 
@@ -599,14 +533,14 @@ int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     if (m->soft_slot >= 0) {
         /* Shrink first (the zero pages past the end go with the tail), then
         ** put the file back under what remains. */
-        if ((uint64_t)st.st_size < atomic_load(&m->file_size)) {
+        if ((uint64_t)st.st_size < atomic_load(&m->c.file_size)) {
             int rc = apply_file_size(m, (uint64_t)st.st_size);
             if (rc != MB_OK) return rc;
         }
         soft_restore(m);
     }
     int rc = apply_file_size(m, (uint64_t)st.st_size);
-    if (new_size) *new_size = atomic_load(&m->size);
+    if (new_size) *new_size = atomic_load(&m->c.size);
     return rc;
 }
 
@@ -614,8 +548,8 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (!(m->prot & PROT_WRITE) || !m->fd_writable) return mb__fail(MB_EREADONLY, 0);
     if (new_file_size > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
-    if (!m->follow && m->offset + m->fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
-    uint64_t cur = atomic_load(&m->file_size);
+    if (!m->c.follow && m->c.offset + m->c.fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
+    uint64_t cur = atomic_load(&m->c.file_size);
     if (new_file_size < cur) {
         /* Unmap the tail before the file loses it, so no user of this map
         ** can fault on it in between. */
@@ -630,21 +564,14 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     return mb_map_refresh(m, NULL);
 }
 
-/* Resolve [off, off+len) of the view (len 0 = to the end) to page-aligned
-** addresses inside the mapped pages. */
+/* [off, off+len) of the view as page-aligned addresses inside the mapped
+** pages (NULL, 0 for an empty range). */
 static int view_range(const mb_map *m, uint64_t off, uint64_t len, char **addr, size_t *alen) {
-    uint64_t size = mb_map_size(m);
-    if (off > size) return mb__fail(MB_ERANGE, 0);
-    if (len == 0) len = size - off;
-    if (len > size - off) return mb__fail(off > UINT64_MAX - len ? MB_EOVERFLOW : MB_ERANGE, 0);
-    if (len == 0) { *addr = NULL; *alen = 0; return MB_OK; }
-    size_t page = mb_page_size();
-    uint64_t start = m->delta + off;
-    uint64_t a = start - start % page;
-    uint64_t e = round_up(start + len, page);
-    if (e > m->maplen) e = m->maplen;
-    *addr = __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + a;
-    *alen = (size_t)(e - a);
+    uint64_t lo, hi;
+    int rc = mb__view_range(m, off, len, m->maplen, &lo, &hi);
+    if (rc != MB_OK) return rc;
+    *addr = hi == lo ? NULL : __atomic_load_n(&m->base, __ATOMIC_ACQUIRE) + lo;
+    *alen = (size_t)(hi - lo);
     return MB_OK;
 }
 
@@ -657,21 +584,7 @@ int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
     if (alen && madvise(addr, alen, adv) != 0) return mb__fail(MB_EIO, errno);
-    uint64_t size = mb_map_size(m);
-    int whole = off == 0 && (len == 0 || len >= size);
-    if (whole && (a == MB_ADV_NORMAL || a == MB_ADV_RANDOM || a == MB_ADV_SEQUENTIAL))
-        m->advice = a;
-    return MB_OK;
-}
-
-/* Touch one byte per page under the fault guard. */
-static int touch_pages(char *addr, size_t len) {
-    size_t page = mb_page_size();
-    unsigned char sink;
-    for (size_t i = 0; i < len; i += page) {
-        int rc = mb_guarded_copy(&sink, addr + i, 1);
-        if (rc != MB_OK) return rc;
-    }
+    mb__map_note_advice(m, a, off, len);
     return MB_OK;
 }
 
@@ -682,12 +595,9 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK) return rc;
-    /* The default keeps populate's promise: no fault on first touch. The
-    ** core benchmark (cold cache, 512 MiB) found POPULATE_READ, MAP_POPULATE
-    ** and TOUCH all leave the file 100% resident with 0 faults afterwards, at
-    ** the cost of reading it (~182 ms), while WILLNEED left 98.5% of it to be
-    ** faulted in later (it reads ahead only read_ahead_kb). So WILLNEED is
-    ** never a fallback for a populate. */
+    /* The default keeps populate's promise: no fault on first touch.
+    ** WILLNEED reads ahead only read_ahead_kb and leaves most of a range to
+    ** be faulted in later, so it is never a fallback for a populate. */
     if (how == MB_POP_DEFAULT) how = MB_POP_POPULATE_READ;
     if (how == MB_POP_PREFETCH_VM) how = MB_POP_WILLNEED; /* Windows only */
     if (alen == 0) {
@@ -722,7 +632,7 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
         break;
     }
     case MB_POP_TOUCH:
-        rc = touch_pages(addr, alen);
+        rc = mb__touch_pages(addr, alen);
         if (rc != MB_OK) return rc;
         break;
     default:
@@ -745,10 +655,9 @@ int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
     ** PAGEOUT skip dirty pages, so without this they would stay.) */
     if ((m->prot & PROT_WRITE) && msync(addr, alen, MS_SYNC) != 0)
         return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
-    uint64_t foff = m->aoff + (uint64_t)(addr - m->base);
-    /* Measured (bench/mb_bench_memory.c, docs in mb_map.h): unmapping the
-    ** range then fadvise releases it, at the speed of PAGEOUT, and works on
-    ** kernels without PAGEOUT; it is the default. */
+    uint64_t foff = m->c.aoff + (uint64_t)(addr - m->base);
+    /* The default: unmapping the range then fadvise releases it as well as
+    ** PAGEOUT does, and works on kernels without PAGEOUT. */
     if (how == MB_REL_DEFAULT) how = MB_REL_UNMAP_FADVISE;
     switch (how) {
     case MB_REL_UNMAP_FADVISE:
@@ -781,7 +690,7 @@ int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
     default:
         return mb__fail(MB_EINVAL, 0);
     }
-    atomic_fetch_add_explicit(&m->io.dropped, (uint64_t)alen, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->c.io.dropped, (uint64_t)alen, memory_order_relaxed);
     mb__stat_dropped((uint64_t)alen);
     return MB_OK;
 }
@@ -839,11 +748,11 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
         fclose(f);
     }
 #endif
-    if (m->flags & MB_MAP_HUGEPAGES) {
+    if (m->c.flags & MB_MAP_HUGEPAGES) {
         mb_huge h = bytes > 0 ? MB_HUGE_ACTIVE : m->huge_advised ? MB_HUGE_ADVISED : MB_HUGE_UNSUPPORTED;
-        __atomic_store_n(&m->huge, h, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->c.huge, h, __ATOMIC_RELAXED);
     }
-    if (status) *status = __atomic_load_n(&m->huge, __ATOMIC_RELAXED);
+    if (status) *status = __atomic_load_n(&m->c.huge, __ATOMIC_RELAXED);
     if (huge_bytes) *huge_bytes = bytes;
     return MB_OK;
 }
@@ -865,33 +774,10 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
         if (os_fsync(m->fd) != 0) return mb__fail(MB_EIO, errno);
         return MB_OK;
     }
-    uint64_t foff = m->aoff + (uint64_t)(addr - m->base);
+    uint64_t foff = m->c.aoff + (uint64_t)(addr - m->base);
     if (os_start_writeback(m->fd, addr, alen, foff) != 0) return mb__fail(MB_EIO, errno);
     return MB_OK;
 }
-
-void mb_map_get_info(const mb_map *m, mb_map_info *info) {
-    if (!m || !info) return;
-    info->path = m->path;
-    info->file_size = mb_map_file_size(m);
-    info->offset = m->offset;
-    info->mapped = mb_map_size(m);
-    /* Counters that refreshes change under the registry lock: read without
-    ** it, as relaxed atomics. */
-    info->reserved = __atomic_load_n(&m->reserved, __ATOMIC_RELAXED);
-    info->writable = mb_map_writable(m);
-    info->advice = m->advice;
-    info->huge = __atomic_load_n(&m->huge, __ATOMIC_RELAXED);
-    info->remaps = __atomic_load_n(&m->remaps, __ATOMIC_RELAXED);
-    info->moves = __atomic_load_n(&m->moves, __ATOMIC_RELAXED);
-    info->refcount = __atomic_load_n(&m->refcount, __ATOMIC_RELAXED);
-    mb__io_load(&m->io, &info->io);
-    mb__mem_load(&m->io, &info->mem);
-    info->idle = 0;
-    info->resident = UINT64_MAX;
-}
-
-mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
 
 int mb__map_unlinked(const mb_map *m) {
     struct stat st;
@@ -979,13 +865,10 @@ int mb__map_make_writable(mb_map *m) {
     if (m->maplen && mprotect(m->base, (size_t)m->maplen, PROT_READ | PROT_WRITE) != 0)
         return mb__fail(MB_EIO, errno);
     m->prot = PROT_READ | PROT_WRITE;
-    m->flags |= MB_MAP_WRITE;
+    m->c.writable = 1;
+    m->c.flags |= MB_MAP_WRITE;
     return MB_OK;
 }
-
-void mb__map_set_refcount(mb_map *m, unsigned n) { __atomic_store_n(&m->refcount, n, __ATOMIC_RELAXED); }
-
-uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 
 void mb__yield(void) { sched_yield(); }
 
@@ -999,6 +882,3 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     }
 }
 
-static pthread_mutex_t s_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
-void mb__registry_lock(void) { pthread_mutex_lock(&s_registry_mutex); }
-void mb__registry_unlock(void) { pthread_mutex_unlock(&s_registry_mutex); }

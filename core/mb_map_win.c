@@ -54,17 +54,7 @@
 ** Windows-only facts are named once, in the "platform facts" block; the
 ** file contains no POSIX code.
 */
-#ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601 /* Windows 7: anything newer is loaded at run time */
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-/* winuser.h (message boxes) defines MB_OK too: leave it out. */
-#ifndef NOUSER
-#define NOUSER
-#endif
-#include <windows.h>
+#include "mb_win.h"
 #include <psapi.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -72,6 +62,7 @@
 #include <wchar.h>
 
 #include "mb_internal.h"
+#include "mb_file_win.h"
 
 /* ------------------------------------------------------------------ */
 /* Platform facts                                                     */
@@ -135,147 +126,10 @@ static void os_facts(void) {
     InitOnceExecuteOnce(&s_os_once, os_init, NULL, NULL);
 }
 
-/* A Win32 error of a failed open/stat-like call to an MB code. */
-static int code_of_winerr(DWORD e) {
-    switch (e) {
-    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
-    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: case ERROR_DIRECTORY:
-        return MB_ENOENT;
-    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION:
-    case ERROR_PRIVILEGE_NOT_HELD:
-        return MB_EACCES;
-    case ERROR_WRITE_PROTECT:
-        return MB_EREADONLY;
-    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: case ERROR_COMMITMENT_LIMIT:
-    case ERROR_NO_SYSTEM_RESOURCES:
-        return MB_ENOMEM;
-    case ERROR_INVALID_NAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_INVALID_PARAMETER:
-    case ERROR_NO_UNICODE_TRANSLATION:
-        return MB_EINVAL;
-    case ERROR_FILE_TOO_LARGE: case ERROR_ARITHMETIC_OVERFLOW:
-        return MB_EOVERFLOW;
-    default:
-        return MB_EIO;
-    }
-}
-
 /* A failure of a mapping call (section, view, reservation). */
 static int map_fail(DWORD e) {
-    return mb__fail(code_of_winerr(e) == MB_ENOMEM || e == ERROR_INVALID_ADDRESS
+    return mb__fail(mb__win_code_of_error(e) == MB_ENOMEM || e == ERROR_INVALID_ADDRESS
                         ? MB_ENOMEM : MB_EIO, (int)e);
-}
-
-/* UTF-8 path to a wide path for CreateFileW. Paths too long for the
-** classic MAX_PATH limit are made absolute and given the \\?\ prefix
-** (which also turns off '/' translation, hence GetFullPathNameW first). */
-static int widen_path(const char *path, wchar_t **out) {
-    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
-    if (n <= 0) return mb__fail(MB_EINVAL, (int)GetLastError());
-    wchar_t *w = malloc((size_t)n * sizeof *w);
-    if (!w) return mb__fail(MB_ENOMEM, 0);
-    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
-        DWORD e = GetLastError();
-        free(w);
-        return mb__fail(MB_EINVAL, (int)e);
-    }
-    if (n >= MAX_PATH - 12 && wcsncmp(w, L"\\\\?\\", 4) != 0) {
-        DWORD full = GetFullPathNameW(w, 0, NULL, NULL);
-        wchar_t *lw = full ? malloc(((size_t)full + 8) * sizeof *lw) : NULL;
-        if (lw) {
-            int unc = 0;
-            DWORD got;
-            wcscpy(lw, L"\\\\?\\");
-            got = GetFullPathNameW(w, full, lw + 4, NULL);
-            if (got > 0 && got < full) {
-                if (wcsncmp(lw + 4, L"\\\\", 2) == 0) unc = 1;
-                if (unc) { /* \\server\share -> \\?\UNC\server\share */
-                    memmove(lw + 8, lw + 6, ((size_t)got - 1) * sizeof *lw);
-                    memcpy(lw + 4, L"UNC\\", 4 * sizeof *lw);
-                }
-                free(w);
-                w = lw;
-            } else {
-                free(lw);
-            }
-        }
-    }
-    *out = w;
-    return MB_OK;
-}
-
-static int is_directory(const wchar_t *wpath) {
-    DWORD a = GetFileAttributesW(wpath);
-    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
-}
-
-/* The code for a failed CreateFileW: a directory cannot be opened as a
-** file and reports ERROR_ACCESS_DENIED, which is MB_EISDIR here. */
-static int open_fail(const wchar_t *wpath, DWORD e) {
-    if (e == ERROR_ACCESS_DENIED && is_directory(wpath)) return mb__fail(MB_EISDIR, (int)e);
-    return mb__fail(code_of_winerr(e), (int)e);
-}
-
-/* Other users may read, write, rename and delete the file, as on POSIX. */
-#define MB_SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
-
-/* Open the file with the access the flags ask for. A write request on a
-** file that can only be read is MB_EREADONLY, so the caller learns why. */
-static int open_file(const wchar_t *wpath, unsigned flags, HANDLE *out, int *writable) {
-    int want_write = (flags & MB_MAP_WRITE) != 0;
-    int try_write = want_write || (flags & MB__MAP_WRITABLE_FD);
-    HANDLE h;
-    if (try_write) {
-        DWORD disp = ((flags & MB_MAP_CREATE) && want_write) ? OPEN_ALWAYS : OPEN_EXISTING;
-        h = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE, MB_SHARE_ALL, NULL, disp,
-                        FILE_ATTRIBUTE_NORMAL, NULL);
-        if (h != INVALID_HANDLE_VALUE) {
-            *out = h;
-            *writable = 1;
-            return MB_OK;
-        }
-        DWORD e = GetLastError();
-        if (e != ERROR_ACCESS_DENIED && e != ERROR_WRITE_PROTECT && e != ERROR_SHARING_VIOLATION)
-            return open_fail(wpath, e);
-        if (is_directory(wpath)) return mb__fail(MB_EISDIR, (int)e);
-        if (want_write) {
-            /* Would a read-only open work? Then the file is read-only. */
-            HANDLE r = CreateFileW(wpath, GENERIC_READ, MB_SHARE_ALL, NULL, OPEN_EXISTING,
-                                   FILE_ATTRIBUTE_NORMAL, NULL);
-            if (r == INVALID_HANDLE_VALUE) return open_fail(wpath, GetLastError());
-            CloseHandle(r);
-            return mb__fail(MB_EREADONLY, (int)e);
-        }
-    }
-    h = CreateFileW(wpath, GENERIC_READ, MB_SHARE_ALL, NULL, OPEN_EXISTING,
-                    FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) return open_fail(wpath, GetLastError());
-    *out = h;
-    *writable = 0;
-    return MB_OK;
-}
-
-/* MB_OK for a regular file; devices, pipes and consoles are not. */
-static int check_regular(HANDLE h) {
-    DWORD type = GetFileType(h);
-    if (type != FILE_TYPE_DISK) return mb__fail(MB_ENOTFILE, (int)GetLastError());
-    BY_HANDLE_FILE_INFORMATION fi;
-    if (!GetFileInformationByHandle(h, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
-    if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) return mb__fail(MB_EISDIR, 0);
-    return MB_OK;
-}
-
-static int file_size_of(HANDLE h, uint64_t *size) {
-    LARGE_INTEGER li;
-    if (!GetFileSizeEx(h, &li)) return mb__fail(MB_EIO, (int)GetLastError());
-    *size = (uint64_t)li.QuadPart;
-    return MB_OK;
-}
-
-/* Set the end of file without touching the handle's file pointer. */
-static BOOL set_file_size(HANDLE h, uint64_t size) {
-    FILE_END_OF_FILE_INFO eof;
-    eof.EndOfFile.QuadPart = (LONGLONG)size;
-    return SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof);
 }
 
 /* ------------------------------------------------------------------ */
@@ -299,38 +153,17 @@ typedef struct mb_layout {
 } mb_layout;
 
 struct mb_map {
-    char     *path;
+    struct mb_map_common c;    /* first: mb_map_common.c reads it (mb_internal.h) */
     HANDLE    file;
     int       file_writable;   /* handle opened GENERIC_WRITE: views are
                                ** mapped FILE_MAP_WRITE, so an upgrade to
                                ** writable is a VirtualProtect in place */
-    int       writable;        /* pages are PAGE_READWRITE */
-    unsigned  flags;
-    int       follow;          /* length 0: the view follows the file */
-    uint64_t  offset;          /* user's file offset */
-    uint64_t  aoff;            /* offset rounded down to the granularity */
-    uint64_t  delta;           /* offset - aoff */
-    uint64_t  fixed_len;       /* the window length when !follow */
-    mb_layout lay;
+    mb_layout lay;             /* lay.reserved is published in c.reserved */
     SRWLOCK   lock;            /* shared: walks of lay.segs (advise, flush);
                                ** exclusive: changes to them */
-    uint64_t  all_reserved;    /* reserved + retired regions (for stats) */
-    _Atomic(uint64_t) size;    /* view bytes, published for readers */
-    _Atomic(uint64_t) file_size;
-    _Atomic(uint64_t) gen;     /* odd while the view changes (mb_internal.h) */
-    mb_advice advice;
-    mb_huge   huge;
-    uint64_t  remaps, moves;
-    unsigned  refcount;
-    mb__io_atomic io;          /* mb_map_count_io */
     void    **retired;         /* views left behind by moves */
     size_t    nretired;
 };
-
-size_t mb_page_size(void) {
-    os_facts();
-    return s_os.page;
-}
 
 size_t mb_map_granularity(void) {
     os_facts();
@@ -345,10 +178,6 @@ size_t mb_huge_page_size(void) {
 }
 
 const char *mb_backend_name(void) { return "windows"; }
-
-static uint64_t round_up(uint64_t v, uint64_t unit) {
-    return (v + unit - 1) / unit * unit;
-}
 
 /* ---- address-space layout ---- */
 
@@ -408,14 +237,14 @@ static int layout_push(mb_layout *L, uint64_t from, uint64_t to) {
 ** are page granular, views mapped with MapViewOfFileEx take whole units of
 ** the allocation granularity. */
 static uint64_t seg_span(const mb_layout *L, uint64_t len) {
-    return round_up(len, L->placeholder ? s_os.page : s_os.granularity);
+    return mb__round_up(len, L->placeholder ? s_os.page : s_os.granularity);
 }
 
 /* Map file bytes [from, to) of the layout as one view at base+from;
 ** `from` is where the free reservation starts. */
 static int map_one(mb_map *m, mb_layout *L, HANDLE sec, uint64_t from, uint64_t to) {
     uint64_t len = to - from, sp = seg_span(L, len);
-    uint64_t foff = m->aoff + from;
+    uint64_t foff = m->c.aoff + from;
     void *want = L->base + from;
     DWORD access = m->file_writable ? FILE_MAP_WRITE : FILE_MAP_READ;
     int rc = layout_push(L, from, to); /* room first: nothing to undo after mapping */
@@ -459,7 +288,7 @@ static int map_one(mb_map *m, mb_layout *L, HANDLE sec, uint64_t from, uint64_t 
     /* A view of a writable handle starts PAGE_READWRITE; until the map is
     ** writable its pages are read-only, so a stray store faults instead of
     ** changing the file. */
-    if (m->file_writable && !m->writable) {
+    if (m->file_writable && !m->c.writable) {
         DWORD old;
         (void)VirtualProtect(v, (SIZE_T)len, PAGE_READONLY, &old);
     }
@@ -576,7 +405,7 @@ static int shrink_to(mb_map *m, mb_layout *L, uint64_t target) {
     if (L->nsegs) {
         mb_seg last = L->segs[L->nsegs - 1];
         /* Access is page granular: a cut inside the last page keeps it. */
-        if (round_up(target, page) < round_up(last.to, page)) {
+        if (mb__round_up(target, page) < mb__round_up(last.to, page)) {
             HANDLE sec = open_section(m);
             if (!sec) return map_fail(GetLastError());
             unmap_last(L);
@@ -600,10 +429,10 @@ static int shrink_to(mb_map *m, mb_layout *L, uint64_t target) {
 static int layout_build(mb_map *m, mb_layout *L, uint64_t reslen, uint64_t maplen) {
     size_t page = s_os.page, gran = s_os.granularity;
     for (int attempt = 0; attempt < 2; attempt++) {
-        int rc = layout_reserve(L, round_up(reslen, gran));
-        if (rc != MB_OK && reslen > round_up(maplen, page)) {
-            reslen = maplen ? round_up(maplen, page) : page;
-            rc = layout_reserve(L, round_up(reslen, gran));
+        int rc = layout_reserve(L, mb__round_up(reslen, gran));
+        if (rc != MB_OK && reslen > mb__round_up(maplen, page)) {
+            reslen = maplen ? mb__round_up(maplen, page) : page;
+            rc = layout_reserve(L, mb__round_up(reslen, gran));
         }
         if (rc != MB_OK) return rc;
         L->reserved = reslen;
@@ -630,12 +459,15 @@ static int layout_build(mb_map *m, mb_layout *L, uint64_t reslen, uint64_t maple
 
 /* ---- open / close ---- */
 
-int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
-    static const mb_map_options defaults = {0, 0, 0, 0};
-    if (!path || !out) return mb__fail(MB_EINVAL, 0);
-    if (!opt) opt = &defaults;
+/* mb_map_info reads the reservation without the map's lock: publish the
+** layout's after every change of it (open, refresh, resize). */
+static void publish_reserved(mb_map *m) {
+    __atomic_store_n(&m->c.reserved, m->lay.reserved, __ATOMIC_RELAXED);
+}
+
+int mb__map_open_path(const char *path, const mb_map_options *opt, mb_map **out) {
     unsigned flags;
-    int rc = mb__check_options(opt, &flags);
+    int rc = mb__map_args(path, out, &opt, &flags);
     if (rc != MB_OK) return rc;
 
     os_facts();
@@ -645,51 +477,34 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out) {
     if (!m) return mb__fail(MB_ENOMEM, 0);
     m->file = INVALID_HANDLE_VALUE;
     InitializeSRWLock(&m->lock);
-    size_t plen = strlen(path) + 1;
-    m->path = malloc(plen);
-    if (!m->path) { rc = mb__fail(MB_ENOMEM, 0); goto fail; }
-    memcpy(m->path, path, plen);
+    if ((rc = mb__map_init(&m->c, path)) != MB_OK) goto fail;
 
-    if ((rc = widen_path(path, &wpath)) != MB_OK) goto fail;
-    rc = open_file(wpath, flags, &m->file, &m->file_writable);
+    if ((rc = mb__win_widen_path(path, &wpath)) != MB_OK) goto fail;
+    rc = mb__win_open_file(wpath, flags, &m->file, &m->file_writable);
     if (rc != MB_OK) goto fail;
-    if ((rc = check_regular(m->file)) != MB_OK) goto fail;
+    if ((rc = mb__win_check_regular(m->file)) != MB_OK) goto fail;
     uint64_t fsize = 0;
-    if ((rc = file_size_of(m->file, &fsize)) != MB_OK) goto fail;
-
-    m->flags = flags;
-    m->writable = (flags & MB_MAP_WRITE) != 0;
-    m->follow = opt->length == 0;
-    m->offset = opt->offset;
-    m->fixed_len = opt->length;
-    m->advice = MB_ADV_NORMAL;
-    m->huge = MB_HUGE_NOT_REQUESTED;
-    m->refcount = 1;
+    if ((rc = mb__win_file_size(m->file, &fsize)) != MB_OK) goto fail;
 
     /* The reservation honoured is the one asked for, in pages, as on POSIX;
     ** the OS hands out address space in granularity units around it. */
     mb_view_plan plan;
-    if ((rc = mb__plan_view(opt, flags, fsize, gran, &plan)) != MB_OK) goto fail;
-    m->aoff = plan.aoff;
-    m->delta = plan.delta;
+    if ((rc = mb__map_plan(&m->c, opt, flags, fsize, gran, &plan)) != MB_OK) goto fail;
     uint64_t size = plan.size;
-    uint64_t maplen = size ? m->delta + size : 0;
-    uint64_t reslen = round_up(m->delta + plan.reserve, page);
+    uint64_t maplen = size ? m->c.delta + size : 0;
+    uint64_t reslen = mb__round_up(m->c.delta + plan.reserve, page);
     if (reslen == 0) reslen = page; /* an empty view still owns an address */
     if ((rc = layout_build(m, &m->lay, reslen, maplen)) != MB_OK) goto fail;
-    m->all_reserved = m->lay.reserved;
-    atomic_store(&m->size, size);
-    atomic_store(&m->file_size, fsize);
+    m->c.all_reserved = m->lay.reserved;
+    publish_reserved(m);
+    atomic_store(&m->c.size, size);
+    atomic_store(&m->c.file_size, fsize);
     free(wpath);
 
     /* Windows maps large pages only for private memory, never for a view
     ** of a file: the request is answered, never failed. */
-    if (flags & MB_MAP_HUGEPAGES) m->huge = MB_HUGE_UNSUPPORTED;
-    mb__stat_map_opened(size, m->all_reserved);
-    if (flags & MB_MAP_POPULATE) {
-        /* A hint: a failure shows up on the first guarded read instead. */
-        (void)mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, NULL, NULL);
-    }
+    if (flags & MB_MAP_HUGEPAGES) m->c.huge = MB_HUGE_UNSUPPORTED;
+    mb__stat_map_opened(size, m->c.all_reserved);
     *out = m;
     return MB_OK;
 
@@ -699,7 +514,7 @@ fail:
         layout_release(&m->lay);
         if (m->file != INVALID_HANDLE_VALUE) CloseHandle(m->file);
         free(wpath);
-        free(m->path);
+        free(m->c.path);
         free(m);
         return mb__fail(rc, os);
     }
@@ -714,30 +529,18 @@ static void release_retired(mb_map *m) {
 
 void mb_map_close(mb_map *m) {
     if (!m) return;
-    mb__stat_map_closed(atomic_load(&m->size), m->all_reserved);
+    mb__stat_map_closed(atomic_load(&m->c.size), m->c.all_reserved);
     layout_release(&m->lay);
     release_retired(m);
     if (m->file != INVALID_HANDLE_VALUE) CloseHandle(m->file);
-    free(m->path);
+    free(m->c.path);
     free(m);
 }
 
 void *mb_map_data(const mb_map *m) {
-    if (!m || atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) == 0) return NULL;
-    return __atomic_load_n(&m->lay.base, __ATOMIC_ACQUIRE) + m->delta;
+    if (!m || atomic_load_explicit(&((mb_map *)m)->c.size, memory_order_acquire) == 0) return NULL;
+    return __atomic_load_n(&m->lay.base, __ATOMIC_ACQUIRE) + m->c.delta;
 }
-
-uint64_t mb_map_size(const mb_map *m) {
-    return m ? atomic_load_explicit(&((mb_map *)m)->size, memory_order_acquire) : 0;
-}
-
-uint64_t mb_map_file_size(const mb_map *m) {
-    return m ? atomic_load_explicit(&((mb_map *)m)->file_size, memory_order_relaxed) : 0;
-}
-
-uint64_t mb_map_offset(const mb_map *m) { return m ? m->offset : 0; }
-int mb_map_writable(const mb_map *m) { return m && m->writable; }
-const char *mb_map_path(const mb_map *m) { return m ? m->path : NULL; }
 
 /* ---- refresh and resize ---- */
 
@@ -746,10 +549,10 @@ const char *mb_map_path(const mb_map *m) { return m ? m->path : NULL; }
 static int move_view(mb_map *m, uint64_t new_size) {
     size_t page = s_os.page, gran = s_os.granularity;
     uint64_t want = mb_default_reserve(new_size);
-    if (m->flags & MB_MAP_NORESERVE) want = new_size;
-    if (want > (uint64_t)SIZE_MAX - m->delta - gran) return mb__fail(MB_EOVERFLOW, 0);
-    uint64_t maplen = m->delta + new_size;
-    uint64_t reslen = round_up(m->delta + want, page);
+    if (m->c.flags & MB_MAP_NORESERVE) want = new_size;
+    if (want > (uint64_t)SIZE_MAX - m->c.delta - gran) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t maplen = m->c.delta + new_size;
+    uint64_t reslen = mb__round_up(m->c.delta + want, page);
     void **r = realloc(m->retired, (m->nretired + m->lay.nsegs + 1) * sizeof *r);
     if (!r) return mb__fail(MB_ENOMEM, 0);
     m->retired = r;
@@ -773,43 +576,43 @@ static int move_view(mb_map *m, uint64_t new_size) {
     old->nsegs = nl.nsegs;
     old->cap = nl.cap;
     __atomic_store_n(&old->base, nl.base, __ATOMIC_RELEASE);
-    m->all_reserved += nl.reserved; /* the old region stays counted, as on POSIX */
-    m->moves++;
+    m->c.all_reserved += nl.reserved; /* the old region stays counted, as on POSIX */
+    __atomic_add_fetch(&m->c.moves, 1, __ATOMIC_RELAXED);
     return MB_OK;
 }
 
 /* Make the view match a file of `fsize` bytes. `old_size` is the view size
 ** the caller saw before (for the counters). Called with m->lock held. */
 static int apply_file_size(mb_map *m, uint64_t fsize, uint64_t old_size) {
-    uint64_t old_all_reserved = m->all_reserved;
-    atomic_store_explicit(&m->file_size, fsize, memory_order_relaxed);
-    if (!m->follow) {
-        if (m->offset + m->fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
+    uint64_t old_all_reserved = m->c.all_reserved;
+    atomic_store_explicit(&m->c.file_size, fsize, memory_order_relaxed);
+    if (!m->c.follow) {
+        if (m->c.offset + m->c.fixed_len > fsize) return mb__fail(MB_EFAULT, 0);
         /* mapped again after mb_map_resize_file() had to unmap it */
-        if (m->lay.maplen < m->delta + m->fixed_len)
-            return grow_to(m, &m->lay, m->delta + m->fixed_len);
+        if (m->lay.maplen < m->c.delta + m->c.fixed_len)
+            return grow_to(m, &m->lay, m->c.delta + m->c.fixed_len);
         return MB_OK;
     }
-    uint64_t new_size = fsize > m->offset ? fsize - m->offset : 0;
-    if (new_size > (uint64_t)SIZE_MAX - m->delta - s_os.granularity) return mb__fail(MB_EOVERFLOW, 0);
-    uint64_t target = new_size ? m->delta + new_size : 0;
+    uint64_t new_size = fsize > m->c.offset ? fsize - m->c.offset : 0;
+    if (new_size > (uint64_t)SIZE_MAX - m->c.delta - s_os.granularity) return mb__fail(MB_EOVERFLOW, 0);
+    uint64_t target = new_size ? m->c.delta + new_size : 0;
     int rc;
     if (target > m->lay.maplen) {
         rc = mb__fail(MB_ENOMEM, 0);
-        if (round_up(target, s_os.page) <= m->lay.reserved) rc = grow_to(m, &m->lay, target);
+        if (mb__round_up(target, s_os.page) <= m->lay.reserved) rc = grow_to(m, &m->lay, target);
         /* Past the reservation, or its address range was lost (no
         ** placeholders): move. */
         if (rc != MB_OK) rc = move_view(m, new_size);
         if (rc != MB_OK) return rc;
-        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        atomic_store_explicit(&m->c.size, new_size, memory_order_release);
     } else {
         /* Shrink: publish first, so new readers stop at the new end. */
-        atomic_store_explicit(&m->size, new_size, memory_order_release);
+        atomic_store_explicit(&m->c.size, new_size, memory_order_release);
         if (target < m->lay.maplen && (rc = shrink_to(m, &m->lay, target)) != MB_OK) return rc;
     }
     if (new_size != old_size) {
-        m->remaps++;
-        mb__stat_resized(old_size, new_size, old_all_reserved, m->all_reserved);
+        __atomic_add_fetch(&m->c.remaps, 1, __ATOMIC_RELAXED);
+        mb__stat_resized(old_size, new_size, old_all_reserved, m->c.all_reserved);
     }
     return MB_OK;
 }
@@ -817,75 +620,68 @@ static int apply_file_size(mb_map *m, uint64_t fsize, uint64_t old_size) {
 int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     uint64_t fsize = 0;
-    int rc = file_size_of(m->file, &fsize);
+    int rc = mb__win_file_size(m->file, &fsize);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
-    uint64_t old_size = atomic_load(&m->size);
-    int changing = m->follow && fsize != atomic_load(&m->file_size);
-    if (changing) atomic_fetch_add(&m->gen, 1); /* odd: changing */
+    uint64_t old_size = atomic_load(&m->c.size);
+    int changing = m->c.follow && fsize != atomic_load(&m->c.file_size);
+    if (changing) atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
     rc = apply_file_size(m, fsize, old_size);
-    if (changing) atomic_fetch_add(&m->gen, 1); /* even: stable */
+    if (changing) atomic_fetch_add(&m->c.gen, 1); /* even: stable */
+    publish_reserved(m);
     ReleaseSRWLockExclusive(&m->lock);
-    if (new_size) *new_size = atomic_load(&m->size);
+    if (new_size) *new_size = atomic_load(&m->c.size);
     return rc;
 }
 
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
-    if (!m->writable || !m->file_writable) return mb__fail(MB_EREADONLY, 0);
+    if (!m->c.writable || !m->file_writable) return mb__fail(MB_EREADONLY, 0);
     if (new_file_size > (uint64_t)INT64_MAX) return mb__fail(MB_EOVERFLOW, 0);
-    if (!m->follow && m->offset + m->fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
+    if (!m->c.follow && m->c.offset + m->c.fixed_len > new_file_size) return mb__fail(MB_ERANGE, 0);
     uint64_t cur = 0;
-    int rc = file_size_of(m->file, &cur);
+    int rc = mb__win_file_size(m->file, &cur);
     if (rc != MB_OK) return rc;
     AcquireSRWLockExclusive(&m->lock);
-    atomic_fetch_add(&m->gen, 1); /* odd: changing */
-    uint64_t old_size = atomic_load(&m->size);
+    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
+    uint64_t old_size = atomic_load(&m->c.size);
     if (new_file_size < cur) {
         /* Windows will not cut a file that has a view (ERROR_USER_MAPPED_FILE):
         ** unmap them all -- the range stays reserved -- cut, map again. Views
         ** left behind by earlier moves go too: they would block the cut. */
-        if (m->follow) {
-            uint64_t s = new_file_size > m->offset ? new_file_size - m->offset : 0;
-            if (s < old_size) atomic_store_explicit(&m->size, s, memory_order_release);
+        if (m->c.follow) {
+            uint64_t s = new_file_size > m->c.offset ? new_file_size - m->c.offset : 0;
+            if (s < old_size) atomic_store_explicit(&m->c.size, s, memory_order_release);
         }
         while (m->lay.nsegs) unmap_last(&m->lay);
         m->lay.maplen = 0;
         release_retired(m);
     }
-    if (new_file_size != cur && !set_file_size(m->file, new_file_size)) {
+    if (new_file_size != cur && !mb__win_set_file_size(m->file, new_file_size)) {
         DWORD e = GetLastError();
         /* back to what the file really is */
-        if (file_size_of(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
-        atomic_fetch_add(&m->gen, 1); /* even: stable */
+        if (mb__win_file_size(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
+        atomic_fetch_add(&m->c.gen, 1); /* even: stable */
+        publish_reserved(m);
         ReleaseSRWLockExclusive(&m->lock);
         /* ERROR_USER_MAPPED_FILE here: another map of this file (another
         ** mb_map_open, another process) still has a view. */
-        return mb__fail(code_of_winerr(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
+        return mb__fail(mb__win_code_of_error(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
     }
-    rc = file_size_of(m->file, &cur);
+    rc = mb__win_file_size(m->file, &cur);
     if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
-    atomic_fetch_add(&m->gen, 1); /* even: stable */
+    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
+    publish_reserved(m);
     ReleaseSRWLockExclusive(&m->lock);
     return rc;
 }
 
 /* ---- advice, populate, flush ---- */
 
-/* Resolve [off, off+len) of the view (len 0 = to the end) to page-aligned
-** layout offsets [*lo, *hi) inside the mapped pages. */
+/* [off, off+len) of the view as page-aligned layout offsets [*lo, *hi)
+** inside the mapped pages. Called with m->lock held. */
 static int view_range(const mb_map *m, uint64_t off, uint64_t len, uint64_t *lo, uint64_t *hi) {
-    uint64_t size = mb_map_size(m);
-    if (off > size) return mb__fail(MB_ERANGE, 0);
-    if (len == 0) len = size - off;
-    if (len > size - off) return mb__fail(off > UINT64_MAX - len ? MB_EOVERFLOW : MB_ERANGE, 0);
-    if (len == 0) { *lo = *hi = 0; return MB_OK; }
-    size_t page = s_os.page;
-    uint64_t start = m->delta + off;
-    uint64_t e = round_up(start + len, page), cap = round_up(m->lay.maplen, page);
-    *lo = start - start % page;
-    *hi = e < cap ? e : cap;
-    return MB_OK;
+    return mb__view_range(m, off, len, m->lay.maplen, lo, hi);
 }
 
 typedef BOOL (*mb_seg_op)(mb_map *m, char *addr, size_t len);
@@ -895,7 +691,7 @@ typedef BOOL (*mb_seg_op)(mb_map *m, char *addr, size_t len);
 static BOOL each_view(mb_map *m, uint64_t lo, uint64_t hi, mb_seg_op op) {
     const mb_layout *L = &m->lay;
     for (size_t i = 0; i < L->nsegs; i++) {
-        uint64_t a = L->segs[i].from, b = round_up(L->segs[i].to, s_os.page);
+        uint64_t a = L->segs[i].from, b = mb__round_up(L->segs[i].to, s_os.page);
         if (a < lo) a = lo;
         if (b > hi) b = hi;
         if (a < b && !op(m, L->base + a, (size_t)(b - a))) return FALSE;
@@ -931,21 +727,7 @@ int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
     ** OfferVirtualMemory are for private memory), so it does nothing. */
     ReleaseSRWLockShared(&m->lock);
     if (rc != MB_OK) return rc;
-    uint64_t size = mb_map_size(m);
-    int whole = off == 0 && (len == 0 || len >= size);
-    if (whole && (a == MB_ADV_NORMAL || a == MB_ADV_RANDOM || a == MB_ADV_SEQUENTIAL))
-        m->advice = a;
-    return MB_OK;
-}
-
-/* Touch one byte per page under the fault guard. */
-static int touch_pages(char *addr, size_t len) {
-    size_t page = s_os.page;
-    unsigned char sink;
-    for (size_t i = 0; i < len; i += page) {
-        int rc = mb_guarded_copy(&sink, addr + i, 1);
-        if (rc != MB_OK) return rc;
-    }
+    mb__map_note_advice(m, a, off, len);
     return MB_OK;
 }
 
@@ -983,7 +765,7 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
         if (how == MB_POP_PREFETCH_VM && (!s_os.prefetch || !each_view(m, lo, hi, prefetch_op)))
             how = MB_POP_TOUCH; /* Windows 7, or refused */
         if (how == MB_POP_TOUCH || sync_touch) {
-            rc = touch_pages(m->lay.base + lo, (size_t)(hi - lo));
+            rc = mb__touch_pages(m->lay.base + lo, (size_t)(hi - lo));
             how = MB_POP_TOUCH; /* what made the promise good */
         }
     }
@@ -1020,7 +802,7 @@ int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident) 
 int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     /* Nothing to measure: a view of a file is never in large pages. */
-    if (status) *status = m->huge;
+    if (status) *status = __atomic_load_n(&m->c.huge, __ATOMIC_RELAXED);
     if (huge_bytes) *huge_bytes = 0;
     return MB_OK;
 }
@@ -1043,7 +825,7 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     AcquireSRWLockShared(&m->lock);
     uint64_t lo, hi;
     int rc = view_range(m, off, len, &lo, &hi);
-    if (rc == MB_OK && m->writable) {
+    if (rc == MB_OK && m->c.writable) {
         /* FlushViewOfFile starts the write of the dirty pages (and waits
         ** for it to be issued); FlushFileBuffers waits for it to reach the
         ** disk and commits the file's size and metadata. */
@@ -1056,57 +838,11 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     return rc;
 }
 
-void mb_map_get_info(const mb_map *m, mb_map_info *info) {
-    if (!m || !info) return;
-    info->path = m->path;
-    info->file_size = mb_map_file_size(m);
-    info->offset = m->offset;
-    info->mapped = mb_map_size(m);
-    info->reserved = m->lay.reserved;
-    info->writable = mb_map_writable(m);
-    info->advice = m->advice;
-    info->huge = m->huge;
-    info->remaps = m->remaps;
-    info->moves = m->moves;
-    info->refcount = m->refcount;
-    mb__io_load(&m->io, &info->io);
-    mb__mem_load(&m->io, &info->mem);
-    info->idle = 0;
-    info->resident = UINT64_MAX;
-}
-
 /* ------------------------------------------------------------------ */
 /* Hooks for the portable core files                                  */
 /* ------------------------------------------------------------------ */
-static int id_of_handle(HANDLE h, mb_file_id *id) {
-    BY_HANDLE_FILE_INFORMATION fi;
-    if (!GetFileInformationByHandle(h, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
-    id->dev = fi.dwVolumeSerialNumber;
-    id->ino = ((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow;
-    return MB_OK;
-}
-
-int mb__path_file_id(const char *path, mb_file_id *id) {
-    wchar_t *wpath = NULL;
-    int rc = widen_path(path, &wpath);
-    if (rc != MB_OK) return rc;
-    /* Attributes only: this open needs no read access to the data. */
-    HANDLE h = CreateFileW(wpath, FILE_READ_ATTRIBUTES, MB_SHARE_ALL, NULL, OPEN_EXISTING,
-                           FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
-        rc = open_fail(wpath, GetLastError());
-        free(wpath);
-        return rc;
-    }
-    free(wpath);
-    rc = check_regular(h);
-    if (rc == MB_OK) rc = id_of_handle(h, id);
-    CloseHandle(h);
-    return rc;
-}
-
 int mb__map_file_id(const mb_map *m, mb_file_id *id) {
-    return id_of_handle(m->file, id);
+    return mb__win_file_id(m->file, id);
 }
 
 static BOOL make_writable_op(mb_map *m, char *addr, size_t len) {
@@ -1116,24 +852,21 @@ static BOOL make_writable_op(mb_map *m, char *addr, size_t len) {
 }
 
 int mb__map_make_writable(mb_map *m) {
-    if (m->writable) return MB_OK;
+    if (m->c.writable) return MB_OK;
     if (!m->file_writable) return mb__fail(MB_EREADONLY, 0);
     /* The views were mapped FILE_MAP_WRITE and made read-only page by page
     ** (map_one), so writable is a protection change in place. */
     AcquireSRWLockExclusive(&m->lock);
     int rc = MB_OK;
-    if (m->lay.maplen && !each_view(m, 0, round_up(m->lay.maplen, s_os.page), make_writable_op))
+    if (m->lay.maplen && !each_view(m, 0, mb__round_up(m->lay.maplen, s_os.page), make_writable_op))
         rc = mb__fail(MB_EIO, (int)GetLastError());
     if (rc == MB_OK) {
-        m->writable = 1;
-        m->flags |= MB_MAP_WRITE;
+        m->c.writable = 1;
+        m->c.flags |= MB_MAP_WRITE;
     }
     ReleaseSRWLockExclusive(&m->lock);
     return rc;
 }
-
-void mb__map_set_refcount(mb_map *m, unsigned n) { m->refcount = n; }
-mb__io_atomic *mb__map_io(mb_map *m) { return &m->io; }
 
 /* Windows keeps no idle maps by default, and a file with an open map is
 ** not deleted; a deleted-on-close file is not looked for here. */
@@ -1144,7 +877,7 @@ int mb__map_unlinked(const mb_map *m) {
 
 /* Windows locks (LockFileEx) belong to handles: closing one drops no other
 ** handle's locks, so maps never need to borrow one. */
-int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
+int mb__map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out) {
     (void)path; (void)fd; (void)opt; (void)out;
     return mb__fail(MB_ENOTSUP, 0);
 }
@@ -1163,8 +896,6 @@ int mb__map_swap_fd(mb_map *m, int oldfd, int newfd) {
 int mb_map_own_fd(mb_map *m) {
     return m ? MB_OK : mb__fail(MB_EINVAL, 0);
 }
-
-uint64_t mb__map_generation(const mb_map *m) { return atomic_load(&((mb_map *)m)->gen); }
 
 void mb__yield(void) { SwitchToThread(); }
 
@@ -1237,9 +968,6 @@ int mb_map_lock(mb_map *m, int how) {
     return MB_OK;
 }
 
-static SRWLOCK s_registry_lock = SRWLOCK_INIT;
-void mb__registry_lock(void) { AcquireSRWLockExclusive(&s_registry_lock); }
-void mb__registry_unlock(void) { ReleaseSRWLockExclusive(&s_registry_lock); }
 
 /* Soft faults are a POSIX signal-handler feature (mb_map.h). */
 int mb_map_enable_soft_faults(mb_map *m) {

@@ -1,8 +1,8 @@
 /*
 ** mb_memory.c -- memory manners, portable part: the cached reading of what
-** the process may use and whether it is under pressure, the drop-behind
-** policy, and populate bounded by memory. The OS is read by
-** mb__memory_read_os (mb_memory_posix.c / mb_memory_win.c).
+** the process may use and whether it is under pressure, and the
+** drop-behind policy (populate bounded by memory is mb_populate.c). The OS
+** is read by mb__memory_read_os (mb_memory_posix.c / mb_memory_win.c).
 */
 #include <stdatomic.h>
 #include <string.h>
@@ -91,10 +91,9 @@ static int take_reading(mb_memory *out, int force) {
     s_last = m;
     s_last_ms = now ? now : 1;
     mb_mutex_leave(&s_lock);
-    if (m.pressure && !was) {
-        atomic_fetch_add_explicit(&s_events, 1, memory_order_relaxed);
-        mb__registry_on_pressure();
-    }
+    /* The registry watches this count (it trims its idle maps when it
+    ** moves): memory calls nobody above it. */
+    if (m.pressure && !was) atomic_fetch_add_explicit(&s_events, 1, memory_order_relaxed);
     *out = m;
     return MB_OK;
 }
@@ -187,31 +186,4 @@ const char *mb_release_name(mb_release r) {
     case MB_REL_COLD:          return "cold";
     }
     return "?";
-}
-
-/* ---------------------------------------------------------------- populate */
-int mb_map_populate_bounded(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
-                            mb_populate *used, uint64_t *done) {
-    if (!m) return mb__fail(MB_EINVAL, 0);
-    uint64_t size = mb_map_size(m);
-    if (off > size) return mb__fail(MB_ERANGE, 0);
-    uint64_t want = len ? len : size - off;
-    if (want > size - off) return mb__fail(MB_ERANGE, 0);
-    /* Under pressure, a quarter of the usual bound. */
-    mb_memory mem;
-    uint64_t bound = UINT64_MAX;
-    if (mb_memory_sample(&mem) == MB_OK && mem.available != UINT64_MAX)
-        bound = mem.available / MB_PREFETCH_FRACTION / (mem.pressure ? 4u : 1u);
-    uint64_t n = want;
-    if (n > bound) {
-        n = bound;
-        atomic_store_explicit(&mb__map_io(m)->populate_bound, bound ? bound : 1,
-                              memory_order_relaxed);
-        mb__stat_throttled();
-    }
-    int rc = MB_OK;
-    if (n) rc = mb_map_populate(m, off, n, how, used);
-    else if (used) *used = MB_POP_NONE;
-    if (rc == MB_OK && done) *done = n;
-    return rc;
 }

@@ -1,7 +1,8 @@
 /*
-** mb_memory_posix.c -- what the OS says about memory: how much the process
-** may still use, and whether it is under pressure. Linux reads /proc and
-** the memory cgroup (v1 or v2); other POSIX systems report nothing known.
+** mb_memory_posix.c -- what the OS says about memory: the page size, how
+** much the process may still use, and whether it is under pressure. Linux
+** reads /proc and the memory cgroup (v1 or v2); other POSIX systems report
+** nothing known.
 **
 ** Sources, each read by one small function:
 **   /proc/meminfo             MemAvailable, MemTotal
@@ -31,6 +32,18 @@
 
 #include "mb_internal.h"
 #include "mb_mutex.h"
+
+static size_t s_page;
+
+size_t mb_page_size(void) {
+    size_t p = __atomic_load_n(&s_page, __ATOMIC_RELAXED);
+    if (!p) {
+        long v = sysconf(_SC_PAGESIZE);
+        p = v > 0 ? (size_t)v : 4096; /* sysconf cannot fail for this name */
+        __atomic_store_n(&s_page, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
 
 uint64_t mb__now_ms(void) {
     struct timespec ts;

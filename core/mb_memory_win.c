@@ -1,11 +1,25 @@
 /*
-** mb_memory_win.c -- what Windows says about memory: the physical memory
-** still available (GlobalMemoryStatusEx) and the system's low-memory
-** resource notification, polled without waiting.
+** mb_memory_win.c -- what Windows says about memory: the page size, the
+** physical memory still available (GlobalMemoryStatusEx) and the system's
+** low-memory resource notification, polled without waiting.
 */
-#include <windows.h>
+#include "mb_win.h"
 
 #include "mb_internal.h"
+
+/* The page size, read once (GetSystemInfo cannot fail). Here, below the
+** map backend, because the guard and mb_map_common.c need it too. */
+size_t mb_page_size(void) {
+    static size_t cached;
+    size_t p = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (!p) {
+        SYSTEM_INFO si;
+        GetSystemInfo(&si);
+        p = si.dwPageSize ? si.dwPageSize : 4096;
+        __atomic_store_n(&cached, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
 
 uint64_t mb__now_ms(void) { return (uint64_t)GetTickCount64(); }
 

@@ -1,7 +1,7 @@
 /*
 ** mb_registry.c -- one mapping per file per process, shared and
-** refcounted. Portable: the platform supplies file identity and the lock
-** (mb_internal.h).
+** refcounted. Portable: the platform supplies file identity
+** (mb_internal.h); the lock is this file's own mb_mutex.
 **
 ** Files are identified by (device, inode), not by path, so two spellings of
 ** one file ("a.db", "./a.db", a hard link) share one map. The key is taken
@@ -15,7 +15,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <assert.h>
 #include "mb_internal.h"
+#include "mb_mutex.h"
 
 typedef struct mb_entry {
     struct mb_entry *next;
@@ -25,7 +27,9 @@ typedef struct mb_entry {
     uint64_t         idle_seq;  /* 0 = in use; else when it went idle */
 } mb_entry;
 
-static mb_entry *s_entries; /* guarded by mb__registry_lock */
+/* The one registry lock: every entry operation holds it. */
+static mb_mutex s_lock = MB_MUTEX_INIT;
+static mb_entry *s_entries; /* guarded by s_lock */
 
 /* Idle maps: kept mapped with refs == 0, bounded by a budget (mb_map.h). */
 static int      s_budget_set;            /* 0 = the platform default */
@@ -35,6 +39,7 @@ static uint64_t s_idle_count, s_idle_bytes;
 static _Atomic uint64_t s_idle_evicted;
 
 static void budget_locked(uint64_t *bytes, uint64_t *count) {
+    assert(mb_mutex_held(&s_lock));
     if (!s_budget_set) {
         mb__idle_default(&s_idle_max_bytes, &s_idle_max_count);
         s_budget_set = 1;
@@ -43,8 +48,9 @@ static void budget_locked(uint64_t *bytes, uint64_t *count) {
     *count = s_idle_max_count;
 }
 
-/* Unlink and close one idle entry. Lock held. */
+/* Unlink and close one idle entry. Called with s_lock held. */
 static void evict(mb_entry **pp) {
+    assert(mb_mutex_held(&s_lock));
     mb_entry *e = *pp;
     *pp = e->next;
     s_idle_count--;
@@ -56,8 +62,9 @@ static void evict(mb_entry **pp) {
 
 /* Close idle entries, least recently used first, until the budget holds;
 ** all of them with everything = 1; and any whose file was deleted.
-** Returns how many were closed. Lock held. */
+** Returns how many were closed. Called with s_lock held. */
 static unsigned enforce_budget(int everything) {
+    assert(mb_mutex_held(&s_lock));
     uint64_t max_bytes, max_count;
     budget_locked(&max_bytes, &max_count);
     unsigned n = 0;
@@ -82,35 +89,47 @@ static unsigned enforce_budget(int everything) {
 }
 
 static mb_entry *find_by_id(const mb_file_id *id) {
+    assert(mb_mutex_held(&s_lock));
     for (mb_entry *e = s_entries; e; e = e->next)
         if (e->id.dev == id->dev && e->id.ino == id->ino) return e;
     return NULL;
 }
 
 static mb_entry *find_by_map(const mb_map *m) {
+    assert(mb_mutex_held(&s_lock));
     for (mb_entry *e = s_entries; e; e = e->next)
         if (e->map == m) return e;
     return NULL;
 }
 
-/* Pressure was seen (mb_memory.c). The reading may have been taken with the
-** registry lock held (a populate inside an acquire), so the idle maps are
-** not closed here: the next registry call that takes the lock does it. */
-static _Atomic int s_trim_pending;
+/* The registry reacts to memory pressure itself: mb_memory.c counts each
+** change from no pressure to pressure (mb__memory_counters), whoever took
+** the reading, and every registry call that takes the lock closes the idle
+** maps if that count moved since it last looked. The count is read under
+** the lock, so a reading taken with the lock held (a populate inside an
+** acquire) is acted on by the next call. */
+static uint64_t s_pressure_seen; /* guarded by the registry lock */
 
-void mb__registry_on_pressure(void) {
-    atomic_store_explicit(&s_trim_pending, 1, memory_order_release);
+static uint64_t pressure_events(void) {
+    uint64_t events, unreadable;
+    mb__memory_counters(&events, &unreadable);
+    return events;
 }
 
-/* Lock held. */
+/* Called with s_lock held. */
 static void trim_if_pending(void) {
-    if (atomic_exchange_explicit(&s_trim_pending, 0, memory_order_acq_rel))
+    assert(mb_mutex_held(&s_lock));
+    uint64_t now = pressure_events();
+    if (now != s_pressure_seen) {
+        s_pressure_seen = now;
         (void)enforce_budget(1);
+    }
 }
 
 /* Take one more reference on an existing entry, upgrading it to writable
-** or populating it as asked. Called with the lock held. */
+** or populating it as asked. Called with s_lock held. */
 static int share_entry(mb_entry *e, unsigned flags, mb_map **out) {
+    assert(mb_mutex_held(&s_lock));
     if ((flags & MB_MAP_WRITE) && !mb_map_writable(e->map)) {
         int rc = mb__map_make_writable(e->map);
         if (rc != MB_OK) return rc;
@@ -152,7 +171,7 @@ int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb
 
     mb_memory mem;
     (void)mb_memory_sample(&mem);   /* a checkpoint, outside the lock */
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     trim_if_pending();
     if (s_idle_count) enforce_budget(0);
     mb_file_id id;
@@ -161,17 +180,17 @@ int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb
         mb_entry *e = find_by_id(&id);
         if (e) {
             rc = share_entry(e, flags, out);
-            mb__registry_unlock();
+            mb_mutex_leave(&s_lock);
             return rc;
         }
     } else if (!(rc == MB_ENOENT && (flags & MB_MAP_CREATE))) {
-        mb__registry_unlock();
+        mb_mutex_leave(&s_lock);
         return rc;
     }
 
     mb_entry *e = calloc(1, sizeof *e);
     if (!e) {
-        mb__registry_unlock();
+        mb_mutex_leave(&s_lock);
         return mb__fail(MB_ENOMEM, 0);
     }
     mb_map_options opt = {0};
@@ -190,7 +209,7 @@ int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb
         mb_map_close(m);
         free(e);
         rc = share_entry(existing, flags, out);
-        mb__registry_unlock();
+        mb_mutex_leave(&s_lock);
         return rc;
     }
     e->id = id;
@@ -200,7 +219,7 @@ int mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *o, mb
     s_entries = e;
     mb__map_set_refcount(m, 1);
     *out = m;
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return MB_OK;
 
 fail:
@@ -208,7 +227,7 @@ fail:
         int os = mb_last_oserror();
         mb_map_close(m);
         free(e);
-        mb__registry_unlock();
+        mb_mutex_leave(&s_lock);
         return mb__fail(rc, os);
     }
 }
@@ -216,13 +235,13 @@ fail:
 int mb_registry_lookup(const char *path, mb_map **out) {
     if (!path || !out) return mb__fail(MB_EINVAL, 0);
     mb_file_id id;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     int rc = mb__path_file_id(path, &id);
     if (rc == MB_OK) {
         mb_entry *e = find_by_id(&id);
         *out = e ? e->map : NULL;
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return rc;
 }
 
@@ -233,10 +252,10 @@ void mb_registry_release(mb_map *m) {
 void mb_registry_release_fd(mb_map *m, int fd) {
     if (!m) return;
     /* A memory checkpoint first, outside the lock: pressure seen here
-    ** empties the idle list (mb__registry_on_pressure). */
+    ** empties the idle list (trim_if_pending). */
     mb_memory mem;
     (void)mb_memory_sample(&mem);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     trim_if_pending();
     mb_entry **pp = &s_entries;
     while (*pp && (*pp)->map != m) pp = &(*pp)->next;
@@ -266,74 +285,81 @@ void mb_registry_release_fd(mb_map *m, int fd) {
         if (fd >= 0 && mb__map_borrows(m, fd)) (void)mb_map_own_fd(m);
         mb__map_set_refcount(m, e->refs);
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
 }
 
 int mb_registry_relend_fd(mb_map *m, int oldfd, int newfd) {
     if (!m) return mb__fail(MB_EINVAL, 0);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     int rc = MB_OK;
     if (mb__map_borrows(m, oldfd)) {
         rc = newfd >= 0 ? mb__map_swap_fd(m, oldfd, newfd) : mb__fail(MB_EINVAL, 0);
         if (rc != MB_OK) rc = mb_map_own_fd(m);
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return rc;
 }
 
 int mb_registry_set_idle_budget(uint64_t bytes, uint64_t count) {
     if (bytes > (uint64_t)INT64_MAX || count > (uint64_t)INT64_MAX)
         return mb__fail(MB_EOVERFLOW, 0);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     s_budget_set = 1;
     s_idle_max_bytes = bytes;
     s_idle_max_count = count;
     enforce_budget(0);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return MB_OK;
 }
 
 void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count) {
     uint64_t b, c;
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     budget_locked(&b, &c);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     if (bytes) *bytes = b;
     if (count) *count = c;
 }
 
 unsigned mb_registry_trim_idle(void) {
-    mb__registry_lock();
-    atomic_store_explicit(&s_trim_pending, 0, memory_order_relaxed);
+    mb_mutex_enter(&s_lock);
+    s_pressure_seen = pressure_events();
     unsigned n = enforce_budget(1);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return n;
 }
 
-
-
-void mb__stat_idle(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
-    mb__registry_lock();
+/* The idle-map counters of mb_stats_get. */
+static void idle_counts(uint64_t *maps, uint64_t *bytes, uint64_t *evicted) {
+    mb_mutex_enter(&s_lock);
     trim_if_pending();
     *maps = s_idle_count;
     *bytes = s_idle_bytes;
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     *evicted = atomic_load_explicit(&s_idle_evicted, memory_order_relaxed);
+}
+
+void mb_stats_get(mb_stats *st) {
+    if (!st) return;
+    mb__stats_load(st);
+    mb__os_faults(&st->minor_faults, &st->major_faults);
+    mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
+    idle_counts(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
 }
 
 int mb_registry_refresh(mb_map *m, uint64_t *new_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     int rc = find_by_map(m) ? mb_map_refresh(m, new_size) : mb__fail(MB_EINVAL, 0);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return rc;
 }
 
 int mb_registry_resize_file(mb_map *m, uint64_t new_file_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     int rc = find_by_map(m) ? mb_map_resize_file(m, new_file_size) : mb__fail(MB_EINVAL, 0);
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     return rc;
 }
 
@@ -343,13 +369,13 @@ int mb_registry_snapshot(mb_map_info **out, size_t *n) {
 
 int mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags) {
     if (!out || !n || (flags & ~MB_SNAP_RESIDENT)) return mb__fail(MB_EINVAL, 0);
-    mb__registry_lock();
+    mb_mutex_enter(&s_lock);
     trim_if_pending();
     size_t count = 0;
     for (mb_entry *e = s_entries; e; e = e->next) count++;
     mb_map_info *arr = calloc(count ? count : 1, sizeof *arr);
     if (!arr) {
-        mb__registry_unlock();
+        mb_mutex_leave(&s_lock);
         return mb__fail(MB_ENOMEM, 0);
     }
     size_t i = 0;
@@ -364,14 +390,14 @@ int mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags) {
         size_t len = strlen(arr[i].path) + 1;
         char *copy = malloc(len);
         if (!copy) {
-            mb__registry_unlock();
+            mb_mutex_leave(&s_lock);
             mb_registry_free_snapshot(arr, i);
             return mb__fail(MB_ENOMEM, 0);
         }
         memcpy(copy, arr[i].path, len);
         arr[i].path = copy;
     }
-    mb__registry_unlock();
+    mb_mutex_leave(&s_lock);
     *out = arr;
     *n = count;
     return MB_OK;

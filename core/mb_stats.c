@@ -1,6 +1,7 @@
 /*
 ** mb_stats.c -- process-wide counters of the mapping core. Portable.
 ** Relaxed atomics: the counters are statistics, not synchronisation.
+** A leaf: the other core files push counts in; it calls none of them.
 */
 #include <stdatomic.h>
 #include "mb_internal.h"
@@ -33,19 +34,15 @@ void mb__stat_guard_fault(void) {
     atomic_fetch_add_explicit(&s_guard_faults, 1, memory_order_relaxed);
 }
 
-void mb_stats_get(mb_stats *st) {
-    if (!st) return;
+void mb__stats_load(mb_stats *st) {
     st->live_maps      = atomic_load_explicit(&s_live, memory_order_relaxed);
     st->bytes_mapped   = atomic_load_explicit(&s_mapped, memory_order_relaxed);
     st->bytes_reserved = atomic_load_explicit(&s_reserved, memory_order_relaxed);
     st->maps_opened    = atomic_load_explicit(&s_opened, memory_order_relaxed);
     st->remaps         = atomic_load_explicit(&s_remaps, memory_order_relaxed);
     st->guard_faults   = atomic_load_explicit(&s_guard_faults, memory_order_relaxed);
-    mb__os_faults(&st->minor_faults, &st->major_faults);
     st->dropped_behind = atomic_load_explicit(&s_dropped, memory_order_relaxed);
     st->prefetch_throttled = atomic_load_explicit(&s_throttled, memory_order_relaxed);
-    mb__memory_counters(&st->pressure_events, &st->pressure_unreadable);
-    mb__stat_idle(&st->idle_maps, &st->idle_bytes, &st->idle_evicted);
 }
 
 void mb__stat_dropped(uint64_t bytes) {
@@ -54,28 +51,4 @@ void mb__stat_dropped(uint64_t bytes) {
 
 void mb__stat_throttled(void) {
     atomic_fetch_add_explicit(&s_throttled, 1, memory_order_relaxed);
-}
-
-void mb__mem_load(const mb__io_atomic *a, mb_mem_counts *out) {
-    out->dropped = atomic_load_explicit(&a->dropped, memory_order_relaxed);
-    out->window = atomic_load_explicit(&a->window, memory_order_relaxed);
-    out->populate_bound = atomic_load_explicit(&a->populate_bound, memory_order_relaxed);
-}
-
-void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes) {
-    if (!m || (unsigned)kind >= MB_IO_NKINDS) return;
-    mb__io_atomic *io = mb__map_io(m);
-    atomic_fetch_add_explicit(&io->count[kind], n, memory_order_relaxed);
-    if (bytes) atomic_fetch_add_explicit(&io->bytes[kind], bytes, memory_order_relaxed);
-}
-
-void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes) {
-    mb_map_count_io_n(m, kind, 1, bytes);
-}
-
-void mb__io_load(const mb__io_atomic *a, mb_io_counts *out) {
-    for (int k = 0; k < MB_IO_NKINDS; k++) {
-        out->count[k] = atomic_load_explicit(&a->count[k], memory_order_relaxed);
-        out->bytes[k] = atomic_load_explicit(&a->bytes[k], memory_order_relaxed);
-    }
 }
