@@ -14,129 +14,11 @@ SQLITE_EXTENSION_INIT3
 #include "../ext/mb_sqlite.h"
 
 
-/* Convert SQL value v into field c at pOut; errors name the column. */
-int mbCodecEncode(sqlite3_vtab *pVtab, const MbCol *c, sqlite3_value *v,
-                    unsigned char *pOut){
-  int t = sqlite3_value_type(v);
+/* The error for a value of SQL type t that column c does not take. */
+static int mbEncodeMismatch(sqlite3_vtab *pVtab, const MbCol *c, int t){
   const char *zT = mb_type_name(c->eType);
-  if( t==SQLITE_NULL ){
-    return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_NOTNULL, "membase: NULL in column "
-                    "\"%s\" (%s): record fields cannot be NULL", c->zName, zT);
-  }
-  switch( c->eType ){
-    case MB_TYPE_F32: case MB_TYPE_F64: {
-      double r;
-      if( t!=SQLITE_INTEGER && t!=SQLITE_FLOAT ) goto mismatch;
-      r = sqlite3_value_double(v);
-      if( c->eType==MB_TYPE_F32 ){
-        float f;
-        uint32_t u;
-        if( isfinite(r) && (r>3.4028234663852886e38 || r<-3.4028234663852886e38) ){
-          return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of "
-                          "range for column \"%s\" (f32)",
-                          sqlite3_value_text(v), c->zName);
-        }
-        f = (float)r;
-        memcpy(&u, &f, 4);
-        if( c->eKind & K_SWAP ) u = mbSwap32(u);
-        memcpy(pOut, &u, 4);
-      }else{
-        uint64_t u;
-        memcpy(&u, &r, 8);
-        if( c->eKind & K_SWAP ) u = mbSwap64(u);
-        memcpy(pOut, &u, 8);
-      }
-      return SQLITE_OK;
-    }
-    case MB_TYPE_CHAR: {
-      int n;
-      if( t!=SQLITE_TEXT ) goto mismatch;
-      n = sqlite3_value_bytes(v);
-      if( (uint32_t)n>c->nByte ){
-        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: text of %d bytes "
-                        "is too long for column \"%s\" (char(%u))", n,
-                        c->zName, c->nByte);
-      }
-      memset(pOut, 0, c->nByte);
-      memcpy(pOut, sqlite3_value_text(v), (size_t)n);
-      return SQLITE_OK;
-    }
-    case MB_TYPE_BLOB: {
-      int n;
-      if( t!=SQLITE_BLOB ) goto mismatch;
-      n = sqlite3_value_bytes(v);
-      if( (uint32_t)n!=c->nByte ){
-        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: a blob of %d "
-                        "bytes does not fit column \"%s\" (blob(%u) takes "
-                        "exactly %u)", n, c->zName, c->nByte, c->nByte);
-      }
-      memcpy(pOut, sqlite3_value_blob(v), (size_t)n);
-      return SQLITE_OK;
-    }
-    default: {
-      /* integers and bool */
-      int64_t x;
-      uint64_t u;
-      int64_t lo = 0, hi = 0;
-      int bU64 = c->eType==MB_TYPE_U64;
-      if( t==SQLITE_INTEGER ){
-        x = sqlite3_value_int64(v);
-        u = (uint64_t)x;
-        if( bU64 && x<0 ) goto range;
-      }else if( t==SQLITE_FLOAT ){
-        double r = sqlite3_value_double(v);
-        if( r!=mbFloor(r) ){
-          return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" (%s) "
-                          "takes an integer, not %s", c->zName, zT,
-                          sqlite3_value_text(v));
-        }
-        if( bU64 && r>=9.2233720368547758e18 && r<1.8446744073709552e19 ){
-          u = (uint64_t)r;
-          x = 0;
-          goto store;
-        }
-        if( r<-9.2233720368547758e18 || r>=9.2233720368547758e18 ) goto range;
-        x = (int64_t)r;
-        u = (uint64_t)x;
-        if( bU64 && x<0 ) goto range;
-      }else{
-        goto mismatch;
-      }
-      switch( c->eType ){
-        case MB_TYPE_I8:  lo = INT8_MIN;  hi = INT8_MAX;  break;
-        case MB_TYPE_I16: lo = INT16_MIN; hi = INT16_MAX; break;
-        case MB_TYPE_I32: lo = INT32_MIN; hi = INT32_MAX; break;
-        case MB_TYPE_I64: lo = INT64_MIN; hi = INT64_MAX; break;
-        case MB_TYPE_U8:  lo = 0; hi = UINT8_MAX;  break;
-        case MB_TYPE_U16: lo = 0; hi = UINT16_MAX; break;
-        case MB_TYPE_U32: lo = 0; hi = UINT32_MAX; break;
-        case MB_TYPE_U64: lo = 0; hi = INT64_MAX; break;
-        case MB_TYPE_BOOL: lo = 0; hi = 1; break;
-      }
-      if( x<lo || x>hi ) goto range;
-    store:
-      switch( c->nByte ){
-        case 1: pOut[0] = (unsigned char)u; break;
-        case 2: { uint16_t w = (uint16_t)u;
-                  if( c->eKind & K_SWAP ) w = mbSwap16(w);
-                  memcpy(pOut, &w, 2); break; }
-        case 4: { uint32_t w = (uint32_t)u;
-                  if( c->eKind & K_SWAP ) w = mbSwap32(w);
-                  memcpy(pOut, &w, 4); break; }
-        default: { uint64_t w = u;
-                  if( c->eKind & K_SWAP ) w = mbSwap64(w);
-                  memcpy(pOut, &w, 8); break; }
-      }
-      return SQLITE_OK;
-    range:
-      return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of range "
-                      "for column \"%s\" (%s)", sqlite3_value_text(v),
-                      c->zName, zT);
-    }
-  }
-mismatch:
-  return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" (%s) takes %s, "
-                  "not %s", c->zName,
+  return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" (%s) "
+                  "takes %s, not %s", c->zName,
                   c->eType==MB_TYPE_CHAR ? "char" : zT,
                   c->eType==MB_TYPE_CHAR ? "text" :
                   c->eType==MB_TYPE_BLOB ? "a blob" :
@@ -144,6 +26,137 @@ mismatch:
                   "an integer",
                   t==SQLITE_TEXT ? "text" : t==SQLITE_BLOB ? "a blob" :
                   t==SQLITE_FLOAT ? "a real" : "an integer");
+}
+
+/* The error for a value outside the range of column c. */
+static int mbEncodeRange(sqlite3_vtab *pVtab, const MbCol *c,
+                         sqlite3_value *v){
+  return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out of "
+                  "range for column \"%s\" (%s)", sqlite3_value_text(v),
+                  c->zName, mb_type_name(c->eType));
+}
+
+/* f32 and f64 fields: any number; f32 refuses a finite value beyond its
+** range (an infinity stays one). */
+static int mbEncodeReal(sqlite3_vtab *pVtab, const MbCol *c,
+                        sqlite3_value *v, unsigned char *pOut){
+  double r = sqlite3_value_double(v);
+  if( c->eType==MB_TYPE_F32 ){
+    float f;
+    uint32_t u;
+    if( isfinite(r) && (r>3.4028234663852886e38 || r<-3.4028234663852886e38) ){
+      return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: %s is out "
+                      "of range for column \"%s\" (f32)",
+                      sqlite3_value_text(v), c->zName);
+    }
+    f = (float)r;
+    memcpy(&u, &f, 4);
+    if( c->eKind & K_SWAP ) u = mbSwap32(u);
+    memcpy(pOut, &u, 4);
+  }else{
+    uint64_t u;
+    memcpy(&u, &r, 8);
+    if( c->eKind & K_SWAP ) u = mbSwap64(u);
+    memcpy(pOut, &u, 8);
+  }
+  return SQLITE_OK;
+}
+
+/* Store the integer u in an integer field of c->nByte bytes. */
+static void mbStoreInt(const MbCol *c, uint64_t u, unsigned char *pOut){
+  switch( c->nByte ){
+    case 1: pOut[0] = (unsigned char)u; break;
+    case 2: { uint16_t w = (uint16_t)u;
+              if( c->eKind & K_SWAP ) w = mbSwap16(w);
+              memcpy(pOut, &w, 2); break; }
+    case 4: { uint32_t w = (uint32_t)u;
+              if( c->eKind & K_SWAP ) w = mbSwap32(w);
+              memcpy(pOut, &w, 4); break; }
+    default: { uint64_t w = u;
+              if( c->eKind & K_SWAP ) w = mbSwap64(w);
+              memcpy(pOut, &w, 8); break; }
+  }
+}
+
+/* Integer and bool fields: an INTEGER, or a REAL with no fraction, within
+** the field's range (u64 takes REALs up to 2^64). */
+static int mbEncodeInt(sqlite3_vtab *pVtab, const MbCol *c, sqlite3_value *v,
+                       int t, unsigned char *pOut){
+  int64_t x, lo = 0, hi = 0;
+  int bU64 = c->eType==MB_TYPE_U64;
+  if( t==SQLITE_FLOAT ){
+    double r = sqlite3_value_double(v);
+    if( r!=mbFloor(r) ){
+      return mb_vtab_error(pVtab, SQLITE_MISMATCH, "membase: column \"%s\" "
+                      "(%s) takes an integer, not %s", c->zName,
+                      mb_type_name(c->eType), sqlite3_value_text(v));
+    }
+    if( bU64 && r>=9.2233720368547758e18 && r<1.8446744073709552e19 ){
+      mbStoreInt(c, (uint64_t)r, pOut);
+      return SQLITE_OK;
+    }
+    if( r<-9.2233720368547758e18 || r>=9.2233720368547758e18 ){
+      return mbEncodeRange(pVtab, c, v);
+    }
+    x = (int64_t)r;
+  }else{
+    x = sqlite3_value_int64(v);
+  }
+  switch( c->eType ){
+    case MB_TYPE_I8:  lo = INT8_MIN;  hi = INT8_MAX;  break;
+    case MB_TYPE_I16: lo = INT16_MIN; hi = INT16_MAX; break;
+    case MB_TYPE_I32: lo = INT32_MIN; hi = INT32_MAX; break;
+    case MB_TYPE_I64: lo = INT64_MIN; hi = INT64_MAX; break;
+    case MB_TYPE_U8:  lo = 0; hi = UINT8_MAX;  break;
+    case MB_TYPE_U16: lo = 0; hi = UINT16_MAX; break;
+    case MB_TYPE_U32: lo = 0; hi = UINT32_MAX; break;
+    case MB_TYPE_U64: lo = 0; hi = INT64_MAX; break;
+    case MB_TYPE_BOOL: lo = 0; hi = 1; break;
+  }
+  if( x<lo || x>hi ) return mbEncodeRange(pVtab, c, v);
+  mbStoreInt(c, (uint64_t)x, pOut);
+  return SQLITE_OK;
+}
+
+int mbCodecEncode(sqlite3_vtab *pVtab, const MbCol *c, sqlite3_value *v,
+                  unsigned char *pOut){
+  int t = sqlite3_value_type(v);
+  int n;
+  if( t==SQLITE_NULL ){
+    return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_NOTNULL, "membase: NULL in "
+                    "column \"%s\" (%s): record fields cannot be NULL",
+                    c->zName, mb_type_name(c->eType));
+  }
+  switch( c->eType ){
+    case MB_TYPE_F32: case MB_TYPE_F64:
+      if( t!=SQLITE_INTEGER && t!=SQLITE_FLOAT ) break;
+      return mbEncodeReal(pVtab, c, v, pOut);
+    case MB_TYPE_CHAR:
+      if( t!=SQLITE_TEXT ) break;
+      n = sqlite3_value_bytes(v);
+      if( (uint32_t)n>c->nByte ){
+        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: text of "
+                        "%d bytes is too long for column \"%s\" (char(%u))",
+                        n, c->zName, c->nByte);
+      }
+      memset(pOut, 0, c->nByte);
+      memcpy(pOut, sqlite3_value_text(v), (size_t)n);
+      return SQLITE_OK;
+    case MB_TYPE_BLOB:
+      if( t!=SQLITE_BLOB ) break;
+      n = sqlite3_value_bytes(v);
+      if( (uint32_t)n!=c->nByte ){
+        return mb_vtab_error(pVtab, SQLITE_CONSTRAINT_CHECK, "membase: a blob "
+                        "of %d bytes does not fit column \"%s\" (blob(%u) "
+                        "takes exactly %u)", n, c->zName, c->nByte, c->nByte);
+      }
+      memcpy(pOut, sqlite3_value_blob(v), (size_t)n);
+      return SQLITE_OK;
+    default:   /* integers and bool */
+      if( t!=SQLITE_INTEGER && t!=SQLITE_FLOAT ) break;
+      return mbEncodeInt(pVtab, c, v, t, pOut);
+  }
+  return mbEncodeMismatch(pVtab, c, t);
 }
 
 /* Whether SQL value v is the value the field at pOld reads as (xColumn):
