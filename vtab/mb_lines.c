@@ -259,7 +259,7 @@ static int mbLinesConnect(
         eDrop = (int)d;
       }
     }else if( rc==SQLITE_OK && iOpt==2 ){
-      if( mbParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
+      if( mbLinesParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
         rc = mb_opt_bad(zWho, zKey, zVal, "a single byte", pzErr);
       }else{
         zDelim = zVal;

@@ -13,6 +13,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_line_index.h"
 #include "mb_lines_int.h"
 #include "mb_window.h"
+#include "../ext/mb_sqlite.h"
 
 /* The compression format whose magic bytes start z[0..n), or 0. */
 static const char *mbCompressed(const unsigned char *z, size_t n){
@@ -94,8 +95,8 @@ static int mbLinesSeek(MbLinesCursor *pCur, sqlite3_int64 iLine){
   mb_cache_item *pItem = 0;
   const mb_line_index *ix;
   uint64_t total, off, at, pos, skipped;
-  int rc = mb_line_index_get(pCur->pMap, pCur->delim, pCur->iEnd, &pItem);
-  if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+  int mrc = mb_line_index_get(pCur->pMap, pCur->delim, pCur->iEnd, &pItem);
+  if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
   ix = (const mb_line_index*)mb_cache_value(pItem);
   total = ix->lines + (pCur->iEnd>ix->scanned ? 1 : 0);
   if( (uint64_t)iLine>total ){
@@ -113,88 +114,91 @@ static int mbLinesSeek(MbLinesCursor *pCur, sqlite3_int64 iLine){
   if( pCur->bFind && pCur->iLast<INT64_MAX && (uint64_t)pCur->iLast<ix->lines ){
     uint64_t eOff, eAt, ePos, eSkipped;
     mb_line_index_seek(ix, (uint64_t)pCur->iLast+1, &eOff, &eAt);
-    rc = mb_window_skip_bytes(&pCur->win, eOff, pCur->delim,
+    mrc = mb_window_skip_bytes(&pCur->win, eOff, pCur->delim,
                               (uint64_t)pCur->iLast+1-eAt, &ePos, &eSkipped);
-    if( rc==MB_OK && eSkipped==(uint64_t)pCur->iLast+1-eAt ) pCur->iEnd = ePos;
+    if( mrc==MB_OK && eSkipped==(uint64_t)pCur->iLast+1-eAt ) pCur->iEnd = ePos;
   }
   mb_cache_release(pItem);
-  if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
-  rc = mb_window_skip_bytes(&pCur->win, off, pCur->delim, (uint64_t)iLine-at,
+  if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
+  mrc = mb_window_skip_bytes(&pCur->win, off, pCur->delim, (uint64_t)iLine-at,
                             &pos, &skipped);
-  if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+  if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
   pCur->iNext = pos;
   pCur->iSearch = pos;
   pCur->iRowid = (sqlite3_int64)(at + skipped) - 1;
   return SQLITE_OK;
 }
 
-int mbLinesFilter(
-  sqlite3_vtab_cursor *cur,
-  int idxNum,
-  const char *idxStr,
-  int argc,
-  sqlite3_value **argv
-){
-  MbLinesCursor *pCur = (MbLinesCursor*)cur;
-  MbLinesTable *pTab = (MbLinesTable*)cur->pVtab;
-  sqlite3_vtab *pVtab = cur->pVtab;
-  const char *zFile;
-  sqlite3_int64 iFirst = 1;
-  int iArg = 0, rc, ok;
-  uint64_t size = 0;
-  unsigned char magic[10];
-  (void)idxStr;
-  (void)argc;
-
+/* Start a new scan: drop the last one's file and mapping, clear the row. */
+static void mbLinesRestart(MbLinesCursor *pCur){
   mbLinesReset(pCur);
   pCur->bChecked = 0;
   pCur->iRowid = 0;
   pCur->iLast = INT64_MAX;
   pCur->iNext = pCur->iSearch = 0;
   pCur->iStart = pCur->iStop = 0;
+}
 
-  /* The file and the delimiter. */
+/* The file and the delimiter: the table's (CREATE form), or the function
+** form's hidden-column arguments argv[*piArg...], consumed. */
+static int mbLinesFileArgs(
+  MbLinesCursor *pCur,
+  int idxNum,
+  sqlite3_value **argv,
+  int *piArg
+){
+  MbLinesTable *pTab = (MbLinesTable*)pCur->base.pVtab;
+  sqlite3_vtab *pVtab = &pTab->base;
+  const char *zFile;
   if( pTab->zFile ){
     zFile = pTab->zFile;
     pCur->delim = pTab->delim;
   }else{
+    sqlite3_value *v;
     if( !(idxNum & MB_IDX_FILE) ){
-      mbLinesSetError(pVtab, "membase_lines: no file given: use "
-          "membase_lines('path') or CREATE VIRTUAL TABLE ... USING "
-          "membase_lines(file=path)");
-      return SQLITE_ERROR;
+      return mb_vtab_error(pVtab, SQLITE_ERROR, "membase_lines: no file "
+          "given: use membase_lines('path') or CREATE VIRTUAL TABLE ... "
+          "USING membase_lines(file=path)");
     }
-    zFile = (const char*)sqlite3_value_text(argv[iArg++]);
+    v = argv[(*piArg)++];
+    zFile = (const char*)sqlite3_value_text(v);
     if( zFile==0 ){
-      if( sqlite3_value_type(argv[iArg-1])!=SQLITE_NULL ) return SQLITE_NOMEM;
-      mbLinesSetError(pVtab, "membase_lines: file is NULL");
-      return SQLITE_ERROR;
+      if( sqlite3_value_type(v)!=SQLITE_NULL ) return SQLITE_NOMEM;
+      return mb_vtab_error(pVtab, SQLITE_ERROR, "membase_lines: file is NULL");
     }
     pCur->delim = '\n';
   }
   pCur->zFile = sqlite3_mprintf("%s", zFile);
   if( pCur->zFile==0 ) return SQLITE_NOMEM;
   if( idxNum & MB_IDX_DELIM ){
-    sqlite3_value *v = argv[iArg++];
+    sqlite3_value *v = argv[(*piArg)++];
     const unsigned char *z = (const unsigned char*)sqlite3_value_blob(v);
     int n = sqlite3_value_bytes(v);
-    if( sqlite3_value_type(v)==SQLITE_NULL || mbParseDelim(z, n, &pCur->delim) ){
-      mbLinesSetError(pVtab, "membase_lines: delimiter=\"%.*s\": expected "
-          "a single byte", n, z ? (const char*)z : "");
-      return SQLITE_ERROR;
+    if( sqlite3_value_type(v)==SQLITE_NULL
+     || mbLinesParseDelim(z, n, &pCur->delim) ){
+      return mb_vtab_error(pVtab, SQLITE_ERROR, "membase_lines: delimiter="
+          "\"%.*s\": expected a single byte", n, z ? (const char*)z : "");
     }
     pCur->zDelimArg = sqlite3_mprintf("%.*s", n, z ? (const char*)z : "");
     if( pCur->zDelimArg==0 ) return SQLITE_NOMEM;
   }
+  return SQLITE_OK;
+}
 
-  /* The file's shared mapping, brought up to the file's size now. */
-  rc = mb_registry_acquire(pCur->zFile, 0, &pCur->pMap);
-  if( rc==MB_OK ) rc = mb_registry_refresh(pCur->pMap, &size);
-  if( rc!=MB_OK ){
-    if( rc==MB_ENOMEM ) return SQLITE_NOMEM;
-    mbLinesSetError(pVtab, "membase_lines: cannot open \"%s\": %s",
-                    pCur->zFile, mb_strerror(rc));
-    return SQLITE_ERROR;
+/* Map the file (its shared mapping, brought up to the file's size now),
+** keep it pinned on the table, and set up the scan's windows. */
+static int mbLinesMapFile(MbLinesCursor *pCur, int idxNum){
+  MbLinesTable *pTab = (MbLinesTable*)pCur->base.pVtab;
+  uint64_t size = 0;
+  int mrc = mb_registry_acquire(pCur->zFile, 0, &pCur->pMap);
+  if( mrc==MB_OK ) mrc = mb_registry_refresh(pCur->pMap, &size);
+  if( mrc!=MB_OK ){
+    int rc = mb_sqlite_rc(mrc, SQLITE_CANTOPEN);
+    char *zMsg;
+    if( rc==SQLITE_NOMEM ) return rc;
+    zMsg = mb_sqlite_errmsg("membase_lines", "open", pCur->zFile, mrc);
+    if( zMsg==0 ) return SQLITE_NOMEM;
+    return mb_vtab_error(&pTab->base, rc, "%z", zMsg);
   }
   /* Keep the file mapped between queries (see "Mappings"): pin the map
   ** of the last file this table scanned, dropping the one before. */
@@ -206,8 +210,10 @@ int mbLinesFilter(
     }
   }
   pCur->iEnd = size;
-  rc = mb_window_init(&pCur->win, pCur->pMap, size, 0);
-  if( rc!=MB_OK ) return SQLITE_NOMEM;
+  /* Its only failure is the heap (the window's buffer). */
+  if( mb_window_init(&pCur->win, pCur->pMap, size, 0)!=MB_OK ){
+    return SQLITE_NOMEM;
+  }
   pCur->bWin = 1;
   /* Point lookups (rowid = N, rowid IN (...)) never drop behind; scans
   ** and rowid ranges follow the table's policy (or the process default). */
@@ -216,24 +222,41 @@ int mbLinesFilter(
   }else if( pTab->eDrop>=0 ){
     mb_scan_set_dropbehind(&pCur->win.scan, (mb_dropbehind)pTab->eDrop);
   }
+  return SQLITE_OK;
+}
 
-  /* Compressed files are refused by their magic bytes. */
-  if( size>0 ){
-    size_t nMagic = size<sizeof(magic) ? (size_t)size : sizeof(magic);
-    const char *zKind;
-    rc = mb_map_read(pCur->pMap, 0, magic, nMagic);
-    if( rc!=MB_OK ) return mbLinesReadError(pCur, rc==MB_ERANGE ? MB_EFAULT : rc);
-    zKind = mbCompressed(magic, nMagic);
-    if( zKind ){
-      mbLinesSetError(pVtab, "membase_lines: \"%s\" is %s-compressed: "
-                      "decompress it first", pCur->zFile, zKind);
-      return SQLITE_ERROR;
-    }
+/* Refuse a compressed file, known by its magic bytes. */
+static int mbLinesRefuseCompressed(MbLinesCursor *pCur){
+  unsigned char magic[10];
+  size_t nMagic;
+  const char *zKind;
+  int mrc;
+  if( pCur->iEnd==0 ) return SQLITE_OK;
+  nMagic = pCur->iEnd<sizeof(magic) ? (size_t)pCur->iEnd : sizeof(magic);
+  mrc = mb_map_read(pCur->pMap, 0, magic, nMagic);
+  if( mrc!=MB_OK ){
+    return mbLinesReadError(pCur, mrc==MB_ERANGE ? MB_EFAULT : mrc);
   }
+  zKind = mbCompressed(magic, nMagic);
+  if( zKind ){
+    return mb_vtab_error(pCur->base.pVtab, SQLITE_ERROR, "membase_lines: "
+        "\"%s\" is %s-compressed: decompress it first", pCur->zFile, zKind);
+  }
+  return SQLITE_OK;
+}
 
-  /* rowid bounds. */
+/* The rowid bounds argv[*piArg...] (consumed): the first line wanted is
+** returned, the last is set in pCur->iLast. */
+static sqlite3_int64 mbLinesRowidBounds(
+  MbLinesCursor *pCur,
+  int idxNum,
+  sqlite3_value **argv,
+  int *piArg
+){
+  sqlite3_int64 iFirst = 1;
+  int ok;
   if( idxNum & MB_IDX_EQ ){
-    sqlite3_value *v = argv[iArg++];
+    sqlite3_value *v = argv[(*piArg)++];
     sqlite3_int64 lo = mbLinesBound(v, 0, &ok), hi;
     if( ok ){
       hi = mbLinesBound(v, 1, &ok);
@@ -242,40 +265,65 @@ int mbLinesFilter(
     }
   }
   if( idxNum & MB_IDX_LO ){
-    sqlite3_int64 x = mbLinesBound(argv[iArg++], 0, &ok);
+    sqlite3_int64 x = mbLinesBound(argv[(*piArg)++], 0, &ok);
     if( ok ){
       if( (idxNum & MB_IDX_LO_GT) && x<INT64_MAX ) x++;
       if( x>iFirst ) iFirst = x;
     }
   }
   if( idxNum & MB_IDX_HI ){
-    sqlite3_int64 x = mbLinesBound(argv[iArg++], 1, &ok);
+    sqlite3_int64 x = mbLinesBound(argv[(*piArg)++], 1, &ok);
     if( ok ){
       if( (idxNum & MB_IDX_HI_LT) && x>INT64_MIN ) x--;
       if( x<pCur->iLast ) pCur->iLast = x;
     }
   }
-  if( iFirst<1 ) iFirst = 1;
+  return iFirst<1 ? 1 : iFirst;
+}
 
-  /* The LIKE/GLOB prefilter. */
+/* Set up the LIKE/GLOB prefilter from the pattern pPat: the finder of its
+** longest literal, if it has one. */
+static void mbLinesPrefilter(MbLinesCursor *pCur, int idxNum,
+                             sqlite3_value *pPat){
+  const char *zPat = (const char*)sqlite3_value_text(pPat);
+  unsigned char aLit[MB_FIND_MAX];
+  size_t nLit = 0, j;
+  int bNoCase = (idxNum & MB_IDX_LIKE)!=0;
+  if( zPat ){
+    nLit = bNoCase ? mb_like_literal(zPat, aLit) : mb_glob_literal(zPat, aLit);
+  }
+  if( nLit==0 ) return;
+  mb_finder_init(&pCur->finder, aLit, nLit, bNoCase);
+  pCur->bFind = 1;
+  /* A literal holding the delimiter itself (not a case-folded letter)
+  ** is in no line: nothing can match. */
+  for(j=0; j<nLit; j++){
+    if( aLit[j]==pCur->delim && pCur->finder.fold[j]==0 ) pCur->iLast = 0;
+  }
+}
+
+/* xFilter: the arguments come in the order of the MB_IDX_* bits. */
+int mbLinesFilter(
+  sqlite3_vtab_cursor *cur,
+  int idxNum,
+  const char *idxStr,
+  int argc,
+  sqlite3_value **argv
+){
+  MbLinesCursor *pCur = (MbLinesCursor*)cur;
+  sqlite3_int64 iFirst;
+  int iArg = 0, rc;
+  (void)idxStr;
+  (void)argc;
+
+  mbLinesRestart(pCur);
+  rc = mbLinesFileArgs(pCur, idxNum, argv, &iArg);
+  if( rc==SQLITE_OK ) rc = mbLinesMapFile(pCur, idxNum);
+  if( rc==SQLITE_OK ) rc = mbLinesRefuseCompressed(pCur);
+  if( rc!=SQLITE_OK ) return rc;
+  iFirst = mbLinesRowidBounds(pCur, idxNum, argv, &iArg);
   if( idxNum & (MB_IDX_LIKE|MB_IDX_GLOB) ){
-    const char *zPat = (const char*)sqlite3_value_text(argv[iArg++]);
-    unsigned char aLit[MB_FIND_MAX];
-    size_t nLit = 0;
-    int bNoCase = (idxNum & MB_IDX_LIKE)!=0;
-    if( zPat ){
-      nLit = bNoCase ? mb_like_literal(zPat, aLit) : mb_glob_literal(zPat, aLit);
-    }
-    if( nLit>0 ){
-      size_t j;
-      mb_finder_init(&pCur->finder, aLit, nLit, bNoCase);
-      pCur->bFind = 1;
-      /* A literal holding the delimiter itself (not a case-folded letter)
-      ** is in no line: nothing can match. */
-      for(j=0; j<nLit; j++){
-        if( aLit[j]==pCur->delim && pCur->finder.fold[j]==0 ) pCur->iLast = 0;
-      }
-    }
+    mbLinesPrefilter(pCur, idxNum, argv[iArg++]);
   }
 
   pCur->bNoText = (idxNum & MB_IDX_NOTEXT)!=0;
@@ -300,29 +348,85 @@ int mbLinesEof(sqlite3_vtab_cursor *cur){
 static int mbLinesText(MbLinesCursor *pCur, const unsigned char **pz, uint64_t *pn){
   uint64_t n = pCur->iStop - pCur->iStart;
   const unsigned char *z;
-  int rc;
+  int mrc;
   if( n==0 ){
     *pz = (const unsigned char*)"";
     *pn = 0;
-    return MB_OK;
+    return SQLITE_OK;
   }
   z = mb_window_at(&pCur->win, pCur->iStart, (size_t)n);
   if( z==0 ){
-    if( n>(uint64_t)SIZE_MAX-1 ) return MB_ENOMEM;
+    if( n>(uint64_t)SIZE_MAX-1 ) return SQLITE_NOMEM;
     if( n>pCur->nLineAlloc ){
       unsigned char *p = (unsigned char*)sqlite3_realloc64(pCur->aLine, n);
-      if( p==0 ) return MB_ENOMEM;
+      if( p==0 ) return SQLITE_NOMEM;
       pCur->aLine = p;
       pCur->nLineAlloc = (size_t)n;
     }
-    rc = mb_window_copy(&pCur->win, pCur->iStart, pCur->aLine, (size_t)n);
-    if( rc!=MB_OK ) return rc;
+    mrc = mb_window_copy(&pCur->win, pCur->iStart, pCur->aLine, (size_t)n);
+    if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
     z = pCur->aLine;
   }
   if( pCur->delim=='\n' && z[n-1]=='\r' ) n--;
   *pz = z;
   *pn = n;
-  return MB_OK;
+  return SQLITE_OK;
+}
+
+/* Make the column's result the error rc of a failed read (its message is
+** the vtab's) and return rc. */
+static int mbLinesColumnError(MbLinesCursor *pCur, sqlite3_context *ctx, int rc){
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error(ctx, pCur->base.pVtab->zErrMsg, -1);
+  }
+  return rc;
+}
+
+/* The line column: the line's bytes, copied by SQLite. */
+static int mbLinesLineColumn(MbLinesCursor *pCur, sqlite3_context *ctx){
+  const unsigned char *z = 0;
+  uint64_t n = 0;
+  int rc;
+  int lim = sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1);
+  if( pCur->iStop - pCur->iStart > (uint64_t)lim ){
+    sqlite3_result_error_toobig(ctx);
+    return SQLITE_OK;
+  }
+  rc = mbLinesText(pCur, &z, &n);
+  if( rc!=SQLITE_OK ) return mbLinesColumnError(pCur, ctx, rc);
+  /* TRANSIENT: the window is reused by the next row (see "Safety"). */
+  sqlite3_result_text64(ctx, (const char*)z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+  return SQLITE_OK;
+}
+
+/* The length column: the line's bytes less a trailing \r of a \n file,
+** which only the line's last byte decides. */
+static int mbLinesLengthColumn(MbLinesCursor *pCur, sqlite3_context *ctx){
+  uint64_t n = pCur->iStop - pCur->iStart;
+  if( pCur->delim=='\n' && n>0 ){
+    unsigned char last;
+    int mrc = mb_window_copy(&pCur->win, pCur->iStop-1, &last, 1);
+    if( mrc!=MB_OK ){
+      return mbLinesColumnError(pCur, ctx, mbLinesReadError(pCur, mrc));
+    }
+    if( last=='\r' ) n--;
+  }
+  sqlite3_result_int64(ctx, (sqlite3_int64)n);
+  return SQLITE_OK;
+}
+
+/* The delimiter column: as written in CREATE or in the function's
+** argument, \n when none was given. */
+static void mbLinesDelimColumn(MbLinesCursor *pCur, sqlite3_context *ctx){
+  MbLinesTable *pTab = (MbLinesTable*)pCur->base.pVtab;
+  const char *z = pTab->zFile ? pTab->zDelim : pCur->zDelimArg;
+  if( z ){
+    sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
+  }else{
+    sqlite3_result_text(ctx, "\n", 1, SQLITE_STATIC);
+  }
 }
 
 int mbLinesColumn(
@@ -331,53 +435,11 @@ int mbLinesColumn(
   int i
 ){
   MbLinesCursor *pCur = (MbLinesCursor*)cur;
-  MbLinesTable *pTab = (MbLinesTable*)cur->pVtab;
   switch( i ){
     case MB_LINES_LINE:
-    case MB_LINES_LENGTH: {
-      const unsigned char *z = 0;
-      uint64_t n = 0;
-      int rc;
-      if( i==MB_LINES_LINE ){
-        int lim = sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1);
-        if( pCur->iStop - pCur->iStart > (uint64_t)lim ){
-          sqlite3_result_error_toobig(ctx);
-          return SQLITE_OK;
-        }
-      }else if( pCur->delim!='\n' ){
-        sqlite3_result_int64(ctx, (sqlite3_int64)(pCur->iStop - pCur->iStart));
-        return SQLITE_OK;
-      }else if( pCur->iStop>pCur->iStart ){
-        /* Only the last byte decides: is it a \r? */
-        unsigned char last;
-        rc = mb_window_copy(&pCur->win, pCur->iStop-1, &last, 1);
-        if( rc!=MB_OK ){
-          pCur->bEof = 1;
-          mbLinesReadError(pCur, rc);
-          sqlite3_result_error(ctx, pCur->base.pVtab->zErrMsg, -1);
-          return SQLITE_ERROR;
-        }
-        sqlite3_result_int64(ctx, (sqlite3_int64)(pCur->iStop - pCur->iStart
-                                                  - (last=='\r' ? 1 : 0)));
-        return SQLITE_OK;
-      }else{
-        sqlite3_result_int64(ctx, 0);
-        return SQLITE_OK;
-      }
-      rc = mbLinesText(pCur, &z, &n);
-      if( rc!=MB_OK ){
-        if( rc==MB_ENOMEM ){
-          sqlite3_result_error_nomem(ctx);
-          return SQLITE_NOMEM;
-        }
-        mbLinesReadError(pCur, rc);
-        sqlite3_result_error(ctx, pCur->base.pVtab->zErrMsg, -1);
-        return SQLITE_ERROR;
-      }
-      /* TRANSIENT: the window is reused by the next row (see "Safety"). */
-      sqlite3_result_text64(ctx, (const char*)z, n, SQLITE_TRANSIENT, SQLITE_UTF8);
-      break;
-    }
+      return mbLinesLineColumn(pCur, ctx);
+    case MB_LINES_LENGTH:
+      return mbLinesLengthColumn(pCur, ctx);
     case MB_LINES_OFFSET:
       sqlite3_result_int64(ctx, (sqlite3_int64)pCur->iStart);
       break;
@@ -385,17 +447,7 @@ int mbLinesColumn(
       sqlite3_result_text(ctx, pCur->zFile, -1, SQLITE_TRANSIENT);
       break;
     case MB_LINES_DELIM:
-      if( pTab->zFile ){
-        if( pTab->zDelim ){
-          sqlite3_result_text(ctx, pTab->zDelim, -1, SQLITE_TRANSIENT);
-        }else{
-          sqlite3_result_text(ctx, "\n", 1, SQLITE_STATIC);
-        }
-      }else if( pCur->zDelimArg ){
-        sqlite3_result_text(ctx, pCur->zDelimArg, -1, SQLITE_TRANSIENT);
-      }else{
-        sqlite3_result_text(ctx, "\n", 1, SQLITE_STATIC);
-      }
+      mbLinesDelimColumn(pCur, ctx);
       break;
   }
   return SQLITE_OK;

@@ -8,6 +8,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "mb_line_index.h"
 #include "mb_lines_int.h"
+#include "../ext/mb_sqlite.h"
 
 /* ------------------------------------------------------------ index info */
 
@@ -22,7 +23,7 @@ void mbLinesIndexFunc(
   mb_map *pMap = 0;
   mb_cache_item *pItem = 0;
   char zTag[MB_CACHE_MAX_TAG + 1];
-  int rc;
+  int mrc;
   if( zFile==0 ){
     sqlite3_result_error(ctx, "membase_lines_index: file is NULL", -1);
     return;
@@ -30,20 +31,15 @@ void mbLinesIndexFunc(
   if( argc>1 ){
     const unsigned char *z = (const unsigned char*)sqlite3_value_blob(argv[1]);
     int n = sqlite3_value_bytes(argv[1]);
-    if( sqlite3_value_type(argv[1])==SQLITE_NULL || mbParseDelim(z, n, &delim) ){
-      char *zMsg = sqlite3_mprintf("membase_lines_index: delimiter=\"%.*s\": "
+    if( sqlite3_value_type(argv[1])==SQLITE_NULL || mbLinesParseDelim(z, n, &delim) ){
+      mb_result_errorf(ctx, "membase_lines_index: delimiter=\"%.*s\": "
           "expected a single byte", n, z ? (const char*)z : "");
-      sqlite3_result_error(ctx, zMsg ? zMsg : "out of memory", -1);
-      sqlite3_free(zMsg);
       return;
     }
   }
-  rc = mb_registry_acquire(zFile, 0, &pMap);
-  if( rc!=MB_OK ){
-    char *zMsg = sqlite3_mprintf("membase_lines_index: cannot open \"%s\": %s",
-                                 zFile, mb_strerror(rc));
-    sqlite3_result_error(ctx, zMsg ? zMsg : "out of memory", -1);
-    sqlite3_free(zMsg);
+  mrc = mb_registry_acquire(zFile, 0, &pMap);
+  if( mrc!=MB_OK ){
+    mb_result_core_error(ctx, "membase_lines_index", "open", zFile, mrc);
     return;
   }
   mb_line_index_tag(delim, zTag);

@@ -84,7 +84,7 @@ struct MbLinesCursor {
 
 /* A delimiter as written: one byte, or an escape (used by connect, filter
 ** and membase_lines_index). */
-static inline int mbHexDigit(char c){
+static inline int mbLinesHexDigit(char c){
   if( c>='0' && c<='9' ) return c-'0';
   if( c>='a' && c<='f' ) return c-'a'+10;
   if( c>='A' && c<='F' ) return c-'A'+10;
@@ -92,7 +92,7 @@ static inline int mbHexDigit(char c){
 }
 
 /* Parse a delimiter: one byte, or an escape. 0 on success. */
-static inline int mbParseDelim(const unsigned char *z, int n, unsigned char *pOut){
+static inline int mbLinesParseDelim(const unsigned char *z, int n, unsigned char *pOut){
   if( n==1 ){ *pOut = z[0]; return 0; }
   if( n==2 && z[0]=='\\' ){
     switch( z[1] ){
@@ -105,7 +105,7 @@ static inline int mbParseDelim(const unsigned char *z, int n, unsigned char *pOu
     return 1;
   }
   if( n==4 && z[0]=='\\' && z[1]=='x' ){
-    int h = mbHexDigit((char)z[2]), l = mbHexDigit((char)z[3]);
+    int h = mbLinesHexDigit((char)z[2]), l = mbLinesHexDigit((char)z[3]);
     if( h<0 || l<0 ) return 1;
     *pOut = (unsigned char)(h*16+l);
     return 0;
@@ -114,8 +114,8 @@ static inline int mbParseDelim(const unsigned char *z, int n, unsigned char *pOu
 }
 
 /* mb_lines_scan.c */
-void mbLinesSetError(sqlite3_vtab *pVtab, const char *zFmt, ...);
-int mbLinesReadError(MbLinesCursor *pCur, int rc);
+/* The SQLite code and message for core result mrc met while reading. */
+int mbLinesReadError(MbLinesCursor *pCur, int mrc);
 int mbLinesNext(sqlite3_vtab_cursor *cur);
 
 /* mb_lines_cursor.c */

@@ -3,7 +3,6 @@
 ** (every line; no line's bytes needed; lines holding a LIKE/GLOB literal)
 ** and the errors met while reading. mb_lines.c has the user manual.
 */
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include "sqlite3ext.h"
@@ -12,30 +11,31 @@ SQLITE_EXTENSION_INIT3
 #include "mb_find.h"
 #include "mb_lines_int.h"
 #include "mb_window.h"
+#include "../ext/mb_sqlite.h"
 
 /* ------------------------------------------------------------ errors */
 
-void mbLinesSetError(sqlite3_vtab *pVtab, const char *zFmt, ...){
-  va_list ap;
-  va_start(ap, zFmt);
-  sqlite3_free(pVtab->zErrMsg);
-  pVtab->zErrMsg = sqlite3_vmprintf(zFmt, ap);
-  va_end(ap);
-}
-
-/* Report a core error met while reading the file. */
-int mbLinesReadError(MbLinesCursor *pCur, int rc){
+/*
+** A core failure mrc met while reading the file: the SQLite code, with the
+** vtab's message naming the file. SQLITE_ERROR, not an SQLITE_IOERR_*:
+** SQLite answers an I/O error of a statement by rolling back the
+** connection's whole transaction (sqlite3VdbeHalt), and the file read here
+** is the user's file, not the database. MB_ENOMEM is SQLITE_NOMEM as it is
+** (not through mb_sqlite_rc: the window's and the line index's own
+** allocations leave no OS error of their own behind).
+*/
+int mbLinesReadError(MbLinesCursor *pCur, int mrc){
   sqlite3_vtab *pVtab = pCur->base.pVtab;
+  char *zMsg;
   pCur->bEof = 1;
-  if( rc==MB_ENOMEM ) return SQLITE_NOMEM;
-  if( rc==MB_EFAULT ){
-    mbLinesSetError(pVtab, "membase_lines: \"%s\" was truncated during the scan",
-                    pCur->zFile);
-  }else{
-    mbLinesSetError(pVtab, "membase_lines: cannot read \"%s\": %s",
-                    pCur->zFile, mb_strerror(rc));
+  if( mrc==MB_ENOMEM ) return SQLITE_NOMEM;
+  if( mrc==MB_EFAULT ){
+    return mb_vtab_error(pVtab, SQLITE_ERROR, "membase_lines: \"%s\" was "
+                         "truncated during the scan", pCur->zFile);
   }
-  return SQLITE_ERROR;
+  zMsg = mb_sqlite_errmsg("membase_lines", "read", pCur->zFile, mrc);
+  if( zMsg==0 ) return SQLITE_NOMEM;
+  return mb_vtab_error(pVtab, SQLITE_ERROR, "%z", zMsg);
 }
 
 /* ------------------------------------------------------------ next */
@@ -46,10 +46,10 @@ int mbLinesReadError(MbLinesCursor *pCur, int rc){
 static int mbLinesFinish(MbLinesCursor *pCur){
   pCur->bEof = 1;
   if( !pCur->bChecked && pCur->bWin ){
-    int rc;
+    int mrc;
     pCur->bChecked = 1;
-    rc = mb_window_check(&pCur->win, pCur->iEnd);
-    if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+    mrc = mb_window_check(&pCur->win, pCur->iEnd);
+    if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
   }
   return SQLITE_OK;
 }
@@ -68,7 +68,7 @@ static void mbLinesSetRow(MbLinesCursor *pCur, uint64_t iDelimAt){
 static int mbLinesNextPlain(MbLinesCursor *pCur){
   mb_window *w = &pCur->win;
   uint64_t pos = pCur->iNext, at;
-  int rc;
+  int mrc;
   if( pos>=pCur->iEnd || pCur->iRowid>=pCur->iLast ) return mbLinesFinish(pCur);
   if( pos>=w->off && pos-w->off<w->len ){
     /* No bounds check beyond this: the window holds [off, off+len). */
@@ -79,8 +79,8 @@ static int mbLinesNextPlain(MbLinesCursor *pCur){
       return SQLITE_OK;
     }
   }
-  rc = mb_window_find_byte(w, pos, pCur->delim, &at);
-  if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+  mrc = mb_window_find_byte(w, pos, pCur->delim, &at);
+  if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
   if( at>pCur->iEnd ) at = pCur->iEnd;
   mbLinesSetRow(pCur, at);
   return SQLITE_OK;
@@ -119,7 +119,7 @@ static int mbLinesFillEnds(MbLinesCursor *pCur, uint64_t pos){
   while( pos<pCur->iEnd ){
     MbEndsJob job;
     uint64_t span = pCur->iEnd - pos;
-    int rc;
+    int mrc;
     if( span>MB_LINES_BATCH_SPAN ) span = MB_LINES_BATCH_SPAN;
     /* Another user of the shared map may have shrunk the view. */
     if( pCur->iEnd>mb_map_size(pCur->pMap) ) return mbLinesReadError(pCur, MB_EFAULT);
@@ -129,14 +129,14 @@ static int mbLinesFillEnds(MbLinesCursor *pCur, uint64_t pos){
     job.delim = pCur->delim;
     job.aEnd = pCur->aEnds;
     job.nMax = MB_LINES_BATCH;
-    rc = mb_guarded_call(job.z, job.n, mbLinesFindEnds, &job);
+    mrc = mb_guarded_call(job.z, job.n, mbLinesFindEnds, &job);
     /* A truncation can leave the rest of a page readable as zeros, not a
     ** fault: check the file's size every MiB (and at the end, in Finish). */
-    if( rc==MB_OK && pos + job.nScanned >= pCur->iChecked + MB_LINES_BATCH_SPAN ){
+    if( mrc==MB_OK && pos + job.nScanned >= pCur->iChecked + MB_LINES_BATCH_SPAN ){
       pCur->iChecked = pos + job.nScanned;
-      rc = mb_window_check(&pCur->win, pCur->iChecked);
+      mrc = mb_window_check(&pCur->win, pCur->iChecked);
     }
-    if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+    if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
     if( job.nFound>0 ){
       int i;
       for(i=0; i<job.nFound; i++) pCur->aEnds[i] += pos;
@@ -167,7 +167,7 @@ static int mbLinesNextNoText(MbLinesCursor *pCur){
 static int mbLinesNextFind(MbLinesCursor *pCur){
   mb_window *w = &pCur->win;
   const size_t n = pCur->finder.n;
-  int rc;
+  int mrc;
   for(;;){
     uint64_t s = pCur->iSearch, wEnd;
     const unsigned char *base, *hit;
@@ -180,8 +180,8 @@ static int mbLinesNextFind(MbLinesCursor *pCur){
     ** whole match after it (or the rest of the scan). */
     if( !(s>=w->off && s-w->off<w->len)
      || (w->off+w->len<pCur->iEnd && w->off+w->len-s<n) ){
-      rc = mb_window_load(w, s);
-      if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+      mrc = mb_window_load(w, s);
+      if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
     }
     wEnd = w->off + w->len;
     if( wEnd>pCur->iEnd ) wEnd = pCur->iEnd;
@@ -218,8 +218,8 @@ static int mbLinesNextFind(MbLinesCursor *pCur){
       if( e ){
         at = w->off + (uint64_t)(e - w->buf);
       }else{
-        rc = mb_window_find_byte(w, q, pCur->delim, &at);
-        if( rc!=MB_OK ) return mbLinesReadError(pCur, rc);
+        mrc = mb_window_find_byte(w, q, pCur->delim, &at);
+        if( mrc!=MB_OK ) return mbLinesReadError(pCur, mrc);
       }
       if( at>pCur->iEnd ) at = pCur->iEnd;
       mbLinesSetRow(pCur, at);
