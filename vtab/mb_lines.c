@@ -313,43 +313,59 @@ static int mbLinesDisconnect(sqlite3_vtab *pVtab){
 
 /* ------------------------------------------------------------ planning */
 
-static int mbLinesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
-  MbLinesTable *pTab = (MbLinesTable*)pVtab;
-  int i;
-  int iFile = -1, iDelim = -1, iEq = -1, iLo = -1, iHi = -1, iPat = -1;
-  int bFileUnusable = 0;
-  int idxNum = 0, nArg = 0;
-  double cost = 1e6, rows = 1e6;
+/* The constraints a plan uses: indexes into aConstraint, -1 for none. */
+typedef struct MbLinesTerms {
+  int iFile, iDelim;          /* file = ?, delimiter = ? (function form) */
+  int iEq, iLo, iHi;          /* rowid =, rowid > or >=, rowid < or <= */
+  int iPat;                   /* line LIKE ? or line GLOB ? */
+  int bFileUnusable;          /* a file = ? that needs another order */
+} MbLinesTerms;
 
+/* Pick the first usable constraint of each kind. */
+static void mbLinesPickTerms(MbLinesTable *pTab, sqlite3_index_info *pInfo,
+                             MbLinesTerms *t){
+  int i;
+  t->iFile = t->iDelim = t->iEq = t->iLo = t->iHi = t->iPat = -1;
+  t->bFileUnusable = 0;
   for(i=0; i<pInfo->nConstraint; i++){
     const struct sqlite3_index_constraint *p = &pInfo->aConstraint[i];
     int op = p->op;
     if( p->iColumn==MB_LINES_FILE && op==SQLITE_INDEX_CONSTRAINT_EQ
      && pTab->zFile==0 ){
-      if( p->usable ){ if( iFile<0 ) iFile = i; }
-      else bFileUnusable = 1;
+      if( p->usable ){ if( t->iFile<0 ) t->iFile = i; }
+      else t->bFileUnusable = 1;
       continue;
     }
     if( !p->usable ) continue;
     if( p->iColumn==MB_LINES_DELIM && op==SQLITE_INDEX_CONSTRAINT_EQ
      && pTab->zFile==0 ){
-      if( iDelim<0 ) iDelim = i;
+      if( t->iDelim<0 ) t->iDelim = i;
     }else if( p->iColumn==-1 ){
       if( op==SQLITE_INDEX_CONSTRAINT_EQ ){
-        if( iEq<0 ) iEq = i;
+        if( t->iEq<0 ) t->iEq = i;
       }else if( op==SQLITE_INDEX_CONSTRAINT_GE || op==SQLITE_INDEX_CONSTRAINT_GT ){
-        if( iLo<0 ) iLo = i;
+        if( t->iLo<0 ) t->iLo = i;
       }else if( op==SQLITE_INDEX_CONSTRAINT_LE || op==SQLITE_INDEX_CONSTRAINT_LT ){
-        if( iHi<0 ) iHi = i;
+        if( t->iHi<0 ) t->iHi = i;
       }
-    }else if( p->iColumn==MB_LINES_LINE && iPat<0
+    }else if( p->iColumn==MB_LINES_LINE && t->iPat<0
            && (op==SQLITE_INDEX_CONSTRAINT_LIKE || op==SQLITE_INDEX_CONSTRAINT_GLOB) ){
-      iPat = i;
+      t->iPat = i;
     }
   }
-  if( pTab->zFile==0 && iFile<0 ){
+}
+
+/* xBestIndex: see "The planner's contract" in the manual above. */
+static int mbLinesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  MbLinesTable *pTab = (MbLinesTable*)pVtab;
+  MbLinesTerms t;
+  int idxNum = 0, nArg = 0;
+  double cost = 1e6, rows = 1e6;
+
+  mbLinesPickTerms(pTab, pInfo, &t);
+  if( pTab->zFile==0 && t.iFile<0 ){
     /* The file would come from a table not yet scanned: another order. */
-    if( bFileUnusable ) return SQLITE_CONSTRAINT;
+    if( t.bFileUnusable ) return SQLITE_CONSTRAINT;
     /* No file = ? at all. SQLite also asks this for one branch of an OR
     ** (WHERE rowid = 3 OR line LIKE ...: one plan per branch, with only
     ** that branch's terms): an error here failed such queries. A plan
@@ -364,42 +380,42 @@ static int mbLinesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   ** omitted (the delimiter column shows the argument as written, which
   ** SQLite could not compare); everything else is checked again by SQLite,
   ** so the pushdowns may be approximate (floor/ceil of a REAL bound). */
-  if( iFile>=0 ){
+  if( t.iFile>=0 ){
     idxNum |= MB_IDX_FILE;
-    pInfo->aConstraintUsage[iFile].argvIndex = ++nArg;
-    pInfo->aConstraintUsage[iFile].omit = 1;
+    pInfo->aConstraintUsage[t.iFile].argvIndex = ++nArg;
+    pInfo->aConstraintUsage[t.iFile].omit = 1;
   }
-  if( iDelim>=0 ){
+  if( t.iDelim>=0 ){
     idxNum |= MB_IDX_DELIM;
-    pInfo->aConstraintUsage[iDelim].argvIndex = ++nArg;
-    pInfo->aConstraintUsage[iDelim].omit = 1;
+    pInfo->aConstraintUsage[t.iDelim].argvIndex = ++nArg;
+    pInfo->aConstraintUsage[t.iDelim].omit = 1;
   }
-  if( iEq>=0 ){
+  if( t.iEq>=0 ){
     idxNum |= MB_IDX_EQ;
-    pInfo->aConstraintUsage[iEq].argvIndex = ++nArg;
+    pInfo->aConstraintUsage[t.iEq].argvIndex = ++nArg;
     cost = 10;
     rows = 1;
     pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   }else{
-    if( iLo>=0 ){
+    if( t.iLo>=0 ){
       idxNum |= MB_IDX_LO;
-      if( pInfo->aConstraint[iLo].op==SQLITE_INDEX_CONSTRAINT_GT ) idxNum |= MB_IDX_LO_GT;
-      pInfo->aConstraintUsage[iLo].argvIndex = ++nArg;
+      if( pInfo->aConstraint[t.iLo].op==SQLITE_INDEX_CONSTRAINT_GT ) idxNum |= MB_IDX_LO_GT;
+      pInfo->aConstraintUsage[t.iLo].argvIndex = ++nArg;
       cost /= 2;
       rows /= 2;
     }
-    if( iHi>=0 ){
+    if( t.iHi>=0 ){
       idxNum |= MB_IDX_HI;
-      if( pInfo->aConstraint[iHi].op==SQLITE_INDEX_CONSTRAINT_LT ) idxNum |= MB_IDX_HI_LT;
-      pInfo->aConstraintUsage[iHi].argvIndex = ++nArg;
-      cost /= (iLo>=0) ? 500 : 2;
-      rows /= (iLo>=0) ? 500 : 2;
+      if( pInfo->aConstraint[t.iHi].op==SQLITE_INDEX_CONSTRAINT_LT ) idxNum |= MB_IDX_HI_LT;
+      pInfo->aConstraintUsage[t.iHi].argvIndex = ++nArg;
+      cost /= (t.iLo>=0) ? 500 : 2;
+      rows /= (t.iLo>=0) ? 500 : 2;
     }
   }
-  if( iPat>=0 ){
-    idxNum |= pInfo->aConstraint[iPat].op==SQLITE_INDEX_CONSTRAINT_LIKE
+  if( t.iPat>=0 ){
+    idxNum |= pInfo->aConstraint[t.iPat].op==SQLITE_INDEX_CONSTRAINT_LIKE
               ? MB_IDX_LIKE : MB_IDX_GLOB;
-    pInfo->aConstraintUsage[iPat].argvIndex = ++nArg;
+    pInfo->aConstraintUsage[t.iPat].argvIndex = ++nArg;
     cost *= 0.5;
     rows *= 0.1;
   }
