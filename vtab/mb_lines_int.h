@@ -82,8 +82,7 @@ struct MbLinesCursor {
   uint64_t aEnds[MB_LINES_BATCH];
 };
 
-/* A delimiter as written: one byte, or an escape (used by connect, filter
-** and membase_lines_index). */
+/* The value of the hex digit c, or -1. */
 static inline int mbLinesHexDigit(char c){
   if( c>='0' && c<='9' ) return c-'0';
   if( c>='a' && c<='f' ) return c-'a'+10;
@@ -91,7 +90,10 @@ static inline int mbLinesHexDigit(char c){
   return -1;
 }
 
-/* Parse a delimiter: one byte, or an escape. 0 on success. */
+/* Parse a delimiter as written: one byte, or an escape
+** (\n \r \t \0 \\ \xHH). 0 on success. Here, not in one of the files:
+** connect, xFilter and membase_lines_index all read one, and their files
+** must not call each other. */
 static inline int mbLinesParseDelim(const unsigned char *z, int n, unsigned char *pOut){
   if( n==1 ){ *pOut = z[0]; return 0; }
   if( n==2 && z[0]=='\\' ){
