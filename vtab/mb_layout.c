@@ -178,6 +178,175 @@ static const char *mbSkipSpace(const char *z){
   return z;
 }
 
+/* One parse of a layout text: where it is, and the column being read. */
+typedef struct MbLayoutParse {
+  const char *zLayout;        /* the whole text, for positions */
+  const char *z;              /* the next byte to read */
+  char **pzErr;
+  char zName[128];            /* the column's name */
+  const char *zNameAt;        /* where the name starts */
+  int eType;                  /* its type, MB_TYPE_* */
+  int bBig;                   /* big-endian (the default, or a be/le suffix) */
+  uint64_t nByte;             /* its size */
+} MbLayoutParse;
+
+/* The error "membase: layout: expected WHAT at position N, found TOKEN"
+** for the text at z; zWhat is from sqlite3_mprintf and freed here. */
+static int mbExpected(MbLayoutParse *P, const char *z, char *zWhat){
+  char *zTok = mbToken(z);
+  *P->pzErr = (zWhat && zTok)
+      ? sqlite3_mprintf("membase: layout: expected %s at position %d, "
+                        "found %s", zWhat, mbPos(P->zLayout, z), zTok)
+      : 0;
+  sqlite3_free(zWhat);
+  sqlite3_free(zTok);
+  return *P->pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* A column's name, into P->zName. */
+static int mbLayoutName(MbLayoutParse *P){
+  const char *z = mbSkipSpace(P->z);
+  int nName;
+  P->zNameAt = z;
+  if( !mbIsIdStart(*z) ){
+    return mbExpected(P, z, sqlite3_mprintf("a column name"));
+  }
+  for(nName=0; mbIsIdChar(z[nName]); nName++){}
+  if( nName>=(int)sizeof(P->zName) ){
+    *P->pzErr = sqlite3_mprintf("membase: layout: column name at position %d "
+                                "is longer than %d characters",
+                                mbPos(P->zLayout, z), (int)sizeof(P->zName)-1);
+    return SQLITE_ERROR;
+  }
+  memcpy(P->zName, z, (size_t)nName);
+  P->zName[nName] = 0;
+  P->z = z + nName;
+  return SQLITE_OK;
+}
+
+/* The size of char(N), blob(N) or pad(N), zType[0..nType) being the type
+** as written: "(N)" into P->nByte. */
+static int mbLayoutSize(MbLayoutParse *P, const char *zType, int nType){
+  const char *z = mbSkipSpace(P->z), *zNum;
+  uint64_t nByte = 0;
+  if( *z!='(' ){
+    return mbExpected(P, z, sqlite3_mprintf("\"(\" after \"%.*s\"", nType,
+                                            zType));
+  }
+  z = mbSkipSpace(z+1);
+  zNum = z;
+  while( *z>='0' && *z<='9' ){
+    nByte = nByte*10 + (uint64_t)(*z - '0');
+    if( nByte>MB_LAYOUT_MAX_RECORD ) break;
+    z++;
+  }
+  if( z==zNum || nByte==0 || nByte>MB_LAYOUT_MAX_RECORD ){
+    int bNoDigits = z==zNum;
+    /* name the column and its type: "size 0" alone does not say
+    ** which of several char(N), blob(N) or pad(N) is wrong */
+    const char *zWhat = P->eType==MB_TYPE_PAD ? "padding" : "column";
+    while( mbIsIdChar(*z) ) z++;
+    if( bNoDigits ){
+      return mbExpected(P, zNum, sqlite3_mprintf("a size for %s \"%s\" (%s)",
+                        zWhat, P->zName, mb_type_name(P->eType)));
+    }
+    *P->pzErr = sqlite3_mprintf("membase: layout: size \"%.*s\" for %s "
+                                "\"%s\" (%s) at position %d is out of "
+                                "range (1 to %llu)", (int)(z-zNum), zNum,
+                                zWhat, P->zName, mb_type_name(P->eType),
+                                mbPos(P->zLayout, zNum),
+                                (unsigned long long)MB_LAYOUT_MAX_RECORD);
+    return SQLITE_ERROR;
+  }
+  z = mbSkipSpace(z);
+  if( *z!=')' ) return mbExpected(P, z, sqlite3_mprintf("\")\""));
+  P->z = z+1;
+  P->nByte = nByte;
+  return SQLITE_OK;
+}
+
+/* A column's type (a numeric type may end in be or le), into P->eType,
+** P->bBig and P->nByte; bBig is the layout's byte order. */
+static int mbLayoutType(MbLayoutParse *P, int bBig){
+  const char *z = mbSkipSpace(P->z);
+  int nType, i;
+  P->eType = -1;
+  P->bBig = bBig;
+  if( !mbIsIdStart(*z) ){
+    return mbExpected(P, z, sqlite3_mprintf("a type for column \"%s\"",
+                                            P->zName));
+  }
+  for(nType=0; mbIsIdChar(z[nType]); nType++){}
+  for(i=0; i<MB_NTYPE; i++){
+    int n = (int)strlen(aMbType[i].zName);
+    if( sqlite3_strnicmp(z, aMbType[i].zName, n)!=0 ) continue;
+    if( n==nType ){ P->eType = aMbType[i].eType; break; }
+    /* a byte-order suffix on a numeric type */
+    if( nType==n+2 && aMbType[i].eType<=MB_TYPE_F64 ){
+      if( sqlite3_strnicmp(z+n, "be", 2)==0 ){
+        P->eType = aMbType[i].eType; P->bBig = 1; break;
+      }
+      if( sqlite3_strnicmp(z+n, "le", 2)==0 ){
+        P->eType = aMbType[i].eType; P->bBig = 0; break;
+      }
+    }
+  }
+  if( P->eType<0 ){
+    *P->pzErr = sqlite3_mprintf("membase: layout: unknown type \"%.*s\" at "
+                                "position %d", nType, z, mbPos(P->zLayout, z));
+    return SQLITE_ERROR;
+  }
+  P->nByte = aMbType[i].nByte;
+  P->z = z + nType;
+  if( P->nByte==0 ) return mbLayoutSize(P, z, nType);
+  return SQLITE_OK;
+}
+
+/* Place the column read at *piOff (aligned when bNatural, which raises
+** *pnAlign) and add it to p: the record's size and the name are checked. */
+static int mbLayoutPlace(MbLayoutParse *P, mb_layout *p, int bNatural,
+                         uint64_t *piOff, uint32_t *pnAlign){
+  int i, rc;
+  if( bNatural ){
+    uint32_t a = mb_type_align(P->eType, (uint32_t)P->nByte);
+    if( a>*pnAlign ) *pnAlign = a;
+    *piOff = (*piOff + a - 1) / a * a;
+  }
+  if( *piOff+P->nByte>MB_LAYOUT_MAX_RECORD ){
+    *P->pzErr = sqlite3_mprintf("membase: layout: the record is larger than "
+                                "%llu bytes at %s \"%s\" (%s, position %d)",
+                                (unsigned long long)MB_LAYOUT_MAX_RECORD,
+                                P->eType==MB_TYPE_PAD ? "padding" : "column",
+                                P->zName, mb_type_name(P->eType),
+                                mbPos(P->zLayout, P->zNameAt));
+    return SQLITE_ERROR;
+  }
+  if( P->eType==MB_TYPE_PAD ){
+    rc = mb_layout_add(p, 0, P->eType, 0, P->nByte, *piOff, "layout",
+                       P->pzErr);
+  }else{
+    if( mbIsReserved(P->zName) ){
+      *P->pzErr = sqlite3_mprintf("membase: layout: column name \"%s\" at "
+                                  "position %d is reserved (the rowid is the "
+                                  "record index)", P->zName,
+                                  mbPos(P->zLayout, P->zNameAt));
+      return SQLITE_ERROR;
+    }
+    for(i=0; i<p->nField; i++){
+      if( p->aField[i].zName && sqlite3_stricmp(p->aField[i].zName, P->zName)==0 ){
+        *P->pzErr = sqlite3_mprintf("membase: layout: duplicate column name "
+                                    "\"%s\" at position %d", P->zName,
+                                    mbPos(P->zLayout, P->zNameAt));
+        return SQLITE_ERROR;
+      }
+    }
+    rc = mb_layout_add(p, P->zName, P->eType, P->bBig, P->nByte, *piOff,
+                       "layout", P->pzErr);
+  }
+  if( rc==SQLITE_OK ) *piOff += P->nByte;
+  return rc;
+}
+
 int mb_layout_parse(
   const char *zLayout,
   int bBig,
@@ -185,178 +354,37 @@ int mb_layout_parse(
   mb_layout *p,
   char **pzErr
 ){
-  const char *z = zLayout;
+  MbLayoutParse P;
   uint64_t iOff = 0;
   uint32_t nAlign = 1;
-  char *zTok = 0;
-  char zName[128];
   int rc = SQLITE_OK;
 
   memset(p, 0, sizeof(*p));
-  z = mbSkipSpace(z);
-  if( *z==0 ){
+  memset(&P, 0, sizeof(P));
+  P.zLayout = zLayout;
+  P.pzErr = pzErr;
+  P.z = mbSkipSpace(zLayout);
+  if( *P.z==0 ){
     *pzErr = sqlite3_mprintf("membase: layout is empty");
     return SQLITE_ERROR;
   }
+  /* name type[(size)], ... */
   for(;;){
-    const char *zNameAt, *zTypeAt;
-    int nName, nType, i, eType = -1, bFieldBig = bBig;
-    uint64_t nByte = 0;
-
-    /* name */
-    z = mbSkipSpace(z);
-    zNameAt = z;
-    if( !mbIsIdStart(*z) ){
-      zTok = mbToken(z);
-      *pzErr = sqlite3_mprintf("membase: layout: expected a column name at "
-                               "position %d, found %s", mbPos(zLayout, z), zTok);
+    rc = mbLayoutName(&P);
+    if( rc==SQLITE_OK ) rc = mbLayoutType(&P, bBig);
+    if( rc==SQLITE_OK ) rc = mbLayoutPlace(&P, p, bNatural, &iOff, &nAlign);
+    if( rc!=SQLITE_OK ) goto fail;
+    P.z = mbSkipSpace(P.z);
+    if( *P.z==0 ) break;
+    if( *P.z!=',' ){
+      rc = mbExpected(&P, P.z, sqlite3_mprintf("\",\""));
       goto fail;
     }
-    for(nName=0; mbIsIdChar(z[nName]); nName++){}
-    if( nName>=(int)sizeof(zName) ){
-      *pzErr = sqlite3_mprintf("membase: layout: column name at position %d "
-                               "is longer than %d characters",
-                               mbPos(zLayout, z), (int)sizeof(zName)-1);
-      goto fail;
-    }
-    memcpy(zName, z, (size_t)nName);
-    zName[nName] = 0;
-    z += nName;
-
-    /* type */
-    z = mbSkipSpace(z);
-    zTypeAt = z;
-    if( !mbIsIdStart(*z) ){
-      zTok = mbToken(z);
-      *pzErr = sqlite3_mprintf("membase: layout: expected a type for column "
-                               "\"%s\" at position %d, found %s", zName,
-                               mbPos(zLayout, z), zTok);
-      goto fail;
-    }
-    for(nType=0; mbIsIdChar(z[nType]); nType++){}
-    for(i=0; i<MB_NTYPE; i++){
-      int n = (int)strlen(aMbType[i].zName);
-      if( sqlite3_strnicmp(z, aMbType[i].zName, n)!=0 ) continue;
-      if( n==nType ){ eType = aMbType[i].eType; break; }
-      /* a byte-order suffix on a numeric type */
-      if( nType==n+2 && aMbType[i].eType<=MB_TYPE_F64 ){
-        if( sqlite3_strnicmp(z+n, "be", 2)==0 ){
-          eType = aMbType[i].eType; bFieldBig = 1; break;
-        }
-        if( sqlite3_strnicmp(z+n, "le", 2)==0 ){
-          eType = aMbType[i].eType; bFieldBig = 0; break;
-        }
-      }
-    }
-    if( eType<0 ){
-      *pzErr = sqlite3_mprintf("membase: layout: unknown type \"%.*s\" at "
-                               "position %d", nType, z, mbPos(zLayout, z));
-      goto fail;
-    }
-    nByte = aMbType[i].nByte;
-    z += nType;
-    if( nByte==0 ){
-      /* char(N), blob(N), pad(N) */
-      const char *zNum;
-      z = mbSkipSpace(z);
-      if( *z!='(' ){
-        zTok = mbToken(z);
-        *pzErr = sqlite3_mprintf("membase: layout: expected \"(\" after "
-                                 "\"%.*s\" at position %d, found %s", nType,
-                                 zTypeAt, mbPos(zLayout, z), zTok);
-        goto fail;
-      }
-      z = mbSkipSpace(z+1);
-      zNum = z;
-      while( *z>='0' && *z<='9' ){
-        nByte = nByte*10 + (uint64_t)(*z - '0');
-        if( nByte>MB_LAYOUT_MAX_RECORD ) break;
-        z++;
-      }
-      if( z==zNum || nByte==0 || nByte>MB_LAYOUT_MAX_RECORD ){
-        int bNoDigits = z==zNum;
-        while( mbIsIdChar(*z) ) z++;
-        /* name the column and its type: "size 0" alone does not say
-        ** which of several char(N), blob(N) or pad(N) is wrong */
-        const char *zWhat = eType==MB_TYPE_PAD ? "padding" : "column";
-        if( bNoDigits ){
-          zTok = mbToken(zNum);
-          *pzErr = sqlite3_mprintf("membase: layout: expected a size for %s "
-                                   "\"%s\" (%s) at position %d, found %s",
-                                   zWhat, zName, mb_type_name(eType),
-                                   mbPos(zLayout, zNum), zTok);
-        }else{
-          *pzErr = sqlite3_mprintf("membase: layout: size \"%.*s\" for %s "
-                                   "\"%s\" (%s) at position %d is out of "
-                                   "range (1 to %llu)", (int)(z-zNum), zNum,
-                                   zWhat, zName, mb_type_name(eType),
-                                   mbPos(zLayout, zNum),
-                                   (unsigned long long)MB_LAYOUT_MAX_RECORD);
-        }
-        goto fail;
-      }
-      z = mbSkipSpace(z);
-      if( *z!=')' ){
-        zTok = mbToken(z);
-        *pzErr = sqlite3_mprintf("membase: layout: expected \")\" at "
-                                 "position %d, found %s", mbPos(zLayout, z),
-                                 zTok);
-        goto fail;
-      }
-      z++;
-    }
-
-    /* place it */
-    if( bNatural ){
-      uint32_t a = mb_type_align(eType, (uint32_t)nByte);
-      if( a>nAlign ) nAlign = a;
-      iOff = (iOff + a - 1) / a * a;
-    }
-    if( iOff+nByte>MB_LAYOUT_MAX_RECORD ){
-      *pzErr = sqlite3_mprintf("membase: layout: the record is larger than "
-                               "%llu bytes at %s \"%s\" (%s, position %d)",
-                               (unsigned long long)MB_LAYOUT_MAX_RECORD,
-                               eType==MB_TYPE_PAD ? "padding" : "column",
-                               zName, mb_type_name(eType),
-                               mbPos(zLayout, zNameAt));
-      goto fail;
-    }
-    if( eType==MB_TYPE_PAD ){
-      rc = mb_layout_add(p, 0, eType, 0, nByte, iOff, "layout", pzErr);
-    }else{
-      if( mbIsReserved(zName) ){
-        *pzErr = sqlite3_mprintf("membase: layout: column name \"%s\" at "
-                                 "position %d is reserved (the rowid is the "
-                                 "record index)", zName,
-                                 mbPos(zLayout, zNameAt));
-        goto fail;
-      }
-      for(i=0; i<p->nField; i++){
-        if( p->aField[i].zName && sqlite3_stricmp(p->aField[i].zName, zName)==0 ){
-          *pzErr = sqlite3_mprintf("membase: layout: duplicate column name "
-                                   "\"%s\" at position %d", zName,
-                                   mbPos(zLayout, zNameAt));
-          goto fail;
-        }
-      }
-      rc = mb_layout_add(p, zName, eType, bFieldBig, nByte, iOff, "layout",
-                         pzErr);
-    }
-    if( rc!=SQLITE_OK ) goto fail_rc;
-    iOff += nByte;
-
-    z = mbSkipSpace(z);
-    if( *z==0 ) break;
-    if( *z!=',' ){
-      zTok = mbToken(z);
-      *pzErr = sqlite3_mprintf("membase: layout: expected \",\" at position "
-                               "%d, found %s", mbPos(zLayout, z), zTok);
-      goto fail;
-    }
-    z++;
+    P.z++;
   }
   if( p->nCol==0 ){
     *pzErr = sqlite3_mprintf("membase: layout has no columns (only padding)");
+    rc = SQLITE_ERROR;
     goto fail;
   }
   p->nAlign = nAlign;
@@ -364,9 +392,6 @@ int mb_layout_parse(
   return SQLITE_OK;
 
 fail:
-  rc = SQLITE_ERROR;
-fail_rc:
-  sqlite3_free(zTok);
   mb_layout_free(p);
   if( rc==SQLITE_NOMEM ){
     sqlite3_free(*pzErr);

@@ -402,6 +402,262 @@ void mb_npy_free(mb_npy *p){
   memset(p, 0, sizeof(*p));
 }
 
+/* Versions 1 and 2 of the format have an ASCII header (3 is UTF-8). */
+static int npyCheckAscii(const unsigned char *a, size_t n, uint64_t nPre,
+                         const char *zFile, int iMajor, char **pzErr){
+  size_t i;
+  if( iMajor>=3 ) return SQLITE_OK;
+  for(i=(size_t)nPre; i<n; i++){
+    if( a[i]>=0x80 ){
+      *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: "
+                               "non-ASCII byte in a version %d header",
+                               zFile, iMajor);
+      return SQLITE_ERROR;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* The shape and order of the array: rows = shape[0], the trailing axes
+** (*paTrail, *pnTrail; *pnItem elements per row) become columns. */
+static int npyReadShape(
+  mb_npy *p,
+  const PyNode *pFortran, const PyNode *pShape,
+  const char *zFile,
+  const uint64_t **paTrail, int *pnTrail, uint64_t *pnItem,
+  char **pzErr
+){
+  uint64_t nItem = 1;
+  int i;
+  p->nDim = npyShape(pShape, p->aShape);
+  if( p->nDim<0 ){
+    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: bad shape",
+                             zFile);
+    return SQLITE_ERROR;
+  }
+  if( pFortran->v && p->nDim>1 ){
+    *pzErr = sqlite3_mprintf("membase: %s: Fortran-order (column-major) "
+                             "arrays are not supported; save it with "
+                             "numpy.ascontiguousarray", zFile);
+    return SQLITE_ERROR;
+  }
+  p->nRows = p->nDim ? p->aShape[0] : 1;
+  *paTrail = p->nDim ? p->aShape+1 : p->aShape;
+  *pnTrail = p->nDim ? p->nDim-1 : 0;
+  for(i=0; i<*pnTrail; i++){
+    uint64_t d = (*paTrail)[i];
+    if( d!=0 && nItem > UINT64_MAX / d ){
+      *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: the shape "
+                               "overflows", zFile);
+      return SQLITE_ERROR;
+    }
+    nItem *= d;
+  }
+  *pnItem = nItem;
+  return SQLITE_OK;
+}
+
+/* A plain dtype ('<f8'): one column "value", or "value_I_J" over the
+** trailing axes. */
+static int npyPlainDescr(
+  mb_npy *p, mb_layout *pL, const PyNode *pDescr, const char *zFile,
+  const uint64_t *aTrail, int nTrail, uint64_t *piOff, char **pzErr
+){
+  int eType, bBig;
+  uint64_t nByte;
+  p->zDescr = sqlite3_mprintf("'%.*s'", pDescr->n, pDescr->z);
+  if( p->zDescr==0 ) return SQLITE_NOMEM;
+  if( !npyScalar(zFile, 0, pDescr->z, pDescr->n, &eType, &bBig, &nByte,
+                 pzErr) ){
+    return SQLITE_ERROR;
+  }
+  return npyAddField(pL, zFile, "value", eType, bBig, nByte, aTrail, nTrail,
+                     piOff, pzErr);
+}
+
+/* The name of field i (1-based in messages) of a structured dtype into
+** zName[0..nName): the name of (name, type) or of ((title, name), type). */
+static int npyFieldName(const PyNode *pF, int i, const char *zFile,
+                        char *zName, int nName, char **pzErr){
+  const PyNode *pName;
+  if( (pF->eType!=PY_TUPLE && pF->eType!=PY_LIST)
+   || (pF->nKid!=2 && pF->nKid!=3) ){
+    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: field %d "
+                             "of the descr is not (name, type[, shape])",
+                             zFile, i+1);
+    return SQLITE_ERROR;
+  }
+  pName = pF->aKid[0];
+  if( pName->eType==PY_TUPLE && pName->nKid==2 ){
+    pName = pName->aKid[1];   /* (title, name) */
+  }
+  if( pName->eType!=PY_STR || pName->n>=nName ){
+    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: field %d "
+                             "has no usable name", zFile, i+1);
+    return SQLITE_ERROR;
+  }
+  memcpy(zName, pName->z, (size_t)pName->n);
+  zName[pName->n] = 0;
+  return SQLITE_OK;
+}
+
+/* The axes a field unrolls over into aSub (returns their count, or -1 with
+** *pzErr): the trailing axes of the array first, then the field's
+** sub-array shape. */
+static int npyFieldAxes(const PyNode *pF, const char *zName,
+                        const char *zFile, const uint64_t *aTrail,
+                        int nTrail, uint64_t *aSub, char **pzErr){
+  int nSub = 0, t;
+  for(t=0; t<nTrail; t++) aSub[nSub++] = aTrail[t];
+  if( pF->nKid==3 ){
+    int nDim = npyShape(pF->aKid[2], aSub+nSub);
+    if( nDim<0 || nSub+nDim>MB_NPY_MAX_DIM ){
+      *pzErr = sqlite3_mprintf("membase: %s: the sub-array field \"%s\" "
+                               "has a shape that cannot be mapped", zFile,
+                               zName);
+      return -1;
+    }
+    nSub += nDim;
+  }
+  return nSub;
+}
+
+/* numpy's padding (a dtype with offsets or an itemsize beyond its
+** fields): nByte skipped bytes per element of aSub, as np.load skips
+** them. The trailing axes here are all 1 (npyStructDescr checked it). */
+static int npyAddPadding(mb_layout *pL, const char *zFile, uint64_t nByte,
+                         const uint64_t *aSub, int nSub, uint64_t *piOff,
+                         char **pzErr){
+  uint64_t nPad = nByte;
+  int t;
+  for(t=0; t<nSub; t++){
+    if( aSub[t]!=0 && nPad > MB_LAYOUT_MAX_RECORD / aSub[t] ){
+      nPad = MB_LAYOUT_MAX_RECORD + 1;
+      break;
+    }
+    nPad *= aSub[t];
+  }
+  if( nPad==0 ) return SQLITE_OK;
+  return npyAddField(pL, zFile, 0, MB_TYPE_PAD, 0, nPad, 0, 0, piOff, pzErr);
+}
+
+/* Field i of a structured dtype: its columns (or its padding). */
+static int npyStructField(
+  mb_layout *pL, const PyNode *pF, int i, const char *zFile,
+  const uint64_t *aTrail, int nTrail, uint64_t *piOff, char **pzErr
+){
+  const PyNode *pType;
+  uint64_t aSub[MB_NPY_MAX_DIM + 1];
+  uint64_t nByte;
+  int nSub, eType, bBig;
+  char zName[128];
+  char zLabel[sizeof(zName)+2];
+  int rc = npyFieldName(pF, i, zFile, zName, (int)sizeof(zName), pzErr);
+  if( rc ) return rc;
+  pType = pF->aKid[1];
+  if( pType->eType!=PY_STR ){
+    *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" is a nested "
+                             "structure, which cannot be mapped", zFile,
+                             zName);
+    return SQLITE_ERROR;
+  }
+  if( zName[0] ) sqlite3_snprintf(sizeof(zLabel), zLabel, "\"%s\"", zName);
+  else sqlite3_snprintf(sizeof(zLabel), zLabel, "%d", i+1);
+  if( !npyScalar(zFile, zLabel, pType->z, pType->n, &eType, &bBig,
+                 &nByte, pzErr) ){
+    return SQLITE_ERROR;
+  }
+  nSub = npyFieldAxes(pF, zName, zFile, aTrail, nTrail, aSub, pzErr);
+  if( nSub<0 ) return SQLITE_ERROR;
+  if( zName[0]==0 && eType==MB_TYPE_BLOB ){
+    return npyAddPadding(pL, zFile, nByte, aSub, nSub, piOff, pzErr);
+  }
+  if( zName[0]==0 ){
+    *pzErr = sqlite3_mprintf("membase: %s: field %d (dtype '%.*s') has "
+                             "an empty name; only padding (void "
+                             "fields, '|V<n>') may be nameless", zFile,
+                             i+1, pType->n, pType->z);
+    return SQLITE_ERROR;
+  }
+  return npyAddField(pL, zFile, zName, eType, bBig, nByte, aSub, nSub,
+                     piOff, pzErr);
+}
+
+/* A structured dtype ([('a', '<i4'), ...]): the columns of each field. */
+static int npyStructDescr(
+  mb_npy *p, mb_layout *pL, const PyNode *pDescr, const char *zFile,
+  const uint64_t *aTrail, int nTrail, uint64_t nItem, uint64_t *piOff,
+  char **pzErr
+){
+  int i, rc;
+  /* keep the descr's text verbatim for rewriting the header */
+  const char *zStart = pDescr->zSrc, *zEnd = pDescr->zSrcEnd;
+  p->zDescr = sqlite3_mprintf("%.*s", (int)(zEnd-zStart), zStart);
+  if( p->zDescr==0 ) return SQLITE_NOMEM;
+  if( pDescr->nKid==0 ){
+    *pzErr = sqlite3_mprintf("membase: %s: record size is 0 (the dtype has "
+                             "no fields)", zFile);
+    return SQLITE_ERROR;
+  }
+  if( nTrail>0 && nItem>1 ){
+    /* a structured N-d array: unrolling the fields per trailing index
+    ** would make the record order field-major; numpy stores it
+    ** index-major. Refuse rather than map it wrong. Shapes (n, 1, ...)
+    ** are n records. */
+    char *zShape = npyShapeText(p, p->aShape[0]);
+    *pzErr = sqlite3_mprintf("membase: %s: a structured array of shape %s "
+                             "cannot be mapped: one record per row needs "
+                             "the shape (n,) or (n, 1)", zFile,
+                             zShape ? zShape : "?");
+    sqlite3_free(zShape);
+    return SQLITE_ERROR;
+  }
+  for(i=0; i<pDescr->nKid; i++){
+    rc = npyStructField(pL, pDescr->aKid[i], i, zFile, aTrail, nTrail, piOff,
+                        pzErr);
+    if( rc ) return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* The header's dict: its descr, fortran_order and shape, read into p and
+** pL. */
+static int npyReadDict(mb_npy *p, mb_layout *pL, const PyNode *pRoot,
+                       const char *zFile, char **pzErr){
+  const PyNode *pDescr, *pFortran, *pShape;
+  const uint64_t *aTrail;
+  uint64_t iOff = 0, nItem = 1;
+  int nTrail, rc;
+  pDescr = pyDictGet(pRoot, "descr");
+  pFortran = pyDictGet(pRoot, "fortran_order");
+  pShape = pyDictGet(pRoot, "shape");
+  if( pDescr==0 || pFortran==0 || pShape==0 || pFortran->eType!=PY_BOOL ){
+    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: it needs "
+                             "'descr', 'fortran_order' and 'shape'", zFile);
+    return SQLITE_ERROR;
+  }
+  rc = npyReadShape(p, pFortran, pShape, zFile, &aTrail, &nTrail, &nItem,
+                    pzErr);
+  if( rc ) return rc;
+  if( pDescr->eType==PY_STR ){
+    rc = npyPlainDescr(p, pL, pDescr, zFile, aTrail, nTrail, &iOff, pzErr);
+  }else if( pDescr->eType==PY_LIST ){
+    rc = npyStructDescr(p, pL, pDescr, zFile, aTrail, nTrail, nItem, &iOff,
+                        pzErr);
+  }else{
+    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: the descr "
+                             "is neither a string nor a list", zFile);
+    return SQLITE_ERROR;
+  }
+  if( rc ) return rc;
+  if( pL->nRecord==0 || pL->nCol==0 ){
+    *pzErr = sqlite3_mprintf("membase: %s: record size is 0", zFile);
+    return SQLITE_ERROR;
+  }
+  pL->nAlign = 1;
+  return SQLITE_OK;
+}
+
 int mb_npy_parse(
   const unsigned char *a,
   size_t n,
@@ -411,27 +667,17 @@ int mb_npy_parse(
   char **pzErr
 ){
   PyReader r;
-  PyNode *pRoot = 0, *pDescr, *pFortran, *pShape;
+  PyNode *pRoot;
   uint64_t nPre = a[6]==1 ? 10 : 12;
-  uint64_t iOff = 0, nItem = 1;
-  const uint64_t *aTrail;
-  int nTrail, i, rc = SQLITE_ERROR;
+  int rc;
 
   memset(p, 0, sizeof(*p));
   memset(pL, 0, sizeof(*pL));
   p->iMajor = a[6];
   p->iMinor = a[7];
   p->nHeader = n;
-  if( p->iMajor<3 ){
-    for(i=(int)nPre; i<(int)n; i++){
-      if( a[i]>=0x80 ){
-        *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: "
-                                 "non-ASCII byte in a version %d header",
-                                 zFile, p->iMajor);
-        return SQLITE_ERROR;
-      }
-    }
-  }
+  rc = npyCheckAscii(a, n, nPre, zFile, p->iMajor, pzErr);
+  if( rc ) return rc;
   memset(&r, 0, sizeof(r));
   r.z = (const char*)a + nPre;
   r.zEnd = (const char*)a + n;
@@ -439,172 +685,10 @@ int mb_npy_parse(
   if( pRoot==0 || pRoot->eType!=PY_DICT ){
     *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: %s", zFile,
                              r.zErr ? r.zErr : "not a dict");
-    goto done;
-  }
-  pDescr = pyDictGet(pRoot, "descr");
-  pFortran = pyDictGet(pRoot, "fortran_order");
-  pShape = pyDictGet(pRoot, "shape");
-  if( pDescr==0 || pFortran==0 || pShape==0 || pFortran->eType!=PY_BOOL ){
-    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: it needs "
-                             "'descr', 'fortran_order' and 'shape'", zFile);
-    goto done;
-  }
-  p->nDim = npyShape(pShape, p->aShape);
-  if( p->nDim<0 ){
-    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: bad shape",
-                             zFile);
-    goto done;
-  }
-  if( pFortran->v && p->nDim>1 ){
-    *pzErr = sqlite3_mprintf("membase: %s: Fortran-order (column-major) "
-                             "arrays are not supported; save it with "
-                             "numpy.ascontiguousarray", zFile);
-    goto done;
-  }
-  /* rows = shape[0]; the trailing axes become columns */
-  p->nRows = p->nDim ? p->aShape[0] : 1;
-  aTrail = p->nDim ? p->aShape+1 : p->aShape;
-  nTrail = p->nDim ? p->nDim-1 : 0;
-  for(i=0; i<nTrail; i++){
-    if( aTrail[i]!=0 && nItem > UINT64_MAX / aTrail[i] ){
-      *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: the shape "
-                               "overflows", zFile);
-      goto done;
-    }
-    nItem *= aTrail[i];
-  }
-
-  if( pDescr->eType==PY_STR ){
-    int eType, bBig;
-    uint64_t nByte;
-    char *zDescr = sqlite3_mprintf("'%.*s'", pDescr->n, pDescr->z);
-    if( zDescr==0 ){ rc = SQLITE_NOMEM; goto done; }
-    p->zDescr = zDescr;
-    if( !npyScalar(zFile, 0, pDescr->z, pDescr->n, &eType, &bBig, &nByte,
-                   pzErr) ){
-      goto done;
-    }
-    rc = npyAddField(pL, zFile, "value", eType, bBig, nByte, aTrail, nTrail,
-                     &iOff, pzErr);
-    if( rc ) goto done;
-  }else if( pDescr->eType==PY_LIST ){
-    /* keep the descr's text verbatim for rewriting the header */
-    const char *zStart = pDescr->zSrc, *zEnd = pDescr->zSrcEnd;
-    p->zDescr = sqlite3_mprintf("%.*s", (int)(zEnd-zStart), zStart);
-    if( p->zDescr==0 ){ rc = SQLITE_NOMEM; goto done; }
-    if( pDescr->nKid==0 ){
-      *pzErr = sqlite3_mprintf("membase: %s: record size is 0 (the dtype has "
-                               "no fields)", zFile);
-      goto done;
-    }
-    if( nTrail>0 && nItem>1 ){
-      /* a structured N-d array: unrolling the fields per trailing index
-      ** would make the record order field-major; numpy stores it
-      ** index-major. Refuse rather than map it wrong. Shapes (n, 1, ...)
-      ** are n records. */
-      char *zShape = npyShapeText(p, p->aShape[0]);
-      *pzErr = sqlite3_mprintf("membase: %s: a structured array of shape %s "
-                               "cannot be mapped: one record per row needs "
-                               "the shape (n,) or (n, 1)", zFile,
-                               zShape ? zShape : "?");
-      sqlite3_free(zShape);
-      goto done;
-    }
-    for(i=0; i<pDescr->nKid; i++){
-      PyNode *pF = pDescr->aKid[i], *pName, *pType;
-      uint64_t aSub[MB_NPY_MAX_DIM + 1];
-      int nSub = 0, eType, bBig, t;
-      uint64_t nByte;
-      char zName[128];
-      if( (pF->eType!=PY_TUPLE && pF->eType!=PY_LIST)
-       || (pF->nKid!=2 && pF->nKid!=3) ){
-        *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: field %d "
-                                 "of the descr is not (name, type[, shape])",
-                                 zFile, i+1);
-        goto done;
-      }
-      pName = pF->aKid[0];
-      pType = pF->aKid[1];
-      if( pName->eType==PY_TUPLE && pName->nKid==2 ){
-        pName = pName->aKid[1];   /* (title, name) */
-      }
-      if( pName->eType!=PY_STR || pName->n>=(int)sizeof(zName) ){
-        *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: field %d "
-                                 "has no usable name", zFile, i+1);
-        goto done;
-      }
-      memcpy(zName, pName->z, (size_t)pName->n);
-      zName[pName->n] = 0;
-      if( pType->eType!=PY_STR ){
-        *pzErr = sqlite3_mprintf("membase: %s: field \"%s\" is a nested "
-                                 "structure, which cannot be mapped", zFile,
-                                 zName);
-        goto done;
-      }
-      {
-        char zLabel[sizeof(zName)+2];
-        if( zName[0] ) sqlite3_snprintf(sizeof(zLabel), zLabel, "\"%s\"", zName);
-        else sqlite3_snprintf(sizeof(zLabel), zLabel, "%d", i+1);
-        if( !npyScalar(zFile, zLabel, pType->z, pType->n, &eType, &bBig,
-                       &nByte, pzErr) ){
-          goto done;
-        }
-      }
-      /* trailing axes of the array first, then the field's sub-array */
-      for(t=0; t<nTrail; t++) aSub[nSub++] = aTrail[t];
-      if( pF->nKid==3 ){
-        int nDim = npyShape(pF->aKid[2], aSub+nSub);
-        if( nDim<0 || nSub+nDim>MB_NPY_MAX_DIM ){
-          *pzErr = sqlite3_mprintf("membase: %s: the sub-array field \"%s\" "
-                                   "has a shape that cannot be mapped", zFile,
-                                   zName);
-          goto done;
-        }
-        nSub += nDim;
-      }
-      if( zName[0]==0 && eType==MB_TYPE_BLOB ){
-        /* numpy's padding (a dtype with offsets or an itemsize beyond its
-        ** fields): skipped bytes, as np.load skips them. The trailing
-        ** axes here are all 1 (checked above), a sub-array of padding is
-        ** that many times the bytes. */
-        uint64_t nPad = nByte;
-        for(t=0; t<nSub; t++){
-          if( aSub[t]!=0 && nPad > MB_LAYOUT_MAX_RECORD / aSub[t] ){
-            nPad = MB_LAYOUT_MAX_RECORD + 1;
-            break;
-          }
-          nPad *= aSub[t];
-        }
-        rc = nPad==0 ? SQLITE_OK
-           : npyAddField(pL, zFile, 0, MB_TYPE_PAD, 0, nPad, 0, 0, &iOff,
-                         pzErr);
-      }else if( zName[0]==0 ){
-        *pzErr = sqlite3_mprintf("membase: %s: field %d (dtype '%.*s') has "
-                                 "an empty name; only padding (void "
-                                 "fields, '|V<n>') may be nameless", zFile,
-                                 i+1, pType->n, pType->z);
-        goto done;
-      }else{
-        rc = npyAddField(pL, zFile, zName, eType, bBig, nByte, aSub, nSub,
-                         &iOff, pzErr);
-      }
-      if( rc ) goto done;
-      rc = SQLITE_ERROR;
-    }
+    rc = SQLITE_ERROR;
   }else{
-    *pzErr = sqlite3_mprintf("membase: %s: corrupt .npy header: the descr "
-                             "is neither a string nor a list", zFile);
-    goto done;
+    rc = npyReadDict(p, pL, pRoot, zFile, pzErr);
   }
-  rc = SQLITE_ERROR;
-  if( pL->nRecord==0 || pL->nCol==0 ){
-    *pzErr = sqlite3_mprintf("membase: %s: record size is 0", zFile);
-    goto done;
-  }
-  pL->nAlign = 1;
-  rc = SQLITE_OK;
-
-done:
   pyFree(pRoot);
   if( rc!=SQLITE_OK ){
     mb_layout_free(pL);

@@ -78,6 +78,7 @@
 SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "mb_stats_table.h"
+#include "../ext/mb_sqlite.h"
 
 /* ------------------------------------------------------------ the table */
 
@@ -185,25 +186,25 @@ static int mbStatsFilter(
   sqlite3_value **argv
 ){
   MbStatsCursor *pCur = (MbStatsCursor*)cur;
-  int rc;
+  int mrc;
   (void)idxStr;
   (void)argc;
   (void)argv;
   mbStatsFreeSnapshot(pCur);
   /* idxNum 1: the query reads `resident` (xBestIndex saw it in colUsed):
   ** only then is residency measured. */
-  rc = mb_registry_snapshot_opt(&pCur->aInfo, &pCur->nInfo,
-                                idxNum==1 ? MB_SNAP_RESIDENT : 0);
+  mrc = mb_registry_snapshot_opt(&pCur->aInfo, &pCur->nInfo,
+                                 idxNum==1 ? MB_SNAP_RESIDENT : 0);
   memset(&pCur->st, 0, sizeof(pCur->st));
   mb_stats_get(&pCur->st);
-  if( rc!=MB_OK ){
+  if( mrc!=MB_OK ){
     pCur->aInfo = 0;
     pCur->nInfo = 0;
-    if( rc==MB_ENOMEM ) return SQLITE_NOMEM;
-    sqlite3_free(cur->pVtab->zErrMsg);
-    cur->pVtab->zErrMsg = sqlite3_mprintf(
-        "membase_stats: cannot list the mappings: %s", mb_strerror(rc));
-    return SQLITE_ERROR;
+    /* SQLITE_ERROR, not an IOERR: listing the mappings touches no database
+    ** file, and SQLite rolls a transaction back on an IOERR. */
+    if( mrc==MB_ENOMEM ) return SQLITE_NOMEM;
+    return mb_vtab_error(cur->pVtab, SQLITE_ERROR,
+        "membase_stats: cannot list the mappings: %s", mb_strerror(mrc));
   }
   return SQLITE_OK;
 }
