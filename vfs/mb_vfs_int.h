@@ -173,4 +173,11 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
 /* mb_vfs_file.c */
 void mb_vfs_file_flush_counts(MbFile *f);
 
+/* mb_vfs_pattern.c */
+int  mbAdviceOf(int vfsAdvice);
+int  mbMapAdvice(mb_map *m);
+void mbObserve(MbFile *f, sqlite3_int64 off, int amt);
+const char *mbDropName(const MbFile *f);
+void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt);
+
 #endif /* MB_VFS_INT_H */
