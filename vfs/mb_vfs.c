@@ -106,8 +106,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   MB_FILE(pFile) = f;
   f->pReal = (sqlite3_file*)((char*)f + MB_ROUND8(sizeof(MbFile)));
   f->pMb = pMb;
-  f->lastOff = -1;
-  f->lastWant = -1;
+  mb_vfs_pattern_init(&f->pattern);
   f->opts.advice = MB_VFS_ADVICE_AUTO;
   f->opts.locking = pMb->eLocking;
   f->opts.dropbehind = -1;

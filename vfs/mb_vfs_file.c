@@ -153,8 +153,7 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   }
   mbCount(f, MB_IO_MAP_READ, iAmt);
   f->nMapRead++;
-  mbObserve(f, iOfst, iAmt);
-  mbDropObserve(f, iOfst, iAmt);
+  mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 
@@ -286,7 +285,7 @@ static int mbPragmaStats(MbFile *f, char **azArg){
     (unsigned long long)info.mapped, (unsigned long long)info.reserved,
     (unsigned long long)info.remaps, (unsigned long long)info.moves,
     mb_advice_name(info.advice),
-    mbDropName(f), (unsigned long long)(f->nDropped + (f->bScan ? f->scan.dropped : 0)),
+    mb_vfs_pattern_drop_name(f), (unsigned long long)mb_vfs_pattern_dropped(&f->pattern),
     (unsigned long long)info.mem.dropped,
     (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults));
 }
@@ -304,18 +303,11 @@ static int mbPragma(MbFile *f, char **azArg){
       if( mb_vfs_parse_advice("membase_advice", zVal, &a, &zErr) ){
         return mbPragmaError(azArg, zErr);
       }
-      f->opts.advice = a;
-      f->nObs = f->nSeq = 0;
-      f->lastWant = -1;
-      if( a!=MB_VFS_ADVICE_AUTO && m ){
-        mb_mutex_enter(&s->mu);
-        (void)mb_map_advise(m, (mb_advice)mbAdviceOf(a), 0, 0);
-        mb_mutex_leave(&s->mu);
-      }
+      mb_vfs_pattern_set_advice(f, a);
     }
     return mbPragmaResult(azArg, sqlite3_mprintf("%s (%s)",
         mb_vfs_advice_name(f->opts.advice),
-        m ? mb_advice_name((mb_advice)mbMapAdvice(m)) : "not mapped"));
+        m ? mb_advice_name(mb_vfs_map_advice(m)) : "not mapped"));
   }
   if( sqlite3_stricmp(zName, "membase_populate")==0 ){
     int b = f->opts.populate;
@@ -411,15 +403,9 @@ static int mbPragma(MbFile *f, char **azArg){
       if( mb_vfs_parse_dropbehind("membase_dropbehind", zVal, &d, &zErr) ){
         return mbPragmaError(azArg, zErr);
       }
-      f->opts.dropbehind = d;
-      if( f->bScan ){
-        f->nDropped += f->scan.dropped;
-        f->bScan = 0;
-      }
-      f->runLen = 0;
-      f->runStart = f->runEnd;
+      mb_vfs_pattern_set_dropbehind(f, d);
     }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mbDropName(f)));
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_pattern_drop_name(f)));
   }
   if( sqlite3_stricmp(zName, "membase_stats")==0 ){
     if( zVal ){
@@ -561,8 +547,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   f->nFetchOut++;
   f->nFetch++;
   mbCount(f, MB_IO_FETCH, iAmt);
-  mbObserve(f, iOfst, iAmt);
-  mbDropObserve(f, iOfst, iAmt);
+  mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 

@@ -5,6 +5,8 @@
 **                    registration, xOpen and the path methods
 **   mb_vfs_file.c    the io methods of a main database file: reads from
 **                    the mapping, writes through, xFetch, file controls
+**   mb_vfs_pattern.c what a file's page accesses say: membase_advice=auto,
+**                    scans for drop-behind
 **   mb_vfs_shared.c  MbShared, one per database file per locking mode:
 **                    the core mapping, outstanding fetches, what the
 **                    process knows of the file
@@ -107,6 +109,24 @@ typedef struct MbHandle {
 } MbHandle;
 #define MB_FILE(p) (((MbHandle*)(p))->pFile)
 
+/* What one file's page accesses say (mb_vfs_pattern.c). Touched only by
+** the connection that owns the file: no lock. */
+typedef struct MbPattern {
+  /* membase_advice=auto: the current window of page accesses */
+  sqlite3_int64 prevOff;      /* offset of the previous access */
+  int nSeen;                  /* accesses in the window so far */
+  int nForward;               /* of which short steps forward */
+  int asked;                  /* the mb_advice this file last asked for, -1 */
+  /* drop-behind: the current forward run of reads, and its scan */
+  sqlite3_int64 runStart, runEnd;
+  sqlite3_int64 runBytes;     /* covered by the run, gaps included */
+  sqlite3_int64 tentStart, tentEnd; /* a tentative run begun by a step back
+                              ** (tentEnd 0: none) */
+  mb_scan scan;
+  int bScanLive;              /* scan is live (the run is a scan) */
+  uint64_t droppedPast;       /* bytes released by finished scans */
+} MbPattern;
+
 struct MbFile {
   sqlite3_file *pReal;        /* the platform file, just after this */
   MbFile *pNextFile;          /* next in pShared->pFiles */
@@ -117,16 +137,7 @@ struct MbFile {
   int eLock;                  /* process mode: this file's lock */
   sqlite3_int64 mmapLimit;    /* the pager's mmap_size */
   int nFetchOut;              /* this file's outstanding fetches */
-  /* membase_advice=auto: recent page accesses */
-  sqlite3_int64 lastOff;
-  int nObs, nSeq;
-  int lastWant;               /* the advice this file last asked for */
-  /* drop-behind: the current forward run of reads, and its scan */
-  sqlite3_int64 runStart, runEnd, runLen;
-  sqlite3_int64 tStart, tEnd;  /* a forward run begun by a step back */
-  mb_scan scan;
-  int bScan;                  /* scan is live (the run is a scan) */
-  uint64_t nDropped;          /* bytes released by finished scans */
+  MbPattern pattern;          /* its page accesses (mb_vfs_pattern.c) */
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */
@@ -174,10 +185,15 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
 void mb_vfs_file_flush_counts(MbFile *f);
 
 /* mb_vfs_pattern.c */
-int  mbAdviceOf(int vfsAdvice);
-int  mbMapAdvice(mb_map *m);
-void mbObserve(MbFile *f, sqlite3_int64 off, int amt);
-const char *mbDropName(const MbFile *f);
-void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt);
+void mb_vfs_pattern_init(MbPattern *p);
+/* A page-sized access at off served from the mapping (xRead, xFetch). */
+void mb_vfs_pattern_observe(MbFile *f, sqlite3_int64 off, int amt);
+/* PRAGMA membase_advice=, membase_dropbehind= (values already parsed). */
+void mb_vfs_pattern_set_advice(MbFile *f, int advice);
+void mb_vfs_pattern_set_dropbehind(MbFile *f, int dropbehind);
+const char *mb_vfs_pattern_drop_name(const MbFile *f);
+uint64_t mb_vfs_pattern_dropped(const MbPattern *p);
+mb_advice mb_vfs_advice_of(int vfsAdvice);   /* MB_VFS_ADVICE_* -> mb_advice */
+mb_advice mb_vfs_map_advice(mb_map *m);      /* in force on the mapping */
 
 #endif /* MB_VFS_INT_H */

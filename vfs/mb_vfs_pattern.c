@@ -2,16 +2,28 @@
 ** mb_vfs_pattern.c -- how a connection reads the database file: the
 ** access-pattern advice of membase_advice=auto, and the detection of
 ** sequential scans for membase_dropbehind.
+**
+** Every page the io methods serve from the mapping (xRead, xFetch) is
+** shown to mb_vfs_pattern_observe(). The state is the file's MbPattern
+** (mb_vfs_int.h), touched only by the connection that owns the file, so it
+** takes no lock; the mapping's advice is shared by the process and is
+** changed under the MbShared's mutex.
 */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_int.h"
 
+void mb_vfs_pattern_init(MbPattern *p){
+  p->prevOff = -1;
+  p->asked = -1;
+}
+
 /* ---------------------------------------------------------- auto advice */
 
+/* Page accesses are judged in windows of this many. */
 #define MB_ADVICE_WINDOW 128
 
-int mbAdviceOf(int vfsAdvice){
+mb_advice mb_vfs_advice_of(int vfsAdvice){
   switch( vfsAdvice ){
     case MB_VFS_ADVICE_RANDOM:     return MB_ADV_RANDOM;
     case MB_VFS_ADVICE_SEQUENTIAL: return MB_ADV_SEQUENTIAL;
@@ -21,28 +33,44 @@ int mbAdviceOf(int vfsAdvice){
 
 /* The advice in force on the mapping, which every user of the file's
 ** mapping in the process shares (the core keeps it). */
-int mbMapAdvice(mb_map *m){
+mb_advice mb_vfs_map_advice(mb_map *m){
   mb_map_info info;
   mb_map_get_info(m, &info);
-  return (int)info.advice;
+  return info.advice;
 }
 
-/* Observe one page-sized access at off, for membase_advice=auto. */
-void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
+/* One page-sized access at off, for membase_advice=auto: a window mostly
+** of short steps forward asks for sequential, one mostly of jumps for
+** random, else normal. The mapping is advised only when the answer
+** changes. */
+static void mbAdviceObserve(MbFile *f, sqlite3_int64 off, int amt){
+  MbPattern *p = &f->pattern;
   MbShared *s = f->pShared;
   int want;
   if( f->opts.advice!=MB_VFS_ADVICE_AUTO || amt<512 ) return;
-  f->nSeq += (off>f->lastOff && off-f->lastOff<=65536);
-  f->lastOff = off;
-  if( ++f->nObs<MB_ADVICE_WINDOW ) return;
-  want = f->nSeq>=MB_ADVICE_WINDOW*7/8 ? MB_ADV_SEQUENTIAL
-       : f->nSeq<=MB_ADVICE_WINDOW/8 ? MB_ADV_RANDOM : MB_ADV_NORMAL;
-  f->nObs = f->nSeq = 0;
-  if( want==f->lastWant ) return;
-  f->lastWant = want;
+  p->nForward += (off>p->prevOff && off-p->prevOff<=65536);
+  p->prevOff = off;
+  if( ++p->nSeen<MB_ADVICE_WINDOW ) return;
+  want = p->nForward>=MB_ADVICE_WINDOW*7/8 ? MB_ADV_SEQUENTIAL
+       : p->nForward<=MB_ADVICE_WINDOW/8 ? MB_ADV_RANDOM : MB_ADV_NORMAL;
+  p->nSeen = p->nForward = 0;
+  if( want==p->asked ) return;
+  p->asked = want;
   mb_mutex_enter(&s->mu);
-  if( want!=mbMapAdvice(s->pMap) ) (void)mb_map_advise(s->pMap, (mb_advice)want, 0, 0);
+  if( want!=(int)mb_vfs_map_advice(s->pMap) ) (void)mb_map_advise(s->pMap, (mb_advice)want, 0, 0);
   mb_mutex_leave(&s->mu);
+}
+
+void mb_vfs_pattern_set_advice(MbFile *f, int advice){
+  MbShared *s = f->pShared;
+  f->opts.advice = advice;
+  f->pattern.nSeen = f->pattern.nForward = 0;
+  f->pattern.asked = -1;
+  if( advice!=MB_VFS_ADVICE_AUTO && s && s->pMap ){
+    mb_mutex_enter(&s->mu);
+    (void)mb_map_advise(s->pMap, mb_vfs_advice_of(advice), 0, 0);
+    mb_mutex_leave(&s->mu);
+  }
 }
 
 /* ---------------------------------------------------------- drop-behind */
@@ -62,64 +90,95 @@ static mb_dropbehind mbDropPolicy(const MbFile *f){
   return f->opts.dropbehind>=0 ? (mb_dropbehind)f->opts.dropbehind : mb_dropbehind_default();
 }
 
-const char *mbDropName(const MbFile *f){
+const char *mb_vfs_pattern_drop_name(const MbFile *f){
   return mb_dropbehind_name(mbDropPolicy(f));
 }
 
-void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
-  mb_map *m = f->pShared ? f->pShared->pMap : 0;
-  int bNew = 0, bRejoin = 0;
-  if( m==0 ) return;
-  if( off>=f->runEnd && off-f->runEnd<=MB_DROP_GAP ){
-    f->runLen += (off + amt) - f->runEnd;
-    f->runEnd = off + amt;
-    f->tEnd = 0;              /* a tentative run must not be interleaved */
-  }else if( off>f->runEnd ){
-    bNew = 1;                 /* a jump forward: a lookup, or a new scan */
-  }else{
+uint64_t mb_vfs_pattern_dropped(const MbPattern *p){
+  return p->droppedPast + (p->bScanLive ? p->scan.dropped : 0);
+}
+
+/* The live scan, if any, is over: keep what it released. */
+static void mbScanEnd(MbPattern *p){
+  if( p->bScanLive ){
+    p->droppedPast += p->scan.dropped;
+    p->bScanLive = 0;
+  }
+}
+
+void mb_vfs_pattern_set_dropbehind(MbFile *f, int dropbehind){
+  MbPattern *p = &f->pattern;
+  f->opts.dropbehind = dropbehind;
+  mbScanEnd(p);
+  p->runBytes = 0;
+  p->runStart = p->runEnd;
+}
+
+/* Where the access at off falls against the run: returns 1 when the run
+** goes on (off extends it), 0 when the access is handled (a new run was
+** started, or a step back was noted). */
+static int mbRunStep(MbPattern *p, sqlite3_int64 off, int amt){
+  int bRejoin = 0;
+  if( off>=p->runEnd && off-p->runEnd<=MB_DROP_GAP ){
+    p->runBytes += (off + amt) - p->runEnd;
+    p->runEnd = off + amt;
+    p->tentEnd = 0;           /* a tentative run must not be interleaved */
+    return 1;
+  }
+  if( off<=p->runEnd ){
     /* A step back (an interior page of the b-tree, anywhere before) does
     ** not end a scan; it does not advance it either. But reads that go on
     ** forward from there, one after the other with none of the run's in
     ** between, for MB_DROP_REJOIN bytes are a new scan (the next query's). */
-    if( f->tEnd>0 && off>=f->tEnd && off-f->tEnd<=MB_DROP_GAP ){
-      f->tEnd = off + amt;
-      if( f->tEnd - f->tStart < MB_DROP_REJOIN ) return;
-      bNew = bRejoin = 1;
+    if( p->tentEnd>0 && off>=p->tentEnd && off-p->tentEnd<=MB_DROP_GAP ){
+      p->tentEnd = off + amt;
+      if( p->tentEnd - p->tentStart < MB_DROP_REJOIN ) return 0;
+      bRejoin = 1;
     }else{
-      f->tStart = off;
-      f->tEnd = off + amt;
-      return;
+      p->tentStart = off;
+      p->tentEnd = off + amt;
+      return 0;
     }
   }
-  if( bNew ){
-    if( f->bScan ){
-      f->nDropped += f->scan.dropped;
-      f->bScan = 0;
-    }
-    if( bRejoin ){
-      f->runStart = f->tStart;
-      f->runEnd = f->tEnd;
-    }else{
-      f->runStart = off;
-      f->runEnd = off + amt;
-    }
-    f->runLen = f->runEnd - f->runStart;
-    f->tEnd = 0;
-    return;
+  /* A jump forward (a lookup, or a new scan), or a rejoined run. */
+  mbScanEnd(p);
+  if( bRejoin ){
+    p->runStart = p->tentStart;
+    p->runEnd = p->tentEnd;
+  }else{
+    p->runStart = off;
+    p->runEnd = off + amt;
   }
-  if( f->runLen<MB_DROP_RUN ) return;
-  if( !f->bScan ){
-    mb_dropbehind p = mbDropPolicy(f);
+  p->runBytes = p->runEnd - p->runStart;
+  p->tentEnd = 0;
+  return 0;
+}
+
+static void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
+  MbPattern *p = &f->pattern;
+  mb_map *m = f->pShared ? f->pShared->pMap : 0;
+  if( m==0 ) return;
+  if( !mbRunStep(p, off, amt) ) return;
+  if( p->runBytes<MB_DROP_RUN ) return;
+  if( !p->bScanLive ){
+    mb_dropbehind d = mbDropPolicy(f);
     sqlite3_int64 at;
-    if( p==MB_DROP_OFF ) return;
-    mb_scan_init(&f->scan, m, 0, MB_POP_NONE);
-    mb_scan_set_dropbehind(&f->scan, p);
-    f->bScan = 1;
+    if( d==MB_DROP_OFF ) return;
+    mb_scan_init(&p->scan, m, 0, MB_POP_NONE);
+    mb_scan_set_dropbehind(&p->scan, d);
+    p->bScanLive = 1;
     /* The scan began where the run did: walk it there in steps (a step of
     ** more than a chunk would read as a seek past unread bytes). */
-    for(at=f->runStart; at<off; at+=MB_DROP_CHUNK/2){
-      (void)mb_scan_advance(&f->scan, (uint64_t)at);
+    for(at=p->runStart; at<off; at+=MB_DROP_CHUNK/2){
+      (void)mb_scan_advance(&p->scan, (uint64_t)at);
     }
   }
-  (void)mb_scan_advance(&f->scan, (uint64_t)off);
+  (void)mb_scan_advance(&p->scan, (uint64_t)off);
+}
+
+/* ------------------------------------------------------------ the entry */
+
+void mb_vfs_pattern_observe(MbFile *f, sqlite3_int64 off, int amt){
+  mbAdviceObserve(f, off, amt);
+  mbDropObserve(f, off, amt);
 }

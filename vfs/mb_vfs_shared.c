@@ -143,10 +143,7 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   if( s->pMap ){
     mb_mutex_enter(&s->mu);
     if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
-      int a = f->opts.advice==MB_VFS_ADVICE_RANDOM ? MB_ADV_RANDOM
-            : f->opts.advice==MB_VFS_ADVICE_SEQUENTIAL ? MB_ADV_SEQUENTIAL
-            : MB_ADV_NORMAL;
-      (void)mb_map_advise(s->pMap, (mb_advice)a, 0, 0);
+      (void)mb_map_advise(s->pMap, mb_vfs_advice_of(f->opts.advice), 0, 0);
     }
     if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
       if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
