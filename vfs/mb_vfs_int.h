@@ -184,6 +184,9 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
 /* mb_vfs_file.c */
 void mb_vfs_file_flush_counts(MbFile *f);
 
+/* mb_vfs_pragma.c */
+int mbPragma(MbFile *f, char **azArg);
+
 /* mb_vfs_pattern.c */
 void mb_vfs_pattern_init(MbPattern *p);
 /* A page-sized access at off served from the mapping (xRead, xFetch). */
