@@ -224,7 +224,7 @@ static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
     }
     case SQLITE_FCNTL_PRAGMA: {
       char **azArg = (char**)pArg;
-      if( sqlite3_strnicmp(azArg[1], "membase_", 8)==0 ) return mbPragma(f, azArg);
+      if( sqlite3_strnicmp(azArg[1], "membase_", 8)==0 ) return mb_vfs_pragma(f, azArg);
       break;
     }
     case SQLITE_FCNTL_LOCKSTATE:

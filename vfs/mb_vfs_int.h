@@ -185,7 +185,9 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
 void mb_vfs_file_flush_counts(MbFile *f);
 
 /* mb_vfs_pragma.c */
-int mbPragma(MbFile *f, char **azArg);
+/* SQLITE_FCNTL_PRAGMA for a membase_ PRAGMA: azArg as SQLite gives it,
+** the answer or the error message in azArg[0]. */
+int mb_vfs_pragma(MbFile *f, char **azArg);
 
 /* mb_vfs_pattern.c */
 void mb_vfs_pattern_init(MbPattern *p);

@@ -36,13 +36,15 @@
 **        from the OS, xFetch pointers handed out, the same for the whole
 **        mapping (all connections), bytes mapped, remaps, page faults.
 ** A bad value is an error naming it; an unknown membase_ PRAGMA too.
+**
+** Each PRAGMA is one handler in aPragma below: it receives the value
+** (NULL for a query), parses it with mb_vfs_options.c, acts, and answers
+** through azArg[0] (SQLITE_FCNTL_PRAGMA's convention).
 */
 #include <string.h>
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_int.h"
-
-/* ---------------------------------------------------------------- PRAGMAs */
 
 /* The PRAGMA's answer (a sqlite3_mprintf'ed string; NULL: out of memory). */
 static int mbPragmaResult(char **azArg, char *z){
@@ -55,10 +57,156 @@ static int mbPragmaError(char **azArg, char *zMsg){
   return SQLITE_ERROR;
 }
 
-static int mbPragmaStats(MbFile *f, char **azArg){
+/* The file's path for a message. */
+static const char *mbPath(const MbFile *f){
+  return f->pShared ? f->pShared->zPath : "?";
+}
+
+/* The file's mapping, or NULL. */
+static mb_map *mbMap(const MbFile *f){
+  return f->pShared ? f->pShared->pMap : 0;
+}
+
+/* ------------------------------------------------------------- handlers */
+
+static int mbPragmaAdvice(MbFile *f, const char *zVal, char **azArg){
+  mb_map *m = mbMap(f);
+  char *zErr = 0;
+  if( zVal ){
+    int a;
+    if( mb_vfs_parse_advice("membase_advice", zVal, &a, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    mb_vfs_pattern_set_advice(f, a);
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%s (%s)",
+      mb_vfs_advice_name(f->opts.advice),
+      m ? mb_advice_name(mb_vfs_map_advice(m)) : "not mapped"));
+}
+
+/* membase_populate=1: populate the mapping now, and say how. */
+static int mbPopulateNow(MbFile *f, char **azArg){
+  MbShared *s = f->pShared;
+  mb_map *m = mbMap(f);
+  mb_populate used = MB_POP_NONE;
+  uint64_t done = 0, size;
+  int mrc = MB_OK;
+  if( m==0 ){
+    return mbPragmaError(azArg, sqlite3_mprintf(
+        "membase_populate: \"%s\" is not mapped (%s)", mbPath(f),
+        s && s->zMapErr ? s->zMapErr : "no mapping"));
+  }
+  mb_vfs_shared_remap(s);
+  size = mb_map_size(m);
+  if( size>0 ) mrc = mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, &used, &done);
+  if( mrc!=MB_OK ){
+    return mbPragmaError(azArg, sqlite3_mprintf(
+        "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(mrc)));
+  }
+  s->bPopulated = 1;
+  /* A file larger than memory allows is populated only in part: say so,
+  ** with how much. */
+  if( done<size ){
+    return mbPragmaResult(azArg, sqlite3_mprintf("%s (bounded: %llu of %llu bytes)",
+        mb_populate_name(used), (unsigned long long)done, (unsigned long long)size));
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_populate_name(used)));
+}
+
+static int mbPragmaPopulate(MbFile *f, const char *zVal, char **azArg){
+  char *zErr = 0;
+  if( zVal ){
+    int b;
+    if( mb_vfs_parse_bool("membase_populate", zVal, &b, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    f->opts.populate = b;
+    if( b ) return mbPopulateNow(f, azArg);
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%d", f->opts.populate));
+}
+
+static int mbPragmaHugepages(MbFile *f, const char *zVal, char **azArg){
+  mb_map *m = mbMap(f);
+  mb_huge h = MB_HUGE_NOT_REQUESTED;
+  char *zErr = 0;
+  if( m ) mb_map_huge_status(m, &h, 0);
+  if( zVal ){
+    int b;
+    if( mb_vfs_parse_bool("membase_hugepages", zVal, &b, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    if( b!=(h!=MB_HUGE_NOT_REQUESTED) ){
+      return mbPragmaError(azArg, sqlite3_mprintf(
+          "membase_hugepages: the mapping of \"%s\" is shared by the process and "
+          "was made %s huge pages; choose them when the file is first opened "
+          "(URI parameter membase_hugepages=%d)", mbPath(f),
+          b ? "without" : "with", b));
+    }
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped"));
+}
+
+static int mbPragmaReserve(MbFile *f, const char *zVal, char **azArg){
+  mb_map *m = mbMap(f);
+  mb_map_info info;
+  char *zErr = 0;
+  memset(&info, 0, sizeof(info));
+  if( m ) mb_map_get_info(m, &info);
+  if( zVal ){
+    sqlite3_int64 v;
+    if( mb_vfs_parse_size("membase_reserve", zVal, &v, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    if( (uint64_t)v>info.reserved ){
+      return mbPragmaError(azArg, sqlite3_mprintf(
+          "membase_reserve: the mapping of \"%s\" reserved %llu bytes when it "
+          "was made; a reservation of %s can only be asked for when the file "
+          "is first opened (URI parameter membase_reserve)", mbPath(f),
+          (unsigned long long)info.reserved, zVal));
+    }
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%llu", (unsigned long long)info.reserved));
+}
+
+static int mbPragmaLocking(MbFile *f, const char *zVal, char **azArg){
+  char *zErr = 0;
+  if( zVal ){
+    int l;
+    if( mb_vfs_parse_locking("membase_locking", zVal, &l, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    if( l!=f->opts.locking ){
+      return mbPragmaError(azArg, sqlite3_mprintf(
+          "membase_locking: the locking mode is chosen when the database is "
+          "opened (URI parameter membase_locking=%s, or VFS \"%s\"); it "
+          "cannot become \"%s\" now", zVal,
+          l==MB_VFS_LOCK_PROCESS ? "membase-process" : "membase", zVal));
+    }
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking)));
+}
+
+static int mbPragmaDropbehind(MbFile *f, const char *zVal, char **azArg){
+  char *zErr = 0;
+  if( zVal ){
+    int d;
+    if( mb_vfs_parse_dropbehind("membase_dropbehind", zVal, &d, &zErr) ){
+      return mbPragmaError(azArg, zErr);
+    }
+    mb_vfs_pattern_set_dropbehind(f, d);
+  }
+  return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_pattern_drop_name(f)));
+}
+
+static int mbPragmaStats(MbFile *f, const char *zVal, char **azArg){
   MbShared *s = f->pShared;
   mb_map_info info;
   mb_stats st;
+  if( zVal ){
+    return mbPragmaError(azArg, sqlite3_mprintf(
+        "membase_stats is read-only: \"%s\"", zVal));
+  }
   memset(&info, 0, sizeof(info));
   mb_vfs_file_flush_counts(f);
   if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
@@ -88,132 +236,39 @@ static int mbPragmaStats(MbFile *f, char **azArg){
     (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults));
 }
 
-int mbPragma(MbFile *f, char **azArg){
-  const char *zName = azArg[1];
-  const char *zVal = azArg[2];
-  MbShared *s = f->pShared;
-  mb_map *m = s ? s->pMap : 0;
-  char *zErr = 0;
+/* ---------------------------------------------------------------- table */
 
-  if( sqlite3_stricmp(zName, "membase_advice")==0 ){
-    int a;
-    if( zVal ){
-      if( mb_vfs_parse_advice("membase_advice", zVal, &a, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      mb_vfs_pattern_set_advice(f, a);
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s (%s)",
-        mb_vfs_advice_name(f->opts.advice),
-        m ? mb_advice_name(mb_vfs_map_advice(m)) : "not mapped"));
+static const struct {
+  const char *zName;
+  int (*xHandler)(MbFile *f, const char *zVal, char **azArg);
+} aPragma[] = {
+  { "membase_advice",     mbPragmaAdvice     },
+  { "membase_populate",   mbPragmaPopulate   },
+  { "membase_hugepages",  mbPragmaHugepages  },
+  { "membase_reserve",    mbPragmaReserve    },
+  { "membase_locking",    mbPragmaLocking    },
+  { "membase_dropbehind", mbPragmaDropbehind },
+  { "membase_stats",      mbPragmaStats      },
+};
+#define MB_NPRAGMA ((int)(sizeof(aPragma)/sizeof(aPragma[0])))
+
+/* "membase: unknown PRAGMA x (expected a, b ... or z)", from the table. */
+static int mbPragmaUnknown(const char *zName, char **azArg){
+  sqlite3_str *p = sqlite3_str_new(0);
+  sqlite3_str_appendf(p, "membase: unknown PRAGMA %s (expected ", zName);
+  for(int i=0; i<MB_NPRAGMA; i++){
+    sqlite3_str_appendf(p, "%s%s", i==0 ? "" : i==MB_NPRAGMA-1 ? " or " : ", ",
+                        aPragma[i].zName);
   }
-  if( sqlite3_stricmp(zName, "membase_populate")==0 ){
-    int b = f->opts.populate;
-    if( zVal ){
-      if( mb_vfs_parse_bool("membase_populate", zVal, &b, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      f->opts.populate = b;
-      if( b ){
-        mb_populate used = MB_POP_NONE;
-        int rc = MB_OK;
-        if( m==0 ){
-          return mbPragmaError(azArg, sqlite3_mprintf(
-              "membase_populate: \"%s\" is not mapped (%s)", s ? s->zPath : "?",
-              s && s->zMapErr ? s->zMapErr : "no mapping"));
-        }
-        uint64_t done = 0, size;
-        mb_vfs_shared_remap(s);
-        size = mb_map_size(m);
-        if( size>0 ) rc = mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, &used, &done);
-        if( rc!=MB_OK ){
-          return mbPragmaError(azArg, sqlite3_mprintf(
-              "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(rc)));
-        }
-        s->bPopulated = 1;
-        /* A file larger than memory allows is populated only in part: say
-        ** so, with how much. */
-        if( done<size ){
-          return mbPragmaResult(azArg, sqlite3_mprintf("%s (bounded: %llu of %llu bytes)",
-              mb_populate_name(used), (unsigned long long)done, (unsigned long long)size));
-        }
-        return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_populate_name(used)));
-      }
+  sqlite3_str_appendall(p, ")");
+  return mbPragmaError(azArg, sqlite3_str_finish(p));
+}
+
+int mb_vfs_pragma(MbFile *f, char **azArg){
+  for(int i=0; i<MB_NPRAGMA; i++){
+    if( sqlite3_stricmp(azArg[1], aPragma[i].zName)==0 ){
+      return aPragma[i].xHandler(f, azArg[2], azArg);
     }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%d", b));
   }
-  if( sqlite3_stricmp(zName, "membase_hugepages")==0 ){
-    mb_huge h = MB_HUGE_NOT_REQUESTED;
-    if( m ) mb_map_huge_status(m, &h, 0);
-    if( zVal ){
-      int b;
-      if( mb_vfs_parse_bool("membase_hugepages", zVal, &b, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( b!=(h!=MB_HUGE_NOT_REQUESTED) ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_hugepages: the mapping of \"%s\" is shared by the process and "
-            "was made %s huge pages; choose them when the file is first opened "
-            "(URI parameter membase_hugepages=%d)", s ? s->zPath : "?",
-            b ? "without" : "with", b));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped"));
-  }
-  if( sqlite3_stricmp(zName, "membase_reserve")==0 ){
-    mb_map_info info;
-    memset(&info, 0, sizeof(info));
-    if( m ) mb_map_get_info(m, &info);
-    if( zVal ){
-      sqlite3_int64 v;
-      if( mb_vfs_parse_size("membase_reserve", zVal, &v, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( (uint64_t)v>info.reserved ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_reserve: the mapping of \"%s\" reserved %llu bytes when it "
-            "was made; a reservation of %s can only be asked for when the file "
-            "is first opened (URI parameter membase_reserve)", s ? s->zPath : "?",
-            (unsigned long long)info.reserved, zVal));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%llu", (unsigned long long)info.reserved));
-  }
-  if( sqlite3_stricmp(zName, "membase_locking")==0 ){
-    if( zVal ){
-      int l;
-      if( mb_vfs_parse_locking("membase_locking", zVal, &l, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( l!=f->opts.locking ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_locking: the locking mode is chosen when the database is "
-            "opened (URI parameter membase_locking=%s, or VFS \"%s\"); it "
-            "cannot become \"%s\" now", zVal,
-            l==MB_VFS_LOCK_PROCESS ? "membase-process" : "membase", zVal));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking)));
-  }
-  if( sqlite3_stricmp(zName, "membase_dropbehind")==0 ){
-    if( zVal ){
-      int d;
-      if( mb_vfs_parse_dropbehind("membase_dropbehind", zVal, &d, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      mb_vfs_pattern_set_dropbehind(f, d);
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_pattern_drop_name(f)));
-  }
-  if( sqlite3_stricmp(zName, "membase_stats")==0 ){
-    if( zVal ){
-      return mbPragmaError(azArg, sqlite3_mprintf(
-          "membase_stats is read-only: \"%s\"", zVal));
-    }
-    return mbPragmaStats(f, azArg);
-  }
-  return mbPragmaError(azArg, sqlite3_mprintf(
-      "membase: unknown PRAGMA %s (expected membase_advice, membase_populate, "
-      "membase_hugepages, membase_reserve, membase_locking, membase_dropbehind "
-      "or membase_stats)", zName));
+  return mbPragmaUnknown(azArg[1], azArg);
 }
