@@ -32,7 +32,7 @@
 **
 ** In process mode xAccess on a database's journal or WAL file is answered
 ** from what the process knows, xOpen and xDelete of them keep that up to
-** date (mb_vfs_shared.c).
+** date (mb_vfs_shared.c finds the database, mb_vfs_lock.c knows).
 **
 ** Bad URI values. xOpen cannot give SQLite a message, so it opens the file
 ** and keeps the error: every lock then fails with SQLITE_ERROR, and

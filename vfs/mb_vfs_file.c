@@ -68,7 +68,7 @@ static int mbClose(sqlite3_file *pFile){
   }
   if( f->pShared && f->nFetchOut>0 ){
     /* SQLite returns every page before closing; be safe anyway. */
-    atomic_fetch_sub(&f->pShared->nFetchOut, 1);
+    atomic_fetch_sub_explicit(&f->pShared->nFetchOut, 1, memory_order_seq_cst);
     f->nFetchOut = 0;
   }
   mb_vfs_file_flush_counts(f);
@@ -98,8 +98,9 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   if( end>mb_map_size(m) ){
     /* Past the view: the file may have grown (our writes, or another
     ** process's). Process mode knows its size; shared mode asks. */
-    int bPast = IS_PROCESS(f) && atomic_load(&s->bKnow)
-             && end>(uint64_t)atomic_load(&s->knownSize);
+    sqlite3_int64 known;
+    int bPast = IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, &known)
+             && end>(uint64_t)known;
     if( !bPast ) mb_vfs_shared_remap(s);
     if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
@@ -125,10 +126,7 @@ static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 i
   MbFile *f = MB_FILE(pFile);
   int rc = REAL(f)->pMethods->xWrite(REAL(f), z, iAmt, iOfst);
   if( rc==SQLITE_OK && IS_PROCESS(f) ){
-    MbShared *s = f->pShared;
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow && iOfst+iAmt>s->knownSize ) s->knownSize = iOfst+iAmt;
-    mb_mutex_leave(&s->mu);
+    mb_vfs_proc_note_write(f->pShared->pProc, iOfst+iAmt);
   }
   return rc;
 }
@@ -137,16 +135,7 @@ static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 i
 ** knows (a truncation rounded up to the chunk size, a size hint that
 ** extended the file): learn the size from the file. */
 static void mbNoteSize(MbFile *f){
-  MbShared *s = f->pShared;
-  sqlite3_int64 sz = 0;
-  if( s==0 || !IS_PROCESS(f) ) return;
-  mb_mutex_enter(&s->mu);
-  if( s->bKnow ){
-    /* On error the size is unknown: ask the file from now on. */
-    if( REAL(f)->pMethods->xFileSize(REAL(f), &sz)==SQLITE_OK ) s->knownSize = sz;
-    else s->bKnow = 0;
-  }
-  mb_mutex_leave(&s->mu);
+  if( IS_PROCESS(f) ) mb_vfs_proc_learn_size(f->pShared->pProc, REAL(f));
 }
 
 static int mbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
@@ -169,8 +158,7 @@ static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   int rc;
-  if( s && IS_PROCESS(f) && atomic_load(&s->bKnow) ){
-    *pSize = atomic_load(&s->knownSize);
+  if( IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, pSize) ){
     return SQLITE_OK;
   }
   rc = REAL(f)->pMethods->xFileSize(REAL(f), pSize);
@@ -304,7 +292,8 @@ static int mbShmUnmap(sqlite3_file *pFile, int deleteFlag){
 /* This connection holds no fetched page any more. */
 static void mbFetchDone(MbFile *f){
   MbShared *s = f->pShared;
-  if( atomic_fetch_sub(&s->nFetchOut, 1)==1 && atomic_load(&s->bShrinkPending) ){
+  if( atomic_fetch_sub_explicit(&s->nFetchOut, 1, memory_order_seq_cst)==1
+   && atomic_load_explicit(&s->bShrinkPending, memory_order_seq_cst) ){
     mb_vfs_shared_remap(s);   /* the shrink that waited for us */
   }
 }
@@ -314,6 +303,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   MbShared *s = f->pShared;
   mb_map *m = s ? s->pMap : 0;
   uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
+  sqlite3_int64 known;
   *pp = 0;
   if( m==0 || f->mmapLimit<=0 || iOfst<0 || end>(uint64_t)f->mmapLimit ){
     return SQLITE_OK;
@@ -322,12 +312,12 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   ** and waits, or we see it and read through xRead instead (no lock). The
   ** shared count is of connections holding pointers, so only a connection's
   ** first outstanding page pays for the atomic operations. */
-  if( f->nFetchOut==0 ) atomic_fetch_add(&s->nFetchOut, 1);
+  if( f->nFetchOut==0 ) atomic_fetch_add_explicit(&s->nFetchOut, 1, memory_order_seq_cst);
   if( atomic_load_explicit(&s->bShrinking, memory_order_seq_cst)
    || atomic_load_explicit(&s->bShrinkPending, memory_order_relaxed)
    || end>mb_map_size(m)
-   || (IS_PROCESS(f) && atomic_load_explicit(&s->bKnow, memory_order_relaxed)
-       && end>(uint64_t)atomic_load_explicit(&s->knownSize, memory_order_relaxed)) ){
+   || (IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, &known)
+       && end>(uint64_t)known) ){
     if( f->nFetchOut==0 ) mbFetchDone(f);
     return SQLITE_OK;
   }
@@ -351,8 +341,9 @@ static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
     ** wrote). Bring the view up to date (a shrink waits for the pointers
     ** still out). In process mode the size is known: no system call unless
     ** it differs from the view. */
-    int bSame = IS_PROCESS(f) && s->pMap && atomic_load(&s->bKnow)
-             && (uint64_t)atomic_load(&s->knownSize)==mb_map_size(s->pMap);
+    sqlite3_int64 known;
+    int bSame = IS_PROCESS(f) && s->pMap && mb_vfs_proc_known_size(s->pProc, &known)
+             && (uint64_t)known==mb_map_size(s->pMap);
     if( !bSame ) mb_vfs_shared_remap(s);
   }
   return SQLITE_OK;

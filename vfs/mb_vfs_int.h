@@ -33,6 +33,7 @@
 typedef struct MbVfs MbVfs;
 typedef struct MbShared MbShared;
 typedef struct MbFile MbFile;
+typedef struct MbProc MbProc;
 
 /* pAppData of each membase sqlite3_vfs. */
 struct MbVfs {
@@ -49,7 +50,7 @@ struct MbVfs {
 
 struct MbShared {
   char *zPath;                /* the database's full pathname (key) */
-  char *zJournal;             /* zPath + "-journal" */
+  char *zJournal;             /* zPath + "-journal" (process mode lookups) */
   char *zWal;                 /* zPath + "-wal" */
   int eLocking;               /* MB_VFS_LOCK_* (part of the key) */
   int nRef;                   /* MbFiles open on it */
@@ -71,32 +72,23 @@ struct MbShared {
   int lendFd;                 /* that descriptor, or -1 */
   /* The fetch path takes no lock: a fetcher counts itself in nFetchOut and
   ** then checks bShrinking; a shrinker sets bShrinking and then checks
-  ** nFetchOut (both sequentially consistent), so one of them backs off. */
+  ** nFetchOut, so one of them backs off. These three are accessed with
+  ** explicit memory_order_seq_cst, which that handshake needs (xFetch's
+  ** look at bShrinkPending alone is relaxed: it only sends a read the
+  ** slow way). */
   _Atomic(int) nFetchOut;     /* files with xFetch pointers outstanding */
   _Atomic(int) bShrinking;    /* a shrink of the view is being decided */
   _Atomic(int) bShrinkPending;/* the file shrank while fetches were out */
-  _Atomic(uint64_t) softSeen; /* soft faults of the view already handled (read
-                              ** unlocked by mb_vfs_shared_check_faults) */
+  /* Soft faults of the view already handled: written under mu, compared
+  ** without it by mb_vfs_shared_check_faults (relaxed: it is a counter
+  ** compared for equality; what follows a difference happens under mu). */
+  _Atomic(uint64_t) softSeen;
   int bPopulated;             /* membase_populate done once */
 
-  /* membase_locking=process */
-  sqlite3_file *pAnchor;      /* platform file holding the OS lock */
-  int eOsLock;                /* SQLITE_LOCK_NONE/SHARED/EXCLUSIVE held */
-  int bAnchorRO;              /* the file is read-only to the process:
-                              ** the anchor holds SHARED at most */
-  _Atomic(int) bKnow;         /* the OS lock is exclusive: the process's
-                              ** knowledge below is the truth. Written
-                              ** under mu, read without it. */
-  _Atomic(sqlite3_int64) knownSize; /* the file's size, when bKnow */
-  int eJournal, eWal;         /* -1 unknown, 0 absent, 1 present */
-  int nShared;                /* files holding SHARED or more */
-  MbFile *pReserved, *pPending, *pExclusive;
-  /* the WAL index, in process memory */
-  int nShmRef;                /* files that mapped it */
-  int szRegion, nRegion;
-  char **apRegion;
-  int aShmShared[MB_SHM_NLOCK];
-  MbFile *apShmExcl[MB_SHM_NLOCK];
+  /* membase_locking=process: the OS lock, the in-memory locks, the WAL
+  ** index and what the process knows of the file (mb_vfs_lock.c); in
+  ** this allocation. NULL in shared mode. */
+  MbProc *pProc;
 };
 
 /* What SQLite's sqlite3_file holds for a main database: the methods and a
@@ -163,10 +155,27 @@ int  mb_vfs_known_access(const char *zPath, int *pResOut);
 void mb_vfs_note_access(const char *zPath, int exists);
 void mb_vfs_shared_remap(MbShared *s);
 void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize);
-void mb_vfs_shared_forget(MbShared *s);
 int  mb_vfs_shared_check_faults(MbFile *f);
 
-/* mb_vfs_lock.c (process mode) */
+/* mb_vfs_lock.c (process mode). The MbProc of a file is
+** f->pShared->pProc; the MbShared makes it (in its own allocation, of
+** mb_vfs_proc_size() bytes) and releases it with the last file. */
+size_t mb_vfs_proc_size(void);
+void mb_vfs_proc_init(MbProc *p, const char *zPath, mb_mutex *mu);
+void mb_vfs_proc_release(MbProc *p);
+/* What the process knows of the file while its OS lock is exclusive.
+** mb_vfs_proc_known_size takes no lock: 1 and *pSize when the size is
+** known, else 0. mb_vfs_proc_forget is called with the mutex held and
+** returns the error of reading the size, if any. */
+int  mb_vfs_proc_known_size(MbProc *p, sqlite3_int64 *pSize);
+void mb_vfs_proc_note_write(MbProc *p, sqlite3_int64 end);
+void mb_vfs_proc_learn_size(MbProc *p, sqlite3_file *pFile);
+int  mb_vfs_proc_forget(MbProc *p, sqlite3_file *pFile);
+#define MB_PROC_JOURNAL 1     /* "which" auxiliary file */
+#define MB_PROC_WAL     2
+int  mb_vfs_proc_known_access(MbProc *p, int which, int *pResOut);
+void mb_vfs_proc_note_access(MbProc *p, int which, int exists);
+/* The io methods of process mode. */
 int  mb_vfs_proc_lock(MbFile *f, int eLock);
 int  mb_vfs_proc_unlock(MbFile *f, int eLock);
 int  mb_vfs_proc_check_reserved(MbFile *f, int *pResOut);
@@ -175,7 +184,6 @@ int  mb_vfs_proc_shm_map(MbFile *f, int iRegion, int szRegion, int bExtend,
 int  mb_vfs_proc_shm_lock(MbFile *f, int ofst, int n, int flags);
 void mb_vfs_proc_shm_barrier(MbFile *f);
 int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
-void mb_vfs_proc_release(MbShared *s);
 
 /* mb_vfs_wal.c: open a WAL file read through a mapping */
 int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,

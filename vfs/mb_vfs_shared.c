@@ -11,13 +11,15 @@
 **     all connections: the view is not shrunk while one is out (a shrink
 **     seen then is carried out when the last one comes back), as the unix
 **     VFS does with its nFetchOut;
-**   - in process locking mode, the in-memory locks (mb_vfs_lock.c) and what
-**     the process knows of the file while it holds the OS lock exclusively:
-**     its size, and whether its journal and WAL files exist.
+**   - in process locking mode, its MbProc (mb_vfs_lock.c): the OS lock,
+**     the in-memory locks and WAL index, and what the process knows of the
+**     file while it holds the OS lock exclusively. This file only finds
+**     the MbProc of a journal or WAL file's database by name.
 **
 ** Lock order: the list mutex (gMu) before an MbShared's mutex; code holding
 ** an MbShared's mutex never takes gMu.
 */
+#include <assert.h>
 #include <string.h>
 #if !defined(_WIN32)
 #include <sys/stat.h>
@@ -53,8 +55,6 @@ static void mbSharedFree(MbShared *s){
   /* Before the last file's platform close: the mapping stops using its
   ** descriptor (or goes). */
   if( s->pMap ) mb_registry_release_fd(s->pMap, s->lendFd);
-  for(int i=0; i<s->nRegion; i++) sqlite3_free(s->apRegion[i]);
-  sqlite3_free(s->apRegion);
   mb_mutex_destroy(&s->mu);
   sqlite3_free(s);
 }
@@ -102,14 +102,17 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     mb_mutex_leave(&gMu);
     if( pMap ) mb_registry_release_fd(pMap, lendFd);   /* s holds its own reference */
   }else{
-    s = sqlite3_malloc64(sizeof(*s) + 3*(n+16));
+    /* One allocation: the MbShared, its MbProc in process mode, the names. */
+    int bProc = f->opts.locking==MB_VFS_LOCK_PROCESS;
+    size_t szProc = bProc ? MB_ROUND8(mb_vfs_proc_size()) : 0;
+    s = sqlite3_malloc64(MB_ROUND8(sizeof(*s)) + szProc + 3*(n+16));
     if( s==0 ){
       mb_mutex_leave(&gMu);
       if( pMap ) mb_registry_release_fd(pMap, lendFd);
       return SQLITE_NOMEM;
     }
     memset(s, 0, sizeof(*s));
-    s->zPath = (char*)&s[1];
+    s->zPath = (char*)s + MB_ROUND8(sizeof(*s)) + szProc;
     s->zJournal = s->zPath + n + 16;
     s->zWal = s->zJournal + n + 16;
     memcpy(s->zPath, zPath, n+1);
@@ -119,8 +122,11 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     memcpy(s->zWal+n, "-wal", 5);
     s->eLocking = f->opts.locking;
     s->nRef = 1;
-    s->eJournal = s->eWal = -1;
     mb_mutex_init(&s->mu);
+    if( bProc ){
+      s->pProc = (MbProc*)((char*)s + MB_ROUND8(sizeof(*s)));
+      mb_vfs_proc_init(s->pProc, s->zPath, &s->mu);
+    }
     s->pMap = pMap;
     s->zMapErr = zMapErr;
     s->pLendFile = pMap && lendFd>=0 ? f : 0;
@@ -132,7 +138,7 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
       ** by someone ignoring the locks must give zeros (SQLite then says
       ** the database is malformed), not SIGBUS. */
       (void)mb_map_enable_soft_faults(pMap);
-      s->softSeen = mb_map_soft_faults(pMap);
+      atomic_store_explicit(&s->softSeen, mb_map_soft_faults(pMap), memory_order_relaxed);
     }
     s->pNext = gList;
     gList = s;
@@ -180,7 +186,7 @@ void mb_vfs_shared_release(MbShared *s, MbFile *f){
   }
   mb_mutex_leave(&gMu);
   if( last ){
-    mb_vfs_proc_release(s);
+    if( s->pProc ) mb_vfs_proc_release(s->pProc);
     mbSharedFree(s);
   }
 }
@@ -188,33 +194,35 @@ void mb_vfs_shared_release(MbShared *s, MbFile *f){
 /* Bring the view up to date with the file, whose size is fileSize if the
 ** caller has just read it, else < 0 (asked here). Growth is always safe:
 ** the view grows in place, or moves and keeps the old one mapped. A shrink
-** waits while xFetch pointers are out. Called with s->mu held. */
+** waits while xFetch pointers are out (see nFetchOut in mb_vfs_int.h: the
+** four atomics of that handshake are sequentially consistent). */
 static void mbRefreshLocked(MbShared *s, sqlite3_int64 fileSize){
   uint64_t now = (uint64_t)fileSize, soft;
+  assert( mb_mutex_held(&s->mu) );
   if( s->pMap==0 ) return;
   if( fileSize<0 && mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
   soft = mb_map_soft_faults(s->pMap);
   if( now < mb_map_size(s->pMap) ){
-    /* A shrink unmaps pages: not while a fetched pointer may be in use
-    ** (see nFetchOut in mb_vfs_int.h). */
-    atomic_store(&s->bShrinking, 1);
-    if( atomic_load(&s->nFetchOut)>0 ){
-      atomic_store(&s->bShrinkPending, 1);
-      atomic_store(&s->bShrinking, 0);
+    /* A shrink unmaps pages: not while a fetched pointer may be in use. */
+    atomic_store_explicit(&s->bShrinking, 1, memory_order_seq_cst);
+    if( atomic_load_explicit(&s->nFetchOut, memory_order_seq_cst)>0 ){
+      atomic_store_explicit(&s->bShrinkPending, 1, memory_order_seq_cst);
+      atomic_store_explicit(&s->bShrinking, 0, memory_order_seq_cst);
       return;
     }
     (void)mb_registry_refresh(s->pMap, 0);
-    s->softSeen = soft;
-    atomic_store(&s->bShrinkPending, 0);
-    atomic_store(&s->bShrinking, 0);
+    atomic_store_explicit(&s->softSeen, soft, memory_order_relaxed);
+    atomic_store_explicit(&s->bShrinkPending, 0, memory_order_seq_cst);
+    atomic_store_explicit(&s->bShrinking, 0, memory_order_seq_cst);
     return;
   }
-  atomic_store(&s->bShrinkPending, 0);
+  atomic_store_explicit(&s->bShrinkPending, 0, memory_order_seq_cst);
   /* A soft fault (a zero page put over a truncated page) also needs the
   ** view mapped from the file again, at any size. */
-  if( now!=mb_map_size(s->pMap) || soft!=s->softSeen ){
+  if( now!=mb_map_size(s->pMap)
+   || soft!=atomic_load_explicit(&s->softSeen, memory_order_relaxed) ){
     (void)mb_registry_refresh(s->pMap, 0);
-    s->softSeen = soft;
+    atomic_store_explicit(&s->softSeen, soft, memory_order_relaxed);
   }
 }
 
@@ -229,14 +237,15 @@ void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize){
   mb_mutex_leave(&s->mu);
 }
 
-/* The MbShared in process mode whose journal or WAL file is zPath, and
-** which of the two (1 journal, 2 WAL), or NULL. Called with gMu held. */
-static MbShared *mbFindAux(const char *zPath, int *pWhich){
+/* The MbProc of the database whose journal or WAL file is zPath, and
+** which of the two (MB_PROC_JOURNAL, MB_PROC_WAL), or NULL. */
+static MbProc *mbFindAux(const char *zPath, int *pWhich){
   MbShared *s;
+  assert( mb_mutex_held(&gMu) );
   for(s=gList; s; s=s->pNext){
-    if( s->eLocking!=MB_VFS_LOCK_PROCESS ) continue;
-    if( strcmp(zPath, s->zJournal)==0 ){ *pWhich = 1; return s; }
-    if( strcmp(zPath, s->zWal)==0 ){ *pWhich = 2; return s; }
+    if( s->pProc==0 ) continue;
+    if( strcmp(zPath, s->zJournal)==0 ){ *pWhich = MB_PROC_JOURNAL; return s->pProc; }
+    if( strcmp(zPath, s->zWal)==0 ){ *pWhich = MB_PROC_WAL; return s->pProc; }
   }
   return 0;
 }
@@ -245,18 +254,11 @@ static MbShared *mbFindAux(const char *zPath, int *pWhich){
 ** returns 1 and sets *pResOut, or 0 (ask the platform VFS). */
 int mb_vfs_known_access(const char *zPath, int *pResOut){
   int which = 0, known = 0;
-  MbShared *s;
+  MbProc *p;
   if( zPath==0 ) return 0;
   mb_mutex_enter(&gMu);
-  s = mbFindAux(zPath, &which);
-  if( s ){
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow ){
-      int e = which==1 ? s->eJournal : s->eWal;
-      if( e>=0 ){ *pResOut = e; known = 1; }
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  p = mbFindAux(zPath, &which);
+  if( p ) known = mb_vfs_proc_known_access(p, which, pResOut);
   mb_mutex_leave(&gMu);
   return known;
 }
@@ -265,17 +267,11 @@ int mb_vfs_known_access(const char *zPath, int *pResOut){
 ** it so, for a database whose OS lock the process holds exclusively. */
 void mb_vfs_note_access(const char *zPath, int exists){
   int which = 0;
-  MbShared *s;
+  MbProc *p;
   if( zPath==0 ) return;
   mb_mutex_enter(&gMu);
-  s = mbFindAux(zPath, &which);
-  if( s ){
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow ){
-      if( which==1 ) s->eJournal = exists; else s->eWal = exists;
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  p = mbFindAux(zPath, &which);
+  if( p ) mb_vfs_proc_note_access(p, which, exists);
   mb_mutex_leave(&gMu);
 }
 
@@ -287,22 +283,13 @@ int mb_vfs_shared_check_faults(MbFile *f){
   MbShared *s = f->pShared;
   int rc = SQLITE_OK;
   if( s==0 || s->pMap==0 ) return SQLITE_OK;
-  if( mb_map_soft_faults(s->pMap)==s->softSeen ) return SQLITE_OK;
+  if( mb_map_soft_faults(s->pMap)
+      ==atomic_load_explicit(&s->softSeen, memory_order_relaxed) ) return SQLITE_OK;
   mb_mutex_enter(&s->mu);
   sqlite3_log(SQLITE_IOERR, "membase: \"%s\" was truncated under its mapping "
               "by another process", s->zPath);
-  if( s->bKnow ){
-    sqlite3_int64 sz = 0;
-    rc = f->pReal->pMethods->xFileSize(f->pReal, &sz);
-    if( rc==SQLITE_OK ) atomic_store(&s->knownSize, sz); else atomic_store(&s->bKnow, 0);
-    mb_vfs_shared_forget(s);
-  }
+  if( s->pProc ) rc = mb_vfs_proc_forget(s->pProc, f->pReal);
   mbRefreshLocked(s, -1);
   mb_mutex_leave(&s->mu);
   return rc;
-}
-
-/* Forget what the process knew of the auxiliary files (s->mu held). */
-void mb_vfs_shared_forget(MbShared *s){
-  s->eJournal = s->eWal = -1;
 }
