@@ -22,10 +22,12 @@
 **                      connections in memory, without system calls.
 ** URI parameter membase_locking=shared|process overrides the default of
 ** either name. The other URI parameters and the PRAGMAs are described in
-** mb_vfs_options.c and mb_vfs_file.c.
+** mb_vfs_options.c and mb_vfs_pragma.c.
 **
-** What is wrapped: only main database files (mb_vfs_file.c). Journals, WAL
-** files, temporary and transient files are opened by the platform VFS
+** What is wrapped: main database files (mb_vfs_file.c), and WAL files,
+** whose reads are served from a mapping too (mb_vfs_wal.c; the environment
+** variable MEMBASE_WAL_MAP=0 at registration leaves them unwrapped).
+** Journals, temporary and transient files are opened by the platform VFS
 ** straight into SQLite's sqlite3_file, so SQLite calls the platform methods
 ** directly. The path methods, the dynamic loader, randomness, time and the
 ** system-call hooks (xSetSystemCall...) are the platform VFS's.

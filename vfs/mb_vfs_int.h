@@ -6,12 +6,13 @@
 **   mb_vfs_file.c    the io methods of a main database file: reads from
 **                    the mapping, writes through, xFetch, file controls
 **   mb_vfs_pattern.c what a file's page accesses say: membase_advice=auto,
-**                    scans for drop-behind
+**                    scans for drop-behind (MbPattern)
+**   mb_vfs_pragma.c  the membase_ PRAGMAs, a table of handlers
 **   mb_vfs_shared.c  MbShared, one per database file per locking mode:
-**                    the core mapping, outstanding fetches, what the
-**                    process knows of the file
-**   mb_vfs_lock.c    membase_locking=process: the OS lock taken once, and
-**                    the database and WAL-index locks kept in memory
+**                    the core mapping, outstanding fetches
+**   mb_vfs_lock.c    membase_locking=process (MbProc): the OS lock taken
+**                    once, the database and WAL-index locks kept in
+**                    memory, what the process knows of the file
 **   mb_vfs_options.c URI parameters and PRAGMA values
 **   mb_vfs_wal.c     WAL files, read through a mapping too
 **
@@ -54,7 +55,7 @@ struct MbShared {
   char *zWal;                 /* zPath + "-wal" */
   int eLocking;               /* MB_VFS_LOCK_* (part of the key) */
   int nRef;                   /* MbFiles open on it */
-  MbShared *pNext;            /* list of all, under the VFS mutex */
+  MbShared *pNext;            /* list of all (under gMu, mb_vfs_shared.c) */
   mb_mutex mu;                /* guards everything below */
 
   /* The mapping. NULL if it could not be made: reads then go to the
