@@ -37,26 +37,6 @@ SQLITE_EXTENSION_INIT3
 #define REAL(f) ((f)->pReal)
 #define IS_PROCESS(f) ((f)->pShared && (f)->pShared->eLocking==MB_VFS_LOCK_PROCESS)
 
-/* ------------------------------------------------------------- counters */
-
-/* Count one read or fetch of this file; the core's per-mapping counters
-** (membase_stats) get them in batches of 256. */
-static void mbCount(MbFile *f, mb_io_kind k, int iAmt){
-  f->aPend[k]++;
-  f->aPendBytes[k] += (uint64_t)iAmt;
-  if( ++f->nPend>=256 ) mb_vfs_file_flush_counts(f);
-}
-
-void mb_vfs_file_flush_counts(MbFile *f){
-  mb_map *m = f->pShared ? f->pShared->pMap : 0;
-  if( f->nPend==0 ) return;
-  for(int k=0; k<MB_IO_NKINDS; k++){
-    if( f->aPend[k] && m ) mb_map_count_io_n(m, (mb_io_kind)k, f->aPend[k], f->aPendBytes[k]);
-    f->aPend[k] = f->aPendBytes[k] = 0;
-  }
-  f->nPend = 0;
-}
-
 /* ------------------------------------------------------------- io methods */
 
 static int mbClose(sqlite3_file *pFile){

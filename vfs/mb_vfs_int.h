@@ -190,8 +190,6 @@ int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
 int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
                     int flags, int *pOutFlags);
 
-/* mb_vfs_file.c */
-void mb_vfs_file_flush_counts(MbFile *f);
 
 /* mb_vfs_pragma.c */
 /* SQLITE_FCNTL_PRAGMA for a membase_ PRAGMA: azArg as SQLite gives it,
@@ -199,6 +197,8 @@ void mb_vfs_file_flush_counts(MbFile *f);
 int mb_vfs_pragma(MbFile *f, char **azArg);
 
 /* mb_vfs_pattern.c */
+void mbCount(MbFile *f, mb_io_kind k, int iAmt);
+void mb_vfs_file_flush_counts(MbFile *f);
 void mb_vfs_pattern_init(MbPattern *p);
 /* A page-sized access at off served from the mapping (xRead, xFetch). */
 void mb_vfs_pattern_observe(MbFile *f, sqlite3_int64 off, int amt);
