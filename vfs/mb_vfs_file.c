@@ -51,7 +51,7 @@ static int mbClose(sqlite3_file *pFile){
     atomic_fetch_sub_explicit(&f->pShared->nFetchOut, 1, memory_order_seq_cst);
     f->nFetchOut = 0;
   }
-  mb_vfs_file_flush_counts(f);
+  mb_vfs_pattern_flush_counts(f);
   /* First: the mapping may be mapping through this file's descriptor. */
   mb_vfs_shared_release(f->pShared, f);
   if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
@@ -64,8 +64,7 @@ static int mbClose(sqlite3_file *pFile){
 static void mbNoteSize(MbFile *f);
 
 static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
-  mbCount(f, MB_IO_OS_READ, iAmt);
-  f->nOsRead++;
+  mb_vfs_pattern_count(f, MB_IO_OS_READ, iAmt);
   return REAL(f)->pMethods->xRead(REAL(f), zBuf, iAmt, iOfst);
 }
 
@@ -96,8 +95,7 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     memset(zBuf, 0, (size_t)iAmt);
     return SQLITE_IOERR_READ;
   }
-  mbCount(f, MB_IO_MAP_READ, iAmt);
-  f->nMapRead++;
+  mb_vfs_pattern_count(f, MB_IO_MAP_READ, iAmt);
   mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }
@@ -165,7 +163,7 @@ static int mbLock(sqlite3_file *pFile, int eLock){
 
 static int mbUnlock(sqlite3_file *pFile, int eLock){
   MbFile *f = MB_FILE(pFile);
-  mb_vfs_file_flush_counts(f);
+  mb_vfs_pattern_flush_counts(f);
   if( IS_PROCESS(f) ) return mb_vfs_proc_unlock(f, eLock);
   return REAL(f)->pMethods->xUnlock(REAL(f), eLock);
 }
@@ -303,8 +301,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   }
   *pp = (char*)mb_map_data(m) + iOfst;
   f->nFetchOut++;
-  f->nFetch++;
-  mbCount(f, MB_IO_FETCH, iAmt);
+  mb_vfs_pattern_count(f, MB_IO_FETCH, iAmt);
   mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }

@@ -5,8 +5,9 @@
 **                    registration, xOpen and the path methods
 **   mb_vfs_file.c    the io methods of a main database file: reads from
 **                    the mapping, writes through, xFetch, file controls
-**   mb_vfs_pattern.c what a file's page accesses say: membase_advice=auto,
-**                    scans for drop-behind (MbPattern)
+**   mb_vfs_pattern.c what a file's reads say (MbPattern): the counts of
+**                    membase_stats, membase_advice=auto, scans for
+**                    drop-behind
 **   mb_vfs_pragma.c  the membase_ PRAGMAs, a table of handlers
 **   mb_vfs_shared.c  MbShared, one per database file per locking mode:
 **                    the core mapping, outstanding fetches
@@ -102,9 +103,15 @@ typedef struct MbHandle {
 } MbHandle;
 #define MB_FILE(p) (((MbHandle*)(p))->pFile)
 
-/* What one file's page accesses say (mb_vfs_pattern.c). Touched only by
-** the connection that owns the file: no lock. */
+/* What one file's reads say (mb_vfs_pattern.c). Touched only by the
+** connection that owns the file: no lock. */
 typedef struct MbPattern {
+  /* reads of this file by mb_io_kind, for PRAGMA membase_stats */
+  uint64_t aCount[MB_IO_NKINDS];
+  /* the same, not yet added to the mapping's counters in the core (added
+  ** in batches: one atomic add per kind per batch, not per page) */
+  uint64_t aPend[MB_IO_NKINDS], aPendBytes[MB_IO_NKINDS];
+  int nPend;
   /* membase_advice=auto: the current window of page accesses */
   sqlite3_int64 prevOff;      /* offset of the previous access */
   int nSeen;                  /* accesses in the window so far */
@@ -134,12 +141,6 @@ struct MbFile {
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */
-  /* reads of this file, for PRAGMA membase_stats */
-  uint64_t nMapRead, nOsRead, nFetch;
-  /* the same, not yet added to the mapping's counters in the core (added
-  ** in batches: one atomic add per kind per batch, not per page) */
-  uint64_t aPend[MB_IO_NKINDS], aPendBytes[MB_IO_NKINDS];
-  int nPend;
 };
 
 /* A private file control: *(const char**)pArg receives the deferred error
@@ -197,8 +198,9 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
 int mb_vfs_pragma(MbFile *f, char **azArg);
 
 /* mb_vfs_pattern.c */
-void mbCount(MbFile *f, mb_io_kind k, int iAmt);
-void mb_vfs_file_flush_counts(MbFile *f);
+/* Count one read or fetch of iAmt bytes; flush the counts to the core. */
+void mb_vfs_pattern_count(MbFile *f, mb_io_kind k, int iAmt);
+void mb_vfs_pattern_flush_counts(MbFile *f);
 void mb_vfs_pattern_init(MbPattern *p);
 /* A page-sized access at off served from the mapping (xRead, xFetch). */
 void mb_vfs_pattern_observe(MbFile *f, sqlite3_int64 off, int amt);

@@ -1,10 +1,12 @@
 /*
-** mb_vfs_pattern.c -- how a connection reads the database file: the
-** access-pattern advice of membase_advice=auto, and the detection of
-** sequential scans for membase_dropbehind.
+** mb_vfs_pattern.c -- what a connection's reads of the database file say:
+** the counts PRAGMA membase_stats shows, the access-pattern advice of
+** membase_advice=auto, and the detection of sequential scans for
+** membase_dropbehind.
 **
-** Every page the io methods serve from the mapping (xRead, xFetch) is
-** shown to mb_vfs_pattern_observe(). The state is the file's MbPattern
+** Every read and fetch is counted (mb_vfs_pattern_count), and every page
+** the io methods serve from the mapping (xRead, xFetch) is shown to
+** mb_vfs_pattern_observe(). The state is the file's MbPattern
 ** (mb_vfs_int.h), touched only by the connection that owns the file, so it
 ** takes no lock; the mapping's advice is shared by the process and is
 ** changed under the MbShared's mutex.
@@ -180,20 +182,23 @@ static void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
 
 /* Count one read or fetch of this file; the core's per-mapping counters
 ** (membase_stats) get them in batches of 256. */
-void mbCount(MbFile *f, mb_io_kind k, int iAmt){
-  f->aPend[k]++;
-  f->aPendBytes[k] += (uint64_t)iAmt;
-  if( ++f->nPend>=256 ) mb_vfs_file_flush_counts(f);
+void mb_vfs_pattern_count(MbFile *f, mb_io_kind k, int iAmt){
+  MbPattern *p = &f->pattern;
+  p->aCount[k]++;
+  p->aPend[k]++;
+  p->aPendBytes[k] += (uint64_t)iAmt;
+  if( ++p->nPend>=256 ) mb_vfs_pattern_flush_counts(f);
 }
 
-void mb_vfs_file_flush_counts(MbFile *f){
+void mb_vfs_pattern_flush_counts(MbFile *f){
+  MbPattern *p = &f->pattern;
   mb_map *m = f->pShared ? f->pShared->pMap : 0;
-  if( f->nPend==0 ) return;
+  if( p->nPend==0 ) return;
   for(int k=0; k<MB_IO_NKINDS; k++){
-    if( f->aPend[k] && m ) mb_map_count_io_n(m, (mb_io_kind)k, f->aPend[k], f->aPendBytes[k]);
-    f->aPend[k] = f->aPendBytes[k] = 0;
+    if( p->aPend[k] && m ) mb_map_count_io_n(m, (mb_io_kind)k, p->aPend[k], p->aPendBytes[k]);
+    p->aPend[k] = p->aPendBytes[k] = 0;
   }
-  f->nPend = 0;
+  p->nPend = 0;
 }
 
 /* ------------------------------------------------------------ the entry */

@@ -208,7 +208,7 @@ static int mbPragmaStats(MbFile *f, const char *zVal, char **azArg){
         "membase_stats is read-only: \"%s\"", zVal));
   }
   memset(&info, 0, sizeof(info));
-  mb_vfs_file_flush_counts(f);
+  mb_vfs_pattern_flush_counts(f);
   if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
   mb_stats_get(&st);
   return mbPragmaResult(azArg, sqlite3_mprintf(
@@ -223,8 +223,9 @@ static int mbPragmaStats(MbFile *f, const char *zVal, char **azArg){
     (s && s->pMap) ? "true" : "false",
     (s && s->zMapErr) ? "\"" : "", (s && s->zMapErr) ? s->zMapErr : "null",
     (s && s->zMapErr) ? "\"" : "",
-    (unsigned long long)f->nMapRead, (unsigned long long)f->nOsRead,
-    (unsigned long long)f->nFetch,
+    (unsigned long long)f->pattern.aCount[MB_IO_MAP_READ],
+    (unsigned long long)f->pattern.aCount[MB_IO_OS_READ],
+    (unsigned long long)f->pattern.aCount[MB_IO_FETCH],
     (unsigned long long)info.io.count[MB_IO_MAP_READ],
     (unsigned long long)info.io.count[MB_IO_OS_READ],
     (unsigned long long)info.io.count[MB_IO_FETCH],
