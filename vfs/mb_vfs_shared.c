@@ -59,6 +59,85 @@ static void mbSharedFree(MbShared *s){
   sqlite3_free(s);
 }
 
+/* The core's mapping of zPath for f (through descriptor lendFd if >= 0),
+** or NULL with *pzErr saying why: the file is then read through the
+** platform VFS. */
+static mb_map *mbMapFile(MbFile *f, const char *zPath, int lendFd, const char **pzErr){
+  mb_map_options o;
+  mb_map *pMap = 0;
+  int mrc;
+  memset(&o, 0, sizeof(o));
+  o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
+  o.reserve = (uint64_t)f->opts.reserve;
+  mrc = lendFd>=0 ? mb_registry_acquire_fd(zPath, lendFd, &o, &pMap)
+                  : mb_registry_acquire_opt(zPath, &o, &pMap);
+  *pzErr = 0;
+  if( mrc!=MB_OK ){
+    *pzErr = mb_strerror(mrc);
+    sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
+                "reading it through the platform VFS", zPath, *pzErr);
+    return 0;
+  }
+  return pMap;
+}
+
+/* A new MbShared for f's first open of zPath, with mapping pMap (or NULL,
+** zMapErr saying why) lent descriptor lendFd; NULL when out of memory. One
+** allocation: the MbShared, its MbProc in process mode, the names. */
+static MbShared *mbSharedNew(MbFile *f, const char *zPath, mb_map *pMap,
+                             const char *zMapErr, int lendFd){
+  size_t n = strlen(zPath);
+  int bProc = f->opts.locking==MB_VFS_LOCK_PROCESS;
+  size_t szProc = bProc ? MB_ROUND8(mb_vfs_proc_size()) : 0;
+  MbShared *s = sqlite3_malloc64(MB_ROUND8(sizeof(*s)) + szProc + 3*(n+16));
+  if( s==0 ) return 0;
+  memset(s, 0, sizeof(*s));
+  s->zPath = (char*)s + MB_ROUND8(sizeof(*s)) + szProc;
+  s->zJournal = s->zPath + n + 16;
+  s->zWal = s->zJournal + n + 16;
+  memcpy(s->zPath, zPath, n+1);
+  memcpy(s->zJournal, zPath, n);
+  memcpy(s->zJournal+n, "-journal", 9);
+  memcpy(s->zWal, zPath, n);
+  memcpy(s->zWal+n, "-wal", 5);
+  s->eLocking = f->opts.locking;
+  s->nRef = 1;
+  mb_mutex_init(&s->mu);
+  if( bProc ){
+    s->pProc = (MbProc*)((char*)s + MB_ROUND8(sizeof(*s)));
+    mb_vfs_proc_init(s->pProc, s->zPath, &s->mu);
+  }
+  s->pMap = pMap;
+  s->zMapErr = zMapErr;
+  s->pLendFile = pMap && lendFd>=0 ? f : 0;
+  s->lendFd = s->pLendFile ? lendFd : -1;
+  f->pNextFile = 0;
+  s->pFiles = f;
+  if( pMap ){
+    /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
+    ** by someone ignoring the locks must give zeros (SQLite then says
+    ** the database is malformed), not SIGBUS. */
+    (void)mb_map_enable_soft_faults(pMap);
+    atomic_store_explicit(&s->softSeen, mb_map_soft_faults(pMap), memory_order_relaxed);
+  }
+  return s;
+}
+
+/* The settings of the opening connection that act on the mapping. */
+static void mbApplyOpenSettings(MbShared *s, MbFile *f){
+  if( s->pMap==0 ) return;
+  mb_mutex_enter(&s->mu);
+  if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
+    (void)mb_map_advise(s->pMap, mb_vfs_advice_of(f->opts.advice), 0, 0);
+  }
+  if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
+    if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
+      s->bPopulated = 1;
+    }
+  }
+  mb_mutex_leave(&s->mu);
+}
+
 /* Find or make the MbShared for f (its options say the locking mode) and
 ** the file zPath. Files are told apart by identity, not by name: the core
 ** registry gives every name of a file (hard links too) the same mapping, and
@@ -68,28 +147,12 @@ static void mbSharedFree(MbShared *s){
 ** mapped is served by the fallback path. */
 int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   MbShared *s;
-  mb_map *pMap = 0;
-  const char *zMapErr = 0;
-  size_t n = strlen(zPath);
+  const char *zMapErr;
   /* The opening file lends its descriptor (unix only: Windows locks belong
   ** to handles, and a map's own handle drops no one's lock). */
   int lendFd = strncmp(f->pMb->pLower->zName, "unix", 4)==0 ? mbUnixFd(f->pReal, zPath) : -1;
+  mb_map *pMap = mbMapFile(f, zPath, lendFd, &zMapErr);
   *pp = 0;
-  {
-    mb_map_options o;
-    int rc;
-    memset(&o, 0, sizeof(o));
-    o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
-    o.reserve = (uint64_t)f->opts.reserve;
-    rc = lendFd>=0 ? mb_registry_acquire_fd(zPath, lendFd, &o, &pMap)
-                   : mb_registry_acquire_opt(zPath, &o, &pMap);
-    if( rc!=MB_OK ){
-      pMap = 0;
-      zMapErr = mb_strerror(rc);
-      sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
-                  "reading it through the platform VFS", zPath, zMapErr);
-    }
-  }
   mb_mutex_enter(&gMu);
   for(s=gList; s; s=s->pNext){
     if( s->eLocking!=f->opts.locking ) continue;
@@ -102,62 +165,17 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     mb_mutex_leave(&gMu);
     if( pMap ) mb_registry_release_fd(pMap, lendFd);   /* s holds its own reference */
   }else{
-    /* One allocation: the MbShared, its MbProc in process mode, the names. */
-    int bProc = f->opts.locking==MB_VFS_LOCK_PROCESS;
-    size_t szProc = bProc ? MB_ROUND8(mb_vfs_proc_size()) : 0;
-    s = sqlite3_malloc64(MB_ROUND8(sizeof(*s)) + szProc + 3*(n+16));
+    s = mbSharedNew(f, zPath, pMap, zMapErr, lendFd);
     if( s==0 ){
       mb_mutex_leave(&gMu);
       if( pMap ) mb_registry_release_fd(pMap, lendFd);
       return SQLITE_NOMEM;
     }
-    memset(s, 0, sizeof(*s));
-    s->zPath = (char*)s + MB_ROUND8(sizeof(*s)) + szProc;
-    s->zJournal = s->zPath + n + 16;
-    s->zWal = s->zJournal + n + 16;
-    memcpy(s->zPath, zPath, n+1);
-    memcpy(s->zJournal, zPath, n);
-    memcpy(s->zJournal+n, "-journal", 9);
-    memcpy(s->zWal, zPath, n);
-    memcpy(s->zWal+n, "-wal", 5);
-    s->eLocking = f->opts.locking;
-    s->nRef = 1;
-    mb_mutex_init(&s->mu);
-    if( bProc ){
-      s->pProc = (MbProc*)((char*)s + MB_ROUND8(sizeof(*s)));
-      mb_vfs_proc_init(s->pProc, s->zPath, &s->mu);
-    }
-    s->pMap = pMap;
-    s->zMapErr = zMapErr;
-    s->pLendFile = pMap && lendFd>=0 ? f : 0;
-    s->lendFd = s->pLendFile ? lendFd : -1;
-    f->pNextFile = 0;
-    s->pFiles = f;
-    if( pMap ){
-      /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
-      ** by someone ignoring the locks must give zeros (SQLite then says
-      ** the database is malformed), not SIGBUS. */
-      (void)mb_map_enable_soft_faults(pMap);
-      atomic_store_explicit(&s->softSeen, mb_map_soft_faults(pMap), memory_order_relaxed);
-    }
     s->pNext = gList;
     gList = s;
     mb_mutex_leave(&gMu);
   }
-
-  /* The settings of the opening connection that act on the mapping. */
-  if( s->pMap ){
-    mb_mutex_enter(&s->mu);
-    if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
-      (void)mb_map_advise(s->pMap, mb_vfs_advice_of(f->opts.advice), 0, 0);
-    }
-    if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
-      if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
-        s->bPopulated = 1;
-      }
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  mbApplyOpenSettings(s, f);
   *pp = s;
   return SQLITE_OK;
 }
