@@ -28,6 +28,10 @@
 ** Locks, the WAL index, sector size and device characteristics are the
 ** platform VFS's in membase_locking=shared, and mb_vfs_lock.c's in
 ** membase_locking=process.
+**
+** Every read and fetch is counted, and every page served from the mapping
+** is shown to mb_vfs_pattern.c (membase_stats, membase_advice=auto,
+** drop-behind). The membase_ PRAGMAs are answered by mb_vfs_pragma.c.
 */
 #include <string.h>
 #include "sqlite3ext.h"

@@ -17,6 +17,15 @@
 **   mb_vfs_options.c URI parameters and PRAGMA values
 **   mb_vfs_wal.c     WAL files, read through a mapping too
 **
+** Calls between them go one way (no two files call each other):
+**   mb_vfs.c        -> file (its methods table), shared, pattern, wal, options
+**   mb_vfs_file.c   -> pragma, pattern, shared, lock
+**   mb_vfs_pragma.c -> pattern, shared, options
+**   mb_vfs_shared.c -> lock, pattern
+**   mb_vfs_lock.c, _pattern.c, _wal.c, _options.c call no other vfs file.
+** The locks: gMu (the MbShared list) before an MbShared's mu; functions
+** that need one held assert it (mb_mutex_held).
+**
 ** Main database files are wrapped (MbFile), and WAL files (reads from a
 ** mapping, mb_vfs_wal.c). Journals, temporary and transient files are
 ** opened by the platform VFS straight into the sqlite3_file SQLite gave
