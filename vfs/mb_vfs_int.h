@@ -146,7 +146,7 @@ struct MbFile {
   int eLock;                  /* process mode: this file's lock */
   sqlite3_int64 mmapLimit;    /* the pager's mmap_size */
   int nFetchOut;              /* this file's outstanding fetches */
-  MbPattern pattern;          /* its page accesses (mb_vfs_pattern.c) */
+  MbPattern pattern;          /* what its reads say (mb_vfs_pattern.c) */
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */
@@ -199,7 +199,6 @@ int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
 /* mb_vfs_wal.c: open a WAL file read through a mapping */
 int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
                     int flags, int *pOutFlags);
-
 
 /* mb_vfs_pragma.c */
 /* SQLITE_FCNTL_PRAGMA for a membase_ PRAGMA: azArg as SQLite gives it,
