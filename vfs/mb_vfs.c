@@ -22,17 +22,19 @@
 **                      connections in memory, without system calls.
 ** URI parameter membase_locking=shared|process overrides the default of
 ** either name. The other URI parameters and the PRAGMAs are described in
-** mb_vfs_options.c and mb_vfs_file.c.
+** mb_vfs_options.c and mb_vfs_pragma.c.
 **
-** What is wrapped: only main database files (mb_vfs_file.c). Journals, WAL
-** files, temporary and transient files are opened by the platform VFS
+** What is wrapped: main database files (mb_vfs_file.c), and WAL files,
+** whose reads are served from a mapping too (mb_vfs_wal.c; the environment
+** variable MEMBASE_WAL_MAP=0 at registration leaves them unwrapped).
+** Journals, temporary and transient files are opened by the platform VFS
 ** straight into SQLite's sqlite3_file, so SQLite calls the platform methods
 ** directly. The path methods, the dynamic loader, randomness, time and the
 ** system-call hooks (xSetSystemCall...) are the platform VFS's.
 **
 ** In process mode xAccess on a database's journal or WAL file is answered
 ** from what the process knows, xOpen and xDelete of them keep that up to
-** date (mb_vfs_shared.c).
+** date (mb_vfs_shared.c finds the database, mb_vfs_lock.c knows).
 **
 ** Bad URI values. xOpen cannot give SQLite a message, so it opens the file
 ** and keeps the error: every lock then fails with SQLITE_ERROR, and
@@ -106,8 +108,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   MB_FILE(pFile) = f;
   f->pReal = (sqlite3_file*)((char*)f + MB_ROUND8(sizeof(MbFile)));
   f->pMb = pMb;
-  f->lastOff = -1;
-  f->lastWant = -1;
+  mb_vfs_pattern_init(&f->pattern);
   f->opts.advice = MB_VFS_ADVICE_AUTO;
   f->opts.locking = pMb->eLocking;
   f->opts.dropbehind = -1;

@@ -29,41 +29,9 @@
 ** platform VFS's in membase_locking=shared, and mb_vfs_lock.c's in
 ** membase_locking=process.
 **
-** PRAGMAs (SQLITE_FCNTL_PRAGMA), each on one database of a connection:
-**   PRAGMA membase_advice [= auto|normal|random|sequential]
-**        the access-pattern advice given to the OS for the mapping (shared
-**        by the process's connections to the file). auto (the default)
-**        watches this connection's page reads in windows of 128: mostly
-**        sequential gives "sequential", mostly scattered "random", else
-**        "normal". Returns the setting, and in parentheses what is in
-**        force on the mapping: "auto (random)".
-**   PRAGMA membase_dropbehind [= auto|on|off]
-**        whether a sequential scan of the database (a run of forward page
-**        reads over 32 MiB) gives the pages it has passed back to the OS
-**        (mb_scan drop-behind; point lookups never do). auto: when the file
-**        is larger than half the memory the process may use, or under
-**        memory pressure. Default: the process default (auto unless set
-**        with membase_dropbehind_default() or the C API). PRAGMA
-**        membase_stats shows the bytes released.
-**   PRAGMA membase_populate [= 0|1]
-**        1 reads the whole file into memory now and maps it (returns the
-**        method the core used); the URI parameter does it at open.
-**   PRAGMA membase_hugepages [= 0|1]
-**        reports the huge-page outcome of the mapping ('not requested',
-**        'unsupported', 'advised', 'active'). Huge pages are requested when
-**        the file is first mapped (URI membase_hugepages=1); asking for
-**        them later is an error that says so.
-**   PRAGMA membase_reserve [= N]
-**        the address space reserved for growth. Fixed when the file is
-**        first mapped (URI membase_reserve); a larger value later is an
-**        error that says so.
-**   PRAGMA membase_locking
-**        "shared" or "process" (chosen at open; read-only).
-**   PRAGMA membase_stats
-**        one JSON object: reads of this connection served from the map and
-**        from the OS, xFetch pointers handed out, the same for the whole
-**        mapping (all connections), bytes mapped, remaps, page faults.
-** A bad value is an error naming it; an unknown membase_ PRAGMA too.
+** Every read and fetch is counted, and every page served from the mapping
+** is shown to mb_vfs_pattern.c (membase_stats, membase_advice=auto,
+** drop-behind). The membase_ PRAGMAs are answered by mb_vfs_pragma.c.
 */
 #include <string.h>
 #include "sqlite3ext.h"
@@ -72,143 +40,6 @@ SQLITE_EXTENSION_INIT3
 
 #define REAL(f) ((f)->pReal)
 #define IS_PROCESS(f) ((f)->pShared && (f)->pShared->eLocking==MB_VFS_LOCK_PROCESS)
-
-/* ---------------------------------------------------------- auto advice */
-
-#define MB_ADVICE_WINDOW 128
-
-static int mbAdviceOf(int vfsAdvice){
-  switch( vfsAdvice ){
-    case MB_VFS_ADVICE_RANDOM:     return MB_ADV_RANDOM;
-    case MB_VFS_ADVICE_SEQUENTIAL: return MB_ADV_SEQUENTIAL;
-    default:                       return MB_ADV_NORMAL;
-  }
-}
-
-/* The advice in force on the mapping, which every user of the file's
-** mapping in the process shares (the core keeps it). */
-static int mbMapAdvice(mb_map *m){
-  mb_map_info info;
-  mb_map_get_info(m, &info);
-  return (int)info.advice;
-}
-
-/* Observe one page-sized access at off, for membase_advice=auto. */
-static void mbObserve(MbFile *f, sqlite3_int64 off, int amt){
-  MbShared *s = f->pShared;
-  int want;
-  if( f->opts.advice!=MB_VFS_ADVICE_AUTO || amt<512 ) return;
-  f->nSeq += (off>f->lastOff && off-f->lastOff<=65536);
-  f->lastOff = off;
-  if( ++f->nObs<MB_ADVICE_WINDOW ) return;
-  want = f->nSeq>=MB_ADVICE_WINDOW*7/8 ? MB_ADV_SEQUENTIAL
-       : f->nSeq<=MB_ADVICE_WINDOW/8 ? MB_ADV_RANDOM : MB_ADV_NORMAL;
-  f->nObs = f->nSeq = 0;
-  if( want==f->lastWant ) return;
-  f->lastWant = want;
-  mb_mutex_enter(&s->mu);
-  if( want!=mbMapAdvice(s->pMap) ) (void)mb_map_advise(s->pMap, (mb_advice)want, 0, 0);
-  mb_mutex_leave(&s->mu);
-}
-
-/* ---------------------------------------------------------- drop-behind */
-
-/* A run of reads moving forward, each within MB_DROP_GAP of the end of the
-** last, is a scan (a table scan reads its leaf pages in file order, save
-** for gaps); once it has covered MB_DROP_RUN bytes its positions feed an
-** mb_scan, which releases what the run has passed when the policy
-** (membase_dropbehind, else the process default) says so. Point lookups
-** never make such a run: a jump forward past the gap starts anew, and a
-** step back (interior pages, wherever they are) is not progress. */
-#define MB_DROP_GAP ((sqlite3_int64)1 << 20)
-#define MB_DROP_RUN ((sqlite3_int64)MB_DROP_CHUNK)
-#define MB_DROP_REJOIN ((sqlite3_int64)1 << 20)
-
-static mb_dropbehind mbDropPolicy(const MbFile *f){
-  return f->opts.dropbehind>=0 ? (mb_dropbehind)f->opts.dropbehind : mb_dropbehind_default();
-}
-
-static const char *mbDropName(const MbFile *f){
-  return mb_dropbehind_name(mbDropPolicy(f));
-}
-
-static void mbDropObserve(MbFile *f, sqlite3_int64 off, int amt){
-  mb_map *m = f->pShared ? f->pShared->pMap : 0;
-  int bNew = 0, bRejoin = 0;
-  if( m==0 ) return;
-  if( off>=f->runEnd && off-f->runEnd<=MB_DROP_GAP ){
-    f->runLen += (off + amt) - f->runEnd;
-    f->runEnd = off + amt;
-    f->tEnd = 0;              /* a tentative run must not be interleaved */
-  }else if( off>f->runEnd ){
-    bNew = 1;                 /* a jump forward: a lookup, or a new scan */
-  }else{
-    /* A step back (an interior page of the b-tree, anywhere before) does
-    ** not end a scan; it does not advance it either. But reads that go on
-    ** forward from there, one after the other with none of the run's in
-    ** between, for MB_DROP_REJOIN bytes are a new scan (the next query's). */
-    if( f->tEnd>0 && off>=f->tEnd && off-f->tEnd<=MB_DROP_GAP ){
-      f->tEnd = off + amt;
-      if( f->tEnd - f->tStart < MB_DROP_REJOIN ) return;
-      bNew = bRejoin = 1;
-    }else{
-      f->tStart = off;
-      f->tEnd = off + amt;
-      return;
-    }
-  }
-  if( bNew ){
-    if( f->bScan ){
-      f->nDropped += f->scan.dropped;
-      f->bScan = 0;
-    }
-    if( bRejoin ){
-      f->runStart = f->tStart;
-      f->runEnd = f->tEnd;
-    }else{
-      f->runStart = off;
-      f->runEnd = off + amt;
-    }
-    f->runLen = f->runEnd - f->runStart;
-    f->tEnd = 0;
-    return;
-  }
-  if( f->runLen<MB_DROP_RUN ) return;
-  if( !f->bScan ){
-    mb_dropbehind p = mbDropPolicy(f);
-    sqlite3_int64 at;
-    if( p==MB_DROP_OFF ) return;
-    mb_scan_init(&f->scan, m, 0, MB_POP_NONE);
-    mb_scan_set_dropbehind(&f->scan, p);
-    f->bScan = 1;
-    /* The scan began where the run did: walk it there in steps (a step of
-    ** more than a chunk would read as a seek past unread bytes). */
-    for(at=f->runStart; at<off; at+=MB_DROP_CHUNK/2){
-      (void)mb_scan_advance(&f->scan, (uint64_t)at);
-    }
-  }
-  (void)mb_scan_advance(&f->scan, (uint64_t)off);
-}
-
-/* ------------------------------------------------------------- counters */
-
-/* Count one read or fetch of this file; the core's per-mapping counters
-** (membase_stats) get them in batches of 256. */
-static void mbCount(MbFile *f, mb_io_kind k, int iAmt){
-  f->aPend[k]++;
-  f->aPendBytes[k] += (uint64_t)iAmt;
-  if( ++f->nPend>=256 ) mb_vfs_file_flush_counts(f);
-}
-
-void mb_vfs_file_flush_counts(MbFile *f){
-  mb_map *m = f->pShared ? f->pShared->pMap : 0;
-  if( f->nPend==0 ) return;
-  for(int k=0; k<MB_IO_NKINDS; k++){
-    if( f->aPend[k] && m ) mb_map_count_io_n(m, (mb_io_kind)k, f->aPend[k], f->aPendBytes[k]);
-    f->aPend[k] = f->aPendBytes[k] = 0;
-  }
-  f->nPend = 0;
-}
 
 /* ------------------------------------------------------------- io methods */
 
@@ -221,10 +52,10 @@ static int mbClose(sqlite3_file *pFile){
   }
   if( f->pShared && f->nFetchOut>0 ){
     /* SQLite returns every page before closing; be safe anyway. */
-    atomic_fetch_sub(&f->pShared->nFetchOut, 1);
+    atomic_fetch_sub_explicit(&f->pShared->nFetchOut, 1, memory_order_seq_cst);
     f->nFetchOut = 0;
   }
-  mb_vfs_file_flush_counts(f);
+  mb_vfs_pattern_flush_counts(f);
   /* First: the mapping may be mapping through this file's descriptor. */
   mb_vfs_shared_release(f->pShared, f);
   if( REAL(f)->pMethods ) rc = REAL(f)->pMethods->xClose(REAL(f));
@@ -237,8 +68,7 @@ static int mbClose(sqlite3_file *pFile){
 static void mbNoteSize(MbFile *f);
 
 static int mbLowerRead(MbFile *f, void *zBuf, int iAmt, sqlite3_int64 iOfst){
-  mbCount(f, MB_IO_OS_READ, iAmt);
-  f->nOsRead++;
+  mb_vfs_pattern_count(f, MB_IO_OS_READ, iAmt);
   return REAL(f)->pMethods->xRead(REAL(f), zBuf, iAmt, iOfst);
 }
 
@@ -251,8 +81,9 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   if( end>mb_map_size(m) ){
     /* Past the view: the file may have grown (our writes, or another
     ** process's). Process mode knows its size; shared mode asks. */
-    int bPast = IS_PROCESS(f) && atomic_load(&s->bKnow)
-             && end>(uint64_t)atomic_load(&s->knownSize);
+    sqlite3_int64 known;
+    int bPast = IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, &known)
+             && end>(uint64_t)known;
     if( !bPast ) mb_vfs_shared_remap(s);
     if( end>mb_map_size(m) ) return mbLowerRead(f, zBuf, iAmt, iOfst);
   }
@@ -268,10 +99,8 @@ static int mbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     memset(zBuf, 0, (size_t)iAmt);
     return SQLITE_IOERR_READ;
   }
-  mbCount(f, MB_IO_MAP_READ, iAmt);
-  f->nMapRead++;
-  mbObserve(f, iOfst, iAmt);
-  mbDropObserve(f, iOfst, iAmt);
+  mb_vfs_pattern_count(f, MB_IO_MAP_READ, iAmt);
+  mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 
@@ -279,10 +108,7 @@ static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 i
   MbFile *f = MB_FILE(pFile);
   int rc = REAL(f)->pMethods->xWrite(REAL(f), z, iAmt, iOfst);
   if( rc==SQLITE_OK && IS_PROCESS(f) ){
-    MbShared *s = f->pShared;
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow && iOfst+iAmt>s->knownSize ) s->knownSize = iOfst+iAmt;
-    mb_mutex_leave(&s->mu);
+    mb_vfs_proc_note_write(f->pShared->pProc, iOfst+iAmt);
   }
   return rc;
 }
@@ -291,16 +117,7 @@ static int mbWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int64 i
 ** knows (a truncation rounded up to the chunk size, a size hint that
 ** extended the file): learn the size from the file. */
 static void mbNoteSize(MbFile *f){
-  MbShared *s = f->pShared;
-  sqlite3_int64 sz = 0;
-  if( s==0 || !IS_PROCESS(f) ) return;
-  mb_mutex_enter(&s->mu);
-  if( s->bKnow ){
-    /* On error the size is unknown: ask the file from now on. */
-    if( REAL(f)->pMethods->xFileSize(REAL(f), &sz)==SQLITE_OK ) s->knownSize = sz;
-    else s->bKnow = 0;
-  }
-  mb_mutex_leave(&s->mu);
+  if( IS_PROCESS(f) ) mb_vfs_proc_learn_size(f->pShared->pProc, REAL(f));
 }
 
 static int mbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
@@ -323,8 +140,7 @@ static int mbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   MbFile *f = MB_FILE(pFile);
   MbShared *s = f->pShared;
   int rc;
-  if( s && IS_PROCESS(f) && atomic_load(&s->bKnow) ){
-    *pSize = atomic_load(&s->knownSize);
+  if( IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, pSize) ){
     return SQLITE_OK;
   }
   rc = REAL(f)->pMethods->xFileSize(REAL(f), pSize);
@@ -351,7 +167,7 @@ static int mbLock(sqlite3_file *pFile, int eLock){
 
 static int mbUnlock(sqlite3_file *pFile, int eLock){
   MbFile *f = MB_FILE(pFile);
-  mb_vfs_file_flush_counts(f);
+  mb_vfs_pattern_flush_counts(f);
   if( IS_PROCESS(f) ) return mb_vfs_proc_unlock(f, eLock);
   return REAL(f)->pMethods->xUnlock(REAL(f), eLock);
 }
@@ -360,195 +176,6 @@ static int mbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
   MbFile *f = MB_FILE(pFile);
   if( IS_PROCESS(f) ) return mb_vfs_proc_check_reserved(f, pResOut);
   return REAL(f)->pMethods->xCheckReservedLock(REAL(f), pResOut);
-}
-
-/* ---------------------------------------------------------------- PRAGMAs */
-
-/* The PRAGMA's answer (a sqlite3_mprintf'ed string; NULL: out of memory). */
-static int mbPragmaResult(char **azArg, char *z){
-  azArg[0] = z;
-  return z ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-static int mbPragmaError(char **azArg, char *zMsg){
-  azArg[0] = zMsg;
-  return SQLITE_ERROR;
-}
-
-static int mbPragmaStats(MbFile *f, char **azArg){
-  MbShared *s = f->pShared;
-  mb_map_info info;
-  mb_stats st;
-  memset(&info, 0, sizeof(info));
-  mb_vfs_file_flush_counts(f);
-  if( s && s->pMap ) mb_map_get_info(s->pMap, &info);
-  mb_stats_get(&st);
-  return mbPragmaResult(azArg, sqlite3_mprintf(
-    "{\"locking\":\"%s\",\"mapped\":%s,\"map_error\":%s%s%s,"
-    "\"reads_from_map\":%llu,\"reads_from_os\":%llu,\"fetches\":%llu,"
-    "\"file_reads_from_map\":%llu,\"file_reads_from_os\":%llu,"
-    "\"file_fetches\":%llu,\"bytes_mapped\":%llu,\"bytes_reserved\":%llu,"
-    "\"remaps\":%llu,\"moves\":%llu,\"advice\":\"%s\","
-    "\"dropbehind\":\"%s\",\"dropped_behind\":%llu,\"file_dropped_behind\":%llu,"
-    "\"minor_faults\":%llu,\"major_faults\":%llu}",
-    mb_vfs_locking_name(f->opts.locking),
-    (s && s->pMap) ? "true" : "false",
-    (s && s->zMapErr) ? "\"" : "", (s && s->zMapErr) ? s->zMapErr : "null",
-    (s && s->zMapErr) ? "\"" : "",
-    (unsigned long long)f->nMapRead, (unsigned long long)f->nOsRead,
-    (unsigned long long)f->nFetch,
-    (unsigned long long)info.io.count[MB_IO_MAP_READ],
-    (unsigned long long)info.io.count[MB_IO_OS_READ],
-    (unsigned long long)info.io.count[MB_IO_FETCH],
-    (unsigned long long)info.mapped, (unsigned long long)info.reserved,
-    (unsigned long long)info.remaps, (unsigned long long)info.moves,
-    mb_advice_name(info.advice),
-    mbDropName(f), (unsigned long long)(f->nDropped + (f->bScan ? f->scan.dropped : 0)),
-    (unsigned long long)info.mem.dropped,
-    (unsigned long long)st.minor_faults, (unsigned long long)st.major_faults));
-}
-
-static int mbPragma(MbFile *f, char **azArg){
-  const char *zName = azArg[1];
-  const char *zVal = azArg[2];
-  MbShared *s = f->pShared;
-  mb_map *m = s ? s->pMap : 0;
-  char *zErr = 0;
-
-  if( sqlite3_stricmp(zName, "membase_advice")==0 ){
-    int a;
-    if( zVal ){
-      if( mb_vfs_parse_advice("membase_advice", zVal, &a, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      f->opts.advice = a;
-      f->nObs = f->nSeq = 0;
-      f->lastWant = -1;
-      if( a!=MB_VFS_ADVICE_AUTO && m ){
-        mb_mutex_enter(&s->mu);
-        (void)mb_map_advise(m, (mb_advice)mbAdviceOf(a), 0, 0);
-        mb_mutex_leave(&s->mu);
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s (%s)",
-        mb_vfs_advice_name(f->opts.advice),
-        m ? mb_advice_name((mb_advice)mbMapAdvice(m)) : "not mapped"));
-  }
-  if( sqlite3_stricmp(zName, "membase_populate")==0 ){
-    int b = f->opts.populate;
-    if( zVal ){
-      if( mb_vfs_parse_bool("membase_populate", zVal, &b, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      f->opts.populate = b;
-      if( b ){
-        mb_populate used = MB_POP_NONE;
-        int rc = MB_OK;
-        if( m==0 ){
-          return mbPragmaError(azArg, sqlite3_mprintf(
-              "membase_populate: \"%s\" is not mapped (%s)", s ? s->zPath : "?",
-              s && s->zMapErr ? s->zMapErr : "no mapping"));
-        }
-        uint64_t done = 0, size;
-        mb_vfs_shared_remap(s);
-        size = mb_map_size(m);
-        if( size>0 ) rc = mb_map_populate_bounded(m, 0, 0, MB_POP_DEFAULT, &used, &done);
-        if( rc!=MB_OK ){
-          return mbPragmaError(azArg, sqlite3_mprintf(
-              "membase_populate: cannot populate \"%s\": %s", s->zPath, mb_strerror(rc)));
-        }
-        s->bPopulated = 1;
-        /* A file larger than memory allows is populated only in part: say
-        ** so, with how much. */
-        if( done<size ){
-          return mbPragmaResult(azArg, sqlite3_mprintf("%s (bounded: %llu of %llu bytes)",
-              mb_populate_name(used), (unsigned long long)done, (unsigned long long)size));
-        }
-        return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_populate_name(used)));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%d", b));
-  }
-  if( sqlite3_stricmp(zName, "membase_hugepages")==0 ){
-    mb_huge h = MB_HUGE_NOT_REQUESTED;
-    if( m ) mb_map_huge_status(m, &h, 0);
-    if( zVal ){
-      int b;
-      if( mb_vfs_parse_bool("membase_hugepages", zVal, &b, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( b!=(h!=MB_HUGE_NOT_REQUESTED) ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_hugepages: the mapping of \"%s\" is shared by the process and "
-            "was made %s huge pages; choose them when the file is first opened "
-            "(URI parameter membase_hugepages=%d)", s ? s->zPath : "?",
-            b ? "without" : "with", b));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", m ? mb_huge_name(h) : "not mapped"));
-  }
-  if( sqlite3_stricmp(zName, "membase_reserve")==0 ){
-    mb_map_info info;
-    memset(&info, 0, sizeof(info));
-    if( m ) mb_map_get_info(m, &info);
-    if( zVal ){
-      sqlite3_int64 v;
-      if( mb_vfs_parse_size("membase_reserve", zVal, &v, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( (uint64_t)v>info.reserved ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_reserve: the mapping of \"%s\" reserved %llu bytes when it "
-            "was made; a reservation of %s can only be asked for when the file "
-            "is first opened (URI parameter membase_reserve)", s ? s->zPath : "?",
-            (unsigned long long)info.reserved, zVal));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%llu", (unsigned long long)info.reserved));
-  }
-  if( sqlite3_stricmp(zName, "membase_locking")==0 ){
-    if( zVal ){
-      int l;
-      if( mb_vfs_parse_locking("membase_locking", zVal, &l, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      if( l!=f->opts.locking ){
-        return mbPragmaError(azArg, sqlite3_mprintf(
-            "membase_locking: the locking mode is chosen when the database is "
-            "opened (URI parameter membase_locking=%s, or VFS \"%s\"); it "
-            "cannot become \"%s\" now", zVal,
-            l==MB_VFS_LOCK_PROCESS ? "membase-process" : "membase", zVal));
-      }
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mb_vfs_locking_name(f->opts.locking)));
-  }
-  if( sqlite3_stricmp(zName, "membase_dropbehind")==0 ){
-    if( zVal ){
-      int d;
-      if( mb_vfs_parse_dropbehind("membase_dropbehind", zVal, &d, &zErr) ){
-        return mbPragmaError(azArg, zErr);
-      }
-      f->opts.dropbehind = d;
-      if( f->bScan ){
-        f->nDropped += f->scan.dropped;
-        f->bScan = 0;
-      }
-      f->runLen = 0;
-      f->runStart = f->runEnd;
-    }
-    return mbPragmaResult(azArg, sqlite3_mprintf("%s", mbDropName(f)));
-  }
-  if( sqlite3_stricmp(zName, "membase_stats")==0 ){
-    if( zVal ){
-      return mbPragmaError(azArg, sqlite3_mprintf(
-          "membase_stats is read-only: \"%s\"", zVal));
-    }
-    return mbPragmaStats(f, azArg);
-  }
-  return mbPragmaError(azArg, sqlite3_mprintf(
-      "membase: unknown PRAGMA %s (expected membase_advice, membase_populate, "
-      "membase_hugepages, membase_reserve, membase_locking, membase_dropbehind "
-      "or membase_stats)", zName));
 }
 
 static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
@@ -567,7 +194,7 @@ static int mbFileControl(sqlite3_file *pFile, int op, void *pArg){
     }
     case SQLITE_FCNTL_PRAGMA: {
       char **azArg = (char**)pArg;
-      if( sqlite3_strnicmp(azArg[1], "membase_", 8)==0 ) return mbPragma(f, azArg);
+      if( sqlite3_strnicmp(azArg[1], "membase_", 8)==0 ) return mb_vfs_pragma(f, azArg);
       break;
     }
     case SQLITE_FCNTL_LOCKSTATE:
@@ -647,7 +274,8 @@ static int mbShmUnmap(sqlite3_file *pFile, int deleteFlag){
 /* This connection holds no fetched page any more. */
 static void mbFetchDone(MbFile *f){
   MbShared *s = f->pShared;
-  if( atomic_fetch_sub(&s->nFetchOut, 1)==1 && atomic_load(&s->bShrinkPending) ){
+  if( atomic_fetch_sub_explicit(&s->nFetchOut, 1, memory_order_seq_cst)==1
+   && atomic_load_explicit(&s->bShrinkPending, memory_order_seq_cst) ){
     mb_vfs_shared_remap(s);   /* the shrink that waited for us */
   }
 }
@@ -657,6 +285,7 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   MbShared *s = f->pShared;
   mb_map *m = s ? s->pMap : 0;
   uint64_t end = (uint64_t)iOfst + (uint64_t)iAmt;
+  sqlite3_int64 known;
   *pp = 0;
   if( m==0 || f->mmapLimit<=0 || iOfst<0 || end>(uint64_t)f->mmapLimit ){
     return SQLITE_OK;
@@ -665,21 +294,19 @@ static int mbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp
   ** and waits, or we see it and read through xRead instead (no lock). The
   ** shared count is of connections holding pointers, so only a connection's
   ** first outstanding page pays for the atomic operations. */
-  if( f->nFetchOut==0 ) atomic_fetch_add(&s->nFetchOut, 1);
+  if( f->nFetchOut==0 ) atomic_fetch_add_explicit(&s->nFetchOut, 1, memory_order_seq_cst);
   if( atomic_load_explicit(&s->bShrinking, memory_order_seq_cst)
    || atomic_load_explicit(&s->bShrinkPending, memory_order_relaxed)
    || end>mb_map_size(m)
-   || (IS_PROCESS(f) && atomic_load_explicit(&s->bKnow, memory_order_relaxed)
-       && end>(uint64_t)atomic_load_explicit(&s->knownSize, memory_order_relaxed)) ){
+   || (IS_PROCESS(f) && mb_vfs_proc_known_size(s->pProc, &known)
+       && end>(uint64_t)known) ){
     if( f->nFetchOut==0 ) mbFetchDone(f);
     return SQLITE_OK;
   }
   *pp = (char*)mb_map_data(m) + iOfst;
   f->nFetchOut++;
-  f->nFetch++;
-  mbCount(f, MB_IO_FETCH, iAmt);
-  mbObserve(f, iOfst, iAmt);
-  mbDropObserve(f, iOfst, iAmt);
+  mb_vfs_pattern_count(f, MB_IO_FETCH, iAmt);
+  mb_vfs_pattern_observe(f, iOfst, iAmt);
   return SQLITE_OK;
 }
 
@@ -695,8 +322,9 @@ static int mbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
     ** wrote). Bring the view up to date (a shrink waits for the pointers
     ** still out). In process mode the size is known: no system call unless
     ** it differs from the view. */
-    int bSame = IS_PROCESS(f) && s->pMap && atomic_load(&s->bKnow)
-             && (uint64_t)atomic_load(&s->knownSize)==mb_map_size(s->pMap);
+    sqlite3_int64 known;
+    int bSame = IS_PROCESS(f) && s->pMap && mb_vfs_proc_known_size(s->pProc, &known)
+             && (uint64_t)known==mb_map_size(s->pMap);
     if( !bSame ) mb_vfs_shared_remap(s);
   }
   return SQLITE_OK;

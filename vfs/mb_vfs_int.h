@@ -5,13 +5,26 @@
 **                    registration, xOpen and the path methods
 **   mb_vfs_file.c    the io methods of a main database file: reads from
 **                    the mapping, writes through, xFetch, file controls
+**   mb_vfs_pattern.c what a file's reads say (MbPattern): the counts of
+**                    membase_stats, membase_advice=auto, scans for
+**                    drop-behind
+**   mb_vfs_pragma.c  the membase_ PRAGMAs, a table of handlers
 **   mb_vfs_shared.c  MbShared, one per database file per locking mode:
-**                    the core mapping, outstanding fetches, what the
-**                    process knows of the file
-**   mb_vfs_lock.c    membase_locking=process: the OS lock taken once, and
-**                    the database and WAL-index locks kept in memory
+**                    the core mapping, outstanding fetches
+**   mb_vfs_lock.c    membase_locking=process (MbProc): the OS lock taken
+**                    once, the database and WAL-index locks kept in
+**                    memory, what the process knows of the file
 **   mb_vfs_options.c URI parameters and PRAGMA values
 **   mb_vfs_wal.c     WAL files, read through a mapping too
+**
+** Calls between them go one way (no two files call each other):
+**   mb_vfs.c        -> file (its methods table), shared, pattern, wal, options
+**   mb_vfs_file.c   -> pragma, pattern, shared, lock
+**   mb_vfs_pragma.c -> pattern, shared, options
+**   mb_vfs_shared.c -> lock, pattern
+**   mb_vfs_lock.c, _pattern.c, _wal.c, _options.c call no other vfs file.
+** The locks: gMu (the MbShared list) before an MbShared's mu; functions
+** that need one held assert it (mb_mutex_held).
 **
 ** Main database files are wrapped (MbFile), and WAL files (reads from a
 ** mapping, mb_vfs_wal.c). Journals, temporary and transient files are
@@ -31,6 +44,7 @@
 typedef struct MbVfs MbVfs;
 typedef struct MbShared MbShared;
 typedef struct MbFile MbFile;
+typedef struct MbProc MbProc;
 
 /* pAppData of each membase sqlite3_vfs. */
 struct MbVfs {
@@ -47,11 +61,11 @@ struct MbVfs {
 
 struct MbShared {
   char *zPath;                /* the database's full pathname (key) */
-  char *zJournal;             /* zPath + "-journal" */
+  char *zJournal;             /* zPath + "-journal" (process mode lookups) */
   char *zWal;                 /* zPath + "-wal" */
   int eLocking;               /* MB_VFS_LOCK_* (part of the key) */
   int nRef;                   /* MbFiles open on it */
-  MbShared *pNext;            /* list of all, under the VFS mutex */
+  MbShared *pNext;            /* list of all (under gMu, mb_vfs_shared.c) */
   mb_mutex mu;                /* guards everything below */
 
   /* The mapping. NULL if it could not be made: reads then go to the
@@ -69,32 +83,23 @@ struct MbShared {
   int lendFd;                 /* that descriptor, or -1 */
   /* The fetch path takes no lock: a fetcher counts itself in nFetchOut and
   ** then checks bShrinking; a shrinker sets bShrinking and then checks
-  ** nFetchOut (both sequentially consistent), so one of them backs off. */
+  ** nFetchOut, so one of them backs off. These three are accessed with
+  ** explicit memory_order_seq_cst, which that handshake needs (xFetch's
+  ** look at bShrinkPending alone is relaxed: it only sends a read the
+  ** slow way). */
   _Atomic(int) nFetchOut;     /* files with xFetch pointers outstanding */
   _Atomic(int) bShrinking;    /* a shrink of the view is being decided */
   _Atomic(int) bShrinkPending;/* the file shrank while fetches were out */
-  _Atomic(uint64_t) softSeen; /* soft faults of the view already handled (read
-                              ** unlocked by mb_vfs_shared_check_faults) */
+  /* Soft faults of the view already handled: written under mu, compared
+  ** without it by mb_vfs_shared_check_faults (relaxed: it is a counter
+  ** compared for equality; what follows a difference happens under mu). */
+  _Atomic(uint64_t) softSeen;
   int bPopulated;             /* membase_populate done once */
 
-  /* membase_locking=process */
-  sqlite3_file *pAnchor;      /* platform file holding the OS lock */
-  int eOsLock;                /* SQLITE_LOCK_NONE/SHARED/EXCLUSIVE held */
-  int bAnchorRO;              /* the file is read-only to the process:
-                              ** the anchor holds SHARED at most */
-  _Atomic(int) bKnow;         /* the OS lock is exclusive: the process's
-                              ** knowledge below is the truth. Written
-                              ** under mu, read without it. */
-  _Atomic(sqlite3_int64) knownSize; /* the file's size, when bKnow */
-  int eJournal, eWal;         /* -1 unknown, 0 absent, 1 present */
-  int nShared;                /* files holding SHARED or more */
-  MbFile *pReserved, *pPending, *pExclusive;
-  /* the WAL index, in process memory */
-  int nShmRef;                /* files that mapped it */
-  int szRegion, nRegion;
-  char **apRegion;
-  int aShmShared[MB_SHM_NLOCK];
-  MbFile *apShmExcl[MB_SHM_NLOCK];
+  /* membase_locking=process: the OS lock, the in-memory locks, the WAL
+  ** index and what the process knows of the file (mb_vfs_lock.c); in
+  ** this allocation. NULL in shared mode. */
+  MbProc *pProc;
 };
 
 /* What SQLite's sqlite3_file holds for a main database: the methods and a
@@ -107,6 +112,30 @@ typedef struct MbHandle {
 } MbHandle;
 #define MB_FILE(p) (((MbHandle*)(p))->pFile)
 
+/* What one file's reads say (mb_vfs_pattern.c). Touched only by the
+** connection that owns the file: no lock. */
+typedef struct MbPattern {
+  /* reads of this file by mb_io_kind, for PRAGMA membase_stats */
+  uint64_t aCount[MB_IO_NKINDS];
+  /* the same, not yet added to the mapping's counters in the core (added
+  ** in batches: one atomic add per kind per batch, not per page) */
+  uint64_t aPend[MB_IO_NKINDS], aPendBytes[MB_IO_NKINDS];
+  int nPend;
+  /* membase_advice=auto: the current window of page accesses */
+  sqlite3_int64 prevOff;      /* offset of the previous access */
+  int nSeen;                  /* accesses in the window so far */
+  int nForward;               /* of which short steps forward */
+  int asked;                  /* the mb_advice this file last asked for, -1 */
+  /* drop-behind: the current forward run of reads, and its scan */
+  sqlite3_int64 runStart, runEnd;
+  sqlite3_int64 runBytes;     /* covered by the run, gaps included */
+  sqlite3_int64 tentStart, tentEnd; /* a tentative run begun by a step back
+                              ** (tentEnd 0: none) */
+  mb_scan scan;
+  int bScanLive;              /* scan is live (the run is a scan) */
+  uint64_t droppedPast;       /* bytes released by finished scans */
+} MbPattern;
+
 struct MbFile {
   sqlite3_file *pReal;        /* the platform file, just after this */
   MbFile *pNextFile;          /* next in pShared->pFiles */
@@ -117,25 +146,10 @@ struct MbFile {
   int eLock;                  /* process mode: this file's lock */
   sqlite3_int64 mmapLimit;    /* the pager's mmap_size */
   int nFetchOut;              /* this file's outstanding fetches */
-  /* membase_advice=auto: recent page accesses */
-  sqlite3_int64 lastOff;
-  int nObs, nSeq;
-  int lastWant;               /* the advice this file last asked for */
-  /* drop-behind: the current forward run of reads, and its scan */
-  sqlite3_int64 runStart, runEnd, runLen;
-  sqlite3_int64 tStart, tEnd;  /* a forward run begun by a step back */
-  mb_scan scan;
-  int bScan;                  /* scan is live (the run is a scan) */
-  uint64_t nDropped;          /* bytes released by finished scans */
+  MbPattern pattern;          /* what its reads say (mb_vfs_pattern.c) */
   /* process mode WAL index */
   int bShm;
   uint8_t shmShared, shmExcl; /* lock bits held */
-  /* reads of this file, for PRAGMA membase_stats */
-  uint64_t nMapRead, nOsRead, nFetch;
-  /* the same, not yet added to the mapping's counters in the core (added
-  ** in batches: one atomic add per kind per batch, not per page) */
-  uint64_t aPend[MB_IO_NKINDS], aPendBytes[MB_IO_NKINDS];
-  int nPend;
 };
 
 /* A private file control: *(const char**)pArg receives the deferred error
@@ -152,10 +166,27 @@ int  mb_vfs_known_access(const char *zPath, int *pResOut);
 void mb_vfs_note_access(const char *zPath, int exists);
 void mb_vfs_shared_remap(MbShared *s);
 void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize);
-void mb_vfs_shared_forget(MbShared *s);
 int  mb_vfs_shared_check_faults(MbFile *f);
 
-/* mb_vfs_lock.c (process mode) */
+/* mb_vfs_lock.c (process mode). The MbProc of a file is
+** f->pShared->pProc; the MbShared makes it (in its own allocation, of
+** mb_vfs_proc_size() bytes) and releases it with the last file. */
+size_t mb_vfs_proc_size(void);
+void mb_vfs_proc_init(MbProc *p, const char *zPath, mb_mutex *mu);
+void mb_vfs_proc_release(MbProc *p);
+/* What the process knows of the file while its OS lock is exclusive.
+** mb_vfs_proc_known_size takes no lock: 1 and *pSize when the size is
+** known, else 0. mb_vfs_proc_forget is called with the mutex held and
+** returns the error of reading the size, if any. */
+int  mb_vfs_proc_known_size(MbProc *p, sqlite3_int64 *pSize);
+void mb_vfs_proc_note_write(MbProc *p, sqlite3_int64 end);
+void mb_vfs_proc_learn_size(MbProc *p, sqlite3_file *pFile);
+int  mb_vfs_proc_forget(MbProc *p, sqlite3_file *pFile);
+#define MB_PROC_JOURNAL 1     /* "which" auxiliary file */
+#define MB_PROC_WAL     2
+int  mb_vfs_proc_known_access(MbProc *p, int which, int *pResOut);
+void mb_vfs_proc_note_access(MbProc *p, int which, int exists);
+/* The io methods of process mode. */
 int  mb_vfs_proc_lock(MbFile *f, int eLock);
 int  mb_vfs_proc_unlock(MbFile *f, int eLock);
 int  mb_vfs_proc_check_reserved(MbFile *f, int *pResOut);
@@ -164,13 +195,29 @@ int  mb_vfs_proc_shm_map(MbFile *f, int iRegion, int szRegion, int bExtend,
 int  mb_vfs_proc_shm_lock(MbFile *f, int ofst, int n, int flags);
 void mb_vfs_proc_shm_barrier(MbFile *f);
 int  mb_vfs_proc_shm_unmap(MbFile *f, int deleteFlag);
-void mb_vfs_proc_release(MbShared *s);
 
 /* mb_vfs_wal.c: open a WAL file read through a mapping */
 int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
                     int flags, int *pOutFlags);
 
-/* mb_vfs_file.c */
-void mb_vfs_file_flush_counts(MbFile *f);
+/* mb_vfs_pragma.c */
+/* SQLITE_FCNTL_PRAGMA for a membase_ PRAGMA: azArg as SQLite gives it,
+** the answer or the error message in azArg[0]. */
+int mb_vfs_pragma(MbFile *f, char **azArg);
+
+/* mb_vfs_pattern.c */
+/* Count one read or fetch of iAmt bytes; flush the counts to the core. */
+void mb_vfs_pattern_count(MbFile *f, mb_io_kind k, int iAmt);
+void mb_vfs_pattern_flush_counts(MbFile *f);
+void mb_vfs_pattern_init(MbPattern *p);
+/* A page-sized access at off served from the mapping (xRead, xFetch). */
+void mb_vfs_pattern_observe(MbFile *f, sqlite3_int64 off, int amt);
+/* PRAGMA membase_advice=, membase_dropbehind= (values already parsed). */
+void mb_vfs_pattern_set_advice(MbFile *f, int advice);
+void mb_vfs_pattern_set_dropbehind(MbFile *f, int dropbehind);
+const char *mb_vfs_pattern_drop_name(const MbFile *f);
+uint64_t mb_vfs_pattern_dropped(const MbPattern *p);
+mb_advice mb_vfs_advice_of(int vfsAdvice);   /* MB_VFS_ADVICE_* -> mb_advice */
+mb_advice mb_vfs_map_advice(mb_map *m);      /* in force on the mapping */
 
 #endif /* MB_VFS_INT_H */

@@ -11,13 +11,15 @@
 **     all connections: the view is not shrunk while one is out (a shrink
 **     seen then is carried out when the last one comes back), as the unix
 **     VFS does with its nFetchOut;
-**   - in process locking mode, the in-memory locks (mb_vfs_lock.c) and what
-**     the process knows of the file while it holds the OS lock exclusively:
-**     its size, and whether its journal and WAL files exist.
+**   - in process locking mode, its MbProc (mb_vfs_lock.c): the OS lock,
+**     the in-memory locks and WAL index, and what the process knows of the
+**     file while it holds the OS lock exclusively. This file only finds
+**     the MbProc of a journal or WAL file's database by name.
 **
 ** Lock order: the list mutex (gMu) before an MbShared's mutex; code holding
 ** an MbShared's mutex never takes gMu.
 */
+#include <assert.h>
 #include <string.h>
 #if !defined(_WIN32)
 #include <sys/stat.h>
@@ -53,10 +55,87 @@ static void mbSharedFree(MbShared *s){
   /* Before the last file's platform close: the mapping stops using its
   ** descriptor (or goes). */
   if( s->pMap ) mb_registry_release_fd(s->pMap, s->lendFd);
-  for(int i=0; i<s->nRegion; i++) sqlite3_free(s->apRegion[i]);
-  sqlite3_free(s->apRegion);
   mb_mutex_destroy(&s->mu);
   sqlite3_free(s);
+}
+
+/* The core's mapping of zPath for f (through descriptor lendFd if >= 0),
+** or NULL with *pzErr saying why: the file is then read through the
+** platform VFS. */
+static mb_map *mbMapFile(MbFile *f, const char *zPath, int lendFd, const char **pzErr){
+  mb_map_options o;
+  mb_map *pMap = 0;
+  int mrc;
+  memset(&o, 0, sizeof(o));
+  o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
+  o.reserve = (uint64_t)f->opts.reserve;
+  mrc = lendFd>=0 ? mb_registry_acquire_fd(zPath, lendFd, &o, &pMap)
+                  : mb_registry_acquire_opt(zPath, &o, &pMap);
+  *pzErr = 0;
+  if( mrc!=MB_OK ){
+    *pzErr = mb_strerror(mrc);
+    sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
+                "reading it through the platform VFS", zPath, *pzErr);
+    return 0;
+  }
+  return pMap;
+}
+
+/* A new MbShared for f's first open of zPath, with mapping pMap (or NULL,
+** zMapErr saying why) lent descriptor lendFd; NULL when out of memory. One
+** allocation: the MbShared, its MbProc in process mode, the names. */
+static MbShared *mbSharedNew(MbFile *f, const char *zPath, mb_map *pMap,
+                             const char *zMapErr, int lendFd){
+  size_t n = strlen(zPath);
+  int bProc = f->opts.locking==MB_VFS_LOCK_PROCESS;
+  size_t szProc = bProc ? MB_ROUND8(mb_vfs_proc_size()) : 0;
+  MbShared *s = sqlite3_malloc64(MB_ROUND8(sizeof(*s)) + szProc + 3*(n+16));
+  if( s==0 ) return 0;
+  memset(s, 0, sizeof(*s));
+  s->zPath = (char*)s + MB_ROUND8(sizeof(*s)) + szProc;
+  s->zJournal = s->zPath + n + 16;
+  s->zWal = s->zJournal + n + 16;
+  memcpy(s->zPath, zPath, n+1);
+  memcpy(s->zJournal, zPath, n);
+  memcpy(s->zJournal+n, "-journal", 9);
+  memcpy(s->zWal, zPath, n);
+  memcpy(s->zWal+n, "-wal", 5);
+  s->eLocking = f->opts.locking;
+  s->nRef = 1;
+  mb_mutex_init(&s->mu);
+  if( bProc ){
+    s->pProc = (MbProc*)((char*)s + MB_ROUND8(sizeof(*s)));
+    mb_vfs_proc_init(s->pProc, s->zPath, &s->mu);
+  }
+  s->pMap = pMap;
+  s->zMapErr = zMapErr;
+  s->pLendFile = pMap && lendFd>=0 ? f : 0;
+  s->lendFd = s->pLendFile ? lendFd : -1;
+  f->pNextFile = 0;
+  s->pFiles = f;
+  if( pMap ){
+    /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
+    ** by someone ignoring the locks must give zeros (SQLite then says
+    ** the database is malformed), not SIGBUS. */
+    (void)mb_map_enable_soft_faults(pMap);
+    atomic_store_explicit(&s->softSeen, mb_map_soft_faults(pMap), memory_order_relaxed);
+  }
+  return s;
+}
+
+/* The settings of the opening connection that act on the mapping. */
+static void mbApplyOpenSettings(MbShared *s, MbFile *f){
+  if( s->pMap==0 ) return;
+  mb_mutex_enter(&s->mu);
+  if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
+    (void)mb_map_advise(s->pMap, mb_vfs_advice_of(f->opts.advice), 0, 0);
+  }
+  if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
+    if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
+      s->bPopulated = 1;
+    }
+  }
+  mb_mutex_leave(&s->mu);
 }
 
 /* Find or make the MbShared for f (its options say the locking mode) and
@@ -68,28 +147,12 @@ static void mbSharedFree(MbShared *s){
 ** mapped is served by the fallback path. */
 int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
   MbShared *s;
-  mb_map *pMap = 0;
-  const char *zMapErr = 0;
-  size_t n = strlen(zPath);
+  const char *zMapErr;
   /* The opening file lends its descriptor (unix only: Windows locks belong
   ** to handles, and a map's own handle drops no one's lock). */
   int lendFd = strncmp(f->pMb->pLower->zName, "unix", 4)==0 ? mbUnixFd(f->pReal, zPath) : -1;
+  mb_map *pMap = mbMapFile(f, zPath, lendFd, &zMapErr);
   *pp = 0;
-  {
-    mb_map_options o;
-    int rc;
-    memset(&o, 0, sizeof(o));
-    o.flags = f->opts.hugepages ? MB_MAP_HUGEPAGES : 0;
-    o.reserve = (uint64_t)f->opts.reserve;
-    rc = lendFd>=0 ? mb_registry_acquire_fd(zPath, lendFd, &o, &pMap)
-                   : mb_registry_acquire_opt(zPath, &o, &pMap);
-    if( rc!=MB_OK ){
-      pMap = 0;
-      zMapErr = mb_strerror(rc);
-      sqlite3_log(SQLITE_WARNING, "membase: cannot map \"%s\" (%s): "
-                  "reading it through the platform VFS", zPath, zMapErr);
-    }
-  }
   mb_mutex_enter(&gMu);
   for(s=gList; s; s=s->pNext){
     if( s->eLocking!=f->opts.locking ) continue;
@@ -102,59 +165,17 @@ int mb_vfs_shared_acquire(MbFile *f, const char *zPath, MbShared **pp){
     mb_mutex_leave(&gMu);
     if( pMap ) mb_registry_release_fd(pMap, lendFd);   /* s holds its own reference */
   }else{
-    s = sqlite3_malloc64(sizeof(*s) + 3*(n+16));
+    s = mbSharedNew(f, zPath, pMap, zMapErr, lendFd);
     if( s==0 ){
       mb_mutex_leave(&gMu);
       if( pMap ) mb_registry_release_fd(pMap, lendFd);
       return SQLITE_NOMEM;
     }
-    memset(s, 0, sizeof(*s));
-    s->zPath = (char*)&s[1];
-    s->zJournal = s->zPath + n + 16;
-    s->zWal = s->zJournal + n + 16;
-    memcpy(s->zPath, zPath, n+1);
-    memcpy(s->zJournal, zPath, n);
-    memcpy(s->zJournal+n, "-journal", 9);
-    memcpy(s->zWal, zPath, n);
-    memcpy(s->zWal+n, "-wal", 5);
-    s->eLocking = f->opts.locking;
-    s->nRef = 1;
-    s->eJournal = s->eWal = -1;
-    mb_mutex_init(&s->mu);
-    s->pMap = pMap;
-    s->zMapErr = zMapErr;
-    s->pLendFile = pMap && lendFd>=0 ? f : 0;
-    s->lendFd = s->pLendFile ? lendFd : -1;
-    f->pNextFile = 0;
-    s->pFiles = f;
-    if( pMap ){
-      /* SQLite reads xFetch'ed pages itself, unguarded: a file truncated
-      ** by someone ignoring the locks must give zeros (SQLite then says
-      ** the database is malformed), not SIGBUS. */
-      (void)mb_map_enable_soft_faults(pMap);
-      s->softSeen = mb_map_soft_faults(pMap);
-    }
     s->pNext = gList;
     gList = s;
     mb_mutex_leave(&gMu);
   }
-
-  /* The settings of the opening connection that act on the mapping. */
-  if( s->pMap ){
-    mb_mutex_enter(&s->mu);
-    if( f->opts.advice!=MB_VFS_ADVICE_AUTO ){
-      int a = f->opts.advice==MB_VFS_ADVICE_RANDOM ? MB_ADV_RANDOM
-            : f->opts.advice==MB_VFS_ADVICE_SEQUENTIAL ? MB_ADV_SEQUENTIAL
-            : MB_ADV_NORMAL;
-      (void)mb_map_advise(s->pMap, (mb_advice)a, 0, 0);
-    }
-    if( f->opts.populate && !s->bPopulated && mb_map_size(s->pMap)>0 ){
-      if( mb_map_populate_bounded(s->pMap, 0, 0, MB_POP_DEFAULT, 0, 0)==MB_OK ){
-        s->bPopulated = 1;
-      }
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  mbApplyOpenSettings(s, f);
   *pp = s;
   return SQLITE_OK;
 }
@@ -183,7 +204,7 @@ void mb_vfs_shared_release(MbShared *s, MbFile *f){
   }
   mb_mutex_leave(&gMu);
   if( last ){
-    mb_vfs_proc_release(s);
+    if( s->pProc ) mb_vfs_proc_release(s->pProc);
     mbSharedFree(s);
   }
 }
@@ -191,33 +212,35 @@ void mb_vfs_shared_release(MbShared *s, MbFile *f){
 /* Bring the view up to date with the file, whose size is fileSize if the
 ** caller has just read it, else < 0 (asked here). Growth is always safe:
 ** the view grows in place, or moves and keeps the old one mapped. A shrink
-** waits while xFetch pointers are out. Called with s->mu held. */
+** waits while xFetch pointers are out (see nFetchOut in mb_vfs_int.h: the
+** four atomics of that handshake are sequentially consistent). */
 static void mbRefreshLocked(MbShared *s, sqlite3_int64 fileSize){
   uint64_t now = (uint64_t)fileSize, soft;
+  assert( mb_mutex_held(&s->mu) );
   if( s->pMap==0 ) return;
   if( fileSize<0 && mb_map_stamp(s->pMap, &now, 0)!=MB_OK ) return;
   soft = mb_map_soft_faults(s->pMap);
   if( now < mb_map_size(s->pMap) ){
-    /* A shrink unmaps pages: not while a fetched pointer may be in use
-    ** (see nFetchOut in mb_vfs_int.h). */
-    atomic_store(&s->bShrinking, 1);
-    if( atomic_load(&s->nFetchOut)>0 ){
-      atomic_store(&s->bShrinkPending, 1);
-      atomic_store(&s->bShrinking, 0);
+    /* A shrink unmaps pages: not while a fetched pointer may be in use. */
+    atomic_store_explicit(&s->bShrinking, 1, memory_order_seq_cst);
+    if( atomic_load_explicit(&s->nFetchOut, memory_order_seq_cst)>0 ){
+      atomic_store_explicit(&s->bShrinkPending, 1, memory_order_seq_cst);
+      atomic_store_explicit(&s->bShrinking, 0, memory_order_seq_cst);
       return;
     }
     (void)mb_registry_refresh(s->pMap, 0);
-    s->softSeen = soft;
-    atomic_store(&s->bShrinkPending, 0);
-    atomic_store(&s->bShrinking, 0);
+    atomic_store_explicit(&s->softSeen, soft, memory_order_relaxed);
+    atomic_store_explicit(&s->bShrinkPending, 0, memory_order_seq_cst);
+    atomic_store_explicit(&s->bShrinking, 0, memory_order_seq_cst);
     return;
   }
-  atomic_store(&s->bShrinkPending, 0);
+  atomic_store_explicit(&s->bShrinkPending, 0, memory_order_seq_cst);
   /* A soft fault (a zero page put over a truncated page) also needs the
   ** view mapped from the file again, at any size. */
-  if( now!=mb_map_size(s->pMap) || soft!=s->softSeen ){
+  if( now!=mb_map_size(s->pMap)
+   || soft!=atomic_load_explicit(&s->softSeen, memory_order_relaxed) ){
     (void)mb_registry_refresh(s->pMap, 0);
-    s->softSeen = soft;
+    atomic_store_explicit(&s->softSeen, soft, memory_order_relaxed);
   }
 }
 
@@ -232,14 +255,15 @@ void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize){
   mb_mutex_leave(&s->mu);
 }
 
-/* The MbShared in process mode whose journal or WAL file is zPath, and
-** which of the two (1 journal, 2 WAL), or NULL. Called with gMu held. */
-static MbShared *mbFindAux(const char *zPath, int *pWhich){
+/* The MbProc of the database whose journal or WAL file is zPath, and
+** which of the two (MB_PROC_JOURNAL, MB_PROC_WAL), or NULL. */
+static MbProc *mbFindAux(const char *zPath, int *pWhich){
   MbShared *s;
+  assert( mb_mutex_held(&gMu) );
   for(s=gList; s; s=s->pNext){
-    if( s->eLocking!=MB_VFS_LOCK_PROCESS ) continue;
-    if( strcmp(zPath, s->zJournal)==0 ){ *pWhich = 1; return s; }
-    if( strcmp(zPath, s->zWal)==0 ){ *pWhich = 2; return s; }
+    if( s->pProc==0 ) continue;
+    if( strcmp(zPath, s->zJournal)==0 ){ *pWhich = MB_PROC_JOURNAL; return s->pProc; }
+    if( strcmp(zPath, s->zWal)==0 ){ *pWhich = MB_PROC_WAL; return s->pProc; }
   }
   return 0;
 }
@@ -248,18 +272,11 @@ static MbShared *mbFindAux(const char *zPath, int *pWhich){
 ** returns 1 and sets *pResOut, or 0 (ask the platform VFS). */
 int mb_vfs_known_access(const char *zPath, int *pResOut){
   int which = 0, known = 0;
-  MbShared *s;
+  MbProc *p;
   if( zPath==0 ) return 0;
   mb_mutex_enter(&gMu);
-  s = mbFindAux(zPath, &which);
-  if( s ){
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow ){
-      int e = which==1 ? s->eJournal : s->eWal;
-      if( e>=0 ){ *pResOut = e; known = 1; }
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  p = mbFindAux(zPath, &which);
+  if( p ) known = mb_vfs_proc_known_access(p, which, pResOut);
   mb_mutex_leave(&gMu);
   return known;
 }
@@ -268,17 +285,11 @@ int mb_vfs_known_access(const char *zPath, int *pResOut){
 ** it so, for a database whose OS lock the process holds exclusively. */
 void mb_vfs_note_access(const char *zPath, int exists){
   int which = 0;
-  MbShared *s;
+  MbProc *p;
   if( zPath==0 ) return;
   mb_mutex_enter(&gMu);
-  s = mbFindAux(zPath, &which);
-  if( s ){
-    mb_mutex_enter(&s->mu);
-    if( s->bKnow ){
-      if( which==1 ) s->eJournal = exists; else s->eWal = exists;
-    }
-    mb_mutex_leave(&s->mu);
-  }
+  p = mbFindAux(zPath, &which);
+  if( p ) mb_vfs_proc_note_access(p, which, exists);
   mb_mutex_leave(&gMu);
 }
 
@@ -290,22 +301,13 @@ int mb_vfs_shared_check_faults(MbFile *f){
   MbShared *s = f->pShared;
   int rc = SQLITE_OK;
   if( s==0 || s->pMap==0 ) return SQLITE_OK;
-  if( mb_map_soft_faults(s->pMap)==s->softSeen ) return SQLITE_OK;
+  if( mb_map_soft_faults(s->pMap)
+      ==atomic_load_explicit(&s->softSeen, memory_order_relaxed) ) return SQLITE_OK;
   mb_mutex_enter(&s->mu);
   sqlite3_log(SQLITE_IOERR, "membase: \"%s\" was truncated under its mapping "
               "by another process", s->zPath);
-  if( s->bKnow ){
-    sqlite3_int64 sz = 0;
-    rc = f->pReal->pMethods->xFileSize(f->pReal, &sz);
-    if( rc==SQLITE_OK ) atomic_store(&s->knownSize, sz); else atomic_store(&s->bKnow, 0);
-    mb_vfs_shared_forget(s);
-  }
+  if( s->pProc ) rc = mb_vfs_proc_forget(s->pProc, f->pReal);
   mbRefreshLocked(s, -1);
   mb_mutex_leave(&s->mu);
   return rc;
-}
-
-/* Forget what the process knew of the auxiliary files (s->mu held). */
-void mb_vfs_shared_forget(MbShared *s){
-  s->eJournal = s->eWal = -1;
 }
