@@ -18,17 +18,17 @@
 **   process, membase-process
 **                         make "membase-process" the default
 **   Anything else fails the load with
-**     membase: unknown MEMBASE_DEFAULT_VFS value "xyz" (expected 0, 1,
-**     membase, shared, process or membase-process)
+**     membase: MEMBASE_DEFAULT_VFS="xyz": expected 0, 1,
+**     membase, shared, process or membase-process
 **
 ** MEMBASE_WAL_MAP (environment, read when the VFSes are registered)
 **   0 reads WAL files through the platform VFS instead of a mapping; 1 or
 **   unset maps them. Anything else fails the load with
-**     membase: unknown MEMBASE_WAL_MAP value "xyz" (expected 0 or 1)
+**     membase: MEMBASE_WAL_MAP="xyz": expected 0 or 1
 **
 ** A bad membase URI value (file:a.db?vfs=membase&membase_advice=fast) makes
 ** sqlite3_open() fail with "automatic extension loading failed: membase:
-** unknown membase_advice value "fast" (expected ...)": the VFS keeps the
+** membase_advice="fast": expected ...": the VFS keeps the
 ** error (it cannot report one from xOpen) and mb_vfs_check_open(), run by
 ** MemBase's automatic extension on every new connection, reports it.
 */
@@ -94,8 +94,8 @@ int mb_vfs_register_from_env(char **pzErr){
          || sqlite3_stricmp(z, "membase-process")==0 ){
     mode = 2;
   }else{
-    *pzErr = sqlite3_mprintf("membase: unknown MEMBASE_DEFAULT_VFS value \"%s\" "
-                             "(expected 0, 1, membase, shared, process or membase-process)", z);
+    *pzErr = sqlite3_mprintf("membase: MEMBASE_DEFAULT_VFS=\"%s\": expected 0, "
+                             "1, membase, shared, process or membase-process", z);
     return SQLITE_ERROR;
   }
   return mb_vfs_register(mode);

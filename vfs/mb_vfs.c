@@ -72,8 +72,8 @@ static int mbWalMapEnv(void){
 int mb_vfs_check_env(char **pzErr){
   *pzErr = 0;
   if( mbWalMapEnv()<0 ){
-    *pzErr = sqlite3_mprintf("membase: unknown MEMBASE_WAL_MAP value \"%s\" "
-                             "(expected 0 or 1)", getenv("MEMBASE_WAL_MAP"));
+    *pzErr = sqlite3_mprintf("membase: MEMBASE_WAL_MAP=\"%s\": expected 0 or 1",
+                             getenv("MEMBASE_WAL_MAP"));
     return SQLITE_ERROR;
   }
   return SQLITE_OK;

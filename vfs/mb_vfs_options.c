@@ -22,6 +22,7 @@
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_options.h"
 #include "mb_map.h"
+#include "../ext/mb_sqlite.h"
 
 static const char *const azAdvice[] = { "auto", "normal", "random", "sequential" };
 static const char *const azLocking[] = { "shared", "process" };
@@ -34,81 +35,37 @@ const char *mb_vfs_locking_name(int locking){
   return (locking>=0 && locking<2) ? azLocking[locking] : "?";
 }
 
-static int mbBad(char **pzErr, const char *zWhat, const char *z, const char *zExpect){
-  *pzErr = sqlite3_mprintf("membase: unknown %s value \"%s\" (expected %s)",
-                           zWhat, z, zExpect);
-  return SQLITE_ERROR;
-}
-
+/* The values, read with the option toolkit of ext/mb_sqlite.h: one message
+** form, "membase: KEY="VALUE": expected ...", for URI parameters, PRAGMAs
+** and the other readers of options. */
 int mb_vfs_parse_advice(const char *zWhat, const char *z, int *pOut, char **pzErr){
-  for(int i=0; i<4; i++){
-    if( sqlite3_stricmp(z, azAdvice[i])==0 ){ *pOut = i; return SQLITE_OK; }
-  }
-  return mbBad(pzErr, zWhat, z, "auto, normal, random or sequential");
+  return mb_opt_enum("membase", zWhat, z, azAdvice, 4, pOut, pzErr);
 }
 
 int mb_vfs_parse_locking(const char *zWhat, const char *z, int *pOut, char **pzErr){
-  for(int i=0; i<2; i++){
-    if( sqlite3_stricmp(z, azLocking[i])==0 ){ *pOut = i; return SQLITE_OK; }
-  }
-  return mbBad(pzErr, zWhat, z, "shared or process");
+  return mb_opt_enum("membase", zWhat, z, azLocking, 2, pOut, pzErr);
 }
 
 int mb_vfs_parse_dropbehind(const char *zWhat, const char *z, int *pOut, char **pzErr){
+  static const char *const azDrop[] = { "auto", "on", "off" };
   mb_dropbehind p;
-  if( mb_dropbehind_parse(z, &p)!=MB_OK ) return mbBad(pzErr, zWhat, z, "auto, on or off");
-  *pOut = (int)p;
-  return SQLITE_OK;
+  int i, rc = mb_opt_enum("membase", zWhat, z, azDrop, 3, &i, pzErr);
+  if( rc==SQLITE_OK ){
+    (void)mb_dropbehind_parse(azDrop[i], &p);
+    *pOut = (int)p;
+  }
+  return rc;
 }
 
 int mb_vfs_parse_bool(const char *zWhat, const char *z, int *pOut, char **pzErr){
-  static const char *const azOn[]  = { "1", "on", "true", "yes" };
-  static const char *const azOff[] = { "0", "off", "false", "no" };
-  for(int i=0; i<4; i++){
-    if( sqlite3_stricmp(z, azOn[i])==0 ){ *pOut = 1; return SQLITE_OK; }
-    if( sqlite3_stricmp(z, azOff[i])==0 ){ *pOut = 0; return SQLITE_OK; }
-  }
-  return mbBad(pzErr, zWhat, z, "0 or 1");
+  return mb_opt_bool("membase", zWhat, z, pOut, pzErr);
 }
 
 int mb_vfs_parse_size(const char *zWhat, const char *z, sqlite3_int64 *pOut, char **pzErr){
-  const char *p = z;
-  sqlite3_uint64 v = 0;
-  const sqlite3_uint64 mx = (sqlite3_uint64)0x7fffffffffffffffLL;
-  if( *p=='-' ){
-    *pzErr = sqlite3_mprintf("membase: %s must not be negative: \"%s\"", zWhat, z);
-    return SQLITE_ERROR;
-  }
-  if( *p=='+' ) p++;
-  if( *p<'0' || *p>'9' ){
-    return mbBad(pzErr, zWhat, z, "a number of bytes, optionally with K, M, G or T");
-  }
-  for(; *p>='0' && *p<='9'; p++){
-    if( v > (mx - (sqlite3_uint64)(*p-'0'))/10 ) goto overflow;
-    v = v*10 + (sqlite3_uint64)(*p-'0');
-  }
-  if( *p ){
-    int shift;
-    switch( *p ){
-      case 'k': case 'K': shift = 10; break;
-      case 'm': case 'M': shift = 20; break;
-      case 'g': case 'G': shift = 30; break;
-      case 't': case 'T': shift = 40; break;
-      default:
-        return mbBad(pzErr, zWhat, z, "a number of bytes, optionally with K, M, G or T");
-    }
-    if( p[1] && !((p[1]=='B' || p[1]=='b') && p[2]==0) && !((p[1]=='i' || p[1]=='I')
-         && (p[2]=='B' || p[2]=='b') && p[3]==0) ){
-      return mbBad(pzErr, zWhat, z, "a number of bytes, optionally with K, M, G or T");
-    }
-    if( v > (mx >> shift) ) goto overflow;
-    v <<= shift;
-  }
-  *pOut = (sqlite3_int64)v;
-  return SQLITE_OK;
-overflow:
-  *pzErr = sqlite3_mprintf("membase: %s is too large: \"%s\"", zWhat, z);
-  return SQLITE_ERROR;
+  int64_t v = 0;
+  int rc = mb_opt_size("membase", zWhat, z, &v, pzErr);
+  if( rc==SQLITE_OK ) *pOut = (sqlite3_int64)v;
+  return rc;
 }
 
 int mb_vfs_options_from_uri(const char *zName, mb_vfs_options *o, char **pzErr){
@@ -137,19 +94,23 @@ int mb_vfs_options_from_uri(const char *zName, mb_vfs_options *o, char **pzErr){
   if( rc==SQLITE_OK ){
     /* Catch a misspelt membase_ parameter: it would otherwise be ignored
     ** and the user would believe it took effect. */
+    unsigned seen = 0;
     static const char *const azKnown[] = { "membase_advice", "membase_populate",
       "membase_hugepages", "membase_reserve", "membase_locking", "membase_dropbehind" };
     for(int i=0; ; i++){
       const char *zKey = sqlite3_uri_key(zName, i);
       if( zKey==0 ) break;
       if( sqlite3_strnicmp(zKey, "membase_", 8)==0 ){
-        int known = 0;
-        for(int k=0; k<6; k++) if( strcmp(zKey, azKnown[k])==0 ) known = 1;
-        if( !known ){
+        int k;
+        for(k=0; k<6 && strcmp(zKey, azKnown[k])!=0; k++){}
+        if( k==6 ){
           *pzErr = sqlite3_mprintf("membase: unknown URI parameter \"%s\"", zKey);
           rc = SQLITE_ERROR;
           break;
         }
+        /* the one duplicate-key rule: SQLite would take the first */
+        rc = mb_opt_once("membase", zKey, &seen, k, pzErr);
+        if( rc ) break;
       }
     }
   }
