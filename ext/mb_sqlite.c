@@ -20,7 +20,8 @@ int mb_sqlite_rc(int mrc, int rcIo){
     case MB_EBUSY:     return SQLITE_BUSY;
     case MB_EREADONLY: return SQLITE_READONLY;
     case MB_EFAULT:
-    case MB_ERANGE:    return SQLITE_IOERR_SHORT_READ;
+    case MB_ERANGE:
+      return rcIo==SQLITE_IOERR_READ ? SQLITE_IOERR_SHORT_READ : rcIo;
     case MB_EOVERFLOW: return rcIo==SQLITE_IOERR_WRITE ? SQLITE_FULL : rcIo;
     default:           return rcIo;
   }
@@ -252,5 +253,15 @@ int mb_opt_once(const char *zWho, const char *zKey, unsigned *pSeen,
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   *pSeen |= 1u<<iOpt;
+  return SQLITE_OK;
+}
+
+int mb_opt_dropbehind(const char *zWho, const char *zKey, const char *zVal,
+                      int *pv, char **pzErr){
+  mb_dropbehind d;
+  if( mb_dropbehind_parse(zVal, &d)!=MB_OK ){
+    return mb_opt_bad(zWho, zKey, zVal, "auto, on or off", pzErr);
+  }
+  *pv = (int)d;
   return SQLITE_OK;
 }

@@ -29,8 +29,8 @@
 ** SQLite replaces the message of SQLITE_NOMEM by its own). Otherwise:
 ** MB_EBUSY is SQLITE_BUSY, MB_EREADONLY SQLITE_READONLY, MB_EFAULT (the
 ** file is shorter than the view: truncated by someone) and MB_ERANGE
-** SQLITE_IOERR_SHORT_READ, MB_EOVERFLOW on a write SQLITE_FULL, and any
-** other failure rcIo.
+** SQLITE_IOERR_SHORT_READ when reading (rcIo SQLITE_IOERR_READ), MB_EOVERFLOW
+** on a write SQLITE_FULL, and any other failure rcIo.
 */
 int mb_sqlite_rc(int mrc, int rcIo);
 
@@ -96,6 +96,11 @@ int mb_opt_size(const char *zWho, const char *zKey, const char *zVal,
 ** lists them: expected a, b or c. */
 int mb_opt_enum(const char *zWho, const char *zKey, const char *zVal,
                 const char *const *az, int n, int *pi, char **pzErr);
+
+/* A drop-behind policy, as the core reads it (mb_dropbehind_parse: auto,
+** on, off, and 1, 0, true, false, yes, no); *pv is its mb_dropbehind. */
+int mb_opt_dropbehind(const char *zWho, const char *zKey, const char *zVal,
+                      int *pv, char **pzErr);
 
 /*
 ** The duplicate-key rule: bit iOpt of *pSeen marks an option already given.

@@ -47,14 +47,7 @@ int mb_vfs_parse_locking(const char *zWhat, const char *z, int *pOut, char **pzE
 }
 
 int mb_vfs_parse_dropbehind(const char *zWhat, const char *z, int *pOut, char **pzErr){
-  static const char *const azDrop[] = { "auto", "on", "off" };
-  mb_dropbehind p;
-  int i, rc = mb_opt_enum("membase", zWhat, z, azDrop, 3, &i, pzErr);
-  if( rc==SQLITE_OK ){
-    (void)mb_dropbehind_parse(azDrop[i], &p);
-    *pOut = (int)p;
-  }
-  return rc;
+  return mb_opt_dropbehind("membase", zWhat, z, pOut, pzErr);
 }
 
 int mb_vfs_parse_bool(const char *zWhat, const char *z, int *pOut, char **pzErr){

@@ -236,10 +236,9 @@ static int mbLinesConnect(
   /* argv[3..]: key = value options of CREATE VIRTUAL TABLE. */
   for(i=3; i<argc; i++){
     static const char *const azOpt[] = { "file", "dropbehind", "delimiter" };
-    static const char *const azDrop[] = { "auto", "on", "off" };
     static const char zWho[] = "membase_lines";
     char *zKey, *zVal;
-    int iOpt, e;
+    int iOpt;
     rc = mb_opt_split(zWho, argv[i], -1, 0, &zKey, &zVal, pzErr);
     if( rc ) goto fail_rc;
     for(iOpt=0; iOpt<3 && sqlite3_stricmp(zKey, azOpt[iOpt]); iOpt++){}
@@ -253,11 +252,7 @@ static int mbLinesConnect(
       zFile = zVal;
       zVal = 0;
     }else if( rc==SQLITE_OK && iOpt==1 ){
-      mb_dropbehind d;
-      rc = mb_opt_enum(zWho, zKey, zVal, azDrop, 3, &e, pzErr);
-      if( rc==SQLITE_OK && mb_dropbehind_parse(azDrop[e], &d)==MB_OK ){
-        eDrop = (int)d;
-      }
+      rc = mb_opt_dropbehind(zWho, zKey, zVal, &eDrop, pzErr);
     }else if( rc==SQLITE_OK && iOpt==2 ){
       if( mbLinesParseDelim((const unsigned char*)zVal, (int)strlen(zVal), &delim) ){
         rc = mb_opt_bad(zWho, zKey, zVal, "a single byte", pzErr);

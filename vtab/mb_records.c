@@ -228,11 +228,10 @@ static int mbApplyOpt(MbOpts *o, int iOpt, const char *zKey, char **pzVal,
                       char **pzErr){
   static const char *const azOrder[] = { "little", "big" };
   static const char *const azAlign[] = { "packed", "natural" };
-  static const char *const azDrop[] = { "auto", "on", "off" };
   static const char *const azTail[] = { "error", "ignore" };
   static const char zWho[] = "membase";
   const char *zVal = *pzVal;
-  int rc = SQLITE_OK, e;
+  int rc = SQLITE_OK;
   switch( iOpt ){
     case OPT_FILE:   o->zFile = *pzVal;   *pzVal = 0; break;
     case OPT_LAYOUT: o->zLayout = *pzVal; *pzVal = 0; break;
@@ -256,15 +255,8 @@ static int mbApplyOpt(MbOpts *o, int iOpt, const char *zKey, char **pzVal,
     case OPT_HEADER:
       o->bHeader = 1;
       rc = mb_opt_u64(zWho, zKey, zVal, &o->nHeader, pzErr); break;
-    case OPT_DROPBEHIND: {
-      mb_dropbehind d;
-      rc = mb_opt_enum(zWho, zKey, zVal, azDrop, 3, &e, pzErr);
-      if( rc==SQLITE_OK ){
-        (void)mb_dropbehind_parse(azDrop[e], &d);
-        o->eDrop = (int)d;
-      }
-      break;
-    }
+    case OPT_DROPBEHIND:
+      rc = mb_opt_dropbehind(zWho, zKey, zVal, &o->eDrop, pzErr); break;
     case OPT_TAIL:
       rc = mb_opt_enum(zWho, zKey, zVal, azTail, 2, &o->bTailIgnore, pzErr);
       break;
