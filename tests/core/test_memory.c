@@ -450,9 +450,39 @@ static void test_release_args(void) {
     mb_map_close(m);
 }
 
+/* Every release method keeps the file's bytes (it only gives pages back),
+** on the whole map and on a part; each has its own name. */
+static void test_release_methods(void) {
+    t_section("mb_map_release: every method, and their names");
+    static const mb_release how[] = { MB_REL_DEFAULT, MB_REL_FADVISE,
+        MB_REL_UNMAP_FADVISE, MB_REL_PAGEOUT, MB_REL_COLD };
+    const char *names[5];
+    const char *path = t_path("relmethods");
+    t_write_pattern(path, 1u * MIB);
+    mb_map *m = NULL;
+    CHECK_RC(mb_map_open(path, NULL, &m), MB_OK);
+    if (!m) return;
+    for (int i = 0; i < 5; i++) {
+        unsigned char buf[64];
+        int rc = mb_map_release(m, 0, 0, how[i]);
+        /* Windows releases nothing; an older kernel may lack PAGEOUT/COLD */
+        CHECK(rc == MB_OK || rc == MB_ENOTSUP);
+        rc = mb_map_release(m, 8192, 65536, how[i]);
+        CHECK(rc == MB_OK || rc == MB_ENOTSUP);
+        CHECK_RC(mb_map_read(m, 8192 + 100, buf, sizeof buf), MB_OK);
+        CHECK(t_is_pattern(buf, 8192 + 100, sizeof buf));
+        names[i] = mb_release_name(how[i]);
+        CHECK(names[i] != NULL && strcmp(names[i], "?") != 0);
+        for (int j = 0; j < i; j++) CHECK(strcmp(names[i], names[j]) != 0);
+    }
+    CHECK(strcmp(mb_release_name((mb_release)99), "?") == 0);
+    mb_map_close(m);
+}
+
 int main(void) {
     test_policy_parse();
     test_release_args();
+    test_release_methods();
 #if !defined(_WIN32)
     test_dropbehind_scan();
     test_point_reads_never_drop();
