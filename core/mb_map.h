@@ -57,7 +57,8 @@ extern "C" {
 #define MB_ENOTFILE   (-13) /* not a regular file (device, fifo, socket) */
 #define MB_EBUSY      (-14) /* locked by another process (mb_map_lock) */
 
-/* A short English description of an MB_* code. Never NULL. */
+/* A short English description of an MB_* code. Never NULL ("unknown
+** error" for a code not listed). */
 const char *mb_strerror(int rc);
 
 /* The OS error (errno / GetLastError) behind the last failure on this
@@ -117,12 +118,17 @@ typedef struct mb_map_options {
 uint64_t mb_default_reserve(uint64_t view_size);
 
 /*
-** Map `path` according to `opt` (NULL = read-only, whole file).
+** Map `path` according to `opt` (NULL = read-only, whole file). On MB_OK
+** *out holds the new map: close it with mb_map_close().
 **
-** Errors: MB_ENOENT, MB_EISDIR, MB_ENOTFILE, MB_EACCES, MB_EREADONLY (write
-** asked, file only readable), MB_EEMPTY (zero-length view without
-** MB_MAP_ALLOW_EMPTY), MB_ERANGE (offset past the end, or a fixed window
-** past the end), MB_EOVERFLOW (offset+length overflow), MB_ENOMEM, MB_EIO.
+** Errors: MB_EINVAL (NULL path or out, unknown flag, MB_MAP_CREATE without
+** MB_MAP_WRITE, path too long or malformed), MB_ENOENT, MB_EISDIR,
+** MB_ENOTFILE, MB_EACCES, MB_EREADONLY (write asked, file only readable),
+** MB_EEMPTY (zero-length view without MB_MAP_ALLOW_EMPTY), MB_ERANGE
+** (offset past the end, or a fixed window past the end), MB_EOVERFLOW
+** (offset+length overflows or passes INT64_MAX, reservation beyond
+** size_t), MB_ENOMEM (memory or address space), MB_EIO (any other OS
+** failure). MB_MAP_POPULATE never fails the open.
 ** On error *out is unchanged and nothing is left open.
 */
 int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out);
@@ -133,34 +139,41 @@ int mb_map_open(const char *path, const mb_map_options *opt, mb_map **out);
 ** the map lives, or calls mb_map_own_fd() before closing it. For files that
 ** carry POSIX record locks (SQLite databases): closing any descriptor of a
 ** file drops every such lock the process holds on it, so a map must never
-** close a descriptor of its own there. MB_MAP_CREATE is not allowed
-** (MB_EINVAL); MB_EREADONLY if write is asked of a read-only fd;
-** MB_ENOTSUP on Windows.
+** close a descriptor of its own there.
+**
+** Errors: MB_EINVAL (NULL path or out, fd < 0 or not open, unknown flag,
+** MB_MAP_CREATE), MB_EREADONLY (write asked of a read-only fd), MB_EISDIR,
+** MB_ENOTFILE, MB_EEMPTY, MB_ERANGE, MB_EOVERFLOW (as mb_map_open),
+** MB_ENOMEM, MB_EIO (fstat or mmap failed). Windows: always MB_ENOTSUP.
 */
 int mb_map_open_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
 
 /* Unmap, release the reservation and close the file. NULL is a no-op.
-** Does not flush: call mb_map_flush() first if durability is wanted. */
+** Does not flush: call mb_map_flush() first if durability is wanted.
+** Cannot fail. */
 void mb_map_close(mb_map *m);
 
 /* Pointer to the first byte of the view (file offset opt.offset). Stable
 ** for the life of the map unless growth exceeds the reservation (see
-** mb_map_refresh). NULL while the view is empty. */
+** mb_map_refresh). NULL while the view is empty (and for a NULL map). */
 void *mb_map_data(const mb_map *m);
-/* Bytes of the view that may be touched, from mb_map_data(). */
+/* Bytes of the view that may be touched, from mb_map_data(); 0 for NULL. */
 uint64_t mb_map_size(const mb_map *m);
-/* The file's size as last seen by open/refresh. */
+/* The file's size as last seen by open/refresh; 0 for NULL. */
 uint64_t mb_map_file_size(const mb_map *m);
-/* The file offset of the view start. */
+/* The file offset of the view start; 0 for NULL. */
 uint64_t mb_map_offset(const mb_map *m);
-/* Non-zero if the view is writable. */
+/* Non-zero if the view is writable; 0 for NULL. */
 int mb_map_writable(const mb_map *m);
 /* A map opened with mb_map_open_fd stops using the caller's descriptor: it
 ** opens the file again (checked to be the same file) and keeps that one.
 ** Call it before closing a descriptor a live map still uses. MB_OK at once
-** for a map that owns its descriptor. */
+** for a map that owns its descriptor, and always on Windows.
+** Errors: MB_EINVAL (NULL map); reopening the path failed: MB_ENOENT,
+** MB_EISDIR, MB_EACCES, MB_ENOMEM, MB_EIO (also: the path names another
+** file now). On error the map keeps the caller's descriptor. */
 int mb_map_own_fd(mb_map *m);
-/* The path the map was opened with. */
+/* The path the map was opened with (owned by the map); NULL for NULL. */
 const char *mb_map_path(const mb_map *m);
 
 /*
@@ -175,15 +188,27 @@ const char *mb_map_path(const mb_map *m);
 **    stale access past the new end faults; mb_map_read() turns that into
 **    MB_EFAULT.
 ** A fixed window is not resized; if the file no longer covers it, refresh
-** returns MB_EFAULT. *new_size (may be NULL) receives the view size.
+** returns MB_EFAULT. *new_size (may be NULL) receives the view size, also
+** when the refresh fails after the file's size was read.
 ** Safe to call concurrently with readers of the view; callers serialise
 ** refresh against other refresh/resize calls on the same map (the
 ** registry does that for shared maps).
+**
+** Errors: MB_EINVAL (NULL map), MB_EFAULT (a fixed window the file no
+** longer covers), MB_ENOMEM (no address space for the grown view),
+** MB_EOVERFLOW (the new size does not fit size_t), MB_EIO (fstat /
+** GetFileSizeEx or a map call failed).
 */
 int mb_map_refresh(mb_map *m, uint64_t *new_size);
 
 /* Set the file's size (write maps only) and refresh the view: grows the
-** file with zeros or truncates it. MB_EREADONLY on a read-only map. */
+** file with zeros or truncates it.
+** Errors: MB_EINVAL (NULL map), MB_EREADONLY (read-only map or file),
+** MB_EOVERFLOW (size above INT64_MAX, or too large for the file system),
+** MB_ERANGE (the size would cut a fixed window), MB_EIO (ftruncate /
+** SetFileInformationByHandle failed, e.g. disk full; on Windows also while
+** another map or process has a view of the file), and the refresh's
+** MB_ENOMEM, MB_EFAULT. */
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
 
 /* The file's size and last-modification time as the OS reports them now
@@ -191,7 +216,9 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
 ** caches of data derived from the file: a size and mtime unchanged since
 ** the data was built mean the data still describes the file. mtime is in
 ** nanoseconds since 1970-01-01 UTC, to the resolution the file system has.
-** Either out-parameter may be NULL. */
+** Either out-parameter may be NULL.
+** Errors: MB_EINVAL (NULL map), MB_EIO (fstat / GetFileInformationByHandle
+** failed). */
 int mb_map_stamp(const mb_map *m, uint64_t *size, int64_t *mtime_ns);
 
 /* The file's change stamp: identity, size, modification time and
@@ -210,9 +237,13 @@ typedef struct mb_stamp {
     int64_t read_ns;        /* when the stamp was read */
 } mb_stamp;
 #define MB_STAMP_RACY_NS 2000000000ll
+/* Read the stamp of m's file into *out.
+** Errors: MB_EINVAL (NULL map or out), MB_EIO (fstat /
+** GetFileInformationByHandle(Ex) failed). */
 int mb_map_change_stamp(const mb_map *m, mb_stamp *out);
 /* 1 if a and b are the same stamp of the same file, and a was not racy
-** when it was read: nothing changed the file between the two readings. */
+** when it was read: nothing changed the file between the two readings.
+** 0 otherwise, and when a or b is NULL. */
 int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
 
 /* Advisory whole-file lock on the map's file, for writers in several
@@ -226,8 +257,12 @@ int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
 ** mb_map_open). It does NOT exclude other threads of this process using
 ** the same map -- registry users share one descriptor -- so a process
 ** serialises its own writers first and takes this lock once. Taking a lock
-** the map already holds is MB_EINVAL on Windows, a conversion on POSIX:
-** do not rely on either. Closing the map drops it. */
+** the map already holds is a conversion on POSIX, not on Windows
+** (LockFileEx adds a lock, waits or reports MB_EBUSY): do not rely on
+** either. Closing the map drops it. Unlocking when not locked is MB_OK.
+** Errors: MB_EINVAL (NULL map, unknown `how`), MB_EBUSY (MB_LOCK_NOWAIT
+** and another holder), MB_EIO (flock / LockFileEx / UnlockFileEx failed).
+*/
 int mb_map_lock(mb_map *m, int how);
 
 /* ------------------------------------------------------------------ */
@@ -241,13 +276,17 @@ typedef enum mb_advice {
     MB_ADV_DONTNEED   /* drop this process's page-table entries for the
                       ** range; file data is never discarded */
 } mb_advice;
+/* Never NULL ("unknown" for a value not listed). */
 const char *mb_advice_name(mb_advice a);
 
 /* Advise [off, off+len) of the view; len 0 = to the end of the view. The
 ** range is widened to whole pages. NORMAL/RANDOM/SEQUENTIAL on the whole
-** view are remembered and shown as mb_map_info.advice. Platforms without
-** an equivalent (Windows has only WILLNEED and DONTNEED) return MB_OK and
-** do nothing: advice is a hint. MB_ERANGE if the range leaves the view. */
+** view are remembered and shown as mb_map_info.advice. Advice is a hint:
+** Windows acts on WILLNEED only (PrefetchVirtualMemory, a refusal
+** ignored) and returns MB_OK for the others, doing nothing.
+** Errors: MB_EINVAL (NULL map, unknown advice), MB_ERANGE (range leaves
+** the view), MB_EOVERFLOW (off+len overflows), MB_EIO (POSIX: madvise
+** failed). */
 int mb_map_advise(mb_map *m, mb_advice a, uint64_t off, uint64_t len);
 
 typedef enum mb_populate {
@@ -262,6 +301,7 @@ typedef enum mb_populate {
     MB_POP_TOUCH,         /* read one byte per page (portable fallback) */
     MB_POP_PREFETCH_VM    /* PrefetchVirtualMemory (Windows 8+) */
 } mb_populate;
+/* Never NULL ("unknown" for a value not listed). */
 const char *mb_populate_name(mb_populate p);
 
 /* Bring [off, off+len) of the view into memory (len 0 = to the end). The
@@ -269,17 +309,24 @@ const char *mb_populate_name(mb_populate p);
 ** range resident and mapped: touching it afterwards takes no fault. If one
 ** is not available it falls back to the next synchronous one
 ** (POPULATE_READ -> MAP_POPULATE -> TOUCH), never to the asynchronous
-** WILLNEED, and reports what was used in *used (may be NULL). MB_ERANGE if
-** the range leaves the view. A fault while populating (file truncated
-** underneath) is MB_EFAULT. */
+** WILLNEED, and reports what was used in *used (may be NULL; set only on
+** MB_OK).
+** Errors: MB_EINVAL (NULL map, unknown method), MB_ERANGE (range leaves
+** the view), MB_EOVERFLOW (off+len overflows), MB_EFAULT (a page could not
+** be read: file truncated underneath, I/O error), MB_ENOMEM (POSIX:
+** POPULATE_READ or MAP_POPULATE out of memory), MB_EIO (madvise or mmap
+** failed; the fault guard could not be installed). */
 int mb_map_populate(mb_map *m, uint64_t off, uint64_t len,
                     mb_populate how, mb_populate *used);
 
 /* How much of [off, off+len) of the view (len 0 = to the end) is in memory
 ** now: resident pages of the range times the page size, at most len, so a
 ** fully resident range answers exactly len. POSIX: mincore(), the file's
-** page-cache residency, no I/O. MB_ENOTSUP where the platform cannot tell
-** cheaply (Windows). */
+** page-cache residency, no I/O.
+** Errors: MB_EINVAL (NULL map or resident), MB_ERANGE (range leaves the
+** view), MB_EOVERFLOW (off+len overflows), MB_EFAULT (part of the range is
+** not mapped), MB_EIO (mincore failed); Windows, once the range checks:
+** always MB_ENOTSUP (it cannot tell cheaply). */
 int mb_map_residency(mb_map *m, uint64_t off, uint64_t len, uint64_t *resident);
 
 /*
@@ -314,14 +361,18 @@ typedef struct mb_scan {
 } mb_scan;
 
 /* window 0 = default (MB_SCAN_DEFAULT_WINDOW); how = MB_POP_DEFAULT means
-** MB_POP_NONE (above). */
+** MB_POP_NONE (above). Drop-behind starts at the process default.
+** Fills the caller's *s; m must outlive the scan. Cannot fail. */
 #define MB_SCAN_DEFAULT_WINDOW (8u * 1024u * 1024u)
 void mb_scan_init(mb_scan *s, mb_map *m, uint64_t window, mb_populate how);
 /* The scanner is at view offset `pos`. Cheap when nothing needs issuing.
 ** Also the scan's memory checkpoint: once per MB_DROP_CHUNK it samples
 ** memory (mb_memory_sample), sizes the prefetch window from what the
 ** process may use, and releases the pages left behind when drop-behind is
-** on. */
+** on (a failed release is not reported).
+** Errors: always MB_OK with MB_POP_NONE (the default); otherwise those of
+** mb_map_populate for the window requested: MB_EINVAL (unknown method),
+** MB_EFAULT, MB_ENOMEM, MB_EIO. */
 int mb_scan_advance(mb_scan *s, uint64_t pos);
 
 /*
@@ -348,19 +399,26 @@ typedef enum mb_dropbehind {
 } mb_dropbehind;
 #define MB_DROP_CHUNK (32u * 1024u * 1024u)
 #define MB_DROP_AUTO_FRACTION 2u
+/* Set the scan's policy; decided again at its next checkpoint. */
 void mb_scan_set_dropbehind(mb_scan *s, mb_dropbehind policy);
 /* The scan ended at view offset `pos` (its last byte read + 1; 0 = the
 ** last position advanced to): with drop-behind on, release everything
 ** before it. Not needed for correctness; it leaves no cached tail
-** behind. */
+** behind.
+** Errors: MB_OK when drop-behind is off; otherwise mb_map_release's:
+** MB_ENOTSUP (always on Windows; a kernel without the call), MB_EFAULT,
+** MB_EIO. */
 int mb_scan_finish(mb_scan *s, uint64_t pos);
+/* Never NULL ("?" for a value not listed). */
 const char *mb_dropbehind_name(mb_dropbehind p);
-/* "auto", "on", "off" (also 1/0, true/false, yes/no), any case: MB_EINVAL
-** for anything else, *out unchanged. */
+/* "auto", "on", "off" (also 1/0, true/false, yes/no), any case.
+** Errors: MB_EINVAL (NULL text or out, any other word), *out unchanged. */
 int mb_dropbehind_parse(const char *text, mb_dropbehind *out);
+/* The policy new scans start with; a value not listed is ignored. */
 void mb_set_dropbehind_default(mb_dropbehind p);
 mb_dropbehind mb_dropbehind_default(void);
-/* What `policy` decides for a file of file_size bytes now (1 = release). */
+/* What `policy` decides for a file of file_size bytes now (1 = release,
+** 0 = keep). */
 int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
 
 /*
@@ -376,8 +434,10 @@ int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
 **                           drops the now unmapped clean pages
 **   MB_REL_PAGEOUT          madvise(MADV_PAGEOUT) (Linux 5.4+)
 **   MB_REL_COLD             madvise(MADV_COLD): only marks them first to go
-** MB_ENOTSUP where the platform has no such call (Windows, and methods an
-** old kernel lacks); MB_ERANGE if the range leaves the view.
+** Errors: MB_EINVAL (NULL map, unknown method), MB_ERANGE (range leaves
+** the view), MB_EOVERFLOW (POSIX: off+len overflows), MB_ENOTSUP (always
+** on Windows; a method an old kernel lacks), MB_EFAULT (the write-back
+** hit an unmapped page), MB_EIO (msync, madvise or fadvise failed).
 */
 typedef enum mb_release {
     MB_REL_DEFAULT = 0,
@@ -386,6 +446,7 @@ typedef enum mb_release {
     MB_REL_PAGEOUT,
     MB_REL_COLD
 } mb_release;
+/* Never NULL ("?" for a value not listed). */
 const char *mb_release_name(mb_release r);
 int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how);
 
@@ -394,6 +455,9 @@ int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how);
 ** 1/MB_PREFETCH_FRACTION of the memory the process may use. A longer range
 ** becomes a prefetch of its first part: *done (may be NULL) receives the
 ** bytes populated, and the map records the bound (mb_map_info.mem).
+** Errors: MB_EINVAL (NULL map), MB_ERANGE (range leaves the view, also an
+** overflowing off+len), and those of mb_map_populate: MB_EINVAL (unknown
+** method), MB_EFAULT, MB_ENOMEM, MB_EIO. *done is set only on MB_OK.
 */
 #define MB_PREFETCH_FRACTION 4u
 int mb_map_populate_bounded(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
@@ -426,6 +490,7 @@ typedef enum mb_pressure_source {
     MB_PRESSURE_AVAILABLE,     /* fallback: available memory */
     MB_PRESSURE_OS             /* Windows low-memory notification */
 } mb_pressure_source;
+/* Never NULL ("?" for a value not listed). */
 const char *mb_pressure_source_name(mb_pressure_source s);
 
 typedef struct mb_memory {
@@ -443,10 +508,12 @@ typedef struct mb_memory {
 /* A reading at most MB_MEMORY_INTERVAL_MS old (cached process-wide, so a
 ** scan checkpoint costs a clock read). A new reading that finds pressure
 ** where the last found none counts a pressure event and releases the
-** registry's idle mappings. */
+** registry's idle mappings. A source that cannot be read is no error.
+** Errors: MB_EINVAL (NULL out). */
 #define MB_MEMORY_INTERVAL_MS 100u
 int mb_memory_sample(mb_memory *out);
-/* A fresh reading now, and forget the cached one. */
+/* A fresh reading now, and forget the cached one.
+** Errors: MB_EINVAL (NULL out). */
 int mb_memory_read(mb_memory *out);
 
 /* ------------------------------------------------------------------ */
@@ -460,11 +527,14 @@ typedef enum mb_huge {
                           ** backs the view (yet) */
     MB_HUGE_ACTIVE        /* at least one huge page maps the view */
 } mb_huge;
+/* Never NULL ("unknown" for a value not listed). */
 const char *mb_huge_name(mb_huge h);
 
 /* Re-measure what actually backs the view (Linux: /proc/self/smaps,
 ** AnonHugePages + FilePmdMapped + ShmemPmdMapped of the view's range).
-** *huge_bytes (may be NULL) receives the bytes mapped by huge pages. */
+** *status and *huge_bytes (either may be NULL) receive the outcome and the
+** bytes mapped by huge pages; an unreadable smaps counts as none.
+** Errors: MB_EINVAL (NULL map). */
 int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes);
 
 /* ------------------------------------------------------------------ */
@@ -476,7 +546,11 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes);
                           ** (Linux) / msync(MS_ASYNC) / FlushViewOfFile */
 
 /* Flush [off, off+len) of the view (len 0 = to the end). A read-only map
-** flushes nothing and returns MB_OK. */
+** flushes nothing and returns MB_OK once the arguments are checked.
+** Errors: MB_EINVAL (NULL map, unknown mode), MB_ERANGE (range leaves the
+** view), MB_EOVERFLOW (off+len overflows), MB_EFAULT (POSIX: msync hit an
+** unmapped page), MB_EIO (msync, fsync, sync_file_range, FlushViewOfFile
+** or FlushFileBuffers failed). */
 int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
 
 /* ------------------------------------------------------------------ */
@@ -493,27 +567,35 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
 ** change should stop trusting what it read and refresh. The next
 ** mb_map_refresh() maps the whole view from the file again, so no zero page
 ** outlives it inside the view. Enabling is idempotent and lasts until
-** close. POSIX (SIGBUS/SIGSEGV) only: MB_ENOTSUP on Windows. At most 256
-** maps at a time: MB_ENOMEM past that (the map works, unprotected).
+** close. POSIX (SIGBUS/SIGSEGV) only. At most 256 maps at a time.
+** Errors: MB_EINVAL (NULL map), MB_ENOMEM (256 maps enabled already, or
+** the signal handlers could not be installed: the map works, unprotected),
+** MB_ENOTSUP (always on Windows).
 */
 int mb_map_enable_soft_faults(mb_map *m);
+/* Pages replaced by zeros so far; 0 for NULL or when not enabled. */
 uint64_t mb_map_soft_faults(const mb_map *m);
 
-/* Copy n bytes at view offset `off` into dst. MB_ERANGE if the range leaves
-** the view as last refreshed; MB_EFAULT if the file was truncated
-** underneath (SIGBUS/SIGSEGV on POSIX, EXCEPTION_IN_PAGE_ERROR or access
-** violation on Windows) -- the process is not killed. dst may be partly
-** written on MB_EFAULT. Safe against a concurrent mb_map_refresh or
-** mb_map_resize_file of the same map: a copy that raced a change of the
-** view (growth, a move, a shrink; on Windows the tail is unmapped while it
-** grows) waits for the change to finish and is done again, so it never
-** reports a fault or bytes that were only the refresh's. Raw pointers from
-** mb_map_data() have no such protection. */
+/* Copy n bytes at view offset `off` into dst (NULL only with n 0). A fault
+** does not kill the process; dst may be partly written on MB_EFAULT.
+** Safe against a concurrent mb_map_refresh or mb_map_resize_file of the
+** same map: a copy that raced a change of the view (growth, a move, a
+** shrink; on Windows the tail is unmapped while it grows) waits for the
+** change to finish and is done again, so it never reports a fault or
+** bytes that were only the refresh's. Raw pointers from mb_map_data()
+** have no such protection.
+** Errors: MB_EINVAL (NULL map, NULL dst), MB_ERANGE (range leaves the view
+** as last refreshed; never MB_EOVERFLOW), MB_EFAULT (file truncated
+** underneath: SIGBUS/SIGSEGV on POSIX, EXCEPTION_IN_PAGE_ERROR or access
+** violation on Windows), MB_EIO (the fault guard could not be installed).
+*/
 int mb_map_read(const mb_map *m, uint64_t off, void *dst, size_t n);
-/* The same, into the view (write maps only: MB_EREADONLY otherwise).
-** Both directions move 1, 2, 4 or 8 bytes at a naturally aligned address
-** of the view with one atomic load or store, so a process reading a field
-** another process is writing never sees it torn. */
+/* The same, into the view (write maps only). Both directions move 1, 2, 4
+** or 8 bytes at a naturally aligned address of the view with one atomic
+** load or store, so a process reading a field another process is writing
+** never sees it torn.
+** Errors: MB_EINVAL (NULL map, NULL src), MB_EREADONLY (read-only map),
+** MB_ERANGE, MB_EFAULT, MB_EIO (as mb_map_read). */
 int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
 /* memcpy(dst, src, n) where either side may be mapped file memory: returns
 ** MB_EFAULT instead of dying if a page of [src,src+n) or [dst,dst+n) cannot
@@ -521,18 +603,21 @@ int mb_map_write(mb_map *m, uint64_t off, const void *src, size_t n);
 ** (vectorised memcpy and memchr load aligned blocks that start before the
 ** range: up to 63 bytes outside it). Faults anywhere else are passed to the
 ** previously installed handler, as if the guard were not there.
-** Thread-safe: each thread has its own guard. */
+** Thread-safe: each thread has its own guard. n 0 is MB_OK at once.
+** Errors: MB_EINVAL (NULL dst or src), MB_EFAULT (a page could not be read
+** or written), MB_EIO (the fault handler could not be installed). */
 int mb_guarded_copy(void *dst, const void *src, size_t n);
 
 /* Run fn(ctx) with the fault guard armed for [lo, lo+len), rounded out to
-** whole pages: a fault inside them (a truncated file) ends fn at once and
-** mb_guarded_call returns
-** MB_EFAULT; otherwise MB_OK. For scanners that search mapped memory in
-** place (memchr over a window) instead of copying it out first.
+** whole pages: a fault inside them (a truncated file) ends fn at once.
+** For scanners that search mapped memory in place (memchr over a window)
+** instead of copying it out first.
 ** fn is abandoned mid-way by a fault (longjmp), so it must only read the
 ** range and write to ctx: no locks, no allocation, no calls into code that
 ** keeps state (SQLite). Faults outside the range reach the previous
-** handler as usual. */
+** handler as usual.
+** Errors: MB_EINVAL (NULL fn, NULL lo with len > 0), MB_EFAULT (a fault
+** inside the range), MB_EIO (the fault handler could not be installed). */
 int mb_guarded_call(const void *lo, size_t len, void (*fn)(void *ctx), void *ctx);
 
 /* ------------------------------------------------------------------ */
@@ -575,6 +660,8 @@ typedef struct mb_map_info {
                              ** when asked (mb_registry_snapshot_opt);
                              ** UINT64_MAX = not measured / unknown */
 } mb_map_info;
+/* Fill *info for m (info->idle 0, info->resident UINT64_MAX). Nothing
+** happens if m or info is NULL. Cannot fail. */
 void mb_map_get_info(const mb_map *m, mb_map_info *info);
 
 /* Count I/O a user of the map did on its behalf, for statistics: a read
@@ -582,7 +669,8 @@ void mb_map_get_info(const mb_map *m, mb_map_info *info);
 ** instead (MB_IO_OS_READ), a zero-copy reference handed out
 ** (MB_IO_FETCH). Lock-free; `bytes` may be 0. NULL m is a no-op. */
 void mb_map_count_io(mb_map *m, mb_io_kind kind, uint64_t bytes);
-/* The same for n operations at once (a user that counts in batches). */
+/* The same for n operations at once (a user that counts in batches). An
+** unknown kind is ignored. */
 void mb_map_count_io_n(mb_map *m, mb_io_kind kind, uint64_t n, uint64_t bytes);
 
 typedef struct mb_stats {
@@ -602,6 +690,7 @@ typedef struct mb_stats {
     uint64_t idle_evicted;        /* idle maps closed: budget or pressure */
     uint64_t prefetch_throttled;  /* scan windows cut by memory or pressure */
 } mb_stats;
+/* Fill *st with the counters now. NULL st is a no-op. Cannot fail. */
 void mb_stats_get(mb_stats *st);
 
 /* ------------------------------------------------------------------ */
@@ -616,23 +705,36 @@ void mb_stats_get(mb_stats *st);
 **
 ** `flags` may hold MB_MAP_WRITE (the shared map is upgraded to writable if
 ** the file allows it; MB_EREADONLY if not), MB_MAP_CREATE,
-** MB_MAP_HUGEPAGES and MB_MAP_POPULATE. Thread-safe.
+** MB_MAP_HUGEPAGES, MB_MAP_POPULATE and MB_MAP_NORESERVE. Thread-safe.
 **
 ** Release with mb_registry_release(), never mb_map_close().
+**
+** Errors: MB_EINVAL (NULL path or out, any other flag, path too long or
+** malformed), MB_ENOENT (no file and no MB_MAP_CREATE), MB_EISDIR,
+** MB_ENOTFILE, MB_EACCES, MB_EREADONLY (write asked, file only readable),
+** MB_EOVERFLOW, MB_ENOMEM, MB_EIO (as mb_map_open; MB_EIO also when
+** making a shared map writable fails). Never MB_EEMPTY or MB_ERANGE.
 */
 int  mb_registry_acquire(const char *path, unsigned flags, mb_map **out);
 /* The same, with the address space to reserve for growth when this call is
 ** the one that maps the file (opt->reserve; 0 = the default). opt->flags
 ** as `flags` above; opt->offset and opt->length must be 0 (the registry
-** maps whole files): MB_EINVAL otherwise. A file already mapped keeps its
-** reservation. */
+** maps whole files). A file already mapped keeps its reservation.
+** Errors: as mb_registry_acquire, and MB_EINVAL (NULL opt, a non-zero
+** offset or length). */
 int  mb_registry_acquire_opt(const char *path, const mb_map_options *opt, mb_map **out);
 /* The same; a map made by this call maps through the caller's descriptor
 ** fd (mb_map_open_fd), which the caller keeps open until it releases with
 ** mb_registry_release_fd(m, fd). A map that already exists is shared as it
 ** is. For SQLite databases, whose POSIX locks a close of any descriptor of
-** the file would drop. */
+** the file would drop. fd < 0: as mb_registry_acquire_opt.
+** Errors: as mb_registry_acquire_opt, and MB_EINVAL (MB_MAP_CREATE with
+** fd >= 0, fd not open), MB_ENOTSUP (Windows, fd >= 0, when this call
+** would map the file). */
 int  mb_registry_acquire_fd(const char *path, int fd, const mb_map_options *opt, mb_map **out);
+/* Drop a reference taken with mb_registry_acquire*(): the last one closes
+** the map or keeps it idle (below). NULL, or a map the registry does not
+** hold, is a no-op. Cannot fail. */
 void mb_registry_release(mb_map *m);
 /* Release a reference taken with mb_registry_acquire_fd: if the map lives
 ** on (other users) and still maps through fd, it opens its own descriptor
@@ -642,12 +744,18 @@ void mb_registry_release_fd(mb_map *m, int fd);
 /* The caller is about to close oldfd, which the map may be mapping
 ** through: map through newfd (another open descriptor of the same file,
 ** which the caller keeps open) instead; with newfd < 0 or unusable, the map
-** opens its own. Nothing happens to a map that does not use oldfd. */
+** opens its own. Nothing happens to a map that does not use oldfd (always
+** so on Windows: MB_OK).
+** Errors: MB_EINVAL (NULL map); when the map must open its own descriptor,
+** mb_map_own_fd's: MB_ENOENT, MB_EISDIR, MB_EACCES, MB_ENOMEM, MB_EIO. */
 int  mb_registry_relend_fd(mb_map *m, int oldfd, int newfd);
 /* The registry's map of the file `path` names, if it has one, without
 ** opening anything and without taking a reference: *out is NULL when the
 ** file is not mapped. For identity checks ("is this the file I hold?") by a
-** caller that holds its own reference. Errors as mb_registry_acquire. */
+** caller that holds its own reference. *out is unchanged on error.
+** Errors: MB_EINVAL (NULL path or out, path too long or malformed),
+** MB_ENOENT, MB_EISDIR, MB_ENOTFILE, MB_EACCES, MB_ENOMEM, MB_EOVERFLOW,
+** MB_EIO (the path's stat failed). Never MB_EREADONLY. */
 int  mb_registry_lookup(const char *path, mb_map **out);
 /*
 ** Idle mappings. When its last user releases a map, the registry may keep it
@@ -660,31 +768,41 @@ int  mb_registry_lookup(const char *path, mb_map **out);
 ** 0 (no idle maps): an idle map keeps its file open -- the disk space of a
 ** deleted file is not freed until it is evicted, and Windows will not
 ** delete the file at all -- so keeping them is the application's choice.
-** Setting a smaller budget evicts at once. MB_EOVERFLOW for bytes or count
-** above INT64_MAX.
+** Setting a smaller budget evicts at once.
 */
 #define MB_IDLE_DEFAULT_COUNT 0u
 #define MB_IDLE_DEFAULT_BYTES 0u
+/* Set the budget. Errors: MB_EOVERFLOW (bytes or count above INT64_MAX). */
 int  mb_registry_set_idle_budget(uint64_t bytes, uint64_t count);
+/* The budget in force; either pointer may be NULL. */
 void mb_registry_idle_budget(uint64_t *bytes, uint64_t *count);
 /* Close every idle map now; returns how many. */
 unsigned mb_registry_trim_idle(void);
 
-/* mb_map_refresh() for a shared map, serialised against other users. */
+/* mb_map_refresh() for a shared map, serialised against other users.
+** Errors: MB_EINVAL (NULL map, or one the registry does not hold), and
+** mb_map_refresh's: MB_ENOMEM, MB_EOVERFLOW, MB_EIO. */
 int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
 
 /* mb_map_resize_file() for a shared map, serialised against the refreshes
-** and resizes of other users, as mb_registry_refresh is. */
+** and resizes of other users, as mb_registry_refresh is.
+** Errors: MB_EINVAL (NULL map, or one the registry does not hold), and
+** mb_map_resize_file's: MB_EREADONLY (acquired without MB_MAP_WRITE),
+** MB_EOVERFLOW, MB_ENOMEM, MB_EIO. */
 int  mb_registry_resize_file(mb_map *m, uint64_t new_file_size);
 
 /* A snapshot of every live registry entry, for mb_stats-style listings.
 ** *out is an array of *n infos whose path strings are copies; free the
-** whole thing with mb_registry_free_snapshot(). */
+** whole thing with mb_registry_free_snapshot().
+** Errors: MB_EINVAL (NULL out or n), MB_ENOMEM. */
 int  mb_registry_snapshot(mb_map_info **out, size_t *n);
 /* The same; with MB_SNAP_RESIDENT in flags, also measure each view's
-** resident bytes (mb_map_residency: a mincore walk, ~1 ms per GiB). */
+** resident bytes (mb_map_residency: a mincore walk, ~1 ms per GiB); a view
+** it cannot measure (Windows) keeps UINT64_MAX.
+** Errors: MB_EINVAL (NULL out or n, unknown flag), MB_ENOMEM. */
 #define MB_SNAP_RESIDENT 0x1u
 int  mb_registry_snapshot_opt(mb_map_info **out, size_t *n, unsigned flags);
+/* NULL arr is a no-op. */
 void mb_registry_free_snapshot(mb_map_info *arr, size_t n);
 
 /* ------------------------------------------------------------------ */
@@ -728,9 +846,10 @@ typedef void (*mb_cache_destroy_fn)(void *value);
 
 /*
 ** Find the value cached for (the file `m` maps, tag). On MB_OK *out holds a
-** new reference: release it with mb_cache_release(). MB_ENOENT if there is
-** none (a miss); MB_EINVAL for a NULL or too long tag; MB_EIO if the file's
-** identity cannot be read. A hit makes the value the most recently used.
+** new reference: release it with mb_cache_release(). A hit makes the value
+** the most recently used.
+** Errors: MB_ENOENT (none: a miss), MB_EINVAL (NULL map or out, NULL,
+** empty or too long tag), MB_EIO (the file's identity cannot be read).
 */
 int  mb_cache_get(const mb_map *m, const char *tag, mb_cache_item **out);
 
@@ -743,26 +862,31 @@ int  mb_cache_get(const mb_map *m, const char *tag, mb_cache_item **out);
 **
 ** The cache takes ownership of `value` in every case: on failure destroy
 ** is called before mb_cache_put returns. With out non-NULL, *out receives a
-** reference to the new value on MB_OK (release it). Errors: MB_EINVAL
-** (NULL map, NULL or too long tag, NULL value), MB_ENOMEM, MB_EIO.
+** reference to the new value on MB_OK (release it).
+** Errors: MB_EINVAL (NULL map, NULL, empty or too long tag, NULL value),
+** MB_ENOMEM, MB_EIO (the file's identity cannot be read).
 */
 int  mb_cache_put(const mb_map *m, const char *tag, uint64_t size, int64_t mtime_ns,
                   void *value, uint64_t cost, mb_cache_destroy_fn destroy,
                   mb_cache_item **out);
 
-/* The value a reference holds, and the stamp it was built for. */
+/* The value a reference holds, and the stamp it was built for; NULL / 0
+** for a NULL reference. */
 void    *mb_cache_value(const mb_cache_item *it);
 uint64_t mb_cache_size(const mb_cache_item *it);
 int64_t  mb_cache_mtime(const mb_cache_item *it);
 
-/* Another reference to the same value (for a second holder). */
+/* Another reference to the same value (for a second holder). Returns it;
+** NULL for NULL. */
 mb_cache_item *mb_cache_retain(mb_cache_item *it);
 /* Drop a reference. NULL is a no-op. The last hold on a value that has
 ** left the cache destroys the value. */
 void mb_cache_release(mb_cache_item *it);
 
 /* Remove the value for (file, tag) from the cache, if any (its readers keep
-** it until they release it). MB_OK whether or not there was one. */
+** it until they release it). MB_OK whether or not there was one.
+** Errors: MB_EINVAL (NULL map, NULL, empty or too long tag), MB_EIO (the
+** file's identity cannot be read). */
 int  mb_cache_remove(const mb_map *m, const char *tag);
 /* Remove every value (process shutdown, tests). */
 void mb_cache_clear(void);
@@ -783,6 +907,7 @@ typedef struct mb_cache_stats {
     uint64_t replaced;   /* puts that replaced a value of the same key */
     uint64_t evictions;  /* values evicted to keep within the bounds */
 } mb_cache_stats;
+/* NULL st is a no-op. */
 void mb_cache_stats_get(mb_cache_stats *st);
 
 #ifdef __cplusplus
