@@ -251,7 +251,7 @@ static void mbMapFunc(
   mb_map *pMap = 0;
   uint64_t nOld;                  /* size of the view before the refresh */
   uint64_t nByte = 0;             /* size of the view after it */
-  int rc;
+  int rc, mrc;
 
   zPath = mbPathArg(ctx, "membase_map", argv[0]);
   if( zPath==0 ) return;
@@ -273,9 +273,9 @@ static void mbMapFunc(
   /* Always acquire, even if this connection already pins the file: the
   ** registry applies write and populate to the shared mapping as it hands
   ** out the reference. A second reference is dropped again below. */
-  rc = mb_registry_acquire(zPath, opt.flags, &pMap);
-  if( rc!=MB_OK ){
-    mb_result_core_error(ctx, "membase_map", "map", zPath, rc);
+  mrc = mb_registry_acquire(zPath, opt.flags, &pMap);
+  if( mrc!=MB_OK ){
+    mb_result_core_error(ctx, "membase_map", "map", zPath, mrc);
     return;
   }
 
@@ -283,9 +283,9 @@ static void mbMapFunc(
   ** mapped it), then advise. Both before the pin is recorded, so a failure
   ** leaves the connection's pins as they were. */
   nOld = mb_map_size(pMap);
-  rc = mb_registry_refresh(pMap, &nByte);
-  if( rc!=MB_OK ){
-    mb_result_core_error(ctx, "membase_map", "remap", zPath, rc);
+  mrc = mb_registry_refresh(pMap, &nByte);
+  if( mrc!=MB_OK ){
+    mb_result_core_error(ctx, "membase_map", "remap", zPath, mrc);
     mb_registry_release(pMap);
     return;
   }
@@ -295,9 +295,9 @@ static void mbMapFunc(
     (void)mb_map_populate_bounded(pMap, nOld, nByte-nOld, MB_POP_DEFAULT, 0, 0);
   }
   if( opt.bAdvice ){
-    rc = mb_map_advise(pMap, opt.eAdvice, 0, 0);
-    if( rc!=MB_OK ){
-      mb_result_core_error(ctx, "membase_map", "advise", zPath, rc);
+    mrc = mb_map_advise(pMap, opt.eAdvice, 0, 0);
+    if( mrc!=MB_OK ){
+      mb_result_core_error(ctx, "membase_map", "advise", zPath, mrc);
       mb_registry_release(pMap);
       return;
     }

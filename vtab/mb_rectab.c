@@ -157,10 +157,10 @@ int mbUpdateRows(MbRecTab *p){
 
 /* Refresh the view from the file and recount. */
 int mbRefresh(MbRecTab *p){
-  int rc = mbMapRefresh(p->pMap);
-  if( rc!=MB_OK ){
+  int mrc = mbMapRefresh(p->pMap);
+  if( mrc!=MB_OK ){
     return mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: cannot refresh the "
-                    "mapping: %s", p->zFile, mb_strerror(rc));
+                    "mapping: %s", p->zFile, mb_strerror(mrc));
   }
   return mbUpdateRows(p);
 }
