@@ -907,3 +907,12 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     }
 }
 
+int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
+    mb_file_id id;
+    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
+    int rc = mb__map_file_id(m, &id);
+    if (rc != MB_OK) return rc;
+    *dev = id.dev;
+    *ino = id.ino;
+    return MB_OK;
+}

@@ -1002,3 +1002,13 @@ int mb_map_enable_soft_faults(mb_map *m) {
     return mb__fail(MB_ENOTSUP, 0);
 }
 uint64_t mb_map_soft_faults(const mb_map *m) { (void)m; return 0; }
+
+int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
+    mb_file_id id;
+    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
+    int rc = mb__map_file_id(m, &id);
+    if (rc != MB_OK) return rc;
+    *dev = id.dev;
+    *ino = id.ino;
+    return MB_OK;
+}

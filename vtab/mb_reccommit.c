@@ -1,8 +1,9 @@
 /*
-** mb_reccommit.c -- how a membase table's transaction reaches the file and
-** how readers stay clear of it (docs/TRANSACTIONS.md): the view lock that
-** statements hold, COMMIT through the journal (mb_journal.c), and the
-** recovery of a commit that a dead writer left half done.
+** mb_reccommit.c -- the locks of a record file and how a transaction
+** reaches it (docs/TRANSACTIONS.md): the writer token and writer lock,
+** the view lock that statements hold, COMMIT through the journal
+** (mb_journal.c), and the recovery of a commit a dead writer left half
+** done.
 */
 #include <stdlib.h>
 #include <stdint.h>
@@ -13,6 +14,103 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_rectab.h"
 #include "mb_journal.h"
+#include "mb_mutex.h"
+
+/* Guards the writer list (below); held only for list operations. */
+static mb_mutex mbWriterMu = MB_MUTEX_INIT;
+
+/* ------------------------------------------------------------ writer */
+
+/* Writers of one file in this process take turns on a token; across
+** processes on the file's advisory lock. */
+typedef struct MbWriter {
+  struct MbWriter *pNext;
+  mb_map *pMap;
+  MbRecTab *pOwner;
+} MbWriter;
+static MbWriter *mbWriters;   /* guarded by mbWriterMu */
+
+/* Take the token: 1 taken, 0 held by another table. */
+int mbTokenTry(MbRecTab *p){
+  MbWriter *w;
+  int bGot = 0;
+  mb_mutex_enter(&mbWriterMu);
+  for(w=mbWriters; w && w->pMap!=p->pMap; w=w->pNext){}
+  if( w==0 ){
+    w = sqlite3_malloc64(sizeof(*w));
+    if( w ){
+      w->pMap = p->pMap;
+      w->pOwner = 0;
+      w->pNext = mbWriters;
+      mbWriters = w;
+    }
+  }
+  if( w && (w->pOwner==0 || w->pOwner==p) ){
+    w->pOwner = p;
+    bGot = 1;
+  }
+  mb_mutex_leave(&mbWriterMu);
+  return bGot;
+}
+
+void mbTokenRelease(MbRecTab *p){
+  MbWriter **pp;
+  mb_mutex_enter(&mbWriterMu);
+  for(pp=&mbWriters; *pp; pp=&(*pp)->pNext){
+    if( (*pp)->pMap==p->pMap && (*pp)->pOwner==p ){
+      MbWriter *w = *pp;
+      *pp = w->pNext;
+      sqlite3_free(w);
+      break;
+    }
+  }
+  mb_mutex_leave(&mbWriterMu);
+}
+
+/* Become the writer of the file: token, then the advisory lock, then
+** recovery of a dead writer's commit. The caller starts its transaction. */
+int mbWriteLock(MbRecTab *p){
+  int nWait = 0, rc;
+  if( p->bWriting ) return SQLITE_OK;
+  while( !mbTokenTry(p) ){
+    if( nWait>=MB_BUSY_MS ){
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is being written by "
+                      "another connection", p->zFile);
+    }
+    sqlite3_sleep(1);
+    nWait++;
+  }
+  for(;;){
+    int mrc = mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT);
+    if( mrc==MB_OK ) break;
+    if( mrc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
+      mbTokenRelease(p);
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is locked by another "
+                      "process%s", p->zFile,
+                      mrc==MB_EBUSY ? "" : " (cannot lock)");
+    }
+    sqlite3_sleep(2);
+    nWait += 2;
+  }
+  rc = mbRecoverLocked(p, 0);
+  if( rc==SQLITE_OK ) rc = mbRefresh(p);
+  if( rc ){
+    (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+    mbTokenRelease(p);
+    return rc;
+  }
+  p->bWriting = 1;
+  p->nTxRows = p->nRows;
+  return SQLITE_OK;
+}
+
+void mbWriteUnlock(MbRecTab *p){
+  if( !p->bWriting ) return;
+  (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+  mbTokenRelease(p);
+  p->bWriting = 0;
+}
+
 
 /* ------------------------------------------------------------ view lock */
 
