@@ -241,6 +241,12 @@ typedef struct mb_stamp {
 ** Errors: MB_EINVAL (NULL map or out), MB_EIO (fstat /
 ** GetFileInformationByHandle(Ex) failed). */
 int mb_map_change_stamp(const mb_map *m, mb_stamp *out);
+/* Set the file's modification time to now (which moves its ctime too): a
+** change that readers comparing stamps must notice, made before bytes
+** change through the mapping (which some file systems, tmpfs among them,
+** do not stamp). futimens / SetFileTime.
+** Errors: MB_EINVAL (NULL map), MB_EIO (the call failed). */
+int mb_map_touch(mb_map *m);
 /* 1 if a and b are the same stamp of the same file, and a was not racy
 ** when it was read: nothing changed the file between the two readings.
 ** 0 otherwise, and when a or b is NULL. */

@@ -916,3 +916,9 @@ int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
     *ino = id.ino;
     return MB_OK;
 }
+
+int mb_map_touch(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (futimens(m->fd, NULL) != 0) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}

@@ -1012,3 +1012,11 @@ int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
     *ino = id.ino;
     return MB_OK;
 }
+
+int mb_map_touch(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    if (!SetFileTime(m->file, NULL, NULL, &now)) return mb__fail(MB_EIO, (int)GetLastError());
+    return MB_OK;
+}

@@ -160,10 +160,30 @@ static int mbJournalThere(MbRecTab *p){
 ** anything yet (it would hold the lock exclusive), or a dead writer's:
 ** then the file is restored first. */
 int mbViewBegin(MbRecTab *p){
+  mb_stamp now;
   int rc = mbViewLock(p, MB_LOCK_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
-  if( p->bWriting || !mbJournalThere(p) ) return SQLITE_OK;
+  p->nViewSize = (uint64_t)-1;
+  if( p->bWriting ) return SQLITE_OK;
+  if( mb_map_change_stamp(p->pMap, &now)==MB_OK ){
+    p->nViewSize = now.size;
+    /* A commit touches the file's times (mb_map_touch) before it changes
+    ** a byte: a file unchanged since a look found no journal has none
+    ** that matters (a racy stamp proves nothing: look again). */
+    if( p->bJrnClean && mb_stamp_unchanged(&p->jrnStamp, &now) ){
+      return SQLITE_OK;
+    }
+    if( !mbJournalThere(p) ){
+      p->jrnStamp = now;
+      p->bJrnClean = 1;
+      return SQLITE_OK;
+    }
+  }else if( !mbJournalThere(p) ){
+    return SQLITE_OK;
+  }
+  p->bJrnClean = 0;
+  p->nViewSize = (uint64_t)-1;
   mbViewEnd(p);
   rc = mbRecoverNow(p);
   if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_SHARED);
@@ -524,6 +544,11 @@ int mbCommit(MbRecTab *p){
   zName = mbjName(p->zFile);
   if( zName==0 ) rc = SQLITE_NOMEM;
   if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+  if( rc==SQLITE_OK && mb_map_touch(p->pMap)!=MB_OK ){
+    (void)mbViewUnlock(p);
+    rc = mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: COMMIT cannot "
+                       "set the file's time", p->zFile);
+  }
   if( rc ){
     /* armed, but nothing applied: the journal is not needed */
     if( zName ) (void)mbjDelete(pVfs, zName);

@@ -548,6 +548,7 @@ static int mbRecConnect(
   p->iSorted = -1;
   p->eAdvice = -1;
   p->nMapSize = (uint64_t)-1;
+  p->nViewSize = (uint64_t)-1;
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);

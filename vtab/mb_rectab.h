@@ -79,6 +79,10 @@ struct MbRecTab {
   int nSave;               /* savepoints 0..nSave-1 are set */
   unsigned nViewHold;      /* shared view-lock holds of this table's
                            ** statements (mb_map_view_lock) */
+  mb_stamp jrnStamp;       /* the file's stamp when no journal was there */
+  int bJrnClean;           /* jrnStamp is set */
+  uint64_t nViewSize;      /* the file's length read by mbViewBegin, for the
+                           ** first xFilter (mbFilterCheckSize); -1 none */
   unsigned char *aRec;     /* scratch record (nStride bytes) */
   unsigned char *aRec2;
 };
