@@ -19,6 +19,9 @@
 **   R id       ROLLBACK returned (the transaction was planned to roll back)
 **   K / k      a WAL checkpoint begins / ends
 **   E          an SQL error, with its message (the child never expects one)
+**   X c n      a precise kill is about to land: call c (fsync, ftruncate,
+**              pwrite, msync, fdatasync) on file kind (record file,
+**              -mbjournal, their directory), the nth watched call
 ** What each transaction writes is a function of the workload seed and its
 ** id, so the parent recomputes it. A kill that lands between B and C/R
 ** leaves that one transaction "in flight"; the summary counts where the
@@ -47,32 +50,82 @@
 **     table: transactions UPDATE 1-16 records (some also set a SAVEPOINT,
 **     update more records and ROLLBACK TO it); one in six rolls back.
 **   records_append   a raw record file: transactions INSERT 1-20 records
-**     (some 200-2200), some UPDATE an older record in the middle (which
-**     writes the appended records and the -mbjournal before COMMIT).
-**   npy_append       the same on a .npy file (the shape is the commit).
-**     After each kill (the documented guarantee, vtab/mb_records.c): the
+**     (some 200-2200), some UPDATE an older record in the middle.
+**   npy_append       the same on a .npy file.
+**     After each kill (the contract of docs/TRANSACTIONS.md): with no
+**     -mbjournal, or one that is not armed, the file already holds a whole
+**     state (nothing reaches the file before COMMIT arms the journal); the
 **     table opens without error through a main database on stock "unix" and
 **     on "membase" (alternating order), the -mbjournal is gone after that
-**     open and the raw file is cut back to whole committed transactions;
-**     the record count is the committed one, or that plus the whole
-**     in-flight append (never part of it); every committed update is there;
-**     every field of a record the in-flight transaction touched holds its
-**     old or its new value (values are 64-bit hashes: a torn field matches
-**     neither); fields nobody touched are unchanged; the file's raw bytes
-**     agree with what the table returns.
+**     open, the file is cut back to whole committed records (a .npy file
+**     too: no records past the shape); the records are exactly the
+**     committed ones, or those plus the whole in-flight transaction (its
+**     updates and its appends: values are 64-bit hashes, so a torn field
+**     matches neither); the file's raw bytes agree with what the table
+**     returns.
+**   records_transfer a raw file of 'id i64, bal i64, seq i64, pad i64'
+**   npy_transfer     the same as a .npy file (v1.0 header written by the
+**     harness, dtype [('id','<i8'),('bal','<i8'),('seq','<i8'),('pad','<i8')]),
+**     4096 records at the start, each in a directory of its own. Each
+**     transaction moves amounts between 4-64 random pairs of records (bal
+**     -= a on one, += a on the other), one in eight also adds -a, +a, ...
+**     to 1000-4000 consecutive records (one UPDATE: kills land inside
+**     COMMIT's apply and flush), one in four appends 1-20 records (rarely
+**     200-2000) with bal 0, half of those funding the first from an older
+**     record; some do moves inside a SAVEPOINT (and an INSERT) that is
+**     rolled back to; one in ten rolls back. Record 0 and every record
+**     touched get seq = the txn id and a pad hashed from (txn, record), so
+**     SUM(bal) over the file never changes. After each kill: before any
+**     open, with no -mbjournal or one not armed, the file is exactly the
+**     committed state or (no journal) that plus the whole in-flight txn;
+**     then (sometimes after recoverers, below) the table opens, the
+**     -mbjournal is gone, the file is header + whole records, the table
+**     returns the file's records and count(*) and sum(bal) agree with them;
+**     SUM(bal) is the invariant; the count is the committed one or that
+**     plus the in-flight appends; record 0's seq is at least the last
+**     acknowledged txn; the file's full contents equal exactly the state
+**     before or after the in-flight txn (before only, if it was to roll
+**     back); a second connection through the other VFS reads the same.
+**     Kills: half are timed, as above; half are precise (with
+**     mb_faultpreload loaded, below): the child arms the preload to raise
+**     SIGKILL at its Nth (random) fsync/fdatasync/msync/pwrite/ftruncate,
+**     or the Nth of one of those kinds, on the file, its -mbjournal and
+**     their directory (or the -mbjournal only), landing inside the journal
+**     write, the arm, the apply, the flush and the journal delete (a timed
+**     kill after 1 s if the Nth call never comes). After a kill that left
+**     a journal, half the time 1-3 recoverer children open the table (which
+**     runs the recovery) armed to die at their Nth watched call, before the
+**     clean open checks. The summary counts the precise kills by call and
+**     file, and the kills during COMMIT by the state they left (no journal
+**     and the old or the new state, an unarmed journal, an armed one with
+**     the file untouched, half-applied or applied, a v1 journal).
 **
-** Before the kills, each journal state a dead appender can leave (empty,
-** short, complete with and without growth) is made by hand and must be
-** handled by the next open of the table.
+** Before the kills, each journal state a dead writer can leave is made by
+** hand and must be handled by the next open of the table: version 1
+** (empty, short, complete with and without growth: cut back to the
+** recorded length), version 2 not armed (any content; 40 bytes): deleted
+** with the file as it was; version 2 armed over a half-applied commit: the
+** original bytes and length come back.
+**
+** Precise kills: mb_crash re-executes itself with tests/faults'
+** mb_faultpreload.so in LD_PRELOAD (its path from the build, or
+** --preload PATH; --no-preload: timed kills only), as test_faults_preload
+** does, and finds mb_fault_arm with dlsym.
 **
 ** Options: --seed N (default: from the clock; printed), --iterations N
 ** (kills per workload, default 50), --seconds S (time bound for the whole
 ** run, default 90: stops early and still reports), --workload NAME, --dir D
-** (default $MB_TEST_TMPDIR or /tmp), -v (a line per kill), --selftest
-** (children that break a promise on purpose: report COMMIT before it ran,
-** commit a planned rollback, lose the journal, tear a field; every one
-** must be caught). A seed fixes the plans, the configurations and the
-** delays; where exactly a kill lands still depends on timing.
+** (default $MB_TEST_TMPDIR or /tmp), -v (a line per kill), --keep-going
+** (a workload goes on after a failed check, from the state it found, and
+** the summary counts the kills with a violation; at most 12 messages per
+** workload), --preload PATH, --no-preload, --selftest (children that
+** break a promise on purpose: report COMMIT before it ran, commit a
+** planned rollback, write half a transaction into the file with no
+** journal (pwrite, then die before COMMIT; the VFS: journal_mode=OFF),
+** tear a field; every one must be caught; with the preload, a child
+** armed through MB_FAULT_ARM must die at its 2nd fsync). A seed fixes the
+** plans, the configurations, the delays and the precise kills' call
+** numbers; where exactly a timed kill lands still depends on timing.
 **
 ** Quick setting (ctest crash.mb_crash): --iterations 60 --seconds 90,
 ** 420 kills: about 20 s in a release build, 55 s under ASan (+13 s for
