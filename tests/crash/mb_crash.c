@@ -92,7 +92,7 @@
 **     or the Nth of one of those kinds, on the file, its -mbjournal and
 **     their directory (or the -mbjournal only), landing inside the journal
 **     write, the arm, the apply, the flush and the journal delete (a timed
-**     kill after 1 s if the Nth call never comes). After a kill that left
+**     kill after 0.4 s if the Nth call never comes). After a kill that left
 **     a journal, half the time 1-3 recoverer children open the table (which
 **     runs the recovery) armed to die at their Nth watched call, before the
 **     clean open checks. The summary counts the precise kills by call and
@@ -2337,9 +2337,10 @@ static void drawConfig(Work *w, int iter){
     unsigned k = rngBelow(&r, 6);
     c->bPrecise = rngBelow(&r, 2)==0;
     c->killMask = aMask[k];
-    c->bKillJrnl = rngBelow(&r, 4)==0;
+    /* (nothing msyncs a journal) */
+    c->bKillJrnl = k!=3 && rngBelow(&r, 4)==0;
     c->killNth = 1 + (long)rngBelow(&r, k<2 ? 40 : 10);
-    if( c->bPrecise ) c->delayUs = 1000000;
+    if( c->bPrecise ) c->delayUs = 400000;
     c->nRecover = rngBelow(&r, 2) ? 1 + (int)rngBelow(&r, 3) : 0;
   }
 }
