@@ -513,8 +513,9 @@ static void childReady(void){
 }
 
 static void childDie(sqlite3 *db, const char *zWhat){
-  snprintf(gLog->zErr, sizeof(gLog->zErr), "%s: %s", zWhat,
-           db ? sqlite3_errmsg(db) : "?");
+  snprintf(gLog->zErr, sizeof(gLog->zErr), "%s: %s (extended code %d, errno %d)",
+           zWhat, db ? sqlite3_errmsg(db) : "?", db ? sqlite3_extended_errcode(db) : -1,
+           db ? sqlite3_system_errno(db) : errno);
   childEv('E', 0, 0);
   _exit(3);
 }
