@@ -471,11 +471,13 @@ static int mbCommitJournal(MbRecTab *p, MbCommit *c){
     int rcErr = rc;
     sqlite3_vfs *pVfs = w.pVfs ? w.pVfs : sqlite3_vfs_find(0);
     char *zName = mbjName(p->zFile);
+    int eSys = pVfs->xGetLastError ? pVfs->xGetLastError(pVfs, 0, 0) : 0;
     mbjEnd(&w);
     if( zName ){ (void)mbjDelete(pVfs, zName); sqlite3_free(zName); }
     if( p->base.zErrMsg==0 || (rcErr&0xff)==SQLITE_IOERR || rcErr==SQLITE_FULL ){
       return mb_vtab_error(&p->base, rcErr, "membase: %s: cannot write the "
-                           "journal %s-mbjournal", p->zFile, p->zFile);
+                           "journal %s-mbjournal (%s, errno %d)", p->zFile,
+                           p->zFile, sqlite3_errstr(rcErr), eSys);
     }
     return rcErr;
   }

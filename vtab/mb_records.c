@@ -121,27 +121,37 @@
 ** DROP TABLE leaves the file as it is; inside a transaction that wrote to
 ** the table it is refused with SQLITE_LOCKED ("database table is locked")
 ** until COMMIT or ROLLBACK, since SQLite would no longer tell the table
-** how the transaction ends. Transactions and savepoints are
-** supported: ROLLBACK, ROLLBACK TO or a failed statement restore every
-** byte and the file length; COMMIT flushes the touched range and fsyncs. Writers take turns: one connection of the
-** process at a time, and an advisory lock on the file across processes
-** (waiting up to 5 s, then SQLITE_BUSY).
+** how the transaction ends.
 **
-** What survives kill -9 (and power loss, for what was committed):
-**  - Appends are all-or-nothing per transaction. A raw file: before the
-**    file first grows in a transaction, a journal FILE-mbjournal records
-**    the old length (synced); it is deleted after COMMIT's fsync. If the
-**    writer dies, the next connection to open the table or to write
-**    truncates the file back to the old length. A .npy file: the shape in
-**    the header is the record count and is rewritten only at COMMIT, so
-**    records past it are ignored (and overwritten by the next append).
-**    Readers that look at a raw file while a writer is appending may see
-**    the records of its open transaction (there is no read isolation).
-**  - In-place updates are not journalled: after kill -9 in the middle of
-**    a transaction, each field holds either its old or its new value
-**    (never a torn value for naturally aligned fields of 8 bytes or less,
-**    which are written with single atomic stores), but a transaction may
-**    be partly applied. Committed updates are durable.
+** Transactions (docs/TRANSACTIONS.md has the protocol and the journal):
+**  - A transaction's updates and appends wait in memory (its write set)
+**    until COMMIT; the connection's own reads see them, no one else does.
+**    ROLLBACK, ROLLBACK TO or a failed statement drop them; the file is
+**    never touched before COMMIT.
+**  - COMMIT journals the original bytes of every record it changes (and
+**    the .npy header) in FILE-mbjournal, syncs it, applies the write set
+**    while no statement reads the file, syncs the file and deletes the
+**    journal (the commit point). When COMMIT returns, the transaction is
+**    on disk. Raw and .npy files alike.
+**  - Atomic under kill -9 and power loss: the next connection or process
+**    that opens the table, writes to it or starts a statement on it finds
+**    the journal of a dead writer and restores the file (recovery). A
+**    journal that cannot be trusted (damaged, truncated, another file's,
+**    or a file changed since) is an error naming the journal and the file,
+**    never applied and never ignored.
+**  - Isolated: every statement holds the file's view lock shared from its
+**    first row to its end; COMMIT applies under the lock held exclusive,
+**    waiting up to 5 s for statements that read (then SQLITE_BUSY), so a
+**    statement never sees part of a commit. A statement left stepping and
+**    never reset holds off commits as in SQLite's rollback mode.
+**  - Writers take turns: one connection of the process at a time, and an
+**    advisory lock on the file across processes (waiting up to 5 s, then
+**    SQLITE_BUSY).
+**  - Each table commits on its own: a transaction that writes two files
+**    (or a file and the database) and dies between their commits may keep
+**    one and not the other.
+**  - Programs that read the file without MemBase (numpy, read()) take no
+**    lock: they may see a commit while it is applied.
 **
 ** Security: the module is VTAB_DIRECTONLY: a table using it cannot be
 ** used from a view or a trigger of a schema (it opens files).
