@@ -720,6 +720,7 @@ int mb_records_aggregate_prepare(
   }
   rc = mbViewBegin(p);   /* mb_records_aggregate_done releases it */
   if( rc ) goto vtab_error;
+  p->nViewSize = (uint64_t)-1;   /* that reading is for an xFilter */
   rc = mbRefresh(p);
   if( rc ) goto view_error;
   hi = mbRowsSeen(p);
