@@ -155,17 +155,22 @@ static int mbJournalThere(MbRecTab *p){
   return bThere;
 }
 
-/* A statement begins to read p: one shared hold of the view lock until
-** mbViewEnd. A journal found there is a writer's that has not applied
+/* A statement begins to read p: one shared hold of the view lock (*pbHeld
+** set) until mbViewEnd. A journal found there is a writer's that has not applied
 ** anything yet (it would hold the lock exclusive), or a dead writer's:
 ** then the file is restored first. */
-int mbViewBegin(MbRecTab *p){
+int mbViewBegin(MbRecTab *p, int *pbHeld){
   mb_stamp now;
-  int rc = mbViewLock(p, MB_LOCK_SHARED);
+  int rc;
+  *pbHeld = 0;
+  p->nViewSize = (uint64_t)-1;
+  /* The writer needs no hold: no one else can commit to the file while it
+  ** holds the writer lock. */
+  if( p->bWriting ) return SQLITE_OK;
+  rc = mbViewLock(p, MB_LOCK_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
-  p->nViewSize = (uint64_t)-1;
-  if( p->bWriting ) return SQLITE_OK;
+  *pbHeld = 1;
   if( mb_map_change_stamp(p->pMap, &now)==MB_OK ){
     p->nViewSize = now.size;
     /* A commit touches the file's times (mb_map_touch) before it changes
@@ -185,10 +190,12 @@ int mbViewBegin(MbRecTab *p){
   p->bJrnClean = 0;
   p->nViewSize = (uint64_t)-1;
   mbViewEnd(p);
+  *pbHeld = 0;
   rc = mbRecoverNow(p);
   if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
+  *pbHeld = 1;
   return SQLITE_OK;
 }
 

@@ -665,7 +665,7 @@ int mb_records_aggregate_prepare(
   char **pzErr
 ){
   MbRecTab *p;
-  int i, rc, iCol = -1, bKey = 0;
+  int i, rc, iCol = -1, bKey = 0, bHeld = 0;
   MbIval iv;
   uint64_t lo = 0, hi;
   char *zSchema = 0;
@@ -718,7 +718,7 @@ int mb_records_aggregate_prepare(
     }
     bKey = 1;
   }
-  rc = mbViewBegin(p);   /* mb_records_aggregate_done releases it */
+  rc = mbViewBegin(p, &bHeld);   /* mb_records_aggregate_done ends it */
   if( rc ) goto vtab_error;
   p->nViewSize = (uint64_t)-1;   /* that reading is for an xFilter */
   rc = mbRefresh(p);
@@ -743,6 +743,7 @@ int mb_records_aggregate_prepare(
   }
   if( lo>hi ) lo = hi;
   memset(pOut, 0, sizeof(*pOut));
+  pOut->bHeld = bHeld;
   pOut->pMap = p->pMap;
   pOut->eDrop = p->eDrop;
   pOut->nHeader = p->nHeader;
@@ -763,7 +764,7 @@ int mb_records_aggregate_prepare(
   return SQLITE_OK;
 
 view_error:
-  mbViewEnd(p);
+  if( bHeld ) mbViewEnd(p);
 vtab_error:
   *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
                                                  : sqlite3_errstr(rc));
@@ -786,7 +787,7 @@ int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
 }
 
 void mb_records_aggregate_done(const mb_records_span *s){
-  if( s->pTab ) mbViewEnd((MbRecTab*)s->pTab);
+  if( s->pTab && s->bHeld ) mbViewEnd((MbRecTab*)s->pTab);
 }
 
 int mb_records_register(sqlite3 *db){

@@ -28,6 +28,7 @@ typedef struct mb_records_span {
   const char *zFile;
   void *pTab;           /* the table (mb_records_span_read) */
   uint64_t nFileRows;   /* records in the file (the rest are bOwn appends) */
+  int bHeld;            /* holds the file's view lock (until _done) */
   int bOwn;             /* the table's connection has writes of its own:
                         ** read with mb_records_span_read, not the map */
 } mb_records_span;

@@ -518,10 +518,10 @@ int mbRecFilter(
 
   /* The statement reads a committed state (and its connection's own
   ** writes) until the cursor closes: no commit applies meanwhile. */
-  if( !pCur->bViewLock ){
-    rc = mbViewBegin(p);
+  if( !pCur->bViewed ){
+    rc = mbViewBegin(p, &pCur->bViewLock);
     if( rc ) return rc;
-    pCur->bViewLock = 1;
+    pCur->bViewed = 1;
   }
   mbFilterDecode(p, idxStr, argv, &f);
   rc = mbFilterCheckSize(p);

@@ -110,6 +110,7 @@ typedef struct MbRecCursor {
                              ** query that stops early (LIMIT) reads little */
   mb_scan scan;
   int bScan;                 /* full or range scan: prefetch */
+  int bViewed;               /* mbViewBegin ran (at the first xFilter) */
   int bViewLock;             /* holds a shared view lock (to xClose) */
 } MbRecCursor;
 
@@ -177,7 +178,7 @@ int mbRecRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid);
 /* mb_reccommit.c */
 int mbWriteLock(MbRecTab *p);
 void mbWriteUnlock(MbRecTab *p);
-int mbViewBegin(MbRecTab *p);
+int mbViewBegin(MbRecTab *p, int *pbHeld);
 void mbViewEnd(MbRecTab *p);
 int mbRecoverNow(MbRecTab *p);
 int mbRecoverLocked(MbRecTab *p, int bViewHeld);
