@@ -330,8 +330,9 @@ def det_tests(d, kind, dirpath, seed):
             want2 = old2
     else:
         want2 = old2
-    print("  %s.busy: after SQLITE_BUSY the transaction was %s" %
-          (kind, "still open (COMMIT retried)" if still else "rolled back"), flush=True)
+    print("  %s.busy: COMMIT rc %s; %s" %
+          (kind, res.get("rc"), "the transaction still open (COMMIT retried)" if still
+           else "no transaction open after it"), flush=True)
     d.eq(kind + ".busy.after", B.execute("SELECT bal FROM t WHERE rowid = 2").fetchone()[0], want2)
     d.eq(kind + ".busy.sum", B.execute("SELECT sum(bal) FROM t").fetchone()[0], total + 13)
 
