@@ -3,7 +3,8 @@ transactions (docs/TRANSACTIONS.md, "What others see"), checked on every
 statement, written from the contract, not from the implementation.
 
     python3 tests/tx_isolation.py [--seed N] [--long] [--seconds S]
-                                  [--kinds raw,npy] [--selftest] [--verbose]
+                                  [--kinds raw,npy] [--pause-ms MS]
+                                  [--selftest] [--verbose]
 
 1. Deterministic sub-tests, on a raw file and on a .npy file:
    own-writes   a connection inside BEGIN..COMMIT sees its own UPDATE and
@@ -15,6 +16,9 @@ statement, written from the contract, not from the implementation.
    delay        a statement of another connection that is running when
                 COMMIT wants to apply delays the apply; the statement
                 sees none of the commit; COMMIT then succeeds
+   statement-lock  a commit wanting to apply between two subqueries of one
+                statement (table scans; membase_aggregate calls) waits for
+                the statement's end
    busy         a statement held open past 5 s: COMMIT fails with
                 SQLITE_BUSY in about 5 s, the file untouched, no hot journal
    lost-update  an UPDATE (bal = bal + 1) of a second connection that waits
@@ -41,6 +45,9 @@ statement, written from the contract, not from the implementation.
      agg       membase_aggregate(): the total; agg3: three ranges of it
      mixed     a scan and membase_aggregate in one statement agree
      inlist    WHERE rowid IN (a whole group): the group's sum
+   Readers pause up to --pause-ms (3 ms) between statements: back to back
+   (0) they leave COMMIT no moment to apply, and writers starve (a COMMIT
+   waits for no statement to be reading; a handful of commits in 15 s).
    Writers also check their own writes inside each transaction. At the end
    a new connection checks the file against the model built from the
    committed transactions (every committed delta applied, no lost update),
@@ -73,6 +80,9 @@ import numpy as np
 
 M = 1000003
 G = 40
+# A reader's pause between statements (ms, random up to this; --pause-ms,
+# passed to the spawned processes through the environment)
+PAUSE_MS = float(os.environ.get("MB_ISO_PAUSE_MS", "0"))
 DTYPE = np.dtype([("bal", "<i8"), ("seq", "<i8"), ("chk", "<i8")])
 LAYOUT = "bal i64, seq i64, chk i64"
 
@@ -300,6 +310,52 @@ def det_tests(d, kind, dirpath, seed):
     d.eq(kind + ".delay.commit", res.get("rc"), 0)
     d.eq(kind + ".delay.after", B.execute("SELECT bal FROM t WHERE rowid = 1").fetchone()[0], old1 + 5)
 
+    # one statement, two reads with a commit wanting to apply between them
+    # (pause(), a function evaluated between the two subqueries, lets
+    # another connection's COMMIT run for up to 1.5 s): the commit must
+    # wait for the statement's end, whether the reads are table scans or
+    # membase_aggregate calls
+    for form, q in (
+            ("scan", "SELECT (SELECT sum(bal) FROM t WHERE rowid < 10), pause(), "
+                     "(SELECT sum(bal) FROM t WHERE rowid >= 10)"),
+            ("aggregate", "SELECT (SELECT sum FROM membase_aggregate('t', 'bal', 0, 9)), pause(), "
+                          "(SELECT sum FROM membase_aggregate('t', 'bal', 10, NULL))")):
+        R = connect(path, kind)
+        W = connect(path, kind)
+        tot0 = R.execute("SELECT sum(bal) FROM t").fetchone()[0]
+        W.execute("BEGIN")
+        W.execute("UPDATE t SET bal = bal - 1000, chk = (bal - 1000) * %d + seq WHERE rowid = 5" % M)
+        W.execute("UPDATE t SET bal = bal + 1000, chk = (bal + 1000) * %d + seq WHERE rowid = 15" % M)
+        wres = {}
+
+        def commit_w():
+            try:
+                W.execute("COMMIT")
+                wres["rc"] = 0
+            except sqlite3.Error as e:
+                wres["rc"] = errcode(e)
+
+        state = {}
+
+        def pause():
+            th = threading.Thread(target=commit_w)
+            th.start()
+            th.join(1.5)
+            state["applied-during-statement"] = not th.is_alive()
+            state["thread"] = th
+            return 0
+
+        R.create_function("pause", 0, pause)
+        parts = R.execute(q).fetchone()
+        state["thread"].join(10)
+        d.eq("%s.statement-lock.%s" % (kind, form),
+             (parts[0] + parts[2], state["applied-during-statement"]), (tot0, False))
+        d.eq("%s.statement-lock.%s.commit" % (kind, form), wres.get("rc"), 0)
+        d.eq("%s.statement-lock.%s.after" % (kind, form),
+             R.execute("SELECT sum(bal) FROM t").fetchone()[0], tot0)
+        R.close()
+        W.close()
+
     # a statement held past 5 s: COMMIT fails with SQLITE_BUSY
     A.execute("BEGIN")
     A.execute("UPDATE t SET bal = bal + 3, seq = 5, chk = (bal + 3) * %d + 5 WHERE rowid = 2" % M)
@@ -389,7 +445,8 @@ def read_col_before(b, kind, i):
 def writer_proc(wid, path, kind, n, gsum, deadline, seed, q):
     rng = random.Random(seed * 1000 + wid)
     out = {"wid": wid, "commits": 0, "busy": 0, "errors": [], "deltas": {},
-           "appended": 0, "own_checks": 0, "own_fail": []}
+           "appended": 0, "own_checks": 0, "own_fail": [],
+           "commit_s": 0.0, "commit_max": 0.0}
     try:
         db = connect(path, kind)
         groups = [list(range(g, n, G)) for g in range(G)]
@@ -431,7 +488,11 @@ def writer_proc(wid, path, kind, n, gsum, deadline, seed, q):
                     if post != pre + deltas[0] or gs != gsum[g] or tot != sum(gsum):
                         out["own_fail"].append("txn %d: pre %s post %s (delta %d), group %d sum %s want %s, total %s want %s"
                                                % (txn, pre, post, deltas[0], g, gs, gsum[g], tot, sum(gsum)))
+                t0 = time.monotonic()
                 db.execute("COMMIT")
+                tc = time.monotonic() - t0
+                out["commit_s"] += tc
+                out["commit_max"] = max(out["commit_max"], tc)
             except sqlite3.Error as e:
                 if db.in_transaction:
                     try:
@@ -592,6 +653,8 @@ def reader_loop(name, path, kind, n, gsum, deadline, seed):
     c = Checker(db, n, gsum, rng, name)
     while time.time() < deadline:
         c.one()
+        if PAUSE_MS:
+            time.sleep(rng.random() * PAUSE_MS / 1000.0)
     db.close()
     return c.result()
 
@@ -684,8 +747,10 @@ def stress(kind, dirpath, seed, seconds, n, nwriters, nreaderprocs, nthreads, se
         return fails, rd["viol"]
 
     for w in sorted(writers, key=lambda w: w["wid"]):
-        print("  %s: writer %d: %d commits, %d SQLITE_BUSY, %d appended, %d own-writes checks, %d errors"
-              % (kind, w["wid"], w["commits"], w["busy"], w["appended"], w["own_checks"], len(w["errors"])))
+        print("  %s: writer %d: %d commits (COMMIT %.3f s on average, %.3f s at most), %d SQLITE_BUSY, "
+              "%d appended, %d own-writes checks, %d errors"
+              % (kind, w["wid"], w["commits"], w["commit_s"] / max(1, w["commits"]), w["commit_max"],
+                 w["busy"], w["appended"], w["own_checks"], len(w["errors"])))
         for e in w["errors"][:5]:
             print("    writer error: " + e)
         for e in w["own_fail"][:5]:
@@ -749,8 +814,15 @@ def main():
     ap.add_argument("--selftest", action="store_true",
                     help="a foreign writer breaks the invariants: pass only if the readers see it")
     ap.add_argument("--no-det", action="store_true", help="skip the deterministic sub-tests")
+    ap.add_argument("--pause-ms", type=float, default=3.0,
+                    help="readers pause up to this many ms between statements (default 3). "
+                         "0: back to back, which starves the writers (COMMIT waits for a moment "
+                         "when no statement is reading)")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
+    global PAUSE_MS
+    PAUSE_MS = a.pause_ms
+    os.environ["MB_ISO_PAUSE_MS"] = str(a.pause_ms)
     ext_path()
     kinds = a.kinds.split(",")
     seconds = a.seconds if a.seconds is not None else (120.0 if a.long else (3.0 if a.selftest else 4.0))
@@ -758,8 +830,8 @@ def main():
     nthreads = 3 if a.long else 2
     nreaderprocs = 3 if a.long else 2
     dirpath = scratch_dir()
-    print("tx_isolation: seed %d, %s, %d records, %.0f s per kind, kinds %s, %s" %
-          (a.seed, "long" if a.long else "quick", n, seconds, a.kinds,
+    print("tx_isolation: seed %d, %s, %d records, %.0f s per kind, kinds %s, reader pause <= %g ms, %s" %
+          (a.seed, "long" if a.long else "quick", n, seconds, a.kinds, a.pause_ms,
            "selftest" if a.selftest else "check"), flush=True)
     fails = []
     if a.selftest:
