@@ -45,6 +45,8 @@ statement, written from the contract, not from the implementation.
      agg       membase_aggregate(): the total; agg3: three ranges of it
      mixed     a scan and membase_aggregate in one statement agree
      inlist    WHERE rowid IN (a whole group): the group's sum
+   The writers are stopped with SIGSTOP now and then for 20..200 ms,
+   wherever they are (--no-stop: never): slow writers, not dead ones.
    Readers pause up to --pause-ms (3 ms) between statements: back to back
    (0) they leave COMMIT no moment to apply, and writers starve (a COMMIT
    waits for no statement to be reading; a handful of commits in 15 s).
@@ -68,6 +70,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import signal
 import sqlite3
 import struct
 import sys
@@ -83,6 +86,7 @@ G = 40
 # A reader's pause between statements (ms, random up to this; --pause-ms,
 # passed to the spawned processes through the environment)
 PAUSE_MS = float(os.environ.get("MB_ISO_PAUSE_MS", "0"))
+STOP_WRITERS = True      # --no-stop: never SIGSTOP the writers
 DTYPE = np.dtype([("bal", "<i8"), ("seq", "<i8"), ("chk", "<i8")])
 LAYOUT = "bal i64, seq i64, chk i64"
 
@@ -713,7 +717,31 @@ def stress(kind, dirpath, seed, seconds, n, nwriters, nreaderprocs, nthreads, se
     for p in procs:
         p.start()
     time.sleep(max(0, start - time.time()))
+    # Writers are stopped (SIGSTOP) now and then for 20..200 ms, wherever
+    # they are (inside COMMIT too): a writer that is slow, not gone. Its
+    # armed journal must not be taken for a dead writer's.
+    stops = [0]
+    stopper_done = threading.Event()
+
+    def stopper():
+        srng = random.Random(seed * 31 + 5)
+        wprocs = [p for p in procs[:nwriters]] if not selftest else []
+        while wprocs and not stopper_done.wait(srng.uniform(0.2, 0.6)):
+            p = srng.choice(wprocs)
+            try:
+                os.kill(p.pid, signal.SIGSTOP)
+                time.sleep(srng.uniform(0.02, 0.2))
+            finally:
+                os.kill(p.pid, signal.SIGCONT)
+            stops[0] += 1
+
+    st = threading.Thread(target=stopper)
+    if STOP_WRITERS:
+        st.start()
     local = run_reader_threads("main", path, kind, n, gsum, deadline, seed * 10 + 9, nthreads)
+    stopper_done.set()
+    if STOP_WRITERS:
+        st.join()
     outs = []
     for _ in procs:
         outs.append(q.get(timeout=seconds + 120))
@@ -742,6 +770,8 @@ def stress(kind, dirpath, seed, seconds, n, nwriters, nreaderprocs, nthreads, se
         print("    violation: " + s)
     for s in rd["errors"][:10]:
         print("    reader error: " + s)
+    if STOP_WRITERS and not selftest:
+        print("  %s: writers stopped (SIGSTOP) %d times" % (kind, stops[0]))
     if selftest:
         print("  %s: foreign writer steps %d" % (kind, foreign))
         return fails, rd["viol"]
@@ -818,9 +848,11 @@ def main():
                     help="readers pause up to this many ms between statements (default 3). "
                          "0: back to back, which starves the writers (COMMIT waits for a moment "
                          "when no statement is reading)")
+    ap.add_argument("--no-stop", action="store_true", help="never stop the writers with SIGSTOP")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
-    global PAUSE_MS
+    global PAUSE_MS, STOP_WRITERS
+    STOP_WRITERS = not a.no_stop
     PAUSE_MS = a.pause_ms
     os.environ["MB_ISO_PAUSE_MS"] = str(a.pause_ms)
     ext_path()
