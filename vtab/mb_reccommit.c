@@ -114,20 +114,27 @@ void mbWriteUnlock(MbRecTab *p){
 
 /* ------------------------------------------------------------ view lock */
 
-/* Take the view lock as `how` (MB_LOCK_SHARED or MB_LOCK_EXCLUSIVE),
-** waiting up to MB_BUSY_MS for a commit or for readers. */
+/* Take the view lock as `how` (MB_VIEW_SHARED or MB_VIEW_EXCLUSIVE),
+** waiting up to MB_BUSY_MS for a commit or for readers. A writer that
+** gives up drops its pending claim. */
 static int mbViewLock(MbRecTab *p, int how){
   int nWait = 0;
   for(;;){
     int mrc = mb_map_view_lock(p->pMap, how, p->nViewHold);
     if( mrc==MB_OK ) return SQLITE_OK;
     if( mrc!=MB_EBUSY ){
+      if( how==MB_VIEW_EXCLUSIVE ){
+        (void)mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
+      }
       return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_LOCK),
                            "membase: %s: cannot lock the file: %s", p->zFile,
                            mb_strerror(mrc));
     }
     if( nWait>=MB_BUSY_MS ){
-      return mb_vtab_error(&p->base, SQLITE_BUSY, how==MB_LOCK_SHARED
+      if( how==MB_VIEW_EXCLUSIVE ){
+        (void)mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
+      }
+      return mb_vtab_error(&p->base, SQLITE_BUSY, how==MB_VIEW_SHARED
           ? "membase: %s: another connection is committing to the file"
           : "membase: %s: cannot commit while other statements read the "
             "file (they hold it until they are reset or finalized)",
@@ -139,7 +146,7 @@ static int mbViewLock(MbRecTab *p, int how){
 }
 
 static int mbViewUnlock(MbRecTab *p){
-  return mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, p->nViewHold);
+  return mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
 }
 
 /* Is there a journal next to the file? (one system call) */
@@ -167,7 +174,7 @@ int mbViewBegin(MbRecTab *p, int *pbHeld){
   /* The writer needs no hold: no one else can commit to the file while it
   ** holds the writer lock. */
   if( p->bWriting ) return SQLITE_OK;
-  rc = mbViewLock(p, MB_LOCK_SHARED);
+  rc = mbViewLock(p, MB_VIEW_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
   *pbHeld = 1;
@@ -192,7 +199,7 @@ int mbViewBegin(MbRecTab *p, int *pbHeld){
   mbViewEnd(p);
   *pbHeld = 0;
   rc = mbRecoverNow(p);
-  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_SHARED);
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_VIEW_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
   *pbHeld = 1;
@@ -202,7 +209,7 @@ int mbViewBegin(MbRecTab *p, int *pbHeld){
 void mbViewEnd(MbRecTab *p){
   if( p->nViewHold==0 ) return;
   p->nViewHold--;
-  (void)mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, 0);
+  (void)mb_map_view_lock(p->pMap, MB_VIEW_UNSHARE, 0);
 }
 
 /* ------------------------------------------------------------ recovery */
@@ -295,7 +302,7 @@ int mbRecoverLocked(MbRecTab *p, int bViewHeld){
           : "the file is not writable");
     }
     if( !bViewHeld ){
-      rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+      rc = mbViewLock(p, MB_VIEW_EXCLUSIVE);
       if( rc ) return rc;
     }
     if( e==MBJ_HOT ){
@@ -552,7 +559,7 @@ int mbCommit(MbRecTab *p){
   if( rc ){ mbCommitFree(&c); return rc; }
   zName = mbjName(p->zFile);
   if( zName==0 ) rc = SQLITE_NOMEM;
-  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_VIEW_EXCLUSIVE);
   if( rc==SQLITE_OK && mb_map_touch(p->pMap)!=MB_OK ){
     (void)mbViewUnlock(p);
     rc = mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: COMMIT cannot "

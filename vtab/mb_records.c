@@ -525,11 +525,9 @@ static int mbRecColumns(MbRecTab *p, MbOpts *o, char **pzSql, char **pzErr){
   return SQLITE_OK;
 }
 
-/* Recover a commit a dead writer left (if no one is writing now), count
-** the records, and verify the sorted order if verify=1 asks. */
+/* Count the records, and verify the sorted order if verify=1 asks. */
 static int mbRecReady(MbRecTab *p, MbOpts *o, char **pzErr){
-  int rc = mbRecoverNow(p);
-  if( rc==SQLITE_OK ) rc = mbRefresh(p);
+  int rc = mbRefresh(p);
   if( rc==SQLITE_OK && o->bVerify && p->iSorted>=0 ) rc = mbVerifySorted(p);
   return rc ? mb_vtab_error_move(&p->base, rc, pzErr) : SQLITE_OK;
 }
@@ -572,6 +570,12 @@ static int mbRecConnect(
 
   rc = mbRecCheckOpts(p, &o, pzErr);
   if( rc==SQLITE_OK ) rc = mbRecOpenFile(p, &o, &bNew, pzErr);
+  if( rc==SQLITE_OK ){
+    /* a dead writer's commit is rolled back before the file is read: a
+    ** .npy header may already count records the file does not hold */
+    rc = mbRecoverNow(p);
+    if( rc ) rc = mb_vtab_error_move(&p->base, rc, pzErr);
+  }
   if( rc==SQLITE_OK ){
     rc = p->bNpy ? mbRecSetupNpy(p, &o, pzErr)
                  : mbRecSetupRaw(p, &o, bNew, pzErr);
