@@ -603,6 +603,13 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes);
 ** unmapped page), MB_EIO (msync, fsync, sync_file_range, FlushViewOfFile
 ** or FlushFileBuffers failed). */
 int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
+/* Flush n ranges [aOff[i], aOff[i]+aLen[i]) of the view and then sync the
+** file once: as MB_FLUSH_SYNC of each range, with one fsync /
+** FlushFileBuffers for all. For a few scattered ranges of a big file:
+** msync's cost grows with the range it is given, dirty or not.
+** Errors: as mb_map_flush (MB_EINVAL also for n > 0 with a NULL array). */
+int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
+                        size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Fault-guarded copies                                               */

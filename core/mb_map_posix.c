@@ -779,6 +779,22 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     return MB_OK;
 }
 
+int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
+                        size_t n) {
+    if (!m || (n > 0 && (!aOff || !aLen))) return mb__fail(MB_EINVAL, 0);
+    if (!(m->prot & PROT_WRITE)) return MB_OK;
+    for (size_t i = 0; i < n; i++) {
+        char *addr = NULL;
+        size_t alen = 0;
+        int rc = view_range(m, aOff[i], aLen[i] ? aLen[i] : 1, &addr, &alen);
+        if (rc != MB_OK) return rc;
+        if (alen && msync(addr, alen, MS_SYNC) != 0)
+            return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
+    }
+    if (os_fsync(m->fd) != 0) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}
+
 int mb__map_unlinked(const mb_map *m) {
     struct stat st;
     return fstat(m->fd, &st) == 0 && st.st_nlink == 0;

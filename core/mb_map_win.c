@@ -838,6 +838,25 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     return rc;
 }
 
+int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
+                        size_t n) {
+    if (!m || (n > 0 && (!aOff || !aLen))) return mb__fail(MB_EINVAL, 0);
+    int rc = MB_OK;
+    AcquireSRWLockShared(&m->lock);
+    if (m->c.writable) {
+        for (size_t i = 0; rc == MB_OK && i < n; i++) {
+            uint64_t lo, hi;
+            rc = view_range(m, aOff[i], aLen[i] ? aLen[i] : 1, &lo, &hi);
+            if (rc == MB_OK && lo < hi && !each_view(m, lo, hi, flush_op))
+                rc = mb__fail(MB_EIO, (int)GetLastError());
+        }
+        if (rc == MB_OK && !FlushFileBuffers(m->file))
+            rc = mb__fail(MB_EIO, (int)GetLastError());
+    }
+    ReleaseSRWLockShared(&m->lock);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Hooks for the portable core files                                  */
 /* ------------------------------------------------------------------ */
