@@ -4,6 +4,7 @@ MemBase and its peers in the same run, one table with ratios.
 
     /usr/bin/python3 bench/mb_bench_tx.py --module build/membase.so \\
         [--old OLD/membase.so] [--reps N] [--quick] [--only 1,2,3,4] \\
+        [--rows N] [--updates N] [--txs N] [--window S] [--trace-txs N] \\
         [--json FILE] [--dir DIR]
 
 The record file: ROWS records of 32 bytes, layout 'id i64, bal i64, seq
@@ -528,14 +529,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--module", help="the MemBase build under test (membase.so)")
     ap.add_argument("--old", help="a MemBase build before the journal (figures 1, 2, 4)")
-    ap.add_argument("--rows", type=int, default=2_000_000)
-    ap.add_argument("--updates", type=int, default=1_000_000)
-    ap.add_argument("--txs", type=int, default=10_000)
-    ap.add_argument("--window", type=float, default=3.0, help="seconds per figure-3 window")
-    ap.add_argument("--trace-txs", type=int, default=200)
-    ap.add_argument("--reps", type=int, default=5, help="repetitions of each figure (best of N)")
+    ap.add_argument("--rows", type=int, help="records (default 2000000)")
+    ap.add_argument("--updates", type=int, help="figure 1's updates (default 1000000)")
+    ap.add_argument("--txs", type=int, help="figure 2's transactions (default 10000)")
+    ap.add_argument("--window", type=float, help="seconds per figure-3 window (default 3)")
+    ap.add_argument("--trace-txs", type=int, help="figure 4's traced commits (default 200)")
+    ap.add_argument("--reps", type=int, help="repetitions of each figure, best of N (default 3)")
     ap.add_argument("--quick", action="store_true",
-                    help="CI size: 200k rows, 100k updates, 1000 txs, 1 s windows, 3 reps")
+                    help="CI size: 200k rows, 100k updates, 1000 txs, 1 s windows, 100 traced "
+                         "commits, 2 reps (explicit options win)")
     ap.add_argument("--no-cold", action="store_true", help=argparse.SUPPRESS)  # bench/run.sh's
     ap.add_argument("--only", default="1,2,3,4", help="figures to run, e.g. 1,3")
     ap.add_argument("--dir", help="data directory (default: build-bench/txdata of the tree)")
@@ -543,15 +545,22 @@ def main():
     ap.add_argument("--child", choices=("writer", "trace"), help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--system", help=argparse.SUPPRESS)
-    a = ap.parse_args()
+    # bench/run.sh passes its arguments to every benchmark: skip (and name)
+    # the ones meant for the others
+    a, unknown = ap.parse_known_args()
+    if unknown:
+        log("mb_bench_tx: ignoring %s (not options of mb_bench_tx.py)" % " ".join(unknown))
     if a.child == "writer":
         return child_writer(a)
     if a.child == "trace":
         return child_trace(a)
     if not a.module:
         ap.error("--module is required")
-    if a.quick:
-        a.rows, a.updates, a.txs, a.window, a.reps, a.trace_txs = 200_000, 100_000, 1000, 1.0, 3, 100
+    sizes = {"rows": (2_000_000, 200_000), "updates": (1_000_000, 100_000), "txs": (10_000, 1000),
+             "window": (3.0, 1.0), "trace_txs": (200, 100), "reps": (3, 2)}
+    for k, (full, quick) in sizes.items():
+        if getattr(a, k) is None:
+            setattr(a, k, quick if a.quick else full)
     a.module = os.path.abspath(a.module)
     if a.old:
         a.old = os.path.abspath(a.old)
