@@ -131,6 +131,8 @@ class Series:
     def __init__(self, higher_better=False):
         self.v = []
         self.higher_better = higher_better
+        self.error = None      # a failed run: the message, and no more runs
+
 
     def add(self, x):
         self.v.append(x)
@@ -145,6 +147,8 @@ class Series:
         return abs(w - b) / b if b else 0.0
 
     def json(self):
+        if self.error or not self.v:
+            return {"error": self.error, "all": self.v}
         return {"best": self.best, "spread": self.spread, "all": self.v}
 
 
@@ -153,11 +157,38 @@ def fmt_time(s):
 
 
 def cell(series, unit=""):
+    if series is not None and series.error:
+        return "FAILED: %s" % series.error
     if series is None or not series.v:
         return "n/a"
     x = series.best
     txt = fmt_time(x) if unit == "s" else ("%.1f %s" % (x, unit)).strip()
     return "%s (spread %d%%)" % (txt, round(series.spread * 100))
+
+
+def timed_txs(db, res, txs):
+    """Run the transactions and add the time to res; a failure (COMMIT's
+    error) is recorded in res.error, rolled back, and not timed."""
+    if res.error:
+        return None
+    t0 = time.perf_counter()
+    try:
+        for tx in txs:
+            db.execute("BEGIN")
+            db.executemany(UPDATE, tx)
+            db.execute("COMMIT")
+    except sqlite3.Error as e:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        res.error = str(e)
+        return None
+    dt = time.perf_counter() - t0
+    res.add(dt)
+    return dt
+
+
+def ok(*series):
+    return all(s is not None and s.v and not s.error for s in series)
 
 
 def rotate(keys, r):
@@ -174,14 +205,8 @@ def figure1(a, files, systems):
     checks = {}
     for r in range(a.reps):
         for k in rotate(list(systems), r):
-            db = systems[k]
-            t0 = time.perf_counter()
-            db.execute("BEGIN")
-            db.executemany(UPDATE, batch)
-            db.execute("COMMIT")
-            dt = time.perf_counter() - t0
-            res[k].add(dt)
-            log("  fig1 rep %d %-8s %8.3f s" % (r, k, dt))
+            dt = timed_txs(systems[k], res[k], [batch])
+            log("  fig1 rep %d %-8s %s" % (r, k, "%8.3f s" % dt if dt else "FAILED: %s" % res[k].error))
     for k, db in systems.items():
         checks[k] = db.execute("SELECT sum(bal) FROM t").fetchone()[0]
     if len(set(checks.values())) != 1:
@@ -198,15 +223,9 @@ def figure2(a, systems):
     txs = [flat[i:i + TX_SIZE] for i in range(0, len(flat), TX_SIZE)]
     for r in range(a.reps):
         for k in rotate(list(systems), r):
-            db = systems[k]
-            t0 = time.perf_counter()
-            for tx in txs:
-                db.execute("BEGIN")
-                db.executemany(UPDATE, tx)
-                db.execute("COMMIT")
-            dt = time.perf_counter() - t0
-            res[k].add(dt)
-            log("  fig2 rep %d %-8s %8.3f s (%.0f commits/s)" % (r, k, dt, a.txs / dt))
+            dt = timed_txs(systems[k], res[k], txs)
+            log("  fig2 rep %d %-8s %s" % (r, k, "%8.3f s (%.0f commits/s)" % (dt, a.txs / dt) if dt
+                                         else "FAILED: %s" % res[k].error))
     return res
 
 
@@ -430,7 +449,7 @@ def fs_type(path):
 
 
 def ratio(x):
-    return "%.2fx" % x
+    return "n/a" if x is None else "%.2fx" % x
 
 
 def met(ok):
@@ -443,37 +462,39 @@ def build_table(a, f1, f2, f3, f4):
     if f1:
         res, checks = f1
         mb, nat = res["membase"], res["native"]
-        r = nat.best / mb.best
+        r = nat.best / mb.best if ok(mb, nat) else None
         rows.append(("1. %dk random updates, 1 tx" % (a.updates // 1000), cell(mb, "s"),
                      "native rollback %s" % cell(nat, "s"), ratio(r) + " native/MemBase",
-                     ">= 1.00x", met(r >= 1.0)))
+                     ">= 1.00x", met(r is not None and r >= 1.0)))
         J["fig1_native_over_membase"] = r
         if "old" in res:
             old = res["old"]
-            r2 = mb.best / old.best
+            r2 = mb.best / old.best if ok(mb, old) else None
             rows.append(("1. same, vs the unjournaled build", cell(mb, "s"),
                          "old build %s" % cell(old, "s"), ratio(r2) + " MemBase/old",
-                         "<= 1.50x", met(r2 <= 1.5)))
+                         "<= 1.50x", met(r2 is not None and r2 <= 1.5)))
             J["fig1_membase_over_old"] = r2
         J["fig1"] = {k: s.json() for k, s in res.items()}
         J["fig1_sum_bal"] = checks
     if f2:
         mb, nat = f2["membase"], f2["native"]
-        r = nat.best / mb.best
-        rate = lambda s: "%.0f commits/s" % (a.txs / s.best)
+        r = nat.best / mb.best if ok(mb, nat) else None
+        rate = lambda s: "%.0f commits/s" % (a.txs / s.best) if ok(s) else "-"
         rows.append(("2. %d tx x %d updates, durable" % (a.txs, TX_SIZE),
                      "%s, %s" % (cell(mb, "s"), rate(mb)),
                      "native rollback %s, %s" % (cell(nat, "s"), rate(nat)),
-                     ratio(r) + " native/MemBase", ">= 1.00x", met(r >= 1.0)))
+                     ratio(r) + " native/MemBase", ">= 1.00x", met(r is not None and r >= 1.0)))
         wal = f2["native-wal"]
         rows.append(("2. same, vs WAL", "%s, %s" % (cell(mb, "s"), rate(mb)),
                      "native WAL %s, %s" % (cell(wal, "s"), rate(wal)),
-                     ratio(wal.best / mb.best) + " WAL/MemBase", "(reported)", "-"))
+                     ratio(wal.best / mb.best if ok(mb, wal) else None) + " WAL/MemBase",
+                     "(reported)", "-"))
         if "old" in f2:
             old = f2["old"]
             rows.append(("2. same, vs the unjournaled build", "%s, %s" % (cell(mb, "s"), rate(mb)),
                          "old build %s, %s" % (cell(old, "s"), rate(old)),
-                         ratio(mb.best / old.best) + " MemBase/old", "(reported)", "-"))
+                         ratio(mb.best / old.best if ok(mb, old) else None) + " MemBase/old",
+                         "(reported)", "-"))
         J["fig2"] = {k: s.json() for k, s in f2.items()}
         J["fig2_native_over_membase"] = r
     if f3:
