@@ -11,6 +11,15 @@
 # shown and also kept in bench/results/latest-<name>.txt; so is the table of
 # bench/speedtest1.sh (SQLite's speedtest1, run last). Progress and build
 # output go to stderr and are not kept. Works from any directory.
+#
+# bench/mb_bench_tx.py (record-table transactions, issue 14) runs on the
+# module built here and on a build of the tree before the journal (the
+# "old" column), written to bench/results/latest-tx.txt and latest-tx.json:
+#   MB_BENCH_TX_OLD=PATH/membase.so   the old build to compare with; default:
+#                                     built from MB_BENCH_TX_OLD_REV (1c5137b,
+#                                     the unjournaled record table) into
+#                                     build-bench/old-REV/ (git archive)
+#   MB_BENCH_TX_ARGS="--reps 5"       more arguments for mb_bench_tx.py only
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,6 +64,31 @@ for b in "${benches[@]}"; do
     echo "run.sh: $b failed (see above)" >&2
   fi
 done
+
+# Record-table transactions: the loadable module, and the build before the
+# journal, side by side (mb_bench_tx.py, Python: the sqlite3 module).
+echo "== mb_bench_tx $*" >&2
+tx_old=${MB_BENCH_TX_OLD:-}
+tx_rev=${MB_BENCH_TX_OLD_REV:-1c5137b}
+if [ -z "$tx_old" ] && git -C "$root" rev-parse -q --verify "$tx_rev^{commit}" >/dev/null 2>&1; then
+  old_src="$build/old-$tx_rev/src"
+  if [ ! -f "$build/old-$tx_rev/build/membase.so" ]; then
+    rm -rf "$old_src"; mkdir -p "$old_src"
+    git -C "$root" archive "$tx_rev" | tar -x -C "$old_src"
+    cmake -S "$old_src" -B "$build/old-$tx_rev/build" -DCMAKE_BUILD_TYPE=Release \
+      -DMEMBASE_TESTS=OFF -DMEMBASE_BENCH=OFF -DMEMBASE_HARDENING=OFF >&2
+    cmake --build "$build/old-$tx_rev/build" --target membase -j "$(nproc 2>/dev/null || echo 2)" >&2
+  fi
+  tx_old="$build/old-$tx_rev/build/membase.so"
+fi
+cmake --build "$build" --target membase -j "$(nproc 2>/dev/null || echo 2)" >&2
+# shellcheck disable=SC2086 # MB_BENCH_TX_ARGS is split on purpose
+if ! /usr/bin/python3 "$here/mb_bench_tx.py" --module "$build/membase.so" \
+     ${tx_old:+--old "$tx_old"} --json "$results/latest-tx.json" "$@" ${MB_BENCH_TX_ARGS:-} \
+     | tee "$results/latest-tx.txt"; then
+  status=1
+  echo "run.sh: mb_bench_tx.py failed (see above)" >&2
+fi
 
 # SQLite's own speedtest1 on stock SQLite and on the membase VFSes: built by
 # its script (from Debian's source package, cached in build-vbench/).
