@@ -603,10 +603,22 @@ int mb_map_huge_status(mb_map *m, mb_huge *status, uint64_t *huge_bytes);
 ** unmapped page), MB_EIO (msync, fsync, sync_file_range, FlushViewOfFile
 ** or FlushFileBuffers failed). */
 int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode);
-/* Flush n ranges [aOff[i], aOff[i]+aLen[i]) of the view and then sync the
-** file once: as MB_FLUSH_SYNC of each range, with one fsync /
-** FlushFileBuffers for all. For a few scattered ranges of a big file:
-** msync's cost grows with the range it is given, dirty or not.
+/* Write n bytes at view offset off through the file descriptor (pwrite /
+** WriteFile), not through the mapping, which sees them at once (one page
+** cache). For a few small writes that must be synced soon: on Linux ext4 a
+** page first written through a mapping makes the next fdatasync commit
+** the file system's journal (2.9 ms against 0.4 ms for the same ten
+** records written with pwrite, measured here). The range must lie in the
+** view. Errors: MB_EINVAL (NULL), MB_ERANGE / MB_EOVERFLOW (outside the
+** view), MB_EREADONLY (a read-only map), MB_EIO (the write failed, a
+** short write included; mb_last_oserror() has ENOSPC for a full disk). */
+int mb_map_pwrite(mb_map *m, uint64_t off, const void *buf, size_t n);
+/* Make n ranges [aOff[i], aOff[i]+aLen[i]) of the view durable, with one
+** sync of the file's data and size (not its times): msync(MS_SYNC) of each
+** range and one fsync (F_FULLFSYNC on macOS); on Linux one fdatasync
+** alone, which writes every page a shared mapping dirtied (msync(MS_SYNC)
+** is a sync of its own per call there);
+** FlushViewOfFile of each range and one FlushFileBuffers on Windows.
 ** Errors: as mb_map_flush (MB_EINVAL also for n > 0 with a NULL array). */
 int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
                         size_t n);

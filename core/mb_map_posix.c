@@ -79,6 +79,20 @@ static int os_fsync(int fd) {
     return fsync(fd);
 }
 
+/* The file's data and what reading it back needs (its size), not its
+** times: fdatasync where there is one (a write through a mapping moves
+** the mtime, and fsync would commit that too). */
+static int os_fdatasync(int fd) {
+#if defined(__APPLE__) && defined(F_FULLFSYNC)
+    if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
+#endif
+#if defined(__linux__)
+    return fdatasync(fd);
+#else
+    return fsync(fd);
+#endif
+}
+
 /* Start write-back of a file range without waiting. On Linux msync(MS_ASYNC)
 ** is a no-op (dirty shared pages are already tracked), so ask for write-out
 ** explicitly. */
@@ -788,10 +802,33 @@ int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
         size_t alen = 0;
         int rc = view_range(m, aOff[i], aLen[i] ? aLen[i] : 1, &addr, &alen);
         if (rc != MB_OK) return rc;
+#if !defined(__linux__)
         if (alen && msync(addr, alen, MS_SYNC) != 0)
             return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
+#endif
     }
-    if (os_fsync(m->fd) != 0) return mb__fail(MB_EIO, errno);
+    /* Linux marks a page of a shared mapping dirty in the page cache when
+    ** it is first written (and write-protects it again once written back),
+    ** so fdatasync writes what the mapping changed; msync(MS_SYNC) would
+    ** be a sync of its own per range (it is vfs_fsync_range). */
+    if (os_fdatasync(m->fd) != 0) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}
+
+int mb_map_pwrite(mb_map *m, uint64_t off, const void *buf, size_t n) {
+    if (!m || (!buf && n)) return mb__fail(MB_EINVAL, 0);
+    if (!(m->prot & PROT_WRITE) || !m->fd_writable) return mb__fail(MB_EREADONLY, 0);
+    if (n == 0) return MB_OK;
+    uint64_t size = mb_map_size(m);
+    if (off > size || n > size - off) return mb__fail(MB_ERANGE, 0);
+    const char *p = buf;
+    uint64_t foff = m->c.offset + off;
+    while (n > 0) {
+        ssize_t k = pwrite(m->fd, p, n, (off_t)foff);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return mb__fail(MB_EIO, k < 0 ? errno : ENOSPC);
+        p += k; foff += (uint64_t)k; n -= (size_t)k;
+    }
     return MB_OK;
 }
 

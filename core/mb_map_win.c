@@ -838,6 +838,27 @@ int mb_map_flush(mb_map *m, uint64_t off, uint64_t len, int mode) {
     return rc;
 }
 
+int mb_map_pwrite(mb_map *m, uint64_t off, const void *buf, size_t n) {
+    if (!m || (!buf && n)) return mb__fail(MB_EINVAL, 0);
+    if (!m->c.writable) return mb__fail(MB_EREADONLY, 0);
+    if (n == 0) return MB_OK;
+    uint64_t size = mb_map_size(m);
+    if (off > size || n > size - off) return mb__fail(MB_ERANGE, 0);
+    const char *p = buf;
+    uint64_t foff = m->c.offset + off;
+    while (n > 0) {
+        OVERLAPPED ov;
+        DWORD want = n > 0x40000000u ? 0x40000000u : (DWORD)n, got = 0;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)foff;
+        ov.OffsetHigh = (DWORD)(foff >> 32);
+        if (!WriteFile(m->file, p, want, &got, &ov)) return mb__fail(MB_EIO, (int)GetLastError());
+        if (got == 0) return mb__fail(MB_EIO, 0);
+        p += got; foff += got; n -= got;
+    }
+    return MB_OK;
+}
+
 int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
                         size_t n) {
     if (!m || (n > 0 && (!aOff || !aLen))) return mb__fail(MB_EINVAL, 0);
