@@ -315,6 +315,10 @@ int mb_map_view_lock(mb_map *m, int how, unsigned own);
 ** Errors: MB_EINVAL (NULL argument), MB_EIO (fstat /
 ** GetFileInformationByHandle failed). */
 int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino);
+/* The identity of the file `path` names now (stat), to compare with a
+** map's: a file renamed over or removed has another, or none.
+** Errors: as mb_map_open's (MB_ENOENT, MB_EISDIR, MB_EACCES, ...). */
+int mb_file_identity(const char *path, uint64_t *dev, uint64_t *ino);
 
 /* ------------------------------------------------------------------ */
 /* Advice, populate and prefetch                                      */

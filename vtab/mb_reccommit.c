@@ -101,6 +101,7 @@ int mbWriteLock(MbRecTab *p){
   }
   p->bWriting = 1;
   p->nTxRows = p->nRows;
+  p->nTxFile = mb_map_size(p->pMap);
   return SQLITE_OK;
 }
 
@@ -390,11 +391,16 @@ static int mbCommitPlan(MbRecTab *p, MbCommit *c){
   }
   c->nFile = mb_map_size(p->pMap);
   c->nOld = p->nHeader + p->nRows*p->nStride;
-  if( c->nFile<c->nOld ){
-    return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: the file was "
-        "truncated to %llu bytes while this transaction was open (it had %llu "
-        "bytes)",
-        p->zFile, (unsigned long long)c->nFile, (unsigned long long)c->nOld);
+  if( c->nFile!=p->nTxFile || c->nFile<c->nOld ) return mbChangedError(p, c->nFile);
+  {
+    /* the path must still name the file this transaction read */
+    uint64_t d1 = 0, i1 = 0, d2 = 0, i2 = 0;
+    if( mb_map_file_identity(p->pMap, &d1, &i1)!=MB_OK
+     || mb_file_identity(p->zFile, &d2, &i2)!=MB_OK || d1!=d2 || i1!=i2 ){
+      return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: the file "
+          "was replaced or removed while this transaction was open: COMMIT "
+          "would write to a file no one sees; ROLLBACK", p->zFile);
+    }
   }
   /* Appends go at nOld; bytes past them (a dead writer's records past a
   ** .npy shape, ignored by readers) stay: a commit never shrinks the file */
@@ -642,6 +648,7 @@ int mbCommit(MbRecTab *p){
     if( p->bNpy ) p->npy.nRows = p->nRows;
     p->nPend = 0;
     p->nMapSize = mb_map_size(p->pMap);
+    p->nTxFile = p->nMapSize;
   }
   mbCommitFree(&c);
   return rc;

@@ -620,6 +620,15 @@ static int mbRecDisconnect(sqlite3_vtab *pVtab){
 ** (SQLite shows only the code's message; the reason goes to the log). */
 static int mbRecDestroy(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
+  if( p->nViewHold>0 ){
+    /* a statement still reads it (membase_aggregate is no cursor of the
+    ** table, so SQLite does not see it) */
+    mb_vtab_error(&p->base, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" "
+             "while a statement reads it: reset or finalize it first",
+             p->zName);
+    sqlite3_log(SQLITE_LOCKED, "%s", p->base.zErrMsg);
+    return SQLITE_LOCKED;
+  }
   if( mbTxBusy(p) ){
     mb_vtab_error(&p->base, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" inside "
              "the transaction that wrote to it: COMMIT or ROLLBACK first",
@@ -653,6 +662,7 @@ static const sqlite3_module mbRecModule = {
   .xSavepoint    = mbRecSavepoint,
   .xRelease      = mbRecRelease,
   .xRollbackTo   = mbRecRollbackTo,
+  .xRename       = mbRecRename,
 };
 
 

@@ -94,9 +94,20 @@ npy_error:
 }
 
 /* Bring nRows up to date with the file (after a refresh of the view). */
+/* The file's length moved while this connection's write transaction was
+** open: another program writes it without MemBase's lock. The records
+** the transaction appended would land elsewhere than their rowids say. */
+int mbChangedError(MbRecTab *p, uint64_t nNow){
+  return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: the file "
+      "changed size from %llu to %llu bytes while this transaction was open "
+      "(another program wrote it without MemBase's lock): ROLLBACK", p->zFile,
+      (unsigned long long)p->nTxFile, (unsigned long long)nNow);
+}
+
 int mbUpdateRows(MbRecTab *p){
   uint64_t nSize = mb_map_size(p->pMap);
   if( nSize==p->nMapSize ) return SQLITE_OK;
+  if( p->bWriting && nSize!=p->nTxFile ) return mbChangedError(p, nSize);
   if( p->bNpy ){
     /* re-read the shape: another process may have appended */
     mb_npy npy;

@@ -63,6 +63,8 @@ struct MbRecTab {
   /* write transaction (mb_rectx.c; docs/TRANSACTIONS.md) */
   int bWriting;            /* holds the writer token and the file lock */
   uint64_t nTxRows;        /* records at the start of the transaction */
+  uint64_t nTxFile;        /* the file's length then (no one else may
+                           ** change it until COMMIT) */
   unsigned char *aPend;    /* appended records, not in the file until COMMIT */
   uint64_t nPend;          /* records in aPend */
   uint64_t nPendAlloc;     /* records aPend can hold */
@@ -154,6 +156,7 @@ int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
 int mbLoadNpyHeader(MbRecTab *p, uint64_t nSize, mb_npy *pNpy,
                     mb_layout *pLay);
 int mbOrderError(MbRecTab *p, uint64_t iRow);
+int mbChangedError(MbRecTab *p, uint64_t nNow);
 int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR);
 int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n);
 uint64_t mbWsHashOf(uint64_t x);
@@ -187,6 +190,7 @@ int mbTokenTry(MbRecTab *p);
 void mbTokenRelease(MbRecTab *p);
 /* mb_rectx.c */
 int mbTxBusy(const MbRecTab *p);
+int mbRecRename(sqlite3_vtab *pVtab, const char *zNew);
 void mbTxFree(MbRecTab *p);
 int mbRecBegin(sqlite3_vtab *pVtab);
 int mbRecCommit(sqlite3_vtab *pVtab);

@@ -91,6 +91,23 @@ void mbTxFree(MbRecTab *p){
   sqlite3_free(p->aSave);
 }
 
+/* ALTER TABLE RENAME: not inside the transaction that wrote to the table
+** (SQLite would go on with a new table object that has not its writes). */
+int mbRecRename(sqlite3_vtab *pVtab, const char *zNew){
+  MbRecTab *p = (MbRecTab*)pVtab;
+  char *z;
+  if( mbTxBusy(p) ){
+    return mb_vtab_error(&p->base, SQLITE_LOCKED, "membase: cannot rename "
+        "\"%s\" inside the transaction that wrote to it: COMMIT or ROLLBACK "
+        "first", p->zName);
+  }
+  z = sqlite3_mprintf("%s", zNew);
+  if( z==0 ) return SQLITE_NOMEM;
+  sqlite3_free(p->zName);
+  p->zName = z;
+  return SQLITE_OK;
+}
+
 /* Does the transaction hold writes? */
 int mbTxBusy(const MbRecTab *p){
   return p->bWriting && (p->nWs || p->nPend || p->nUndo);
