@@ -148,7 +148,7 @@ static int watched(const char *zPath) {
 /* ------------------------------------------------------------ files */
 
 static void outPath(char *zOut, size_t n, const char *zName) {
-  snprintf(zOut, n, "%s/%s", s_out, zName);
+  if (snprintf(zOut, n, "%s/%s", s_out, zName) >= (int)n) _exit(125);
 }
 
 static void writeWhole(const char *zPath, const unsigned char *a, size_t n) {
@@ -313,9 +313,10 @@ static void crash(const char *zEvent, const char *zPath) {
       bPresent = 0;
     }
     if (bPresent) writeWhole(zOut, aOut, nOut);
-    snprintf(zLine, sizeof zLine, "file %s %s %zu (durable %zu%s, current %zu%s)\n", zBase,
-             bPresent ? "present" : "absent", nOut, f->nDur,
-             f->bDurExists ? "" : " not linked", nC, f->bNowExists ? "" : " unlinked");
+    if (snprintf(zLine, sizeof zLine, "file %s %s %zu (durable %zu%s, current %zu%s)\n", zBase,
+                 bPresent ? "present" : "absent", nOut, f->nDur,
+                 f->bDurExists ? "" : " not linked", nC, f->bNowExists ? "" : " unlinked") < 0)
+      zLine[0] = 0;
     appendText("crash", zLine);
     free(aC);
     free(aOut);

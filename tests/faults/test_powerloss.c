@@ -232,7 +232,7 @@ static void rmOut(void){
   while( (e = readdir(d))!=0 ){
     char z[PATH_MAX+300];
     if( e->d_name[0]=='.' ) continue;
-    snprintf(z, sizeof(z), "%s/%s", gOut, e->d_name);
+    if( snprintf(z, sizeof(z), "%s/%s", gOut, e->d_name)>=(int)sizeof(z) ) continue;
     unlink(z);
   }
   closedir(d);
