@@ -128,6 +128,10 @@ int  mb__map_file_id(const mb_map *m, mb_file_id *id);
 /* Make a map that was opened with MB__MAP_WRITABLE_FD writable in place
 ** (same address). MB_EREADONLY if its descriptor is read-only. */
 int  mb__map_make_writable(mb_map *m);
+/* The view lock's byte, as the OS sees it (mb_viewlock.c keeps the
+** counts): eNow, eNew are 0 none, 1 shared, 2 exclusive. Never waits:
+** MB_EBUSY when another process holds it. */
+int  mb__os_view_lock(mb_map *m, int eNow, int eNew);
 /* The map's change counter: odd while a refresh or resize is changing the
 ** view (growing, moving, shrinking it), even otherwise; it moves on with
 ** every change. mb_map_read/mb_map_write retry a copy that raced one, so a
@@ -176,6 +180,9 @@ struct mb_map_common {
     uint64_t  remaps, moves;   /* relaxed __atomic adds and loads */
     unsigned  refcount;        /* relaxed: kept by the registry */
     mb__io_atomic io;          /* mb_map_count_io */
+    unsigned  vl_shared;       /* view lock: shared holds of this process */
+    int       vl_excl;         /* view lock: held exclusive (mb_viewlock.c's
+                               ** mutex guards both) */
 };
 static inline struct mb_map_common *mb__common(const mb_map *m) {
     return (struct mb_map_common *)(void *)m;

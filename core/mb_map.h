@@ -252,7 +252,8 @@ int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
 #define MB_LOCK_SHARED    1
 #define MB_LOCK_EXCLUSIVE 2
 #define MB_LOCK_NOWAIT    0x10 /* or'ed in: MB_EBUSY instead of waiting */
-/* Take, change or drop the lock: flock() on POSIX, LockFileEx on Windows.
+/* Take, change or drop the lock: flock() on POSIX, LockFileEx on one byte
+** (0x4000000000000000, past any real data) on Windows.
 ** It excludes other processes (and other maps of the file opened with
 ** mb_map_open). It does NOT exclude other threads of this process using
 ** the same map -- registry users share one descriptor -- so a process
@@ -264,6 +265,35 @@ int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
 ** and another holder), MB_EIO (flock / LockFileEx / UnlockFileEx failed).
 */
 int mb_map_lock(mb_map *m, int how);
+
+/* The view lock: a second lock on the map's file, apart from mb_map_lock,
+** for readers that must not see a change while it is applied (record
+** tables: docs/TRANSACTIONS.md). Readers hold it shared, whoever applies a
+** change holds it exclusive. Unlike mb_map_lock it counts the threads of
+** this process: every MB_LOCK_SHARED is one hold, given back by one
+** MB_LOCK_UNLOCK. MB_LOCK_EXCLUSIVE is granted when no other process holds
+** the lock and this process holds exactly `own` shared holds (the caller's
+** own, which it converts); MB_LOCK_UNLOCK by the exclusive holder turns
+** the lock back into those `own` shared holds. Never waits: MB_EBUSY when
+** the lock is taken (the caller sleeps and retries). `own` is read only by
+** MB_LOCK_EXCLUSIVE and by the exclusive holder's MB_LOCK_UNLOCK.
+** POSIX: an open-file-description lock (F_OFD_SETLK; plain F_SETLK where
+** the system has none, whose locks a close() of any descriptor of the file
+** in the process drops) on the byte at MB_VIEW_LOCK_BYTE, past any real
+** data; Windows: LockFileEx on that byte. A shared hold needs a readable
+** descriptor, an exclusive one a writable map.
+** Errors: MB_EINVAL (NULL map, unknown `how`, an unlock without a hold),
+** MB_EBUSY (held by another process, or by other threads of this one),
+** MB_EREADONLY (exclusive on a read-only map), MB_EIO (fcntl / LockFileEx
+** failed). */
+#define MB_VIEW_LOCK_BYTE 0x4000000000000001ULL
+int mb_map_view_lock(mb_map *m, int how, unsigned own);
+
+/* The identity of the file m has open: (device, inode) on POSIX, (volume
+** serial number, file index) on Windows.
+** Errors: MB_EINVAL (NULL argument), MB_EIO (fstat /
+** GetFileInformationByHandle failed). */
+int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino);
 
 /* ------------------------------------------------------------------ */
 /* Advice, populate and prefetch                                      */

@@ -838,6 +838,31 @@ int mb_map_lock(mb_map *m, int how) {
     return MB_OK;
 }
 
+int mb__os_view_lock(mb_map *m, int eNow, int eNew) {
+    static const short type[3] = { F_UNLCK, F_RDLCK, F_WRLCK };
+    struct flock fl;
+    (void)eNow;   /* fcntl converts a lock in place */
+    memset(&fl, 0, sizeof fl);   /* l_pid must be 0 for an OFD lock */
+    fl.l_type = type[eNew];
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)MB_VIEW_LOCK_BYTE;
+    fl.l_len = 1;
+    for (;;) {
+#ifdef F_OFD_SETLK
+        /* the lock of the open file description: not lost when another
+        ** descriptor of the file is closed in this process */
+        int r = fcntl(m->fd, F_OFD_SETLK, &fl);
+        if (r != 0 && errno == EINVAL) r = fcntl(m->fd, F_SETLK, &fl);   /* old kernel */
+#else
+        int r = fcntl(m->fd, F_SETLK, &fl);
+#endif
+        if (r == 0) return MB_OK;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EACCES) return mb__fail(MB_EBUSY, errno);
+        return mb__fail(MB_EIO, errno);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Hooks for the portable core files                                  */
 /* ------------------------------------------------------------------ */

@@ -945,27 +945,54 @@ int mb_map_change_stamp(const mb_map *m, mb_stamp *out) {
     return MB_OK;
 }
 
-int mb_map_lock(mb_map *m, int how) {
-    if (!m) return mb__fail(MB_EINVAL, 0);
+/* One byte, past any real data: a lock on it does not stop ReadFile or
+** WriteFile of the file's bytes by others (Windows locks are mandatory). */
+#define MB_WRITER_LOCK_BYTE 0x4000000000000000ULL
+
+static int lock_byte(HANDLE h, uint64_t at, int eNew, int nowait) {
     OVERLAPPED ov;
     memset(&ov, 0, sizeof ov);
-    int mode = how & ~MB_LOCK_NOWAIT;
-    if (mode == MB_LOCK_UNLOCK) {
-        if (!UnlockFileEx(m->file, 0, MAXDWORD, MAXDWORD, &ov)) {
+    ov.Offset = (DWORD)at;
+    ov.OffsetHigh = (DWORD)(at >> 32);
+    if (eNew == 0) {
+        if (!UnlockFileEx(h, 0, 1, 0, &ov)) {
             DWORD e = GetLastError();
             return e == ERROR_NOT_LOCKED ? MB_OK : mb__fail(MB_EIO, (int)e);
         }
         return MB_OK;
     }
-    if (mode != MB_LOCK_SHARED && mode != MB_LOCK_EXCLUSIVE) return mb__fail(MB_EINVAL, 0);
-    DWORD flags = mode == MB_LOCK_EXCLUSIVE ? LOCKFILE_EXCLUSIVE_LOCK : 0;
-    if (how & MB_LOCK_NOWAIT) flags |= LOCKFILE_FAIL_IMMEDIATELY;
-    if (!LockFileEx(m->file, flags, 0, MAXDWORD, MAXDWORD, &ov)) {
+    DWORD flags = eNew == 2 ? LOCKFILE_EXCLUSIVE_LOCK : 0;
+    if (nowait) flags |= LOCKFILE_FAIL_IMMEDIATELY;
+    if (!LockFileEx(h, flags, 0, 1, 0, &ov)) {
         DWORD e = GetLastError();
         if (e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING) return mb__fail(MB_EBUSY, (int)e);
         return mb__fail(MB_EIO, (int)e);
     }
     return MB_OK;
+}
+
+int mb_map_lock(mb_map *m, int how) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    int mode = how & ~MB_LOCK_NOWAIT;
+    if (mode == MB_LOCK_UNLOCK) return lock_byte(m->file, MB_WRITER_LOCK_BYTE, 0, 0);
+    if (mode != MB_LOCK_SHARED && mode != MB_LOCK_EXCLUSIVE) return mb__fail(MB_EINVAL, 0);
+    return lock_byte(m->file, MB_WRITER_LOCK_BYTE, mode == MB_LOCK_EXCLUSIVE ? 2 : 1,
+                     (how & MB_LOCK_NOWAIT) != 0);
+}
+
+/* Windows cannot convert a lock: drop the old one, take the new one, and
+** take the old one back if the new one is refused. */
+int mb__os_view_lock(mb_map *m, int eNow, int eNew) {
+    int rc;
+    if (eNow == eNew) return MB_OK;
+    if (eNow != 0) {
+        rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 0, 1);
+        if (rc != MB_OK) return rc;
+    }
+    if (eNew == 0) return MB_OK;
+    rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, eNew, 1);
+    if (rc != MB_OK && eNow != 0) (void)lock_byte(m->file, MB_VIEW_LOCK_BYTE, eNow, 1);
+    return rc;
 }
 
 

@@ -286,8 +286,21 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
     (void)mb_scan_advance(&scan, off);
     /* copy from the field of the first record to the end of the field of
     ** the last: the guarded copy turns a truncated file into an error */
-    mrc = mb_map_read(s->pMap, off + s->iOff, aBuf,
-                      (size_t)((n-1)*s->nStride + s->nByte));
+    if( s->bOwn ){
+      /* this connection's own uncommitted writes count */
+      int rc = mb_records_span_read(s, off + s->iOff, aBuf,
+                                    (size_t)((n-1)*s->nStride + s->nByte),
+                                    pzErr);
+      if( rc ){
+        (void)mb_scan_finish(&scan, 0);
+        sqlite3_free(aBuf);
+        return rc;
+      }
+      mrc = MB_OK;
+    }else{
+      mrc = mb_map_read(s->pMap, off + s->iOff, aBuf,
+                        (size_t)((n-1)*s->nStride + s->nByte));
+    }
     if( mrc!=MB_OK ){
       sqlite3_free(aBuf);
       *pzErr = sqlite3_mprintf("membase_aggregate: %s: the file was "
@@ -309,9 +322,9 @@ static int mbAggCompute(const mb_records_span *s, MbAggResult *r,
   /* A truncation during the loop that cut into the page holding the new
   ** end of file leaves records there reading as zeros, not faulting: the
   ** file must still hold every byte that was summed. */
-  if( s->iEnd>s->iFirst ){
-    uint64_t nNow = 0;
-    uint64_t nRead = s->nHeader + (s->iEnd-1)*s->nStride + s->iOff + s->nByte;
+  if( s->iEnd>s->iFirst && s->iFirst<s->nFileRows ){
+    uint64_t nNow = 0, iLast = s->iEnd<s->nFileRows ? s->iEnd : s->nFileRows;
+    uint64_t nRead = s->nHeader + (iLast-1)*s->nStride + s->iOff + s->nByte;
     if( mb_map_stamp(s->pMap, &nNow, 0)==MB_OK && nNow<nRead ){
       *pzErr = sqlite3_mprintf("membase_aggregate: %s: the file was "
                                "truncated while it was read (it has %llu "
@@ -352,7 +365,10 @@ static int mbAggFilter(sqlite3_vtab_cursor *cur, int idxNum,
         (const char*)sqlite3_value_text(a[0]),
         (const char*)sqlite3_value_text(a[1]), zKey, a[2], a[3], &span,
         &zErr);
-    if( rc==SQLITE_OK ) rc = mbAggCompute(&span, &pCur->r, &zErr);
+    if( rc==SQLITE_OK ){
+      rc = mbAggCompute(&span, &pCur->r, &zErr);
+      mb_records_aggregate_done(&span);
+    }
   }
   if( rc ){
     sqlite3_free(cur->pVtab->zErrMsg);

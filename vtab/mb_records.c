@@ -197,15 +197,13 @@ static void mbTabFree(MbRecTab *p){
   mbOpenRemove(p);
   if( p->bWriting ) mbWriteUnlock(p);
   if( p->pMap ) mb_registry_release(p->pMap);
+  mbTxFree(p);
   mb_layout_free(&p->layout);
   mb_npy_free(&p->npy);
   sqlite3_free(p->aCol);
   sqlite3_free(p->zFile);
   sqlite3_free(p->zName);
   sqlite3_free(p->zSchema);
-  sqlite3_free(p->aPend);
-  sqlite3_free(p->aUndo);
-  sqlite3_free(p->aSave);
   sqlite3_free(p->aRec);
   sqlite3_free(p->aRec2);
   sqlite3_free(p->base.zErrMsg);
@@ -517,17 +515,10 @@ static int mbRecColumns(MbRecTab *p, MbOpts *o, char **pzSql, char **pzErr){
   return SQLITE_OK;
 }
 
-/* Recover an append a dead writer left (if no one is writing now), count
+/* Recover a commit a dead writer left (if no one is writing now), count
 ** the records, and verify the sorted order if verify=1 asks. */
 static int mbRecReady(MbRecTab *p, MbOpts *o, char **pzErr){
-  int rc = SQLITE_OK;
-  if( !p->bReadonly && !p->bNpy && mbTokenTry(p) ){
-    if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)==MB_OK ){
-      rc = mbRecover(p);
-      (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
-    }
-    mbTokenRelease(p);
-  }
+  int rc = mbRecoverNow(p);
   if( rc==SQLITE_OK ) rc = mbRefresh(p);
   if( rc==SQLITE_OK && o->bVerify && p->iSorted>=0 ) rc = mbVerifySorted(p);
   return rc ? mb_vtab_error_move(&p->base, rc, pzErr) : SQLITE_OK;
@@ -614,8 +605,7 @@ static int mbRecDisconnect(sqlite3_vtab *pVtab){
 ** (SQLite shows only the code's message; the reason goes to the log). */
 static int mbRecDestroy(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
-  if( p->bWriting && (p->nPend || p->nUndo || p->bDirty || p->bJournal
-                      || p->nRows!=p->nTxRows) ){
+  if( mbTxBusy(p) ){
     mb_vtab_error(&p->base, SQLITE_LOCKED, "membase: cannot DROP TABLE \"%s\" inside "
              "the transaction that wrote to it: COMMIT or ROLLBACK first",
              p->zName);
@@ -717,13 +707,11 @@ int mb_records_aggregate_prepare(
     }
     bKey = 1;
   }
-  if( p->nPend ){
-    rc = mbFlushPending(p);
-    if( rc ) goto vtab_error;
-  }
-  rc = mbRefresh(p);
+  rc = mbViewBegin(p);   /* mb_records_aggregate_done releases it */
   if( rc ) goto vtab_error;
-  hi = p->nRows;
+  rc = mbRefresh(p);
+  if( rc ) goto view_error;
+  hi = mbRowsSeen(p);
   mbIvalAll(&iv);
   if( pLo && sqlite3_value_type(pLo)!=SQLITE_NULL ){
     mbIvalApply(&iv, SQLITE_INDEX_CONSTRAINT_GE, pLo, bKey && p->bSortedFloat);
@@ -734,7 +722,7 @@ int mb_records_aggregate_prepare(
   if( bKey ){
     rc = mbVerifySorted(p);
     if( rc==SQLITE_OK ) rc = mbKeyRange(p, &iv, &lo, &hi);
-    if( rc ) goto vtab_error;
+    if( rc ) goto view_error;
   }else if( iv.bEmpty || iv.iHi<0 ){
     hi = 0;
   }else{
@@ -754,17 +742,39 @@ int mb_records_aggregate_prepare(
   pOut->eType = p->aCol[iCol].eType;
   pOut->bBig = (p->aCol[iCol].eKind & K_SWAP)!=0;
   pOut->zFile = p->zFile;
+  pOut->pTab = p;
+  pOut->nFileRows = p->nRows;
+  pOut->bOwn = p->nWs || p->nPend;
   if( lo<hi ){
     mbAdvise(p, MB_ADV_SEQUENTIAL);
   }
   return SQLITE_OK;
 
+view_error:
+  mbViewEnd(p);
 vtab_error:
   *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
                                                  : sqlite3_errstr(rc));
   sqlite3_free(p->base.zErrMsg);
   p->base.zErrMsg = 0;
   return rc;
+}
+
+int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
+                         size_t n, char **pzErr){
+  MbRecTab *p = (MbRecTab*)s->pTab;
+  int rc = mbReadView(p, off, dst, n);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
+                                                   : sqlite3_errstr(rc));
+    sqlite3_free(p->base.zErrMsg);
+    p->base.zErrMsg = 0;
+  }
+  return rc;
+}
+
+void mb_records_aggregate_done(const mb_records_span *s){
+  if( s->pTab ) mbViewEnd((MbRecTab*)s->pTab);
 }
 
 int mb_records_register(sqlite3 *db){

@@ -26,17 +26,31 @@ typedef struct mb_records_span {
   int eType;            /* MB_TYPE_* (numeric or bool) */
   int bBig;             /* stored big-endian */
   const char *zFile;
+  void *pTab;           /* the table (mb_records_span_read) */
+  uint64_t nFileRows;   /* records in the file (the rest are bOwn appends) */
+  int bOwn;             /* the table's connection has writes of its own:
+                        ** read with mb_records_span_read, not the map */
 } mb_records_span;
 
 /* Find the membase table zTab of db (connecting it if need be), the
 ** numeric column zCol, and the records whose rowid (zKey NULL or "rowid")
 ** or sorted key (zKey = the sorted column) lies in [pLo, pHi] (either NULL
-** or an SQL NULL: unbounded). Appends pending in db's open transaction are
-** written first; the sorted order is verified for key ranges. SQLITE_ERROR
+** or an SQL NULL: unbounded). The connection's own uncommitted writes
+** count (pOut->bOwn); the sorted order is verified for key ranges. On
+** SQLITE_OK the span holds the file against commits (a statement's view
+** lock) until mb_records_aggregate_done. SQLITE_ERROR
 ** with *pzErr (sqlite3_malloc'ed) naming what is wrong. */
 int mb_records_aggregate_prepare(sqlite3 *db, const char *zTab,
                                  const char *zCol, const char *zKey,
                                  sqlite3_value *pLo, sqlite3_value *pHi,
                                  mb_records_span *pOut, char **pzErr);
+
+/* Read [off, off+n) of a span's file as its connection sees it (its own
+** uncommitted writes included). SQLite codes; *pzErr on an error. */
+int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
+                         size_t n, char **pzErr);
+/* The aggregate is done with the span: its statement's hold on the file
+** (taken by mb_records_aggregate_prepare on success) ends. */
+void mb_records_aggregate_done(const mb_records_span *s);
 
 #endif /* MB_RECORDS_H */

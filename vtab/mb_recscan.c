@@ -149,6 +149,7 @@ int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 
 int mbRecClose(sqlite3_vtab_cursor *cur){
   MbRecCursor *pCur = (MbRecCursor*)cur;
+  if( pCur->bViewLock ) mbViewEnd((MbRecTab*)cur->pVtab);
   if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
   if( pCur->aRange!=&pCur->one ) sqlite3_free(pCur->aRange);
   sqlite3_free(pCur->aBuf);
@@ -177,11 +178,14 @@ static int mbLoadBlock(MbRecCursor *pCur){
   if( pCur->bScan ){
     (void)mb_scan_advance(&pCur->scan, p->nHeader + lo*p->nStride);
   }
-  rc = mbRead(p, p->nHeader + lo*p->nStride, pCur->aBuf,
-              (size_t)((hi-lo-1)*p->nStride + p->nRecord));
+  rc = mbReadView(p, p->nHeader + lo*p->nStride, pCur->aBuf,
+                  (size_t)((hi-lo-1)*p->nStride + p->nRecord));
   if( rc ) return rc;
-  if( p->nHeader + (hi-1)*p->nStride + p->nRecord > pCur->iReadHi ){
-    pCur->iReadHi = p->nHeader + (hi-1)*p->nStride + p->nRecord;
+  {
+    /* the end of what was read from the file (appends are in memory) */
+    uint64_t e = p->nHeader + (hi-1)*p->nStride + p->nRecord;
+    if( hi>p->nRows ) e = p->nHeader + p->nRows*p->nStride;
+    if( e>pCur->iReadHi ) pCur->iReadHi = e;
   }
   pCur->iBufLo = lo;
   pCur->iBufHi = hi;
@@ -432,13 +436,13 @@ static int mbFilterRowids(MbRecTab *p, MbRecCursor *pCur, MbFilterArgs *f){
     if( !one.bEmpty && one.iLo>=0 ){
       uint64_t r = (uint64_t)one.iLo;
       int k;
-      if( r>=p->nRows && p->nMapSize!=(uint64_t)-1 ){
+      if( r>=mbRowsSeen(p) && p->nMapSize!=(uint64_t)-1 ){
         /* past the end as we knew it: the file may have grown */
         rc = mbRefresh(p);
         if( rc ) break;
       }
       for(k=0; k<nOld; k++){
-        if( r>=aOld[k].iFirst && r<aOld[k].iEnd && r<p->nRows ){
+        if( r>=aOld[k].iFirst && r<aOld[k].iEnd && r<mbRowsSeen(p) ){
           rc = mbAddRange(p, pCur, &nAlloc, r, r+1);
           break;
         }
@@ -510,15 +514,17 @@ int mbRecFilter(
   pCur->nLoadRows = pCur->nBufRows<16 ? pCur->nBufRows : 16;
   pCur->iReadHi = 0;
 
-  /* Appends of this connection's open transaction become visible. */
-  if( p->nPend ){
-    rc = mbFlushPending(p);
+  /* The statement reads a committed state (and its connection's own
+  ** writes) until the cursor closes: no commit applies meanwhile. */
+  if( !pCur->bViewLock ){
+    rc = mbViewBegin(p);
     if( rc ) return rc;
+    pCur->bViewLock = 1;
   }
   mbFilterDecode(p, idxStr, argv, &f);
   rc = mbFilterCheckSize(p);
   if( rc ) return rc;
-  hi = p->nRows;
+  hi = mbRowsSeen(p);
   if( f.rowIv.bEmpty || f.rowIv.iHi<0 ){ hi = 0; }
   else{
     if( f.rowIv.iLo>0 ) lo = (uint64_t)f.rowIv.iLo;

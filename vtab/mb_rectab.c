@@ -177,7 +177,7 @@ void mbAdvise(MbRecTab *p, int eAdvice){
 int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR){
   unsigned char a[8];
   const MbCol *c = mbKeyCol(p);
-  int rc = mbRead(p, p->nHeader + iRow*p->nStride + c->iOff, a, c->nByte);
+  int rc = mbReadView(p, p->nHeader + iRow*p->nStride + c->iOff, a, c->nByte);
   if( rc ) return rc;
   if( p->bSortedFloat ) *pR = mbCodecReal(c, a);
   else *pI = mbCodecInt(c, a);
@@ -368,7 +368,7 @@ void mbIvalApply(MbIval *v, int op, sqlite3_value *pVal, int bReal){
 ** bUpper, first record whose key is > (bOpen: >=) the upper bound. */
 int mbSearch(MbRecTab *p, const MbIval *v, int bUpper,
                     uint64_t *piRow){
-  uint64_t lo = 0, hi = p->nRows;
+  uint64_t lo = 0, hi = mbRowsSeen(p);
   while( lo<hi ){
     uint64_t mid = lo + (hi-lo)/2;
     int64_t ik = 0; double rk = 0.0;

@@ -20,8 +20,6 @@
 ** enough that the guarded copy's fixed cost (tens of ns) vanishes per
 ** record, small enough to stay in L2. */
 #define MB_BLOCK_BYTES (64*1024)
-/* Pending appended bytes kept in memory before they are written out. */
-#define MB_PENDING_BYTES (4*1024*1024)
 /* How long a writer waits for another writer, in ms. */
 #define MB_BUSY_MS 5000
 
@@ -60,19 +58,25 @@ struct MbRecTab {
   /* sorted verification */
   int bVerified;
   mb_stamp verStamp;       /* the file's change stamp when it was verified */
-  /* write transaction */
+  /* write transaction (mb_rectx.c; docs/TRANSACTIONS.md) */
   int bWriting;            /* holds the writer token and the file lock */
-  int bJournal;            /* a journal was written in this transaction */
   uint64_t nTxRows;        /* records at the start of the transaction */
-  unsigned char *aPend;    /* appended records not yet in the file */
+  unsigned char *aPend;    /* appended records, not in the file until COMMIT */
   uint64_t nPend;          /* records in aPend */
   uint64_t nPendAlloc;     /* records aPend can hold */
-  unsigned char *aUndo;    /* undo log: [u64 off][u32 n][n bytes]... */
+  /* the write set: the new images (nRecord bytes) of updated records */
+  uint64_t *aWsHash;       /* slots of (record+1, image index); 0 = free */
+  uint64_t nWsHash;        /* slots: a power of two, or 0 */
+  unsigned char *aWsImg;   /* images, in the order they were added */
+  uint64_t *aWsRow;        /* the record of each image */
+  uint64_t nWs, nWsAlloc;  /* images held, and room */
+  unsigned char *aUndo;    /* undo log for savepoints: [u64 record][u32 n]
+                           ** [n bytes as the transaction saw them]... */
   size_t nUndo, nUndoAlloc;
-  uint64_t iDirtyLo, iDirtyHi;  /* view range written in this transaction */
-  int bDirty;
   MbSavepoint *aSave;
   int nSave;               /* savepoints 0..nSave-1 are set */
+  unsigned nViewHold;      /* shared view-lock holds of this table's
+                           ** statements (mb_map_view_lock) */
   unsigned char *aRec;     /* scratch record (nStride bytes) */
   unsigned char *aRec2;
 };
@@ -100,6 +104,7 @@ typedef struct MbRecCursor {
                              ** query that stops early (LIMIT) reads little */
   mb_scan scan;
   int bScan;                 /* full or range scan: prefetch */
+  int bViewLock;             /* holds a shared view lock (to xClose) */
 } MbRecCursor;
 
 /* An interval of the key space: integers [lo, hi], or reals between lo
@@ -118,6 +123,8 @@ typedef struct MbOpen {
 } MbOpen;
 
 static inline const MbCol *mbKeyCol(MbRecTab *p){ return &p->aCol[p->iSorted]; }
+/* Records this connection sees: the file's, and its own appends. */
+static inline uint64_t mbRowsSeen(const MbRecTab *p){ return p->nRows + p->nPend; }
 
 /* mb_rectab.c */
 void mbIvalAll(MbIval *v);
@@ -159,10 +166,16 @@ int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur);
 int mbRecRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid);
 
 /* mb_rectx.c */
-int mbFlushPending(MbRecTab *p);
-int mbRecover(MbRecTab *p);
-void mbTokenRelease(MbRecTab *p);
+int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n);
+int mbViewBegin(MbRecTab *p);
+void mbViewEnd(MbRecTab *p);
+int mbRecoverNow(MbRecTab *p);
+int mbRecoverLocked(MbRecTab *p, int bViewHeld);
+int mbCommit(MbRecTab *p);
 int mbTokenTry(MbRecTab *p);
+void mbTokenRelease(MbRecTab *p);
+int mbTxBusy(const MbRecTab *p);
+void mbTxFree(MbRecTab *p);
 void mbWriteUnlock(MbRecTab *p);
 int mbRecBegin(sqlite3_vtab *pVtab);
 int mbRecCommit(sqlite3_vtab *pVtab);
@@ -177,7 +190,5 @@ int mbRecUpdate(
   sqlite3_value **argv,
   sqlite_int64 *pRowid
 );
-void mbDeleteJournal(MbRecTab *p);
-int mbWriteJournal(MbRecTab *p);
 
 #endif /* MB_RECTAB_H */

@@ -1,0 +1,467 @@
+/*
+** mb_reccommit.c -- how a membase table's transaction reaches the file and
+** how readers stay clear of it (docs/TRANSACTIONS.md): the view lock that
+** statements hold, COMMIT through the journal (mb_journal.c), and the
+** recovery of a commit that a dead writer left half done.
+*/
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+#include "mb_map.h"
+#include "mb_npy.h"
+#include "mb_rectab.h"
+#include "mb_journal.h"
+
+/* ------------------------------------------------------------ view lock */
+
+/* Take the view lock as `how` (MB_LOCK_SHARED or MB_LOCK_EXCLUSIVE),
+** waiting up to MB_BUSY_MS for a commit or for readers. */
+static int mbViewLock(MbRecTab *p, int how){
+  int nWait = 0;
+  for(;;){
+    int mrc = mb_map_view_lock(p->pMap, how, p->nViewHold);
+    if( mrc==MB_OK ) return SQLITE_OK;
+    if( mrc!=MB_EBUSY ){
+      return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_LOCK),
+                           "membase: %s: cannot lock the file: %s", p->zFile,
+                           mb_strerror(mrc));
+    }
+    if( nWait>=MB_BUSY_MS ){
+      return mb_vtab_error(&p->base, SQLITE_BUSY, how==MB_LOCK_SHARED
+          ? "membase: %s: another connection is committing to the file"
+          : "membase: %s: cannot commit while other statements read the "
+            "file (they hold it until they are reset or finalized)",
+          p->zFile);
+    }
+    sqlite3_sleep(1);
+    nWait++;
+  }
+}
+
+static int mbViewUnlock(MbRecTab *p){
+  return mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, p->nViewHold);
+}
+
+/* Is there a journal next to the file? (one system call) */
+static int mbJournalThere(MbRecTab *p){
+  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
+  char *zName = mbjName(p->zFile);
+  int bThere = 0;
+  if( zName==0 ) return 0;
+  if( pVfs->xAccess(pVfs, zName, SQLITE_ACCESS_EXISTS, &bThere)!=SQLITE_OK ){
+    bThere = 0;
+  }
+  sqlite3_free(zName);
+  return bThere;
+}
+
+/* A statement begins to read p: one shared hold of the view lock until
+** mbViewEnd. A journal found there is a writer's that has not applied
+** anything yet (it would hold the lock exclusive), or a dead writer's:
+** then the file is restored first. */
+int mbViewBegin(MbRecTab *p){
+  int rc = mbViewLock(p, MB_LOCK_SHARED);
+  if( rc ) return rc;
+  p->nViewHold++;
+  if( p->bWriting || !mbJournalThere(p) ) return SQLITE_OK;
+  mbViewEnd(p);
+  rc = mbRecoverNow(p);
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_SHARED);
+  if( rc ) return rc;
+  p->nViewHold++;
+  return SQLITE_OK;
+}
+
+void mbViewEnd(MbRecTab *p){
+  if( p->nViewHold==0 ) return;
+  p->nViewHold--;
+  (void)mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, 0);
+}
+
+/* ------------------------------------------------------------ recovery */
+
+static int mbApplyOld(void *pCtx, uint64_t off, const void *pOld, uint32_t n){
+  MbRecTab *p = (MbRecTab*)pCtx;
+  int mrc = mb_map_write(p->pMap, off, pOld, n);
+  return mrc==MB_OK ? SQLITE_OK : mb_sqlite_rc(mrc, SQLITE_IOERR_WRITE);
+}
+
+static int mbRecoverError(MbRecTab *p, int rc, const char *zWhat, int mrc){
+  return mb_vtab_error(&p->base, rc, "membase: %s: cannot roll back the "
+                       "journal %s-mbjournal: %s%s%s", p->zFile, p->zFile,
+                       zWhat, mrc ? ": " : "", mrc ? mb_strerror(mrc) : "");
+}
+
+/* Put back what a hot journal holds (its header checked by mbjRead),
+** with the writer lock and the view lock exclusive held: the entries'
+** bytes, the length, a sync, and the journal deleted. */
+static int mbRestore(MbRecTab *p, const MbjHeader *h){
+  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
+  uint64_t dev = 0, ino = 0, nNow, lo, hi;
+  char *zName;
+  int mrc, rc;
+  mrc = mbMapRefresh(p->pMap);
+  if( mrc ) return mbRecoverError(p, SQLITE_IOERR, "cannot read the file", mrc);
+  nNow = mb_map_size(p->pMap);
+  mrc = mb_map_file_identity(p->pMap, &dev, &ino);
+  if( mrc ) return mbRecoverError(p, SQLITE_IOERR, "cannot stat the file", mrc);
+  if( dev!=h->dev || ino!=h->ino ){
+    return mb_vtab_error(&p->base, SQLITE_CORRUPT, "membase: %s: the journal "
+        "%s-mbjournal belongs to another file (device %llu, inode %llu; "
+        "this file is device %llu, inode %llu): the last transaction cannot "
+        "be rolled back; " MBJ_ADVICE, p->zFile, p->zFile,
+        (unsigned long long)h->dev, (unsigned long long)h->ino,
+        (unsigned long long)dev, (unsigned long long)ino);
+  }
+  lo = h->nOrig<h->nNew ? h->nOrig : h->nNew;
+  hi = h->nOrig<h->nNew ? h->nNew : h->nOrig;
+  if( nNow<lo || nNow>hi ){
+    return mb_vtab_error(&p->base, SQLITE_CORRUPT, "membase: %s: the journal "
+        "%s-mbjournal does not match the file: it has %llu bytes, the journal "
+        "expects %llu (before the transaction) or %llu (after), so another "
+        "program changed it since: the last transaction cannot be rolled "
+        "back; " MBJ_ADVICE, p->zFile, p->zFile, (unsigned long long)nNow,
+        (unsigned long long)h->nOrig, (unsigned long long)h->nNew);
+  }
+  rc = mbjForEach(pVfs, p->zFile, h, mbApplyOld, p);
+  if( rc ) return mbRecoverError(p, rc, "cannot write the file back", 0);
+  if( nNow!=h->nOrig ){
+    mrc = mbMapResize(p->pMap, h->nOrig);
+    if( mrc ) return mbRecoverError(p, SQLITE_IOERR_TRUNCATE,
+                                    "cannot restore the file's length", mrc);
+  }
+  mrc = mb_map_flush(p->pMap, 0, 0, MB_FLUSH_SYNC);
+  if( mrc ) return mbRecoverError(p, SQLITE_IOERR_FSYNC, "cannot sync the file", mrc);
+  zName = mbjName(p->zFile);
+  if( zName==0 ) return SQLITE_NOMEM;
+  rc = mbjDelete(pVfs, zName);
+  sqlite3_free(zName);
+  if( rc ) return mbRecoverError(p, rc, "cannot delete the journal", 0);
+  p->nMapSize = (uint64_t)-1;
+  return SQLITE_OK;
+}
+
+/* With the writer token and the file lock held (and the view lock
+** exclusive if bViewHeld): act on a journal a writer left
+** (docs/TRANSACTIONS.md, "Recovery"). */
+int mbRecoverLocked(MbRecTab *p, int bViewHeld){
+  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
+  MbjHeader h;
+  uint64_t n1 = 0;
+  char *zErr = 0, *zName;
+  int e = MBJ_NONE, rc, mrc;
+  memset(&h, 0, sizeof(h));
+  rc = mbjRead(pVfs, p->zFile, &e, &h, &n1, &zErr);
+  if( rc ){
+    if( zErr==0 ) return mbRecoverError(p, rc, "cannot read it", 0);
+    sqlite3_free(p->base.zErrMsg);
+    p->base.zErrMsg = zErr;
+    return rc;
+  }
+  if( e==MBJ_NONE ) return SQLITE_OK;
+  if( e!=MBJ_UNARMED ){
+    if( p->bReadonly ){
+      return mb_vtab_error(&p->base, SQLITE_READONLY_ROLLBACK, "membase: %s: "
+          "the journal %s-mbjournal must be rolled back first, and this table "
+          "cannot write the file (%s): open the table once from a connection "
+          "that can", p->zFile, p->zFile, p->bReadonlyOpt ? "readonly=1"
+          : "the file is not writable");
+    }
+    if( !bViewHeld ){
+      rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+      if( rc ) return rc;
+    }
+    if( e==MBJ_HOT ){
+      rc = mbRestore(p, &h);
+    }else{
+      /* version 1: an append's length before it */
+      (void)mbMapRefresh(p->pMap);
+      if( n1<mb_map_size(p->pMap) ){
+        mrc = mbMapResize(p->pMap, n1);
+        if( mrc==MB_OK ) mrc = mb_map_flush(p->pMap, 0, 0, MB_FLUSH_SYNC);
+        if( mrc ){
+          rc = mbRecoverError(p, SQLITE_IOERR_TRUNCATE, "cannot cut the file "
+                              "back", mrc);
+        }
+      }
+      p->nMapSize = (uint64_t)-1;
+    }
+    if( !bViewHeld ) (void)mbViewUnlock(p);
+    if( rc ) return rc;
+  }
+  zName = mbjName(p->zFile);
+  if( zName==0 ) return SQLITE_NOMEM;
+  (void)mbjDelete(pVfs, zName);   /* an unarmed one: nothing was touched */
+  sqlite3_free(zName);
+  return SQLITE_OK;
+}
+
+/* Recover now if no writer is alive (in this process or another): at
+** connect, and when a statement finds a journal. A live writer's journal
+** is not hot: then nothing happens. */
+int mbRecoverNow(MbRecTab *p){
+  int rc;
+  if( p->bWriting ) return SQLITE_OK;
+  if( !mbTokenTry(p) ) return SQLITE_OK;
+  if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)!=MB_OK ){
+    mbTokenRelease(p);
+    return SQLITE_OK;
+  }
+  rc = mbRecoverLocked(p, 0);
+  (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+  mbTokenRelease(p);
+  return rc;
+}
+
+/* ------------------------------------------------------------ commit */
+
+typedef struct MbChange { uint64_t iRow, iImg; } MbChange;
+
+static int mbChangeCmp(const void *a, const void *b){
+  uint64_t x = ((const MbChange*)a)->iRow, y = ((const MbChange*)b)->iRow;
+  return x<y ? -1 : x>y;
+}
+
+/* What a commit changes: the write set's records whose image differs
+** from the file, in record order; and the new .npy header. */
+typedef struct MbCommit {
+  MbChange *aChg;
+  uint64_t nChg;
+  uint64_t nOld;           /* end of the records in the file: appends go here */
+  uint64_t nFile;          /* the file's length before the commit */
+  uint64_t nNew;           /* and after */
+  unsigned char *aHdr;     /* .npy: the new header (nHeader bytes), or 0 */
+  uint64_t lo, hi;         /* the byte range the apply writes */
+} MbCommit;
+
+static void mbCommitFree(MbCommit *c){
+  sqlite3_free(c->aChg);
+  sqlite3_free(c->aHdr);
+}
+
+static void mbTouch(MbCommit *c, uint64_t lo, uint64_t hi){
+  if( lo<c->lo ) c->lo = lo;
+  if( hi>c->hi ) c->hi = hi;
+}
+
+static int mbCommitPlan(MbRecTab *p, MbCommit *c){
+  uint64_t k;
+  int rc, mrc;
+  memset(c, 0, sizeof(*c));
+  c->lo = UINT64_MAX;
+  mrc = mbMapRefresh(p->pMap);
+  if( mrc ){
+    return mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: cannot refresh "
+                         "the mapping: %s", p->zFile, mb_strerror(mrc));
+  }
+  c->nFile = mb_map_size(p->pMap);
+  c->nOld = p->nHeader + p->nRows*p->nStride;
+  if( c->nFile<c->nOld ){
+    return mb_vtab_error(&p->base, SQLITE_IOERR_WRITE, "membase: %s: the file was "
+        "truncated to %llu bytes while this transaction was open (it had %llu "
+        "bytes)",
+        p->zFile, (unsigned long long)c->nFile, (unsigned long long)c->nOld);
+  }
+  c->nNew = p->nPend ? c->nOld + p->nPend*p->nStride : c->nFile;
+  if( p->nWs ){
+    c->aChg = sqlite3_malloc64(p->nWs*sizeof(MbChange));
+    if( c->aChg==0 ) return SQLITE_NOMEM;
+  }
+  for(k=0; k<p->nWs; k++){
+    uint64_t iRow = p->aWsRow[k];
+    rc = mbRead(p, p->nHeader + iRow*p->nStride, p->aRec2, (size_t)p->nRecord);
+    if( rc ) return rc;
+    if( memcmp(p->aRec2, p->aWsImg + k*p->nRecord, (size_t)p->nRecord)==0 ){
+      continue;   /* set back to what it was (ROLLBACK TO, or SET x=x) */
+    }
+    c->aChg[c->nChg].iRow = iRow;
+    c->aChg[c->nChg].iImg = k;
+    c->nChg++;
+  }
+  if( c->nChg>1 ) qsort(c->aChg, (size_t)c->nChg, sizeof(MbChange), mbChangeCmp);
+  if( p->bNpy && p->nPend ){
+    c->aHdr = sqlite3_malloc64(p->nHeader);
+    if( c->aHdr==0 ) return SQLITE_NOMEM;
+    rc = mbRead(p, 0, c->aHdr, (size_t)p->nHeader);
+    if( rc ) return rc;
+    rc = mb_npy_rewrite(&p->npy, p->nRows + p->nPend, c->aHdr);
+    if( rc==SQLITE_FULL ){
+      return mb_vtab_error(&p->base, SQLITE_FULL, "membase: %s: no room in the "
+                           ".npy header for the new shape", p->zFile);
+    }
+    if( rc ) return mb_vtab_error(&p->base, rc, "membase: %s: cannot update the "
+                                  ".npy header", p->zFile);
+  }
+  return SQLITE_OK;
+}
+
+/* Journal the bytes the commit will overwrite: runs of consecutive records
+** become one entry (up to 1 MiB). */
+static int mbCommitJournal(MbRecTab *p, MbCommit *c){
+  MbjWriter w;
+  MbjHeader h;
+  unsigned char *aRun = 0;
+  uint64_t k, nRunMax = 1024*1024;
+  int rc, mrc;
+  memset(&h, 0, sizeof(h));
+  mrc = mb_map_file_identity(p->pMap, &h.dev, &h.ino);
+  if( mrc ){
+    return mb_vtab_error(&p->base, SQLITE_IOERR_FSTAT, "membase: %s: cannot stat "
+                         "the file: %s", p->zFile, mb_strerror(mrc));
+  }
+  h.nOrig = c->nFile;
+  h.nNew = c->nNew;
+  if( nRunMax<p->nStride ) nRunMax = p->nStride;
+  rc = mbjBegin(&w, p->zFile);
+  if( rc==SQLITE_OK && (c->nChg || c->aHdr || c->nFile>c->nOld) ){
+    aRun = sqlite3_malloc64(nRunMax>p->nHeader ? nRunMax : p->nHeader);
+    if( aRun==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK && c->aHdr ){
+    rc = mbRead(p, 0, aRun, (size_t)p->nHeader);
+    if( rc==SQLITE_OK ) rc = mbjAdd(&w, 0, aRun, (uint32_t)p->nHeader);
+  }
+  for(k=0; rc==SQLITE_OK && k<c->nChg; ){
+    uint64_t iFirst = c->aChg[k].iRow, n = 1, nByte;
+    if( p->nRecord==p->nStride ){
+      while( k+n<c->nChg && c->aChg[k+n].iRow==iFirst+n
+          && (n+1)*p->nStride<=nRunMax ) n++;
+    }
+    nByte = (n-1)*p->nStride + p->nRecord;
+    rc = mbRead(p, p->nHeader + iFirst*p->nStride, aRun, (size_t)nByte);
+    if( rc==SQLITE_OK ){
+      rc = mbjAdd(&w, p->nHeader + iFirst*p->nStride, aRun, (uint32_t)nByte);
+    }
+    k += n;
+  }
+  if( rc==SQLITE_OK && p->nPend && c->nFile>c->nOld ){
+    /* bytes past the last record (a partial record, or a dead writer's
+    ** records past a .npy shape) that the appends overwrite */
+    uint64_t off = c->nOld, end = c->nFile<c->nNew ? c->nFile : c->nNew;
+    while( rc==SQLITE_OK && off<end ){
+      uint64_t n = end-off>nRunMax ? nRunMax : end-off;
+      rc = mbRead(p, off, aRun, (size_t)n);
+      if( rc==SQLITE_OK ) rc = mbjAdd(&w, off, aRun, (uint32_t)n);
+      off += n;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = mbjArm(&w, &h);
+  sqlite3_free(aRun);
+  if( rc ){
+    int rcErr = rc;
+    sqlite3_vfs *pVfs = w.pVfs ? w.pVfs : sqlite3_vfs_find(0);
+    char *zName = mbjName(p->zFile);
+    mbjEnd(&w);
+    if( zName ){ (void)mbjDelete(pVfs, zName); sqlite3_free(zName); }
+    if( p->base.zErrMsg==0 || (rcErr&0xff)==SQLITE_IOERR || rcErr==SQLITE_FULL ){
+      return mb_vtab_error(&p->base, rcErr, "membase: %s: cannot write the "
+                           "journal %s-mbjournal", p->zFile, p->zFile);
+    }
+    return rcErr;
+  }
+  mbjEnd(&w);
+  return SQLITE_OK;
+}
+
+/* Apply the commit to the file (the view lock exclusive held), then flush
+** and sync what it wrote. */
+static int mbCommitApply(MbRecTab *p, MbCommit *c){
+  uint64_t k;
+  int mrc;
+  const char *zWhat = "";
+  if( c->nNew!=c->nFile ){
+    zWhat = "grow the file";
+    mrc = mbMapResize(p->pMap, c->nNew);
+    if( mrc ) goto io_error;
+  }
+  if( p->nPend ){
+    zWhat = "write the appended records";
+    mrc = mb_map_write(p->pMap, c->nOld, p->aPend, (size_t)(c->nNew-c->nOld));
+    if( mrc ) goto io_error;
+    mbTouch(c, c->nOld, c->nNew);
+  }
+  zWhat = "write the updated records";
+  for(k=0; k<c->nChg; k++){
+    uint64_t off = p->nHeader + c->aChg[k].iRow*p->nStride;
+    mrc = mb_map_write(p->pMap, off, p->aWsImg + c->aChg[k].iImg*p->nRecord,
+                       (size_t)p->nRecord);
+    if( mrc ) goto io_error;
+    mbTouch(c, off, off+p->nRecord);
+  }
+  if( c->aHdr ){
+    zWhat = "write the .npy header";
+    mrc = mb_map_write(p->pMap, 0, c->aHdr, (size_t)p->nHeader);
+    if( mrc ) goto io_error;
+    mbTouch(c, 0, p->nHeader);
+  }
+  if( c->lo<c->hi ){
+    zWhat = "flush the file";
+    mrc = mb_map_flush(p->pMap, c->lo, c->hi-c->lo, MB_FLUSH_SYNC);
+    if( mrc ) goto io_error;
+  }
+  return SQLITE_OK;
+io_error:
+  return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_WRITE),
+                       "membase: %s: COMMIT cannot %s: %s", p->zFile, zWhat,
+                       mb_strerror(mrc));
+}
+
+/* COMMIT (docs/TRANSACTIONS.md, "The protocol"): plan, journal, view lock,
+** apply, delete the journal. On an error the file is as it was before. */
+int mbCommit(MbRecTab *p){
+  MbCommit c;
+  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
+  char *zName;
+  int rc;
+  if( p->nWs==0 && p->nPend==0 ) return SQLITE_OK;
+  rc = mbCommitPlan(p, &c);
+  if( rc==SQLITE_OK && c.nChg==0 && p->nPend==0 ){
+    mbCommitFree(&c);
+    return SQLITE_OK;   /* every update set a record to what it was */
+  }
+  if( rc==SQLITE_OK ) rc = mbCommitJournal(p, &c);
+  if( rc ){ mbCommitFree(&c); return rc; }
+  zName = mbjName(p->zFile);
+  if( zName==0 ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+  if( rc ){
+    /* armed, but nothing applied: the journal is not needed */
+    if( zName ) (void)mbjDelete(pVfs, zName);
+    sqlite3_free(zName);
+    mbCommitFree(&c);
+    return rc;
+  }
+  rc = mbCommitApply(p, &c);
+  if( rc==SQLITE_OK ){
+    rc = mbjDelete(pVfs, zName);   /* the commit point */
+    if( rc ){
+      rc = mb_vtab_error(&p->base, rc, "membase: %s: COMMIT cannot delete the "
+                         "journal %s-mbjournal", p->zFile, p->zFile);
+    }
+  }
+  if( rc ){
+    /* Put the file back from the journal; if even that fails the journal
+    ** stays, hot, for the next reader or writer. The first error is the
+    ** one reported. */
+    char *zKeep = p->base.zErrMsg;
+    int rc2;
+    p->base.zErrMsg = 0;
+    rc2 = mbRecoverLocked(p, 1);
+    sqlite3_free(p->base.zErrMsg);
+    p->base.zErrMsg = zKeep;
+    (void)rc2;
+    p->nMapSize = (uint64_t)-1;
+  }
+  (void)mbViewUnlock(p);
+  sqlite3_free(zName);
+  if( rc==SQLITE_OK ){
+    p->nRows += p->nPend;
+    if( p->bNpy ) p->npy.nRows = p->nRows;
+    p->nPend = 0;
+    p->nMapSize = mb_map_size(p->pMap);
+  }
+  mbCommitFree(&c);
+  return rc;
+}
