@@ -992,7 +992,7 @@ static int hotCase(const void *pCtx, const char *zCase, unsigned calls, int err,
   return fired;
 }
 
-static long aHotPoints[4][N_CALL];
+static long aHotPoints[6][N_CALL];
 
 static void hotSweeps(HotCase *h, int iRow, const char *zKind){
   char zWhat[200];
@@ -1011,7 +1011,8 @@ static void hotSweeps(HotCase *h, int iRow, const char *zKind){
 }
 
 /* A hot journal left by a COMMIT whose apply failed and whose rollback
-** failed too: every msync and ftruncate of the record file fails. */
+** failed too: every msync and fsync of the record file fails (its
+** journal is synced with fdatasync: SQLite's unix VFS). */
 static int hotFromCommit(int iTx, HotCase *h){
   const RecTx *t = &aRecTx[iTx];
   sqlite3 *db = memOpen();
@@ -1020,7 +1021,7 @@ static int hotFromCommit(int iTx, HotCase *h){
   snprintf(zJ, sizeof(zJ), "%s-mbjournal", txFile(t));
   txReset(t, iTx);
   rc = txCreate(db, t);
-  fArm(MBF_MSYNC|MBF_FTRUNCATE, txFile(t), -1, EIO);
+  fArm(MBF_MSYNC|MBF_FSYNC, txFile(t), -1, EIO);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "BEGIN", 0, 0, 0);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, t->zSql, 0, 0, 0);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "COMMIT", 0, 0, 0);
@@ -1089,11 +1090,21 @@ static void testRecovery(void){
     h.jrn = craftJournal(txFile(t), &aBefore[iTx], &aAfter[iTx],
                          t->bNpy ? NPY_SIZE : REC_SIZE,
                          t->bNpy ? aBefore[iTx].n - (size_t)REC_N*NPY_SIZE : 0);
-    hotSweeps(&h, i*2, "crafted");
+    hotSweeps(&h, i*3, "crafted");
+    imgFree(&h.file);
+    imgFree(&h.jrn);
+    /* crafted, torn as a power loss may leave it: the changed pages on
+    ** disk (the .npy header with the new shape) but not the growth */
+    imgWrite(txFile(t), aAfter[iTx].a, aBefore[iTx].n);
+    h.file = imgRead(txFile(t));
+    h.jrn = craftJournal(txFile(t), &aBefore[iTx], &aAfter[iTx],
+                         t->bNpy ? NPY_SIZE : REC_SIZE,
+                         t->bNpy ? aBefore[iTx].n - (size_t)REC_N*NPY_SIZE : 0);
+    hotSweeps(&h, i*3+1, "torn");
     imgFree(&h.file);
     imgFree(&h.jrn);
     if( hotFromCommit(iTx, &h) ){
-      hotSweeps(&h, i*2+1, "from COMMIT");
+      hotSweeps(&h, i*3+2, "from COMMIT");
     }else{
       CHECK(imgEq(&h.file, &aBefore[iTx]), "recovery/%s: no hot journal, and the file is "
             "not the old state", t->zName);
