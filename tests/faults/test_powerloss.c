@@ -24,6 +24,9 @@
 **          balances and the sequence number with it), the crashed one is
 **          all there or not at all, and one whose COMMIT returned is
 **          durable;
+**      and, where that disk has a journal (first-loss seeds 1, --long 1-4),
+**      loses the power again at every event of the recovery (run in a
+**      child under the library) and checks the disk after that the same way;
 **   3. self-test: the same sweep with journal syncs made no-ops
 **      (MB_POWERLOSS_NOSYNC_JOURNAL=1) must find violations, and a state
 **      with one byte changed must be refused by the checker.
@@ -184,6 +187,7 @@ static int childMain(const Workload *w, int T, const char *zRefs){
                       " layout='id i64, bal i64, seq i64')", gFile);
   rc = sqlite3_exec(db, zSql, 0, 0, 0);
   sqlite3_free(zSql);
+  if( rc==SQLITE_OK && T==0 ) (void)mbtInt(db, "SELECT count(*) FROM r", &rc);
   if( rc ){ fprintf(stderr, "child: %s\n", sqlite3_errmsg(db)); return 3; }
   for(int t=1; t<=T; t++){
     int a = (t*37) % NACC, b = (t*211 + 7) % NACC, x = t*3 + 1;
@@ -239,7 +243,7 @@ static void rmOut(void){
 }
 
 /* Run the workload in a child under the library; 0: it exited 0. */
-static int runChild(const Workload *w, long at, unsigned seed, int bNoSyncJournal,
+static int runChild(const Workload *w, int T, long at, unsigned seed, int bNoSyncJournal,
                     int bRefs){
   pid_t pid;
   int st;
@@ -251,7 +255,7 @@ static int runChild(const Workload *w, long at, unsigned seed, int bNoSyncJourna
   if( pid==0 ){
     snprintf(zAt, sizeof(zAt), "%ld", at);
     snprintf(zSeed, sizeof(zSeed), "%u", seed);
-    snprintf(zT, sizeof(zT), "%d", gT);
+    snprintf(zT, sizeof(zT), "%d", T);
     setenv("LD_PRELOAD", gPreload, 1);
     setenv("MB_POWERLOSS_PATTERN", gPattern, 1);
     setenv("MB_POWERLOSS_OUT", gOut, 1);
@@ -291,7 +295,8 @@ static char *crashText(void){
   return zOut;
 }
 
-/* Put the disk image in place of the files. */
+/* Put the disk image in place of the files (the record file keeps its
+** inode, as on the disk that lost power). */
 static void install(void){
   const char *az[2] = { gFile, gJrn };
   for(int i=0; i<2; i++){
@@ -300,8 +305,9 @@ static void install(void){
     Img m;
     snprintf(z, sizeof(z), "%s/%s", gOut, zBase);
     m = imgRead(z);
-    unlink(az[i]);
+    /* in place: the journal names the file by device and inode */
     if( m.bExists ) imgWrite(az[i], m.a, m.n);
+    else unlink(az[i]);
     imgFree(&m);
   }
 }
@@ -357,7 +363,7 @@ static long referenceRun(const Workload *w, Img *aRef){
   unlink(gJrn);
   aRef[0] = initialImage(w);
   imgWrite(gFile, aRef[0].a, aRef[0].n);
-  if( runChild(w, 0, 1, 0, 1)!=0 ){
+  if( runChild(w, gT, 0, 1, 0, 1)!=0 ){
     fprintf(stderr, "%s: the workload fails without a power loss\n", w->zName);
     exit(2);
   }
@@ -380,6 +386,57 @@ static long referenceRun(const Workload *w, Img *aRef){
   return K;
 }
 
+/* The installed disk has a journal: lose the power again at every event
+** of its recovery (in a child under the library), then recover that disk
+** and check it as the first one. The installed files are put back after. */
+static unsigned gSeedsRecovery;   /* first-loss seeds whose recovery is crashed too */
+static long nRecoveryLosses, nRecoveryBad;
+static void recoveryLosses(const Workload *w, Img *aRef, int c, long at, unsigned seed){
+  Img f = imgRead(gFile), j = imgRead(gJrn);
+  char z[PATH_MAX+100];
+  Img e;
+  long K2;
+  if( !j.bExists ){ imgFree(&f); return; }
+  rmOut();
+  if( runChild(w, 0, 0, seed, 0, 0)!=0 ) goto done;   /* recovery fails: reported below */
+  snprintf(z, sizeof(z), "%s/events", gOut);
+  e = imgRead(z);
+  K2 = e.bExists ? atol((const char*)e.a) : 0;
+  imgFree(&e);
+  for(long at2=1; at2<=K2; at2++){
+    char *zCrash, *zProblem;
+    imgWrite(gFile, f.a, f.n);
+    imgWrite(gJrn, j.a, j.n);
+    rmOut();
+    if( runChild(w, 0, at2, seed*7919u + (unsigned)at2, 0, 0)!=0 ) continue;
+    zCrash = crashText();
+    if( zCrash==0 ) continue;
+    install();
+    nRecoveryLosses++;
+    zProblem = recoverAndCheck(w, aRef, c);
+    if( zProblem ){
+      nRecoveryBad++;
+      if( nRecoveryBad<=5 ){
+        CHECK(0, "%s: power lost at event %ld, seed %u, then in its recovery at event %ld: "
+              "%s\n  the disk after the second loss:\n%s", w->zName, at, seed, at2, zProblem,
+              zCrash);
+      }else{
+        nCheck++;
+        nFail++;
+        fprintf(stderr, "FAIL %s: power lost at event %ld, seed %u, then at %ld: %.160s\n",
+                w->zName, at, seed, at2, zProblem);
+      }
+    }
+    sqlite3_free(zProblem);
+    sqlite3_free(zCrash);
+  }
+done:
+  imgWrite(gFile, f.a, f.n);
+  imgWrite(gJrn, j.a, j.n);
+  imgFree(&f);
+  imgFree(&j);
+}
+
 /* Power loss at every event, for each seed. Returns the violations. */
 static int sweep(const Workload *w, Img *aRef, long K, unsigned nSeed, int bNoSyncJournal,
                  int bQuiet, long *pnRuns){
@@ -392,7 +449,7 @@ static int sweep(const Workload *w, Img *aRef, long K, unsigned nSeed, int bNoSy
       unlink(gJrn);
       unlink(gFile);
       imgWrite(gFile, aRef[0].a, aRef[0].n);
-      rcChild = runChild(w, at, seed, bNoSyncJournal, 0);
+      rcChild = runChild(w, gT, at, seed, bNoSyncJournal, 0);
       (*pnRuns)++;
       c = reportedCommits();
       zCrash = crashText();
@@ -403,12 +460,16 @@ static int sweep(const Workload *w, Img *aRef, long K, unsigned nSeed, int bNoSy
       }
       if( rcChild!=0 || zCrash==0 ){ sqlite3_free(zCrash); continue; }
       install();
+      if( !bQuiet && seed<=gSeedsRecovery ) recoveryLosses(w, aRef, c, at, seed);
       zProblem = recoverAndCheck(w, aRef, c);
       if( zProblem ){
         nBad++;
         if( !bQuiet && nBad>5 ){
+          /* the first five in full, the others in a line */
           nCheck++;
-          nFail++;    /* counted; the first five are printed */
+          nFail++;
+          fprintf(stderr, "FAIL %s: power lost at event %ld, seed %u: %.160s\n", w->zName, at,
+                  seed, zProblem);
         }else if( !bQuiet ){
           char *z = strstr(zCrash, "event ");
           if( z && strchr(z, '\n') ) *strchr(z, '\n') = 0;
@@ -458,6 +519,7 @@ int main(int argc, char **argv){
   }
   gT = bLong ? 8 : 4;
   nSeed = bLong ? 16 : 3;
+  gSeedsRecovery = bLong ? 4 : 1;
 
   k = readlink("/proc/self/exe", gSelf, sizeof(gSelf)-1);
   if( k<=0 ){ perror("/proc/self/exe"); return 2; }
@@ -497,6 +559,12 @@ int main(int argc, char **argv){
     nBad = sweep(w, aRef, K, nSeed, 0, 0, &nRuns);
     printf("  %-4s %4ld crash points x %u seeds = %4ld power losses, %d violations\n",
            w->zName, K, nSeed, nRuns, nBad);
+    printf("  %-4s power lost again in the recovery (every event, first-loss seeds 1-%u): "
+           "%ld losses, %ld violations\n", w->zName, gSeedsRecovery, nRecoveryLosses,
+           nRecoveryBad);
+    snprintf(zKey, sizeof(zKey), "losses.%s-recovery", w->zName);
+    reportTsv(zKey, nRecoveryLosses);
+    nRecoveryLosses = nRecoveryBad = 0;
     snprintf(zKey, sizeof(zKey), "points.%s", w->zName);
     reportTsv(zKey, K);
     snprintf(zKey, sizeof(zKey), "losses.%s", w->zName);
