@@ -25,15 +25,28 @@
 **       through the platform ("mapped":false) and answers right; one
 **       mapping refused while a transaction grows the file: the
 **       transaction commits or fails cleanly.
-**  2. The record table (membase module), a raw file of 24-byte records:
-**     - fsync/fdatasync EIO and msync EIO at COMMIT of an UPDATE and of
-**       an append; ftruncate ENOSPC and mmap ENOMEM while an append grows
-**       the file: the COMMIT fails with a message naming the file, the
-**       rollback leaves the file byte for byte as it was (length
-**       included), no journal is left, and a new table on the file reads
-**       the old records; a COMMIT that succeeds leaves the new bytes;
-**     - mmap ENOMEM while the table opens: an error naming the file, or
-**       correct rows.
+**  2. The record table (membase module), the transaction contract of
+**     docs/TRANSACTIONS.md, on a raw file of 24-byte records and a .npy
+**     file of 16-byte records:
+**     - transactions of several UPDATEs, several INSERTs (appends; on the
+**       .npy file a new shape), and both; fsync, fdatasync, msync, pwrite,
+**       write, ftruncate and mmap failing with EIO and with ENOSPC at every
+**       call the transaction makes (counted first), watched on the file
+**       and its -mbjournal together, then on the journal alone: the
+**       statement or COMMIT returns an SQLite error code (never a core
+**       MB_E* value), the message names the file and has no "MB_" name;
+**       the rollback leaves the file byte for byte as it was and no
+**       journal; a fresh connection (recovery) finds the whole file
+**       exactly as before the transaction (failed COMMIT) or as after it
+**       (a fault-free run of the same transaction on the same file);
+**     - recovery of a hot journal (a crafted armed v2 journal over the
+**       whole new state; the same over a torn file: changed pages written,
+**       growth lost; one left by a COMMIT whose apply and rollback fail)
+**       with each of those calls failing at every point of the recovery:
+**       the open recovers the old state, or fails with an SQLite error
+**       naming the file and keeps the journal, and a clean open after it
+**       restores the old state; a v1 journal is still rolled back.
+**     --records runs this part only.
 **  3. membase_lines with mmap ENOMEM (each mapping in turn, and all of
 **     them): the right count and total length, or an error; never a crash.
 **
