@@ -983,6 +983,10 @@ static int hotCase(const void *pCtx, const char *zCase, unsigned calls, int err,
     nRecoverErr++;
     CHECK(fired, "%s: no fault, yet: %s", zCase, zErr);
     checkError(zCase, calls, rc, ext, zErr, zFile);
+    /* a failure of the recovery itself (not of mapping the file first)
+    ** says which journal could not be rolled back */
+    CHECK((calls & MBF_MMAP) || (zErr && strstr(zErr, zJ)), "%s: the message does not name "
+          "the journal: %s", zCase, zErr ? zErr : "");
     CHECK(jnow.bExists, "%s: the failed recovery did not leave the journal (%s)", zCase, zErr);
   }
   imgFree(&now);
