@@ -128,10 +128,20 @@ int  mb__map_file_id(const mb_map *m, mb_file_id *id);
 /* Make a map that was opened with MB__MAP_WRITABLE_FD writable in place
 ** (same address). MB_EREADONLY if its descriptor is read-only. */
 int  mb__map_make_writable(mb_map *m);
-/* The view lock's byte, as the OS sees it (mb_viewlock.c keeps the
-** counts): eNow, eNew are 0 none, 1 shared, 2 exclusive. Never waits:
-** MB_EBUSY when another process holds it. */
-int  mb__os_view_lock(mb_map *m, int eNow, int eNew);
+/* The view lock's bytes as the OS sees them (mb_viewlock.c keeps the
+** counts). Never waits: MB_EBUSY when another process holds them.
+**   MB__VIEW_OS_SHARED   take the lock byte shared, through the pending
+**                        byte (refused while a writer holds it)
+**   MB__VIEW_OS_UNLOCK   drop the lock byte
+**   MB__VIEW_OS_PENDING  take the pending byte exclusive
+**   MB__VIEW_OS_EXCL     take the lock byte exclusive (converting a
+**                        shared one: bShared says the process holds it)
+**   MB__VIEW_OS_DONE     drop the pending byte; the exclusive lock byte
+**                        back to shared if bShared, else dropped
+**   MB__VIEW_OS_CANCEL   drop the pending byte only (a writer gives up) */
+enum { MB__VIEW_OS_SHARED = 1, MB__VIEW_OS_UNLOCK, MB__VIEW_OS_PENDING,
+       MB__VIEW_OS_EXCL, MB__VIEW_OS_DONE, MB__VIEW_OS_CANCEL };
+int  mb__os_view_lock(mb_map *m, int op, int bShared);
 /* The map's change counter: odd while a refresh or resize is changing the
 ** view (growing, moving, shrinking it), even otherwise; it moves on with
 ** every change. mb_map_read/mb_map_write retry a copy that raced one, so a
@@ -181,8 +191,9 @@ struct mb_map_common {
     unsigned  refcount;        /* relaxed: kept by the registry */
     mb__io_atomic io;          /* mb_map_count_io */
     unsigned  vl_shared;       /* view lock: shared holds of this process */
-    int       vl_excl;         /* view lock: held exclusive (mb_viewlock.c's
-                               ** mutex guards both) */
+    int       vl_excl;         /* view lock: held exclusive */
+    int       vl_pending;      /* view lock: a writer of this process waits
+                               ** (mb_viewlock.c's mutex guards all three) */
 };
 static inline struct mb_map_common *mb__common(const mb_map *m) {
     return (struct mb_map_common *)(void *)m;

@@ -241,6 +241,12 @@ typedef struct mb_stamp {
 ** Errors: MB_EINVAL (NULL map or out), MB_EIO (fstat /
 ** GetFileInformationByHandle(Ex) failed). */
 int mb_map_change_stamp(const mb_map *m, mb_stamp *out);
+/* Set the file's modification time to now (which moves its ctime too): a
+** change that readers comparing stamps must notice, made before bytes
+** change through the mapping (which some file systems, tmpfs among them,
+** do not stamp). futimens / SetFileTime.
+** Errors: MB_EINVAL (NULL map), MB_EIO (the call failed). */
+int mb_map_touch(mb_map *m);
 /* 1 if a and b are the same stamp of the same file, and a was not racy
 ** when it was read: nothing changed the file between the two readings.
 ** 0 otherwise, and when a or b is NULL. */
@@ -268,25 +274,40 @@ int mb_map_lock(mb_map *m, int how);
 
 /* The view lock: a second lock on the map's file, apart from mb_map_lock,
 ** for readers that must not see a change while it is applied (record
-** tables: docs/TRANSACTIONS.md). Readers hold it shared, whoever applies a
-** change holds it exclusive. Unlike mb_map_lock it counts the threads of
-** this process: every MB_LOCK_SHARED is one hold, given back by one
-** MB_LOCK_UNLOCK. MB_LOCK_EXCLUSIVE is granted when no other process holds
-** the lock and this process holds exactly `own` shared holds (the caller's
-** own, which it converts); MB_LOCK_UNLOCK by the exclusive holder turns
-** the lock back into those `own` shared holds. Never waits: MB_EBUSY when
-** the lock is taken (the caller sleeps and retries). `own` is read only by
-** MB_LOCK_EXCLUSIVE and by the exclusive holder's MB_LOCK_UNLOCK.
-** POSIX: an open-file-description lock (F_OFD_SETLK; plain F_SETLK where
-** the system has none, whose locks a close() of any descriptor of the file
-** in the process drops) on the byte at MB_VIEW_LOCK_BYTE, past any real
-** data; Windows: LockFileEx on that byte. A shared hold needs a readable
-** descriptor, an exclusive one a writable map.
-** Errors: MB_EINVAL (NULL map, unknown `how`, an unlock without a hold),
-** MB_EBUSY (held by another process, or by other threads of this one),
-** MB_EREADONLY (exclusive on a read-only map), MB_EIO (fcntl / LockFileEx
-** failed). */
-#define MB_VIEW_LOCK_BYTE 0x4000000000000001ULL
+** tables: docs/TRANSACTIONS.md). Readers hold it shared; whoever applies a
+** change holds it exclusive. It counts the threads of this process: every
+** MB_VIEW_SHARED is one hold, given back by one MB_VIEW_UNSHARE. `own` is
+** the number of holds the caller (one connection) has already.
+**   MB_VIEW_SHARED     take a hold. Refused while a writer is pending
+**                      (below), unless own > 0: a statement that holds the
+**                      lock may take more holds.
+**   MB_VIEW_UNSHARE    give one back.
+**   MB_VIEW_EXCLUSIVE  the writer: the first call makes it pending, so no
+**                      new reader starts (readers cannot starve it); it is
+**                      granted once no other process holds the lock and
+**                      this process holds exactly `own` shared holds (the
+**                      caller's, which it converts). Until then MB_EBUSY,
+**                      and the caller calls again (or gives up with
+**                      MB_VIEW_RELEASE).
+**   MB_VIEW_RELEASE    the writer is done (or gives up): exclusive and
+**                      pending are dropped; its `own` holds stay shared.
+** Never waits: MB_EBUSY when the lock is taken (the caller sleeps and
+** retries). POSIX: open-file-description locks (F_OFD_SETLK; plain
+** F_SETLK where the system has none, whose locks a close() of any
+** descriptor of the file in the process drops) on two bytes past any real
+** data: MB_VIEW_PENDING_BYTE, which a reader holds only while it takes
+** MB_VIEW_LOCK_BYTE; Windows: LockFileEx on the same bytes. A shared hold
+** needs a readable descriptor, exclusive a writable map.
+** Errors: MB_EINVAL (NULL map, unknown `how`, an unshare without a hold,
+** a release by no writer), MB_EBUSY (held by another process, or by other
+** threads of this one, or a writer is pending), MB_EREADONLY (exclusive
+** on a read-only map), MB_EIO (fcntl / LockFileEx failed). */
+#define MB_VIEW_SHARED    1
+#define MB_VIEW_EXCLUSIVE 2
+#define MB_VIEW_UNSHARE   3
+#define MB_VIEW_RELEASE   4
+#define MB_VIEW_PENDING_BYTE 0x4000000000000002ULL
+#define MB_VIEW_LOCK_BYTE    0x4000000000000001ULL
 int mb_map_view_lock(mb_map *m, int how, unsigned own);
 
 /* The identity of the file m has open: (device, inode) on POSIX, (volume

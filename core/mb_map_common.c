@@ -154,12 +154,3 @@ void mb__map_note_advice(mb_map *m, mb_advice a, uint64_t off, uint64_t len) {
         mb__common(m)->advice = a;
 }
 
-int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
-    mb_file_id id;
-    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
-    int rc = mb__map_file_id(m, &id);
-    if (rc != MB_OK) return rc;
-    *dev = id.dev;
-    *ino = id.ino;
-    return MB_OK;
-}

@@ -838,28 +838,53 @@ int mb_map_lock(mb_map *m, int how) {
     return MB_OK;
 }
 
-int mb__os_view_lock(mb_map *m, int eNow, int eNew) {
-    static const short type[3] = { F_UNLCK, F_RDLCK, F_WRLCK };
+/* One fcntl lock call on [at, at+len): MB_EBUSY when another holds it. */
+static int view_fcntl(int fd, short type, uint64_t at, int len) {
     struct flock fl;
-    (void)eNow;   /* fcntl converts a lock in place */
     memset(&fl, 0, sizeof fl);   /* l_pid must be 0 for an OFD lock */
-    fl.l_type = type[eNew];
+    fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)MB_VIEW_LOCK_BYTE;
-    fl.l_len = 1;
+    fl.l_start = (off_t)at;
+    fl.l_len = len;
     for (;;) {
 #ifdef F_OFD_SETLK
         /* the lock of the open file description: not lost when another
         ** descriptor of the file is closed in this process */
-        int r = fcntl(m->fd, F_OFD_SETLK, &fl);
-        if (r != 0 && errno == EINVAL) r = fcntl(m->fd, F_SETLK, &fl);   /* old kernel */
+        int r = fcntl(fd, F_OFD_SETLK, &fl);
+        if (r != 0 && errno == EINVAL) r = fcntl(fd, F_SETLK, &fl);   /* old kernel */
 #else
-        int r = fcntl(m->fd, F_SETLK, &fl);
+        int r = fcntl(fd, F_SETLK, &fl);
 #endif
         if (r == 0) return MB_OK;
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EACCES) return mb__fail(MB_EBUSY, errno);
         return mb__fail(MB_EIO, errno);
+    }
+}
+
+int mb__os_view_lock(mb_map *m, int op, int bShared) {
+    int rc;
+    switch (op) {
+    case MB__VIEW_OS_SHARED:
+        /* both bytes at once (refused while a writer is pending), then the
+        ** pending byte back: fcntl splits the range */
+        rc = view_fcntl(m->fd, F_RDLCK, MB_VIEW_LOCK_BYTE, 2);
+        if (rc != MB_OK) return rc;
+        return view_fcntl(m->fd, F_UNLCK, MB_VIEW_PENDING_BYTE, 1);
+    case MB__VIEW_OS_UNLOCK:
+        return view_fcntl(m->fd, F_UNLCK, MB_VIEW_LOCK_BYTE, 1);
+    case MB__VIEW_OS_PENDING:
+        return view_fcntl(m->fd, F_WRLCK, MB_VIEW_PENDING_BYTE, 1);
+    case MB__VIEW_OS_EXCL:
+        return view_fcntl(m->fd, F_WRLCK, MB_VIEW_LOCK_BYTE, 1);   /* converts */
+    case MB__VIEW_OS_DONE:
+        rc = view_fcntl(m->fd, bShared ? F_RDLCK : F_UNLCK, MB_VIEW_LOCK_BYTE, 1);
+        if (rc != MB_OK) return rc;
+        return view_fcntl(m->fd, F_UNLCK, MB_VIEW_PENDING_BYTE, 1);
+    case MB__VIEW_OS_CANCEL:
+        return view_fcntl(m->fd, F_UNLCK, MB_VIEW_PENDING_BYTE, 1);
+    default:
+        return mb__fail(MB_EINVAL, 0);
     }
 }
 
@@ -907,3 +932,18 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     }
 }
 
+int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
+    mb_file_id id;
+    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
+    int rc = mb__map_file_id(m, &id);
+    if (rc != MB_OK) return rc;
+    *dev = id.dev;
+    *ino = id.ino;
+    return MB_OK;
+}
+
+int mb_map_touch(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    if (futimens(m->fd, NULL) != 0) return mb__fail(MB_EIO, errno);
+    return MB_OK;
+}

@@ -980,19 +980,40 @@ int mb_map_lock(mb_map *m, int how) {
                      (how & MB_LOCK_NOWAIT) != 0);
 }
 
-/* Windows cannot convert a lock: drop the old one, take the new one, and
-** take the old one back if the new one is refused. */
-int mb__os_view_lock(mb_map *m, int eNow, int eNew) {
+/* Windows cannot convert a lock or split a range: one byte at a time,
+** and a conversion drops the old lock first (taking it back if the new one
+** is refused). */
+int mb__os_view_lock(mb_map *m, int op, int bShared) {
     int rc;
-    if (eNow == eNew) return MB_OK;
-    if (eNow != 0) {
-        rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 0, 1);
+    switch (op) {
+    case MB__VIEW_OS_SHARED:
+        rc = lock_byte(m->file, MB_VIEW_PENDING_BYTE, 1, 1);
         if (rc != MB_OK) return rc;
+        rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 1, 1);
+        (void)lock_byte(m->file, MB_VIEW_PENDING_BYTE, 0, 1);
+        return rc;
+    case MB__VIEW_OS_UNLOCK:
+        return lock_byte(m->file, MB_VIEW_LOCK_BYTE, 0, 1);
+    case MB__VIEW_OS_PENDING:
+        return lock_byte(m->file, MB_VIEW_PENDING_BYTE, 2, 1);
+    case MB__VIEW_OS_EXCL:
+        if (bShared) {
+            rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 0, 1);
+            if (rc != MB_OK) return rc;
+        }
+        rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 2, 1);
+        if (rc != MB_OK && bShared) (void)lock_byte(m->file, MB_VIEW_LOCK_BYTE, 1, 1);
+        return rc;
+    case MB__VIEW_OS_DONE:
+        rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 0, 1);
+        if (rc == MB_OK && bShared) rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, 1, 1);
+        (void)lock_byte(m->file, MB_VIEW_PENDING_BYTE, 0, 1);
+        return rc;
+    case MB__VIEW_OS_CANCEL:
+        return lock_byte(m->file, MB_VIEW_PENDING_BYTE, 0, 1);
+    default:
+        return mb__fail(MB_EINVAL, 0);
     }
-    if (eNew == 0) return MB_OK;
-    rc = lock_byte(m->file, MB_VIEW_LOCK_BYTE, eNew, 1);
-    if (rc != MB_OK && eNow != 0) (void)lock_byte(m->file, MB_VIEW_LOCK_BYTE, eNow, 1);
-    return rc;
 }
 
 
@@ -1002,3 +1023,21 @@ int mb_map_enable_soft_faults(mb_map *m) {
     return mb__fail(MB_ENOTSUP, 0);
 }
 uint64_t mb_map_soft_faults(const mb_map *m) { (void)m; return 0; }
+
+int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
+    mb_file_id id;
+    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
+    int rc = mb__map_file_id(m, &id);
+    if (rc != MB_OK) return rc;
+    *dev = id.dev;
+    *ino = id.ino;
+    return MB_OK;
+}
+
+int mb_map_touch(mb_map *m) {
+    if (!m) return mb__fail(MB_EINVAL, 0);
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    if (!SetFileTime(m->file, NULL, NULL, &now)) return mb__fail(MB_EIO, (int)GetLastError());
+    return MB_OK;
+}

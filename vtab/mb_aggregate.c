@@ -99,6 +99,9 @@ typedef struct MbAggCursor {
   sqlite3_vtab_cursor base;   /* base class: must be first */
   int bEof;
   MbAggResult r;
+  mb_records_span span;       /* the last one filtered: its statement's hold
+                              ** on the file lasts until the cursor closes */
+  int bSpan;
 } MbAggCursor;
 
 static int mbAggConnect(sqlite3 *db, void *pAux, int argc,
@@ -135,6 +138,8 @@ static int mbAggOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 }
 
 static int mbAggClose(sqlite3_vtab_cursor *cur){
+  MbAggCursor *pCur = (MbAggCursor*)cur;
+  if( pCur->bSpan ) mb_records_aggregate_done(&pCur->span);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
@@ -366,8 +371,13 @@ static int mbAggFilter(sqlite3_vtab_cursor *cur, int idxNum,
         (const char*)sqlite3_value_text(a[1]), zKey, a[2], a[3], &span,
         &zErr);
     if( rc==SQLITE_OK ){
+      /* the statement holds the file (against commits) to its end, as
+      ** every statement on a record table does: the previous filter's
+      ** hold is given back only now */
+      if( pCur->bSpan ) mb_records_aggregate_done(&pCur->span);
+      pCur->span = span;
+      pCur->bSpan = 1;
       rc = mbAggCompute(&span, &pCur->r, &zErr);
-      mb_records_aggregate_done(&span);
     }
   }
   if( rc ){

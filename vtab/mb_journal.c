@@ -9,7 +9,11 @@
 SQLITE_EXTENSION_INIT3
 #include "mb_journal.h"
 
-#define MBJ_CHUNK (1024*1024)   /* bytes buffered per write or read */
+/* Bytes buffered per write or read: SQLite's unix VFS moves at most
+** 128 KiB - 1 per call (seekAndWrite and seekAndRead mask the length
+** with 0x1ffff: a 1 MiB write writes nothing and reports SQLITE_FULL, a
+** longer read comes back short). A multiple of 8 (the checksum's unit). */
+#define MBJ_CHUNK (64*1024)
 
 char *mbjName(const char *zFile){
   return sqlite3_mprintf("%s-mbjournal", zFile);

@@ -1,8 +1,9 @@
 /*
-** mb_reccommit.c -- how a membase table's transaction reaches the file and
-** how readers stay clear of it (docs/TRANSACTIONS.md): the view lock that
-** statements hold, COMMIT through the journal (mb_journal.c), and the
-** recovery of a commit that a dead writer left half done.
+** mb_reccommit.c -- the locks of a record file and how a transaction
+** reaches it (docs/TRANSACTIONS.md): the writer token and writer lock,
+** the view lock that statements hold, COMMIT through the journal
+** (mb_journal.c), and the recovery of a commit a dead writer left half
+** done.
 */
 #include <stdlib.h>
 #include <stdint.h>
@@ -13,23 +14,127 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_rectab.h"
 #include "mb_journal.h"
+#include "mb_mutex.h"
+
+/* Guards the writer list (below); held only for list operations. */
+static mb_mutex mbWriterMu = MB_MUTEX_INIT;
+
+/* ------------------------------------------------------------ writer */
+
+/* Writers of one file in this process take turns on a token; across
+** processes on the file's advisory lock. */
+typedef struct MbWriter {
+  struct MbWriter *pNext;
+  mb_map *pMap;
+  MbRecTab *pOwner;
+} MbWriter;
+static MbWriter *mbWriters;   /* guarded by mbWriterMu */
+
+/* Take the token: 1 taken, 0 held by another table. */
+int mbTokenTry(MbRecTab *p){
+  MbWriter *w;
+  int bGot = 0;
+  mb_mutex_enter(&mbWriterMu);
+  for(w=mbWriters; w && w->pMap!=p->pMap; w=w->pNext){}
+  if( w==0 ){
+    w = sqlite3_malloc64(sizeof(*w));
+    if( w ){
+      w->pMap = p->pMap;
+      w->pOwner = 0;
+      w->pNext = mbWriters;
+      mbWriters = w;
+    }
+  }
+  if( w && (w->pOwner==0 || w->pOwner==p) ){
+    w->pOwner = p;
+    bGot = 1;
+  }
+  mb_mutex_leave(&mbWriterMu);
+  return bGot;
+}
+
+void mbTokenRelease(MbRecTab *p){
+  MbWriter **pp;
+  mb_mutex_enter(&mbWriterMu);
+  for(pp=&mbWriters; *pp; pp=&(*pp)->pNext){
+    if( (*pp)->pMap==p->pMap && (*pp)->pOwner==p ){
+      MbWriter *w = *pp;
+      *pp = w->pNext;
+      sqlite3_free(w);
+      break;
+    }
+  }
+  mb_mutex_leave(&mbWriterMu);
+}
+
+/* Become the writer of the file: token, then the advisory lock, then
+** recovery of a dead writer's commit. The caller starts its transaction. */
+int mbWriteLock(MbRecTab *p){
+  int nWait = 0, rc;
+  if( p->bWriting ) return SQLITE_OK;
+  while( !mbTokenTry(p) ){
+    if( nWait>=MB_BUSY_MS ){
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is being written by "
+                      "another connection", p->zFile);
+    }
+    sqlite3_sleep(1);
+    nWait++;
+  }
+  for(;;){
+    int mrc = mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT);
+    if( mrc==MB_OK ) break;
+    if( mrc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
+      mbTokenRelease(p);
+      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is locked by another "
+                      "process%s", p->zFile,
+                      mrc==MB_EBUSY ? "" : " (cannot lock)");
+    }
+    sqlite3_sleep(2);
+    nWait += 2;
+  }
+  rc = mbRecoverLocked(p, 0);
+  if( rc==SQLITE_OK ) rc = mbRefresh(p);
+  if( rc ){
+    (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+    mbTokenRelease(p);
+    return rc;
+  }
+  p->bWriting = 1;
+  p->nTxRows = p->nRows;
+  return SQLITE_OK;
+}
+
+void mbWriteUnlock(MbRecTab *p){
+  if( !p->bWriting ) return;
+  (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+  mbTokenRelease(p);
+  p->bWriting = 0;
+}
+
 
 /* ------------------------------------------------------------ view lock */
 
-/* Take the view lock as `how` (MB_LOCK_SHARED or MB_LOCK_EXCLUSIVE),
-** waiting up to MB_BUSY_MS for a commit or for readers. */
+/* Take the view lock as `how` (MB_VIEW_SHARED or MB_VIEW_EXCLUSIVE),
+** waiting up to MB_BUSY_MS for a commit or for readers. A writer that
+** gives up drops its pending claim. */
 static int mbViewLock(MbRecTab *p, int how){
   int nWait = 0;
   for(;;){
     int mrc = mb_map_view_lock(p->pMap, how, p->nViewHold);
     if( mrc==MB_OK ) return SQLITE_OK;
     if( mrc!=MB_EBUSY ){
+      if( how==MB_VIEW_EXCLUSIVE ){
+        (void)mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
+      }
       return mb_vtab_error(&p->base, mb_sqlite_rc(mrc, SQLITE_IOERR_LOCK),
                            "membase: %s: cannot lock the file: %s", p->zFile,
                            mb_strerror(mrc));
     }
     if( nWait>=MB_BUSY_MS ){
-      return mb_vtab_error(&p->base, SQLITE_BUSY, how==MB_LOCK_SHARED
+      if( how==MB_VIEW_EXCLUSIVE ){
+        (void)mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
+      }
+      return mb_vtab_error(&p->base, SQLITE_BUSY, how==MB_VIEW_SHARED
           ? "membase: %s: another connection is committing to the file"
           : "membase: %s: cannot commit while other statements read the "
             "file (they hold it until they are reset or finalized)",
@@ -41,7 +146,7 @@ static int mbViewLock(MbRecTab *p, int how){
 }
 
 static int mbViewUnlock(MbRecTab *p){
-  return mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, p->nViewHold);
+  return mb_map_view_lock(p->pMap, MB_VIEW_RELEASE, p->nViewHold);
 }
 
 /* Is there a journal next to the file? (one system call) */
@@ -57,27 +162,54 @@ static int mbJournalThere(MbRecTab *p){
   return bThere;
 }
 
-/* A statement begins to read p: one shared hold of the view lock until
-** mbViewEnd. A journal found there is a writer's that has not applied
+/* A statement begins to read p: one shared hold of the view lock (*pbHeld
+** set) until mbViewEnd. A journal found there is a writer's that has not applied
 ** anything yet (it would hold the lock exclusive), or a dead writer's:
 ** then the file is restored first. */
-int mbViewBegin(MbRecTab *p){
-  int rc = mbViewLock(p, MB_LOCK_SHARED);
+int mbViewBegin(MbRecTab *p, int *pbHeld){
+  mb_stamp now;
+  int rc;
+  *pbHeld = 0;
+  p->nViewSize = (uint64_t)-1;
+  /* The writer needs no hold: no one else can commit to the file while it
+  ** holds the writer lock. */
+  if( p->bWriting ) return SQLITE_OK;
+  rc = mbViewLock(p, MB_VIEW_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
-  if( p->bWriting || !mbJournalThere(p) ) return SQLITE_OK;
+  *pbHeld = 1;
+  if( mb_map_change_stamp(p->pMap, &now)==MB_OK ){
+    p->nViewSize = now.size;
+    /* A commit touches the file's times (mb_map_touch) before it changes
+    ** a byte: a file unchanged since a look found no journal has none
+    ** that matters (a racy stamp proves nothing: look again). */
+    if( p->bJrnClean && mb_stamp_unchanged(&p->jrnStamp, &now) ){
+      return SQLITE_OK;
+    }
+    if( !mbJournalThere(p) ){
+      p->jrnStamp = now;
+      p->bJrnClean = 1;
+      return SQLITE_OK;
+    }
+  }else if( !mbJournalThere(p) ){
+    return SQLITE_OK;
+  }
+  p->bJrnClean = 0;
+  p->nViewSize = (uint64_t)-1;
   mbViewEnd(p);
+  *pbHeld = 0;
   rc = mbRecoverNow(p);
-  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_SHARED);
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_VIEW_SHARED);
   if( rc ) return rc;
   p->nViewHold++;
+  *pbHeld = 1;
   return SQLITE_OK;
 }
 
 void mbViewEnd(MbRecTab *p){
   if( p->nViewHold==0 ) return;
   p->nViewHold--;
-  (void)mb_map_view_lock(p->pMap, MB_LOCK_UNLOCK, 0);
+  (void)mb_map_view_lock(p->pMap, MB_VIEW_UNSHARE, 0);
 }
 
 /* ------------------------------------------------------------ recovery */
@@ -170,7 +302,7 @@ int mbRecoverLocked(MbRecTab *p, int bViewHeld){
           : "the file is not writable");
     }
     if( !bViewHeld ){
-      rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+      rc = mbViewLock(p, MB_VIEW_EXCLUSIVE);
       if( rc ) return rc;
     }
     if( e==MBJ_HOT ){
@@ -353,11 +485,13 @@ static int mbCommitJournal(MbRecTab *p, MbCommit *c){
     int rcErr = rc;
     sqlite3_vfs *pVfs = w.pVfs ? w.pVfs : sqlite3_vfs_find(0);
     char *zName = mbjName(p->zFile);
+    int eSys = pVfs->xGetLastError ? pVfs->xGetLastError(pVfs, 0, 0) : 0;
     mbjEnd(&w);
     if( zName ){ (void)mbjDelete(pVfs, zName); sqlite3_free(zName); }
     if( p->base.zErrMsg==0 || (rcErr&0xff)==SQLITE_IOERR || rcErr==SQLITE_FULL ){
       return mb_vtab_error(&p->base, rcErr, "membase: %s: cannot write the "
-                           "journal %s-mbjournal", p->zFile, p->zFile);
+                           "journal %s-mbjournal (%s, errno %d)", p->zFile,
+                           p->zFile, sqlite3_errstr(rcErr), eSys);
     }
     return rcErr;
   }
@@ -425,7 +559,12 @@ int mbCommit(MbRecTab *p){
   if( rc ){ mbCommitFree(&c); return rc; }
   zName = mbjName(p->zFile);
   if( zName==0 ) rc = SQLITE_NOMEM;
-  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_LOCK_EXCLUSIVE);
+  if( rc==SQLITE_OK ) rc = mbViewLock(p, MB_VIEW_EXCLUSIVE);
+  if( rc==SQLITE_OK && mb_map_touch(p->pMap)!=MB_OK ){
+    (void)mbViewUnlock(p);
+    rc = mb_vtab_error(&p->base, SQLITE_IOERR, "membase: %s: COMMIT cannot "
+                       "set the file's time", p->zFile);
+  }
   if( rc ){
     /* armed, but nothing applied: the journal is not needed */
     if( zName ) (void)mbjDelete(pVfs, zName);

@@ -121,27 +121,37 @@
 ** DROP TABLE leaves the file as it is; inside a transaction that wrote to
 ** the table it is refused with SQLITE_LOCKED ("database table is locked")
 ** until COMMIT or ROLLBACK, since SQLite would no longer tell the table
-** how the transaction ends. Transactions and savepoints are
-** supported: ROLLBACK, ROLLBACK TO or a failed statement restore every
-** byte and the file length; COMMIT flushes the touched range and fsyncs. Writers take turns: one connection of the
-** process at a time, and an advisory lock on the file across processes
-** (waiting up to 5 s, then SQLITE_BUSY).
+** how the transaction ends.
 **
-** What survives kill -9 (and power loss, for what was committed):
-**  - Appends are all-or-nothing per transaction. A raw file: before the
-**    file first grows in a transaction, a journal FILE-mbjournal records
-**    the old length (synced); it is deleted after COMMIT's fsync. If the
-**    writer dies, the next connection to open the table or to write
-**    truncates the file back to the old length. A .npy file: the shape in
-**    the header is the record count and is rewritten only at COMMIT, so
-**    records past it are ignored (and overwritten by the next append).
-**    Readers that look at a raw file while a writer is appending may see
-**    the records of its open transaction (there is no read isolation).
-**  - In-place updates are not journalled: after kill -9 in the middle of
-**    a transaction, each field holds either its old or its new value
-**    (never a torn value for naturally aligned fields of 8 bytes or less,
-**    which are written with single atomic stores), but a transaction may
-**    be partly applied. Committed updates are durable.
+** Transactions (docs/TRANSACTIONS.md has the protocol and the journal):
+**  - A transaction's updates and appends wait in memory (its write set)
+**    until COMMIT; the connection's own reads see them, no one else does.
+**    ROLLBACK, ROLLBACK TO or a failed statement drop them; the file is
+**    never touched before COMMIT.
+**  - COMMIT journals the original bytes of every record it changes (and
+**    the .npy header) in FILE-mbjournal, syncs it, applies the write set
+**    while no statement reads the file, syncs the file and deletes the
+**    journal (the commit point). When COMMIT returns, the transaction is
+**    on disk. Raw and .npy files alike.
+**  - Atomic under kill -9 and power loss: the next connection or process
+**    that opens the table, writes to it or starts a statement on it finds
+**    the journal of a dead writer and restores the file (recovery). A
+**    journal that cannot be trusted (damaged, truncated, another file's,
+**    or a file changed since) is an error naming the journal and the file,
+**    never applied and never ignored.
+**  - Isolated: every statement holds the file's view lock shared from its
+**    first row to its end; COMMIT applies under the lock held exclusive,
+**    waiting up to 5 s for statements that read (then SQLITE_BUSY), so a
+**    statement never sees part of a commit. A statement left stepping and
+**    never reset holds off commits as in SQLite's rollback mode.
+**  - Writers take turns: one connection of the process at a time, and an
+**    advisory lock on the file across processes (waiting up to 5 s, then
+**    SQLITE_BUSY).
+**  - Each table commits on its own: a transaction that writes two files
+**    (or a file and the database) and dies between their commits may keep
+**    one and not the other.
+**  - Programs that read the file without MemBase (numpy, read()) take no
+**    lock: they may see a commit while it is applied.
 **
 ** Security: the module is VTAB_DIRECTONLY: a table using it cannot be
 ** used from a view or a trigger of a schema (it opens files).
@@ -515,11 +525,9 @@ static int mbRecColumns(MbRecTab *p, MbOpts *o, char **pzSql, char **pzErr){
   return SQLITE_OK;
 }
 
-/* Recover a commit a dead writer left (if no one is writing now), count
-** the records, and verify the sorted order if verify=1 asks. */
+/* Count the records, and verify the sorted order if verify=1 asks. */
 static int mbRecReady(MbRecTab *p, MbOpts *o, char **pzErr){
-  int rc = mbRecoverNow(p);
-  if( rc==SQLITE_OK ) rc = mbRefresh(p);
+  int rc = mbRefresh(p);
   if( rc==SQLITE_OK && o->bVerify && p->iSorted>=0 ) rc = mbVerifySorted(p);
   return rc ? mb_vtab_error_move(&p->base, rc, pzErr) : SQLITE_OK;
 }
@@ -548,6 +556,7 @@ static int mbRecConnect(
   p->iSorted = -1;
   p->eAdvice = -1;
   p->nMapSize = (uint64_t)-1;
+  p->nViewSize = (uint64_t)-1;
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
@@ -561,6 +570,12 @@ static int mbRecConnect(
 
   rc = mbRecCheckOpts(p, &o, pzErr);
   if( rc==SQLITE_OK ) rc = mbRecOpenFile(p, &o, &bNew, pzErr);
+  if( rc==SQLITE_OK ){
+    /* a dead writer's commit is rolled back before the file is read: a
+    ** .npy header may already count records the file does not hold */
+    rc = mbRecoverNow(p);
+    if( rc ) rc = mb_vtab_error_move(&p->base, rc, pzErr);
+  }
   if( rc==SQLITE_OK ){
     rc = p->bNpy ? mbRecSetupNpy(p, &o, pzErr)
                  : mbRecSetupRaw(p, &o, bNew, pzErr);
@@ -654,7 +669,7 @@ int mb_records_aggregate_prepare(
   char **pzErr
 ){
   MbRecTab *p;
-  int i, rc, iCol = -1, bKey = 0;
+  int i, rc, iCol = -1, bKey = 0, bHeld = 0;
   MbIval iv;
   uint64_t lo = 0, hi;
   char *zSchema = 0;
@@ -707,8 +722,9 @@ int mb_records_aggregate_prepare(
     }
     bKey = 1;
   }
-  rc = mbViewBegin(p);   /* mb_records_aggregate_done releases it */
+  rc = mbViewBegin(p, &bHeld);   /* mb_records_aggregate_done ends it */
   if( rc ) goto vtab_error;
+  p->nViewSize = (uint64_t)-1;   /* that reading is for an xFilter */
   rc = mbRefresh(p);
   if( rc ) goto view_error;
   hi = mbRowsSeen(p);
@@ -731,6 +747,7 @@ int mb_records_aggregate_prepare(
   }
   if( lo>hi ) lo = hi;
   memset(pOut, 0, sizeof(*pOut));
+  pOut->bHeld = bHeld;
   pOut->pMap = p->pMap;
   pOut->eDrop = p->eDrop;
   pOut->nHeader = p->nHeader;
@@ -751,7 +768,7 @@ int mb_records_aggregate_prepare(
   return SQLITE_OK;
 
 view_error:
-  mbViewEnd(p);
+  if( bHeld ) mbViewEnd(p);
 vtab_error:
   *pzErr = sqlite3_mprintf("%s", p->base.zErrMsg ? p->base.zErrMsg
                                                  : sqlite3_errstr(rc));
@@ -774,7 +791,7 @@ int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
 }
 
 void mb_records_aggregate_done(const mb_records_span *s){
-  if( s->pTab ) mbViewEnd((MbRecTab*)s->pTab);
+  if( s->pTab && s->bHeld ) mbViewEnd((MbRecTab*)s->pTab);
 }
 
 int mb_records_register(sqlite3 *db){

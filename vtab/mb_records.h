@@ -28,6 +28,7 @@ typedef struct mb_records_span {
   const char *zFile;
   void *pTab;           /* the table (mb_records_span_read) */
   uint64_t nFileRows;   /* records in the file (the rest are bOwn appends) */
+  int bHeld;            /* holds the file's view lock (until _done) */
   int bOwn;             /* the table's connection has writes of its own:
                         ** read with mb_records_span_read, not the map */
 } mb_records_span;
@@ -49,8 +50,10 @@ int mb_records_aggregate_prepare(sqlite3 *db, const char *zTab,
 ** uncommitted writes included). SQLite codes; *pzErr on an error. */
 int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
                          size_t n, char **pzErr);
-/* The aggregate is done with the span: its statement's hold on the file
-** (taken by mb_records_aggregate_prepare on success) ends. */
+/* The aggregate's statement is done with the span: its hold on the file
+** (taken by mb_records_aggregate_prepare on success) ends. Call it at the
+** end of the statement (the cursor's xClose), not after computing: a
+** statement sees one committed state from start to end. */
 void mb_records_aggregate_done(const mb_records_span *s);
 
 #endif /* MB_RECORDS_H */

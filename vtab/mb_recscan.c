@@ -369,8 +369,10 @@ static void mbFilterDecode(MbRecTab *p, const char *idxStr,
 ** remapped only if the size changed): a record past a truncation inside
 ** the last page would otherwise read as zeros. */
 static int mbFilterCheckSize(MbRecTab *p){
-  uint64_t nNow = 0;
-  if( mb_map_stamp(p->pMap, &nNow, 0)!=MB_OK || nNow!=mb_map_size(p->pMap)
+  uint64_t nNow = p->nViewSize;
+  p->nViewSize = (uint64_t)-1;   /* mbViewBegin's reading: once */
+  if( (nNow==(uint64_t)-1 && mb_map_stamp(p->pMap, &nNow, 0)!=MB_OK)
+   || nNow!=mb_map_size(p->pMap)
    || p->nMapSize!=nNow ){
     return mbRefresh(p);
   }
@@ -516,10 +518,10 @@ int mbRecFilter(
 
   /* The statement reads a committed state (and its connection's own
   ** writes) until the cursor closes: no commit applies meanwhile. */
-  if( !pCur->bViewLock ){
-    rc = mbViewBegin(p);
+  if( !pCur->bViewed ){
+    rc = mbViewBegin(p, &pCur->bViewLock);
     if( rc ) return rc;
-    pCur->bViewLock = 1;
+    pCur->bViewed = 1;
   }
   mbFilterDecode(p, idxStr, argv, &f);
   rc = mbFilterCheckSize(p);

@@ -453,3 +453,85 @@ int mbKeyRange(MbRecTab *p, const MbIval *v, uint64_t *pLo,
   if( rc==SQLITE_OK && *pHi<*pLo ) *pHi = *pLo;
   return rc;
 }
+
+/* ------------------------------------------------------------ own writes */
+
+uint64_t mbWsHashOf(uint64_t x){
+  x ^= x>>33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x>>33;
+  return x;
+}
+
+/* The write set's image of record iRow, or 0. */
+unsigned char *mbWsFind(const MbRecTab *p, uint64_t iRow){
+  uint64_t m, i;
+  if( p->nWs==0 ) return 0;
+  m = p->nWsHash-1;
+  for(i=mbWsHashOf(iRow)&m; p->aWsHash[2*i]; i=(i+1)&m){
+    if( p->aWsHash[2*i]==iRow+1 ){
+      return p->aWsImg + p->aWsHash[2*i+1]*p->nRecord;
+    }
+  }
+  return 0;
+}
+
+/* Copy the part of record iRow's image pImg that falls in [off, off+n)
+** of the file into d (which holds those n bytes). */
+static void mbOverlayOne(const MbRecTab *p, uint64_t off, unsigned char *d,
+                         size_t n, uint64_t iRow, const unsigned char *pImg){
+  uint64_t a = p->nHeader + iRow*p->nStride, b = a + p->nRecord;
+  uint64_t x = a>off ? a : off, y = b<off+n ? b : off+n;
+  if( x<y ) memcpy(d + (x-off), pImg + (x-a), (size_t)(y-x));
+}
+
+static void mbWsOverlay(const MbRecTab *p, uint64_t off, unsigned char *d,
+                        size_t n){
+  uint64_t lo, hi, r;
+  if( n==0 || off+n<=p->nHeader ) return;
+  lo = off<p->nHeader ? 0 : (off-p->nHeader)/p->nStride;
+  hi = (off+n-1-p->nHeader)/p->nStride + 1;
+  if( hi-lo > 4*p->nWs ){
+    /* a long read and a small write set: walk the write set */
+    uint64_t k;
+    for(k=0; k<p->nWs; k++){
+      r = p->aWsRow[k];
+      if( r>=lo && r<hi ) mbOverlayOne(p, off, d, n, r, p->aWsImg + k*p->nRecord);
+    }
+  }else{
+    for(r=lo; r<hi; r++){
+      const unsigned char *pImg = mbWsFind(p, r);
+      if( pImg ) mbOverlayOne(p, off, d, n, r, pImg);
+    }
+  }
+}
+
+/* Read [off, off+n) as this connection sees it: the file, with its own
+** transaction's updates and appends over it. Every read of a table's
+** records goes through here. */
+int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n){
+  uint64_t nEnd = p->nHeader + p->nRows*p->nStride;
+  unsigned char *d = dst;
+  int rc;
+  if( p->nPend==0 || off+n<=nEnd ){
+    rc = mbRead(p, off, dst, n);
+    if( rc==SQLITE_OK && p->nWs ) mbWsOverlay(p, off, d, n);
+    return rc;
+  }
+  if( off<nEnd ){
+    size_t k = (size_t)(nEnd-off);
+    rc = mbRead(p, off, d, k);
+    if( rc ) return rc;
+    if( p->nWs ) mbWsOverlay(p, off, d, k);
+  }
+  {
+    uint64_t from = off>nEnd ? off : nEnd, len = off+n-from;
+    if( from-nEnd+len > p->nPend*p->nStride ){
+      return mb_vtab_error(&p->base, SQLITE_INTERNAL, "membase: %s: read past "
+                           "the appended records", p->zFile);
+    }
+    memcpy(d + (from-off), p->aPend + (from-nEnd), (size_t)len);
+  }
+  return SQLITE_OK;
+}
+

@@ -3,7 +3,9 @@
 **   mb_rectab.c  the record file: size, reads, the sorted key, bounds,
 **                the tables open in the process
 **   mb_recscan.c planning (xBestIndex) and the cursor (xFilter, xNext...)
-**   mb_rectx.c   writes and transactions (xUpdate, xBegin ... xCommit)
+**   mb_rectx.c   the write set, xUpdate, xBegin ... xCommit, savepoints
+**   mb_reccommit.c the writer and view locks, COMMIT, recovery
+**   mb_journal.c the journal file (knows no tables)
 **   mb_records.c the module: options, connect, the module table
 ** mb_records.c has the user manual.
 */
@@ -77,6 +79,10 @@ struct MbRecTab {
   int nSave;               /* savepoints 0..nSave-1 are set */
   unsigned nViewHold;      /* shared view-lock holds of this table's
                            ** statements (mb_map_view_lock) */
+  mb_stamp jrnStamp;       /* the file's stamp when no journal was there */
+  int bJrnClean;           /* jrnStamp is set */
+  uint64_t nViewSize;      /* the file's length read by mbViewBegin, for the
+                           ** first xFilter (mbFilterCheckSize); -1 none */
   unsigned char *aRec;     /* scratch record (nStride bytes) */
   unsigned char *aRec2;
 };
@@ -104,6 +110,7 @@ typedef struct MbRecCursor {
                              ** query that stops early (LIMIT) reads little */
   mb_scan scan;
   int bScan;                 /* full or range scan: prefetch */
+  int bViewed;               /* mbViewBegin ran (at the first xFilter) */
   int bViewLock;             /* holds a shared view lock (to xClose) */
 } MbRecCursor;
 
@@ -148,6 +155,9 @@ int mbLoadNpyHeader(MbRecTab *p, uint64_t nSize, mb_npy *pNpy,
                     mb_layout *pLay);
 int mbOrderError(MbRecTab *p, uint64_t iRow);
 int mbReadKey(MbRecTab *p, uint64_t iRow, int64_t *pI, double *pR);
+int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n);
+uint64_t mbWsHashOf(uint64_t x);
+unsigned char *mbWsFind(const MbRecTab *p, uint64_t iRow);
 
 /* mb_recscan.c */
 int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo);
@@ -165,18 +175,19 @@ int mbRecNext(sqlite3_vtab_cursor *cur);
 int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur);
 int mbRecRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid);
 
-/* mb_rectx.c */
-int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n);
-int mbViewBegin(MbRecTab *p);
+/* mb_reccommit.c */
+int mbWriteLock(MbRecTab *p);
+void mbWriteUnlock(MbRecTab *p);
+int mbViewBegin(MbRecTab *p, int *pbHeld);
 void mbViewEnd(MbRecTab *p);
 int mbRecoverNow(MbRecTab *p);
 int mbRecoverLocked(MbRecTab *p, int bViewHeld);
 int mbCommit(MbRecTab *p);
 int mbTokenTry(MbRecTab *p);
 void mbTokenRelease(MbRecTab *p);
+/* mb_rectx.c */
 int mbTxBusy(const MbRecTab *p);
 void mbTxFree(MbRecTab *p);
-void mbWriteUnlock(MbRecTab *p);
 int mbRecBegin(sqlite3_vtab *pVtab);
 int mbRecCommit(sqlite3_vtab *pVtab);
 int mbRecRelease(sqlite3_vtab *pVtab, int iSave);

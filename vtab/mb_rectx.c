@@ -1,9 +1,9 @@
 /*
 ** mb_rectx.c -- how a membase table is written (docs/TRANSACTIONS.md):
-** the writer token and file lock, the write set that holds a transaction's
-** updates and appends until COMMIT (and that the connection's own reads
-** see), the undo log of savepoints, xUpdate, and the transaction methods.
-** mb_reccommit.c takes a write set to the file.
+** the write set that holds a transaction's updates and appends until
+** COMMIT, the undo log of savepoints, xUpdate, and the transaction
+** methods. mb_rectab.c reads through the write set (mbReadView);
+** mb_reccommit.c has the locks and takes a write set to the file.
 */
 #include <math.h>
 #include <stdarg.h>
@@ -17,32 +17,8 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_records.h"
 #include "mb_rectab.h"
-#include "mb_mutex.h"
-
-/* Guards the writer list (below); held only for list operations. */
-static mb_mutex mbWriterMu = MB_MUTEX_INIT;
 
 /* ------------------------------------------------------------ write set */
-
-static uint64_t mbWsHashOf(uint64_t x){
-  x ^= x>>33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x>>33;
-  return x;
-}
-
-/* The write set's image of record iRow, or 0. */
-static unsigned char *mbWsFind(const MbRecTab *p, uint64_t iRow){
-  uint64_t m, i;
-  if( p->nWs==0 ) return 0;
-  m = p->nWsHash-1;
-  for(i=mbWsHashOf(iRow)&m; p->aWsHash[2*i]; i=(i+1)&m){
-    if( p->aWsHash[2*i]==iRow+1 ){
-      return p->aWsImg + p->aWsHash[2*i+1]*p->nRecord;
-    }
-  }
-  return 0;
-}
 
 static int mbWsGrowHash(MbRecTab *p){
   uint64_t n = p->nWsHash ? p->nWsHash*2 : 1024, m = n-1, k;
@@ -120,156 +96,18 @@ int mbTxBusy(const MbRecTab *p){
   return p->bWriting && (p->nWs || p->nPend || p->nUndo);
 }
 
-/* Copy the part of record iRow's image pImg that falls in [off, off+n)
-** of the file into d (which holds those n bytes). */
-static void mbOverlayOne(const MbRecTab *p, uint64_t off, unsigned char *d,
-                         size_t n, uint64_t iRow, const unsigned char *pImg){
-  uint64_t a = p->nHeader + iRow*p->nStride, b = a + p->nRecord;
-  uint64_t x = a>off ? a : off, y = b<off+n ? b : off+n;
-  if( x<y ) memcpy(d + (x-off), pImg + (x-a), (size_t)(y-x));
-}
-
-static void mbWsOverlay(const MbRecTab *p, uint64_t off, unsigned char *d,
-                        size_t n){
-  uint64_t lo, hi, r;
-  if( n==0 || off+n<=p->nHeader ) return;
-  lo = off<p->nHeader ? 0 : (off-p->nHeader)/p->nStride;
-  hi = (off+n-1-p->nHeader)/p->nStride + 1;
-  if( hi-lo > 4*p->nWs ){
-    /* a long read and a small write set: walk the write set */
-    uint64_t k;
-    for(k=0; k<p->nWs; k++){
-      r = p->aWsRow[k];
-      if( r>=lo && r<hi ) mbOverlayOne(p, off, d, n, r, p->aWsImg + k*p->nRecord);
-    }
-  }else{
-    for(r=lo; r<hi; r++){
-      const unsigned char *pImg = mbWsFind(p, r);
-      if( pImg ) mbOverlayOne(p, off, d, n, r, pImg);
-    }
-  }
-}
-
-/* Read [off, off+n) as this connection sees it: the file, with its own
-** transaction's updates and appends over it. Every read of a table's
-** records goes through here. */
-int mbReadView(MbRecTab *p, uint64_t off, void *dst, size_t n){
-  uint64_t nEnd = p->nHeader + p->nRows*p->nStride;
-  unsigned char *d = dst;
+/* Become the writer (mb_reccommit.c) and start a transaction. */
+static int mbWriteLockTx(MbRecTab *p){
   int rc;
-  if( p->nPend==0 || off+n<=nEnd ){
-    rc = mbRead(p, off, dst, n);
-    if( rc==SQLITE_OK && p->nWs ) mbWsOverlay(p, off, d, n);
-    return rc;
-  }
-  if( off<nEnd ){
-    size_t k = (size_t)(nEnd-off);
-    rc = mbRead(p, off, d, k);
-    if( rc ) return rc;
-    if( p->nWs ) mbWsOverlay(p, off, d, k);
-  }
-  {
-    uint64_t from = off>nEnd ? off : nEnd, len = off+n-from;
-    if( from-nEnd+len > p->nPend*p->nStride ){
-      return mb_vtab_error(&p->base, SQLITE_INTERNAL, "membase: %s: read past "
-                           "the appended records", p->zFile);
-    }
-    memcpy(d + (from-off), p->aPend + (from-nEnd), (size_t)len);
-  }
-  return SQLITE_OK;
-}
-
-/* ------------------------------------------------------------ writer */
-
-/* Writers of one file in this process take turns on a token; across
-** processes on the file's advisory lock. */
-typedef struct MbWriter {
-  struct MbWriter *pNext;
-  mb_map *pMap;
-  MbRecTab *pOwner;
-} MbWriter;
-static MbWriter *mbWriters;   /* guarded by mbWriterMu */
-
-/* Take the token: 1 taken, 0 held by another table. */
-int mbTokenTry(MbRecTab *p){
-  MbWriter *w;
-  int bGot = 0;
-  mb_mutex_enter(&mbWriterMu);
-  for(w=mbWriters; w && w->pMap!=p->pMap; w=w->pNext){}
-  if( w==0 ){
-    w = sqlite3_malloc64(sizeof(*w));
-    if( w ){
-      w->pMap = p->pMap;
-      w->pOwner = 0;
-      w->pNext = mbWriters;
-      mbWriters = w;
-    }
-  }
-  if( w && (w->pOwner==0 || w->pOwner==p) ){
-    w->pOwner = p;
-    bGot = 1;
-  }
-  mb_mutex_leave(&mbWriterMu);
-  return bGot;
-}
-
-void mbTokenRelease(MbRecTab *p){
-  MbWriter **pp;
-  mb_mutex_enter(&mbWriterMu);
-  for(pp=&mbWriters; *pp; pp=&(*pp)->pNext){
-    if( (*pp)->pMap==p->pMap && (*pp)->pOwner==p ){
-      MbWriter *w = *pp;
-      *pp = w->pNext;
-      sqlite3_free(w);
-      break;
-    }
-  }
-  mb_mutex_leave(&mbWriterMu);
-}
-
-/* Become the writer of the file: token, then the advisory lock, then
-** recovery of a dead writer's commit. */
-static int mbWriteLock(MbRecTab *p){
-  int nWait = 0, rc;
   if( p->bWriting ) return SQLITE_OK;
-  while( !mbTokenTry(p) ){
-    if( nWait>=MB_BUSY_MS ){
-      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is being written by "
-                      "another connection", p->zFile);
-    }
-    sqlite3_sleep(1);
-    nWait++;
-  }
-  for(;;){
-    int mrc = mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT);
-    if( mrc==MB_OK ) break;
-    if( mrc!=MB_EBUSY || nWait>=MB_BUSY_MS ){
-      mbTokenRelease(p);
-      return mb_vtab_error(&p->base, SQLITE_BUSY, "membase: %s is locked by another "
-                      "process%s", p->zFile,
-                      mrc==MB_EBUSY ? "" : " (cannot lock)");
-    }
-    sqlite3_sleep(2);
-    nWait += 2;
-  }
-  rc = mbRecoverLocked(p, 0);
-  if( rc==SQLITE_OK ) rc = mbRefresh(p);
-  if( rc ){
-    (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
-    mbTokenRelease(p);
-    return rc;
-  }
-  p->bWriting = 1;
-  p->nTxRows = p->nRows;
-  mbTxReset(p);
-  return SQLITE_OK;
+  rc = mbWriteLock(p);
+  if( rc==SQLITE_OK ) mbTxReset(p);
+  return rc;
 }
 
-void mbWriteUnlock(MbRecTab *p){
-  if( !p->bWriting ) return;
-  (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
-  mbTokenRelease(p);
-  p->bWriting = 0;
+/* Stop being the writer: the transaction is over. */
+static void mbWriteUnlockTx(MbRecTab *p){
+  mbWriteUnlock(p);
   mbTxReset(p);
 }
 
@@ -488,7 +326,7 @@ int mbRecUpdate(
                     "from \"%s\": a file of fixed-size records has no holes",
                     p->zName);
   }
-  rc = mbWriteLock(p);
+  rc = mbWriteLockTx(p);
   if( rc ) return rc;
   if( sqlite3_value_type(argv[0])==SQLITE_NULL ){
     return mbRecInsert(p, argv, pRowid);
@@ -501,7 +339,7 @@ int mbRecUpdate(
 int mbRecBegin(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
   if( p->bReadonly ) return SQLITE_OK;
-  return mbWriteLock(p);
+  return mbWriteLockTx(p);
 }
 
 /* COMMIT's first phase: the whole commit (mb_reccommit.c), so that its
@@ -524,14 +362,14 @@ int mbRecCommit(sqlite3_vtab *pVtab){
     int rc = mbCommit(p);
     if( rc ) sqlite3_log(rc, "%s", p->base.zErrMsg ? p->base.zErrMsg : "");
   }
-  mbWriteUnlock(p);
+  mbWriteUnlockTx(p);
   return SQLITE_OK;
 }
 
 int mbRecRollback(sqlite3_vtab *pVtab){
   MbRecTab *p = (MbRecTab*)pVtab;
   if( !p->bWriting ) return SQLITE_OK;
-  mbWriteUnlock(p);
+  mbWriteUnlockTx(p);
   return SQLITE_OK;
 }
 

@@ -19,6 +19,9 @@
 **   R id       ROLLBACK returned (the transaction was planned to roll back)
 **   K / k      a WAL checkpoint begins / ends
 **   E          an SQL error, with its message (the child never expects one)
+**   X c n      a precise kill is about to land: call c (fsync, ftruncate,
+**              pwrite, msync, fdatasync) on file kind (record file,
+**              -mbjournal, their directory), the nth watched call
 ** What each transaction writes is a function of the workload seed and its
 ** id, so the parent recomputes it. A kill that lands between B and C/R
 ** leaves that one transaction "in flight"; the summary counts where the
@@ -47,45 +50,97 @@
 **     table: transactions UPDATE 1-16 records (some also set a SAVEPOINT,
 **     update more records and ROLLBACK TO it); one in six rolls back.
 **   records_append   a raw record file: transactions INSERT 1-20 records
-**     (some 200-2200), some UPDATE an older record in the middle (which
-**     writes the appended records and the -mbjournal before COMMIT).
-**   npy_append       the same on a .npy file (the shape is the commit).
-**     After each kill (the documented guarantee, vtab/mb_records.c): the
+**     (some 200-2200), some UPDATE an older record in the middle.
+**   npy_append       the same on a .npy file.
+**     After each kill (the contract of docs/TRANSACTIONS.md): with no
+**     -mbjournal, or one that is not armed, the file already holds a whole
+**     state (nothing reaches the file before COMMIT arms the journal); the
 **     table opens without error through a main database on stock "unix" and
 **     on "membase" (alternating order), the -mbjournal is gone after that
-**     open and the raw file is cut back to whole committed transactions;
-**     the record count is the committed one, or that plus the whole
-**     in-flight append (never part of it); every committed update is there;
-**     every field of a record the in-flight transaction touched holds its
-**     old or its new value (values are 64-bit hashes: a torn field matches
-**     neither); fields nobody touched are unchanged; the file's raw bytes
-**     agree with what the table returns.
+**     open, the file is cut back to whole committed records (a .npy file
+**     too: no records past the shape); the records are exactly the
+**     committed ones, or those plus the whole in-flight transaction (its
+**     updates and its appends: values are 64-bit hashes, so a torn field
+**     matches neither); the file's raw bytes agree with what the table
+**     returns.
+**   records_transfer a raw file of 'id i64, bal i64, seq i64, pad i64'
+**   npy_transfer     the same as a .npy file (v1.0 header written by the
+**     harness, dtype [('id','<i8'),('bal','<i8'),('seq','<i8'),('pad','<i8')]),
+**     4096 records at the start, each in a directory of its own. Each
+**     transaction moves amounts between 4-64 random pairs of records (bal
+**     -= a on one, += a on the other), one in eight also adds -a, +a, ...
+**     to 1000-4000 consecutive records (one UPDATE: kills land inside
+**     COMMIT's apply and flush), one in four appends 1-20 records (rarely
+**     200-2000) with bal 0, half of those funding the first from an older
+**     record; some do moves inside a SAVEPOINT (and an INSERT) that is
+**     rolled back to; one in ten rolls back. Record 0 and every record
+**     touched get seq = the txn id and a pad hashed from (txn, record), so
+**     SUM(bal) over the file never changes. After each kill: before any
+**     open, with no -mbjournal or one not armed, the file is exactly the
+**     committed state or (no journal) that plus the whole in-flight txn;
+**     then (sometimes after recoverers, below) the table opens, the
+**     -mbjournal is gone, the file is header + whole records, the table
+**     returns the file's records and count(*) and sum(bal) agree with them;
+**     SUM(bal) is the invariant; the count is the committed one or that
+**     plus the in-flight appends; record 0's seq is at least the last
+**     acknowledged txn; the file's full contents equal exactly the state
+**     before or after the in-flight txn (before only, if it was to roll
+**     back); a second connection through the other VFS reads the same.
+**     Kills: half are timed, as above; half are precise (with
+**     mb_faultpreload loaded, below): the child arms the preload to raise
+**     SIGKILL at its Nth (random) fsync/fdatasync/msync/pwrite/ftruncate,
+**     or the Nth of one of those kinds, on the file, its -mbjournal and
+**     their directory (or the -mbjournal only), landing inside the journal
+**     write, the arm, the apply, the flush and the journal delete (a timed
+**     kill after 0.4 s if the Nth call never comes). After a kill that left
+**     a journal, half the time 1-3 recoverer children open the table (which
+**     runs the recovery) armed to die at their Nth watched call, before the
+**     clean open checks. The summary counts the precise kills by call and
+**     file, and the kills during COMMIT by the state they left (no journal
+**     and the old or the new state, an unarmed journal, an armed one with
+**     the file untouched, half-applied or applied, a v1 journal).
 **
-** Before the kills, each journal state a dead appender can leave (empty,
-** short, complete with and without growth) is made by hand and must be
-** handled by the next open of the table.
+** Before the kills, each journal state a dead writer can leave is made by
+** hand and must be handled by the next open of the table: version 1
+** (empty, short, complete with and without growth: cut back to the
+** recorded length), version 2 not armed (any content; 40 bytes): deleted
+** with the file as it was; version 2 armed over a half-applied commit: the
+** original bytes and length come back.
+**
+** Precise kills: mb_crash re-executes itself with tests/faults'
+** mb_faultpreload.so in LD_PRELOAD (its path from the build, or
+** --preload PATH; --no-preload: timed kills only), as test_faults_preload
+** does, and finds mb_fault_arm with dlsym.
 **
 ** Options: --seed N (default: from the clock; printed), --iterations N
 ** (kills per workload, default 50), --seconds S (time bound for the whole
 ** run, default 90: stops early and still reports), --workload NAME, --dir D
-** (default $MB_TEST_TMPDIR or /tmp), -v (a line per kill), --selftest
-** (children that break a promise on purpose: report COMMIT before it ran,
-** commit a planned rollback, lose the journal, tear a field; every one
-** must be caught). A seed fixes the plans, the configurations and the
-** delays; where exactly a kill lands still depends on timing.
+** (default $MB_TEST_TMPDIR or /tmp), -v (a line per kill), --keep-going
+** (a workload goes on after a failed check, from the state it found, and
+** the summary counts the kills with a violation; at most 12 messages per
+** workload), --preload PATH, --no-preload, --selftest (children that
+** break a promise on purpose: report COMMIT before it ran, commit a
+** planned rollback, write half a transaction into the file with no
+** journal (pwrite, then die before COMMIT; the VFS: journal_mode=OFF),
+** tear a field; every one must be caught; with the preload, a child
+** armed through MB_FAULT_ARM must die at its 2nd fsync). A seed fixes the
+** plans, the configurations, the delays and the precise kills' call
+** numbers; where exactly a timed kill lands still depends on timing.
 **
 ** Quick setting (ctest crash.mb_crash): --iterations 60 --seconds 90,
-** 420 kills: about 20 s in a release build, 55 s under ASan (+13 s for
-** crash.mb_crash_selftest).
-** Long setting (20 minutes; >= 1000 kills, several thousand as a rule):
-**   build-crash/tests/crash/mb_crash --iterations 1000 --seconds 1200
-** (--iterations 150 gives 1050 kills without the time bound.)
+** 540 kills: about 35 s in a release build (the two transfers ~15 s of
+** it; +6 s for crash.mb_crash_selftest).
+** Long setting (tests/scripts/hardening.sh --long; 1000 kills of every
+** workload, 9000 in all, ~15 minutes in a release build; the time bound
+** is only a safety net, and a run it cuts short says so):
+**   build-hard/tests/crash/mb_crash --iterations 1000 --seconds 2400
 **
 ** With MB_REPORT_DIR set, appends to $MB_REPORT_DIR/crash.tsv:
 ** kills.<workload>, checked_txns, failures (metric<TAB>value).
 ** Exit status: 0 all checks passed, 1 a check failed, 2 a setup error.
 */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -104,6 +159,7 @@
 #include <sys/wait.h>
 #include <sqlite3.h>
 #include "membase.h"
+#include "../faults/mb_fault.h"
 
 /* ------------------------------------------------------------ settings */
 
@@ -114,6 +170,13 @@
 #define REC_STRIDE   32
 #define REC_LAYOUT   "id i64, v i64, w i64, tag u32, chk u32"
 #define MAX_UPD      32
+#define TR_N0        4096      /* records of a transfer file at the start */
+#define TR_STRIDE    32
+#define TR_LAYOUT    "id i64, bal i64, seq i64, pad i64"
+#define TR_NPY_HDR   192       /* the .npy header the harness writes (v1.0) */
+#define TR_MAX_N     65536     /* no appends past this: checks stay quick */
+#define TR_MAX_PAIRS 64
+#define TR_MAX_SAVE  8
 
 typedef struct Opts {
   uint64_t seed;
@@ -124,6 +187,9 @@ typedef struct Opts {
   int bVerbose;
   int eBreak;              /* --selftest: the child misbehaves this way */
   int bSelftest;
+  int bKeepGoing;          /* --keep-going: count violations, do not stop */
+  int bPreload;            /* mb_faultpreload is loaded: precise kills */
+  const char *zPreload;    /* its path (--preload, or the build's) */
 } Opts;
 static Opts g;
 
@@ -133,7 +199,9 @@ enum {
   BRK_NONE = 0,
   BRK_EARLY_COMMIT,    /* report C before COMMIT has run */
   BRK_FALSE_ROLLBACK,  /* COMMIT a planned rollback, report R */
-  BRK_NO_JOURNAL,      /* VFS: journal_mode=OFF; records: delete the -mbjournal */
+  BRK_NO_JOURNAL,      /* VFS: journal_mode=OFF; records: half of the
+                       ** transaction's bytes reach the file with no journal
+                       ** (pwrite before COMMIT), then the child dies */
   BRK_TORN,            /* records: after COMMIT, overwrite half a field */
   BRK_N
 };
@@ -182,7 +250,9 @@ static long long fileSize(const char *z){
 
 /* ------------------------------------------------------------ workloads */
 
-enum { W_VFS, W_REC_UPDATE, W_REC_APPEND, W_NPY_APPEND };
+enum { W_VFS, W_REC_UPDATE, W_REC_APPEND, W_NPY_APPEND, W_REC_TRANSFER, W_NPY_TRANSFER };
+#define IS_TRANSFER(w) ((w)->eKind==W_REC_TRANSFER || (w)->eKind==W_NPY_TRANSFER)
+#define IS_NPY(w)      ((w)->eKind==W_NPY_APPEND || (w)->eKind==W_NPY_TRANSFER)
 
 /* How one child runs: drawn per iteration from the workload seed. */
 typedef struct IterCfg {
@@ -192,6 +262,12 @@ typedef struct IterCfg {
   int cacheSize;           /* 0: default; else PRAGMA cache_size */
   const char *zMainVfs;    /* record workloads: the main db's VFS */
   unsigned delayUs;        /* kill this long after S */
+  int bPrecise;            /* transfers: killed by mb_faultpreload instead */
+  unsigned killMask;       /*   the watched calls (MBF_* of mb_fault.h) */
+  int bKillJrnl;           /*   only the -mbjournal, else the file, its
+                           **   journal and their directory */
+  long killNth;            /*   the watched call that kills */
+  int nRecover;            /* recoverer children to run after the kill */
   int bStockFirst;         /* verification: stock unix opens first */
   long long verifyMmap;    /* mmap_size of the membase verifier */
 } IterCfg;
@@ -216,6 +292,27 @@ typedef struct RecModel {
   long long n, nAlloc;
 } RecModel;
 
+/* One record of the transfer workloads: the file's bytes (4 x i64 LE). */
+typedef struct TRec { int64_t id, bal, seq, pad; } TRec;
+typedef struct TrModel {
+  TRec *a;
+  long long n, nAlloc;
+  int64_t sum;             /* the invariant: SUM(bal) */
+} TrModel;
+
+/* Where a transfer kill landed inside COMMIT, from the files it left
+** (before any open): see trPhase. */
+enum { PH_NOJ_BEFORE, PH_NOJ_AFTER, PH_UNARMED, PH_ARMED_BEFORE, PH_MID_APPLY,
+       PH_APPLIED, PH_V1, PH_BAD, PH_N };
+static const char *const azPhase[] = {
+  "no journal/old", "no journal/new", "journal unarmed", "armed/untouched",
+  "armed/mid-apply", "armed/applied", "v1 journal", "VIOLATION"
+};
+/* The calls a precise kill can land on (childOnKill's order). */
+static const char *const azCallName[] = {
+  "fsync", "ftruncate", "pwrite", "msync", "fdatasync", "write", "other"
+};
+
 typedef struct Work {
   const char *zName;
   int eKind;
@@ -225,9 +322,11 @@ typedef struct Work {
   char zPath[1200];        /* database or record file */
   char zJrnl[1300];        /* the record file's -mbjournal */
   char zMain[1200];        /* record workloads: main db of child / verifier */
+  char zSub[1200];         /* transfers: the directory of the file */
   long long nextId;
   VfsModel vm;
   RecModel rm;
+  TrModel tm;
   IterCfg cfg;
   int iIter;
   int bFailed;
@@ -236,6 +335,10 @@ typedef struct Work {
   int nInPresent, nInAbsent, nInPartial, nJournalSeen, nPastShape;
   long long nCommitted, nRolledBack;
   double tSpent;
+  /* transfers */
+  int nPrecise, nPreciseMissed, nRecoverRun, nRecoverKilled, nViol, nMsg;
+  int aKillAt[8][4];       /* precise kills: call (azCall) x file (azKind) */
+  int aPhase[PH_N];        /* kills during COMMIT, by the state left */
 } Work;
 
 static Work aWork[] = {
@@ -246,6 +349,8 @@ static Work aWork[] = {
   { .zName="records_update",       .eKind=W_REC_UPDATE },
   { .zName="records_append",       .eKind=W_REC_APPEND },
   { .zName="npy_append",           .eKind=W_NPY_APPEND },
+  { .zName="records_transfer",     .eKind=W_REC_TRANSFER },
+  { .zName="npy_transfer",         .eKind=W_NPY_TRANSFER },
 };
 #define N_WORK ((int)(sizeof(aWork)/sizeof(aWork[0])))
 
@@ -260,6 +365,10 @@ static void checkFailed(int line, const char *zFmt, ...){
   int bFirst = gW==0 || gW->bFailed==0;
   nFail++;
   if( gW ) gW->bFailed = 1;
+  if( g.bKeepGoing && gW && ++gW->nMsg>12 ){
+    if( gW->nMsg==13 ) fprintf(out, "  (%s: further failure messages not shown)\n", gW->zName);
+    return;
+  }
   if( g.bSelftest ){
     if( !bFirst ) return;
     fprintf(out, "    caught (mb_crash.c:%d, kill %d): ", line, gW ? gW->iIter : -1);
@@ -405,8 +514,9 @@ static void childReady(void){
 }
 
 static void childDie(sqlite3 *db, const char *zWhat){
-  snprintf(gLog->zErr, sizeof(gLog->zErr), "%s: %s", zWhat,
-           db ? sqlite3_errmsg(db) : "?");
+  snprintf(gLog->zErr, sizeof(gLog->zErr), "%s: %s (extended code %d, errno %d)",
+           zWhat, db ? sqlite3_errmsg(db) : "?", db ? sqlite3_extended_errcode(db) : -1,
+           db ? sqlite3_system_errno(db) : errno);
   childEv('E', 0, 0);
   _exit(3);
 }
@@ -559,6 +669,36 @@ static void childTear(const Work *w, const RecPlan *p, long long n){
   close(fd);
 }
 
+/* BRK_NO_JOURNAL on a record workload: half of the transaction's records
+** (its first updates, or its first appended records) are written straight
+** into the file with no journal, and the child dies before COMMIT. */
+static void childRecHalfApply(const Work *w, long long id, const RecPlan *p, long long n){
+  long long nHdr = recHeaderSize(w);
+  int fd = open(w->zPath, O_WRONLY), i, k;
+  int nUpd = (p->nFirst+1)/2, nApp = (p->nApp1+p->nApp2+1)/2;
+  if( fd<0 || nHdr<0 ) childDie(0, "half-apply: open");
+  for(i=0; i<nUpd+nApp; i++){
+    unsigned char a[REC_STRIDE];
+    long long row = i<nUpd ? p->aRow[i] : n + (i-nUpd);
+    Rec v;
+    if( i<nUpd ) recValue(w, id, row, 0, row, &v);
+    else recValue(w, id, i-nUpd, 0, row, &v);
+    for(k=0; k<8; k++){
+      a[k] = (unsigned char)((uint64_t)v.id>>(8*k));
+      a[8+k] = (unsigned char)((uint64_t)v.v>>(8*k));
+      a[16+k] = (unsigned char)((uint64_t)v.w>>(8*k));
+    }
+    for(k=0; k<4; k++){
+      a[24+k] = (unsigned char)(v.tag>>(8*k));
+      a[28+k] = (unsigned char)(v.chk>>(8*k));
+    }
+    if( pwrite(fd, a, REC_STRIDE, nHdr + row*REC_STRIDE)!=REC_STRIDE ){
+      childDie(0, "half-apply: pwrite");
+    }
+  }
+  raise(SIGKILL);
+}
+
 static void childRec(Work *w, int iter){
   const IterCfg *c = &w->cfg;
   sqlite3 *db = 0;
@@ -614,15 +754,13 @@ static void childRec(Work *w, int iter){
         bindRec(stUpd, &v);
         sqlite3_bind_int64(stUpd, 5, p.iMidRow);
         childStep(db, stUpd);
-        if( g.eBreak==BRK_NO_JOURNAL ) unlink(w->zJrnl);
       }
       recValue(w, id, i, 0, n+i, &v);
       bindRec(stIns, &v);
       sqlite3_bind_int64(stIns, 5, v.id);
       childStep(db, stIns);
-      if( g.eBreak==BRK_NO_JOURNAL ) unlink(w->zJrnl);
     }
-    if( g.eBreak==BRK_NO_JOURNAL ) unlink(w->zJrnl);
+    if( g.eBreak==BRK_NO_JOURNAL ) childRecHalfApply(w, id, &p, n);
     childEv('P', id, 0);
     if( p.bRollback && g.eBreak!=BRK_FALSE_ROLLBACK ){
       childExec(db, "ROLLBACK");
@@ -638,6 +776,337 @@ static void childRec(Work *w, int iter){
       n += p.nApp1 + p.nApp2;
     }
   }
+}
+
+/* ------------------------------------------------------------ transfers */
+
+/* A transfer transaction (records_transfer, npy_transfer). Every step keeps
+** SUM(bal) over the file: nPair moves of aAmt from aFrom to aTo; a big one
+** (nRange > 0) adds -amt, +amt, -amt, ... to nRange consecutive records
+** from iLo (nRange even); nApp appended records with bal 0, the first one
+** funded from iFundFrom when bFunded; nSave moves inside a SAVEPOINT that
+** is rolled back to (and an INSERT there when nSave is odd). Record 0 and
+** every record touched gets seq = the txn id and a pad that is a hash of
+** (txn, record), so the file's bytes tell which transaction wrote what. */
+typedef struct TrPlan {
+  int nPair;
+  long long aFrom[TR_MAX_PAIRS], aTo[TR_MAX_PAIRS];
+  int64_t aAmt[TR_MAX_PAIRS];
+  long long iLo, nRange;
+  int64_t rangeAmt;
+  int nApp, bFunded;
+  long long iFundFrom;
+  int64_t fundAmt;
+  int nSave;
+  long long aSave[TR_MAX_SAVE];
+  int bRollback;
+} TrPlan;
+
+static long long rngRow(Rng *r, long long n){
+  return n>0 ? (long long)(rngNext(r) % (uint64_t)n) : 0;
+}
+
+static void trPlan(const Work *w, long long id, long long n, TrPlan *p){
+  Rng r = { hash3(w->seed, (uint64_t)id, 5) };
+  int i;
+  memset(p, 0, sizeof(*p));
+  p->nPair = 4 + (int)rngBelow(&r, 61);
+  for(i=0; i<p->nPair; i++){
+    p->aFrom[i] = rngRow(&r, n);
+    p->aTo[i] = rngRow(&r, n-1);
+    if( p->aTo[i]>=p->aFrom[i] ) p->aTo[i]++;
+    p->aAmt[i] = 1 + (int64_t)rngBelow(&r, 1000);
+  }
+  if( rngBelow(&r, 8)==0 ){
+    /* thousands of records: the kill lands inside COMMIT's apply/flush */
+    p->nRange = 2*(500 + (long long)rngBelow(&r, 1500));
+    if( p->nRange>n ) p->nRange = n & ~1LL;
+    p->iLo = rngRow(&r, n - p->nRange + 1);
+    p->rangeAmt = 1 + (int64_t)rngBelow(&r, 100);
+  }
+  if( rngBelow(&r, 4)==0 && n<TR_MAX_N ){
+    p->nApp = 1 + (int)rngBelow(&r, 20);
+    if( rngBelow(&r, 32)==0 ) p->nApp = 200 + (int)rngBelow(&r, 1800);
+    p->bFunded = (int)rngBelow(&r, 2);
+    p->iFundFrom = rngRow(&r, n);
+    p->fundAmt = 1 + (int64_t)rngBelow(&r, 1000);
+  }
+  if( rngBelow(&r, 8)==0 ){
+    p->nSave = 1 + (int)rngBelow(&r, TR_MAX_SAVE);
+    for(i=0; i<p->nSave; i++) p->aSave[i] = rngRow(&r, n);
+  }
+  p->bRollback = rngBelow(&r, 10)==0;
+}
+
+static int64_t trPad(const Work *w, long long txn, long long row){
+  return (int64_t)hash3(w->seed ^ 0x7adULL, (uint64_t)txn, (uint64_t)row);
+}
+
+static void trInitRec(const Work *w, long long i, TRec *r){
+  uint64_t h = hash3(w->seed ^ 0x1417ULL, (uint64_t)i, 0);
+  r->id = i;
+  r->bal = 1000 + (int64_t)(h % 1000000);
+  r->seq = 0;
+  r->pad = (int64_t)mix64(h);
+}
+
+static void trModelReserve(TrModel *m, long long n){
+  if( n>m->nAlloc ){
+    long long nNew = n*2 > 1024 ? n*2 : 1024;
+    TRec *a = realloc(m->a, sizeof(TRec)*(size_t)nNew);
+    if( a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+    m->a = a;
+    m->nAlloc = nNew;
+  }
+}
+
+/* Apply transaction id (plan p, made for m->n records) to the model. */
+static void trApply(const Work *w, long long id, const TrPlan *p, TrModel *m){
+  long long n = m->n, k;
+  int i;
+  TRec *a;
+  trModelReserve(m, n + p->nApp);
+  a = m->a;
+  a[0].seq = id;
+  a[0].pad = trPad(w, id, 0);
+  for(i=0; i<p->nPair; i++){
+    long long f = p->aFrom[i], t = p->aTo[i];
+    a[f].bal -= p->aAmt[i]; a[f].seq = id; a[f].pad = trPad(w, id, f);
+    a[t].bal += p->aAmt[i]; a[t].seq = id; a[t].pad = trPad(w, id, t);
+  }
+  for(k=0; k<p->nRange; k++){
+    TRec *r = &a[p->iLo+k];
+    r->bal += (k & 1) ? p->rangeAmt : -p->rangeAmt;
+    r->seq = id;
+    r->pad = trPad(w, id, -1);
+  }
+  for(i=0; i<p->nApp; i++){
+    TRec *r = &a[n+i];
+    r->id = n+i; r->bal = 0; r->seq = id; r->pad = trPad(w, id, n+i);
+  }
+  if( p->nApp && p->bFunded ){
+    long long f = p->iFundFrom;
+    a[n].bal += p->fundAmt;
+    a[f].bal -= p->fundAmt; a[f].seq = id; a[f].pad = trPad(w, id, f);
+  }
+  m->n = n + p->nApp;
+}
+
+/* The byte offset of record 0 in a transfer file. */
+static long long trHeaderSize(const Work *w){
+  return w->eKind==W_NPY_TRANSFER ? TR_NPY_HDR : 0;
+}
+
+/* A v1.0 .npy header of TR_NPY_HDR bytes for nRows records. */
+static void trNpyHeader(unsigned char *a, long long nRows){
+  char z[TR_NPY_HDR];
+  int n = snprintf(z, sizeof(z), "{'descr': [('id', '<i8'), ('bal', '<i8'), "
+                   "('seq', '<i8'), ('pad', '<i8')], 'fortran_order': False, "
+                   "'shape': (%lld,), }", nRows);
+  unsigned hlen = TR_NPY_HDR - 10;
+  memcpy(a, "\x93NUMPY\x01\x00", 8);
+  a[8] = (unsigned char)(hlen & 0xff);
+  a[9] = (unsigned char)(hlen >> 8);
+  memset(a+10, ' ', hlen);
+  memcpy(a+10, z, (size_t)n);
+  a[TR_NPY_HDR-1] = '\n';
+}
+
+static char *trCreateSql(const Work *w){
+  if( w->eKind==W_NPY_TRANSFER ){
+    return sqlite3_mprintf("CREATE VIRTUAL TABLE temp.r USING membase(file='%q')",
+                           w->zPath);
+  }
+  return sqlite3_mprintf("CREATE VIRTUAL TABLE temp.r USING membase(file='%q', "
+                         "layout='%s')", w->zPath, TR_LAYOUT);
+}
+
+/* The preload's control functions (dlsym), when it is loaded. */
+static void (*fArm)(unsigned, const char*, long, int);
+static void (*fOnKill)(void (*)(const char*, const char*, long));
+static const Work *gChildW;   /* the child's workload, for childOnKill */
+
+/* Runs in the child just before the preload kills it: which call, which
+** file, into the shared log (no system call). */
+static void childOnKill(const char *zCall, const char *zPath, long nth){
+  static const char *const az[] = { "fsync", "ftruncate", "pwrite", "msync",
+                                    "fdatasync", "write" };
+  int iCall, iKind;
+  size_t nPath = strlen(zPath), nJ = strlen("-mbjournal");
+  for(iCall=0; iCall<6 && strcmp(zCall, az[iCall]); iCall++){}
+  if( nPath>=nJ && strcmp(zPath+nPath-nJ, "-mbjournal")==0 ) iKind = 1;
+  else if( gChildW && strcmp(zPath, gChildW->zPath)==0 ) iKind = 0;
+  else if( gChildW && strcmp(zPath, gChildW->zSub)==0 ) iKind = 2;
+  else iKind = 3;
+  childEv('X', iCall | iKind<<8, nth);
+}
+
+/* The pattern of the precise kills: the workload's directory (name with
+** a leading slash: the directory, the file and its journal; the main db
+** is named main-NAME.db), or the journal only. */
+static void trKillPattern(const Work *w, int bJrnl, char *z, size_t n){
+  if( bJrnl ) snprintf(z, n, "%s-mbjournal", w->zName);
+  else snprintf(z, n, "/%s", w->zName);
+}
+
+static void childArm(const Work *w, unsigned mask, int bJrnl, long nth){
+  char zPat[200];
+  if( fArm==0 || fOnKill==0 ) return;
+  trKillPattern(w, bJrnl, zPat, sizeof(zPat));
+  gChildW = w;
+  fOnKill(childOnKill);
+  fArm(mask, zPat, nth, -9);
+}
+
+/* BRK_NO_JOURNAL on a transfer: the first half of the moves' records, as
+** this transaction sees them, are written straight into the file (no
+** journal), and the child dies before COMMIT. */
+static void childTrHalfApply(sqlite3 *db, const Work *w, const TrPlan *p){
+  sqlite3_stmt *st = childPrepare(db, "SELECT id, bal, seq, pad FROM r WHERE rowid=?1");
+  int fd = open(w->zPath, O_WRONLY), i;
+  if( fd<0 ) childDie(0, "half-apply: open");
+  for(i=0; i<(p->nPair+1)/2; i++){
+    unsigned char a[TR_STRIDE];
+    int k, c;
+    sqlite3_bind_int64(st, 1, p->aFrom[i]);
+    if( sqlite3_step(st)!=SQLITE_ROW ) childDie(db, "half-apply: read");
+    for(c=0; c<4; c++){
+      uint64_t v = (uint64_t)sqlite3_column_int64(st, c);
+      for(k=0; k<8; k++) a[c*8+k] = (unsigned char)(v>>(8*k));
+    }
+    sqlite3_reset(st);
+    if( pwrite(fd, a, TR_STRIDE, trHeaderSize(w) + p->aFrom[i]*TR_STRIDE)!=TR_STRIDE ){
+      childDie(0, "half-apply: pwrite");
+    }
+  }
+  raise(SIGKILL);
+}
+
+static void childTransfer(Work *w, int iter){
+  const IterCfg *c = &w->cfg;
+  sqlite3 *db = 0;
+  char *z;
+  long long n, id;
+  sqlite3_stmt *stSeq, *stMove, *stRange, *stIns, *st;
+  (void)iter;
+
+  z = sqlite3_mprintf("file:%s?vfs=%s", w->zMain, c->zMainVfs);
+  if( z==0 ) childDie(0, "out of memory");
+  if( sqlite3_open_v2(z, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+                      |SQLITE_OPEN_URI, 0) ){
+    childDie(db, "open");
+  }
+  sqlite3_free(z);
+  z = trCreateSql(w);
+  childExec(db, z);
+  sqlite3_free(z);
+  st = childPrepare(db, "SELECT count(*) FROM r");
+  if( sqlite3_step(st)!=SQLITE_ROW ) childDie(db, "count");
+  n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  stSeq = childPrepare(db, "UPDATE r SET seq=?1, pad=?2 WHERE rowid=?3");
+  stMove = childPrepare(db, "UPDATE r SET bal=bal+?1, seq=?2, pad=?3 WHERE rowid=?4");
+  stRange = childPrepare(db, "UPDATE r SET bal=bal+CASE WHEN (rowid-?1)%2 THEN ?2 "
+                         "ELSE -?2 END, seq=?3, pad=?4 WHERE rowid BETWEEN ?1 AND ?5");
+  stIns = childPrepare(db, "INSERT INTO r(id, bal, seq, pad) VALUES(?1,?2,?3,?4)");
+#define MOVE(row, amt, txn) do{ \
+    sqlite3_bind_int64(stMove, 1, (amt)); sqlite3_bind_int64(stMove, 2, (txn)); \
+    sqlite3_bind_int64(stMove, 3, trPad(w, (txn), (row))); \
+    sqlite3_bind_int64(stMove, 4, (row)); childStep(db, stMove); }while(0)
+
+  if( c->bPrecise ) childArm(w, c->killMask, c->bKillJrnl, c->killNth);
+  childReady();
+  for(id=w->nextId; ; id++){
+    TrPlan p;
+    int i;
+    trPlan(w, id, n, &p);
+    childEv('B', id, 0);
+    childExec(db, "BEGIN");
+    sqlite3_bind_int64(stSeq, 1, id);
+    sqlite3_bind_int64(stSeq, 2, trPad(w, id, 0));
+    sqlite3_bind_int64(stSeq, 3, 0);
+    childStep(db, stSeq);
+    for(i=0; i<p.nPair; i++){
+      MOVE(p.aFrom[i], -p.aAmt[i], id);
+      MOVE(p.aTo[i], p.aAmt[i], id);
+    }
+    if( p.nSave ){
+      /* none of this may survive: it breaks the invariant */
+      childExec(db, "SAVEPOINT s");
+      for(i=0; i<p.nSave; i++) MOVE(p.aSave[i], 1000003, id+1000000000LL);
+      if( p.nSave & 1 ){
+        sqlite3_bind_int64(stIns, 1, n);
+        sqlite3_bind_int64(stIns, 2, 77);
+        sqlite3_bind_int64(stIns, 3, id+1000000000LL);
+        sqlite3_bind_int64(stIns, 4, 0);
+        childStep(db, stIns);
+      }
+      childExec(db, "ROLLBACK TO s; RELEASE s");
+    }
+    if( p.nRange ){
+      sqlite3_bind_int64(stRange, 1, p.iLo);
+      sqlite3_bind_int64(stRange, 2, p.rangeAmt);
+      sqlite3_bind_int64(stRange, 3, id);
+      sqlite3_bind_int64(stRange, 4, trPad(w, id, -1));
+      sqlite3_bind_int64(stRange, 5, p.iLo + p.nRange - 1);
+      childStep(db, stRange);
+    }
+    for(i=0; i<p.nApp; i++){
+      sqlite3_bind_int64(stIns, 1, n+i);
+      sqlite3_bind_int64(stIns, 2, 0);
+      sqlite3_bind_int64(stIns, 3, id);
+      sqlite3_bind_int64(stIns, 4, trPad(w, id, n+i));
+      childStep(db, stIns);
+    }
+    if( p.nApp && p.bFunded ){
+      MOVE(n, p.fundAmt, id);
+      MOVE(p.iFundFrom, -p.fundAmt, id);
+    }
+    if( g.eBreak==BRK_NO_JOURNAL ) childTrHalfApply(db, w, &p);
+    childEv('P', id, 0);
+    if( p.bRollback && g.eBreak!=BRK_FALSE_ROLLBACK ){
+      childExec(db, "ROLLBACK");
+      childEv('R', id, 0);
+    }else{
+      if( g.eBreak==BRK_EARLY_COMMIT ) childEv('C', id, 0);
+      childExec(db, "COMMIT");
+      if( g.eBreak==BRK_TORN ){
+        /* half of record 0's bal (every transaction touches record 0) */
+        unsigned char a[4] = { 0xde, 0xad, 0xbe, 0xef };
+        int fd = open(w->zPath, O_WRONLY);
+        if( fd<0 || pwrite(fd, a, 4, trHeaderSize(w)+8+2)!=4 ) childDie(0, "tear");
+        close(fd);
+      }
+      if( g.eBreak!=BRK_EARLY_COMMIT ) childEv(p.bRollback ? 'R' : 'C', id, 0);
+      n += p.nApp;
+    }
+  }
+#undef MOVE
+}
+
+/* A recoverer: opens the table (which recovers the file) armed to die at
+** the nth watched call; exits 0 when it got through, 3 on an error. */
+static void childRecover(Work *w, long nth){
+  sqlite3 *db = 0;
+  sqlite3_stmt *st = 0;
+  char *z;
+  childArm(w, MBF_FSYNC|MBF_FDATASYNC|MBF_FTRUNCATE|MBF_PWRITE|MBF_MSYNC, 0, nth);
+  z = sqlite3_mprintf("file:%s?vfs=%s", w->zMain, w->cfg.zMainVfs);
+  if( sqlite3_open_v2(z, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+                      |SQLITE_OPEN_URI, 0) ){
+    childDie(db, "recoverer: open");
+  }
+  sqlite3_free(z);
+  z = trCreateSql(w);
+  if( sqlite3_exec(db, z, 0, 0, 0)!=SQLITE_OK ) childDie(db, "recoverer: the table does not open");
+  sqlite3_free(z);
+  if( sqlite3_prepare_v2(db, "SELECT count(*), sum(bal) FROM r", -1, &st, 0)
+   || sqlite3_step(st)!=SQLITE_ROW ){
+    childDie(db, "recoverer: SELECT count(*), sum(bal)");
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  _exit(0);
 }
 
 /* ------------------------------------------------------------ parent side */
@@ -685,7 +1154,9 @@ static int runChild(Work *w, int iter, Events *e){
   if( pid==0 ){
     close(fd[0]);
     gPipe = fd[1];
-    if( w->eKind==W_VFS ) childVfs(w, iter); else childRec(w, iter);
+    if( w->eKind==W_VFS ) childVfs(w, iter);
+    else if( IS_TRANSFER(w) ) childTransfer(w, iter);
+    else childRec(w, iter);
     _exit(5);
   }
   close(fd[1]);
@@ -722,7 +1193,10 @@ static int runChild(Work *w, int iter, Events *e){
 typedef struct InFlight { long long id, victim; int bActive; } InFlight;
 
 static void classifyKill(Work *w, const Events *e){
-  char c = e->n ? e->a[e->n-1].c : 'S';
+  int n = e->n;
+  char c;
+  while( n>0 && e->a[n-1].c=='X' ) n--;   /* the precise kill's note */
+  c = n ? e->a[n-1].c : 'S';
   w->nKill++;
   switch( c ){
     case 'B': w->nKillBody++; break;
@@ -1142,9 +1616,13 @@ static void recCheckRaw(Work *w, const Rec *a, long long n){
   CHECK(nHdr>=0, "%s: unreadable .npy header", w->zPath);
   if( nHdr<0 ) return;
   if( w->eKind==W_NPY_APPEND ){
+    /* recovery cuts the file to its length before the transaction */
     CHECK(nSize>=nHdr + n*REC_STRIDE, "%s: %lld bytes, short of the shape's "
           "%lld records", w->zPath, nSize, n);
     if( nSize>nHdr + n*REC_STRIDE ) w->nPastShape++;
+    CHECK(nSize<=nHdr + n*REC_STRIDE, "%s: %lld bytes after the open, records "
+          "past the shape's %lld: the interrupted append was not cut off",
+          w->zPath, nSize, n);
   }else{
     CHECK(nSize==n*REC_STRIDE, "%s: %lld bytes after the open, the table has "
           "%lld records (%lld bytes): the interrupted append was not cut off",
@@ -1171,37 +1649,115 @@ static void recCheckRaw(Work *w, const Rec *a, long long n){
   free(aBuf);
 }
 
-/* Each field of the record: old (model) or one of the in-flight values. */
-static int fieldsAllowed(const Rec *got, const Rec *old, const Rec *aNew, int nNew,
-                         int *pbChanged){
-  int k;
-  const Rec *cand[4];
-  int nCand = 0;
-  int bV = 0, bW = 0, bT = 0, bC = 0, bI = got->id==old->id;
-  cand[nCand++] = old;
-  for(k=0; k<nNew && nCand<4; k++) cand[nCand++] = &aNew[k];
-  for(k=0; k<nCand; k++){
-    bV |= got->v==cand[k]->v;
-    bW |= got->w==cand[k]->w;
-    bT |= got->tag==cand[k]->tag;
-    bC |= got->chk==cand[k]->chk;
+static int trJournalState(const char *zJrnl);
+
+/* Apply committed transaction id (plan p, made for m->n records). */
+static void recApply(const Work *w, long long id, const RecPlan *p, RecModel *m){
+  Rec r;
+  long long i;
+  for(i=0; i<p->nFirst; i++){
+    recValue(w, id, p->aRow[i], 0, p->aRow[i], &r);
+    m->a[p->aRow[i]] = r;
   }
-  *pbChanged = !recEqual(got, old);
-  return bV && bW && bT && bC && bI;
+  if( p->bMid ){
+    recValue(w, id, p->iMidRow, 2, p->iMidRow, &r);
+    m->a[p->iMidRow] = r;
+  }
+  if( m->n + p->nApp1 + p->nApp2 > m->nAlloc ){
+    long long nNew = (m->n + p->nApp1 + p->nApp2)*2;
+    Rec *a = realloc(m->a, sizeof(Rec)*(size_t)nNew);
+    if( a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+    m->a = a;
+    m->nAlloc = nNew;
+  }
+  for(i=0; i<p->nApp1+p->nApp2; i++){
+    recValue(w, id, i, 0, m->n+i, &m->a[m->n+i]);
+  }
+  m->n += p->nApp1 + p->nApp2;
 }
 
+/* The records in the file, read straight from the disk: *pbExact when the
+** length is exactly the header and the records (a .npy: the shape). */
+static int recReadFile(const Work *w, Rec **paOut, long long *pn, int *pbExact){
+  long long nHdr = recHeaderSize(w), nSize = fileSize(w->zPath), n, i;
+  unsigned char *aBuf;
+  int fd;
+  *paOut = 0; *pn = 0; *pbExact = 0;
+  if( nHdr<0 || nSize<nHdr ) return 1;
+  aBuf = malloc((size_t)nSize + 1);
+  fd = open(w->zPath, O_RDONLY);
+  if( aBuf==0 || fd<0 || pread(fd, aBuf, (size_t)nSize, 0)!=(ssize_t)nSize ){
+    if( fd>=0 ) close(fd);
+    free(aBuf);
+    return 1;
+  }
+  close(fd);
+  n = (nSize - nHdr)/REC_STRIDE;
+  if( w->eKind==W_NPY_APPEND ){
+    const char *z;
+    aBuf[nHdr>0 ? nHdr-1 : 0] = 0;
+    z = strstr((const char*)aBuf+10, "'shape': (");
+    if( z==0 || strtoll(z+10, 0, 10)>n ){ free(aBuf); return 1; }
+    n = strtoll(z+10, 0, 10);
+  }
+  *pbExact = nSize==nHdr + n*REC_STRIDE;
+  *paOut = malloc(sizeof(Rec)*(size_t)(n ? n : 1));
+  if( *paOut==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+  for(i=0; i<n; i++){
+    const unsigned char *p = aBuf + nHdr + i*REC_STRIDE;
+    Rec *r = &(*paOut)[i];
+    r->id = getI64(p); r->v = getI64(p+8); r->w = getI64(p+16);
+    r->tag = getU32(p+24); r->chk = getU32(p+28);
+  }
+  *pn = n;
+  free(aBuf);
+  return 0;
+}
+
+static int recSame(const Rec *a, long long na, const Rec *b, long long nb){
+  long long i;
+  if( na!=nb ) return 0;
+  for(i=0; i<na; i++) if( !recEqual(&a[i], &b[i]) ) return 0;
+  return 1;
+}
+
+/* How the records differ from the committed state and the state after
+** the in-flight transaction. */
+static void recDiagnose(const Rec *a, long long n, const RecModel *m,
+                        const RecModel *pAfter, char *z, size_t nz){
+  long long i, nOld = 0, nNew = 0, nNone = 0, iNone = -1;
+  long long nCmp = n < m->n ? n : m->n;
+  for(i=0; i<nCmp; i++){
+    int bOld = recEqual(&a[i], &m->a[i]);
+    int bNew = pAfter && i<pAfter->n && recEqual(&a[i], &pAfter->a[i]);
+    if( bOld && bNew ) continue;
+    if( bOld ) nOld++;
+    else if( bNew ) nNew++;
+    else{ nNone++; if( iNone<0 ) iNone = i; }
+  }
+  snprintf(z, nz, "%lld records (%lld committed, %lld with the in-flight txn); "
+           "of those it updates %lld are new, %lld old; %lld records hold "
+           "neither (first: %lld)", n, m->n, pAfter ? pAfter->n : m->n, nNew,
+           nOld, nNone, iNone);
+}
+
+/* The transaction contract (docs/TRANSACTIONS.md): after a kill the table
+** holds the committed state, or that plus the whole in-flight transaction;
+** nothing reaches the file before COMMIT has armed the -mbjournal. */
 static void recCheck(Work *w, const Events *e){
   RecModel *m = &w->rm;
+  RecModel after;
   InFlight f;
   RecPlan p;
-  Rec *a1 = 0, *a2 = 0;
-  long long n1 = 0, n2 = 0, i;
+  Rec *a1 = 0, *a2 = 0, *a0 = 0;
+  long long n1 = 0, n2 = 0, n0 = 0;
   const char *zFirst, *zSecond;
   long long nCommitsNow = 0;
-  int bJournal, j;
-  long long nSize0;
+  int jst, j, bExact0 = 0, bBefore, bAfter;
+  char zWhy[400];
   memset(&f, 0, sizeof(f));
   memset(&p, 0, sizeof(p));
+  memset(&after, 0, sizeof(after));
   for(j=0; j<e->n; j++){
     const Ev *v = &e->a[j];
     if( v->c=='B' ){
@@ -1213,27 +1769,8 @@ static void recCheck(Work *w, const Events *e){
     }else if( v->c=='C' || v->c=='R' ){
       CHECK(f.bActive && f.id==v->a, "report %c %lld out of order", v->c, v->a);
       if( v->c=='C' ){
-        Rec r;
         CHECK(!p.bRollback, "txn %lld committed, planned to roll back", v->a);
-        for(i=0; i<p.nFirst; i++){
-          recValue(w, v->a, p.aRow[i], 0, p.aRow[i], &r);
-          m->a[p.aRow[i]] = r;
-        }
-        if( p.bMid ){
-          recValue(w, v->a, p.iMidRow, 2, p.iMidRow, &r);
-          m->a[p.iMidRow] = r;
-        }
-        if( m->n + p.nApp1 + p.nApp2 > m->nAlloc ){
-          long long nNew = (m->n + p.nApp1 + p.nApp2)*2;
-          Rec *a = realloc(m->a, sizeof(Rec)*(size_t)nNew);
-          if( a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
-          m->a = a;
-          m->nAlloc = nNew;
-        }
-        for(i=0; i<p.nApp1+p.nApp2; i++){
-          recValue(w, v->a, i, 0, m->n+i, &m->a[m->n+i]);
-        }
-        m->n += p.nApp1 + p.nApp2;
+        recApply(w, v->a, &p, m);
         w->nCommitted++;
         nCommitsNow++;
       }else{
@@ -1243,19 +1780,34 @@ static void recCheck(Work *w, const Events *e){
       f.bActive = 0;
     }
   }
-  if( w->bFailed ) return;
+  if( w->bFailed && !g.bKeepGoing ) return;
+  /* the state after the in-flight transaction (the SAVEPOINT part of an
+  ** update rolls back inside it) */
+  if( f.bActive && !p.bRollback ){
+    after.nAlloc = m->n + p.nApp1 + p.nApp2 + 1;
+    after.a = malloc(sizeof(Rec)*(size_t)after.nAlloc);
+    if( after.a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+    if( m->n ) memcpy(after.a, m->a, sizeof(Rec)*(size_t)m->n);
+    after.n = m->n;
+    recApply(w, f.id, &p, &after);
+  }
 
-  /* the files as the kill left them */
-  bJournal = fileExists(w->zJrnl);
-  nSize0 = fileSize(w->zPath);
-  if( bJournal ) w->nJournalSeen++;
-  CHECK(w->eKind!=W_NPY_APPEND || !bJournal, "a .npy file got a -mbjournal");
-  if( w->eKind==W_REC_APPEND && !bJournal ){
-    long long nIn = f.bActive && !p.bRollback ? p.nApp1+p.nApp2 : 0;
-    CHECK(nSize0==m->n*REC_STRIDE || (nIn && nSize0==(m->n+nIn)*REC_STRIDE),
-          "%s: %lld bytes after the kill and no -mbjournal: neither the %lld "
-          "committed records nor those plus the in-flight %lld", w->zPath,
-          nSize0, m->n, nIn);
+  /* the files as the kill left them: with no journal, or one that is not
+  ** armed, the file holds a whole state (a .npy file too) */
+  jst = trJournalState(w->zJrnl);
+  if( jst ) w->nJournalSeen++;
+  if( jst<=1 ){
+    if( recReadFile(w, &a0, &n0, &bExact0) ){
+      CHECK(0, "%s: unreadable after the kill", w->zPath);
+    }else if( !(bExact0 && (recSame(a0, n0, m->a, m->n)
+                            || (jst==0 && after.a && recSame(a0, n0, after.a, after.n)))) ){
+      recDiagnose(a0, n0, m, after.a ? &after : 0, zWhy, sizeof(zWhy));
+      CHECK(0, "after the kill (txn %lld %s), with %s, the file is neither the "
+            "committed state nor that plus the whole in-flight txn%s: %s", f.id,
+            f.bActive ? "in flight" : "done", jst ? "an unarmed -mbjournal"
+            : "no -mbjournal", bExact0 ? "" : " (its length is not header + "
+            "records)", zWhy);
+    }
   }
 
   if( w->cfg.bStockFirst ){ zFirst = "unix"; zSecond = "membase"; }
@@ -1269,68 +1821,23 @@ static void recCheck(Work *w, const Events *e){
         "main vfs=%s and vfs=%s see different records (%lld / %lld)",
         zFirst, zSecond, n1, n2);
 
-  /* the count: committed, or committed + the whole in-flight append */
-  {
-    long long nIn = f.bActive && !p.bRollback ? p.nApp1+p.nApp2 : 0;
-    int bAppended = nIn>0 && n1==m->n+nIn;
-    CHECK(n1==m->n || bAppended, "%lld records after the kill: %lld committed, "
-          "%lld in flight: a partial append or a lost commit", n1, m->n, nIn);
-    if( f.bActive && nIn ){
-      if( bAppended ) w->nInPresent++; else w->nInAbsent++;
-    }
-    for(i=m->n; i<n1 && bAppended; i++){
-      Rec r;
-      recValue(w, f.id, i-m->n, 0, i, &r);
-      CHECK(recEqual(&a1[i], &r), "in-flight appended record %lld is not what "
-            "was written", i);
-      if( !recEqual(&a1[i], &r) ) break;
-    }
+  /* all or nothing: the committed records, or those and the whole
+  ** in-flight transaction (updates and appends) */
+  bBefore = recSame(a1, n1, m->a, m->n);
+  bAfter = after.a && recSame(a1, n1, after.a, after.n);
+  if( !bBefore && !bAfter ){
+    recDiagnose(a1, n1, m, after.a ? &after : 0, zWhy, sizeof(zWhy));
+    CHECK(0, "after the open the table is neither the committed state nor that "
+          "plus the whole in-flight txn %lld%s: %s", f.id,
+          f.bActive && p.bRollback ? " (which was to roll back)" : "", zWhy);
   }
-
-  /* the records that were there: committed values, or for those the
-  ** in-flight transaction updated, old or new field by field */
-  {
-    int bPartial = 0, bAnyNew = 0, bAllNew = 1;
-    long long nCmp = n1<m->n ? n1 : m->n;
-    for(i=0; i<nCmp; i++){
-      Rec aNew[2];
-      int nNew = 0, bChanged = 0, ok;
-      if( f.bActive ){
-        int k;
-        for(k=0; k<p.nUpd; k++){
-          if( p.aRow[k]==i ){
-            recValue(w, f.id, i, k<p.nFirst ? 0 : 1, i, &aNew[nNew++]);
-          }
-        }
-        if( p.bMid && p.iMidRow==i ) recValue(w, f.id, i, 2, i, &aNew[nNew++]);
-      }
-      ok = fieldsAllowed(&a1[i], &m->a[i], aNew, nNew, &bChanged);
-      if( nNew==0 ){
-        CHECK(recEqual(&a1[i], &m->a[i]), "record %lld is not its committed "
-              "value, and no transaction in flight touched it%s", i,
-              ok ? "" : " (a field is torn)");
-      }else{
-        CHECK(ok, "record %lld: a field holds neither its old nor its new value "
-              "(torn or foreign): got v=%016llx w=%016llx tag=%08x chk=%08x, old "
-              "v=%016llx", i, (unsigned long long)a1[i].v,
-              (unsigned long long)a1[i].w, a1[i].tag, a1[i].chk,
-              (unsigned long long)m->a[i].v);
-        if( bChanged ) bAnyNew = 1;
-        if( !recEqual(&a1[i], &aNew[0]) ) bAllNew = 0;
-      }
-      if( !ok ) break;
-    }
-    if( f.bActive && (p.nUpd || p.bMid) ){
-      if( bAnyNew && !bAllNew ) bPartial = 1;
-      if( bPartial ) w->nInPartial++;
-      if( !p.nApp1 ){
-        if( bAnyNew && bAllNew && !p.bRollback && p.nUpd==p.nFirst ) w->nInPresent++;
-        else if( !bAnyNew ) w->nInAbsent++;
-      }
-    }
+  if( f.bActive ){
+    if( bAfter ) w->nInPresent++;
+    else if( bBefore ) w->nInAbsent++;
+    else w->nInPartial++;
   }
   /* the model becomes what is there */
-  if( !w->bFailed ){
+  if( bAfter || (g.bKeepGoing && !bBefore) ){
     if( n1>m->nAlloc ){
       Rec *a = realloc(m->a, sizeof(Rec)*(size_t)n1*2);
       if( a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
@@ -1342,8 +1849,10 @@ static void recCheck(Work *w, const Events *e){
   }
   nCheckedTxns += nCommitsNow;
 done:
+  free(a0);
   free(a1);
   free(a2);
+  free(after.a);
 }
 
 static int recSetup(Work *w){
@@ -1386,6 +1895,413 @@ static int recSetup(Work *w){
   return rc!=SQLITE_OK;
 }
 
+/* ------------------------------------------------------------ transfer check */
+
+/* A transfer file as read straight from the disk. */
+typedef struct TrFile {
+  int bOk;                 /* exists, and its header (.npy) parses */
+  char zWhy[200];          /* else why not */
+  long long nBytes;        /* its length */
+  long long n;             /* records: length / stride, or the shape */
+  int bExact;              /* length = header + n * stride */
+  TRec *a;                 /* the n records (those the file has) */
+  int64_t sum;
+} TrFile;
+
+static void trFileFree(TrFile *f){ free(f->a); memset(f, 0, sizeof(*f)); }
+
+static void trReadFile(const Work *w, TrFile *f){
+  int fd = open(w->zPath, O_RDONLY);
+  long long nHdr = trHeaderSize(w), i, nHave;
+  unsigned char *aBuf = 0;
+  struct stat st;
+  memset(f, 0, sizeof(*f));
+  if( fd<0 || fstat(fd, &st) ){
+    snprintf(f->zWhy, sizeof(f->zWhy), "cannot open: %s", strerror(errno));
+    if( fd>=0 ) close(fd);
+    return;
+  }
+  f->nBytes = (long long)st.st_size;
+  aBuf = malloc((size_t)f->nBytes + 1);
+  if( aBuf==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+  if( pread(fd, aBuf, (size_t)f->nBytes, 0)!=(ssize_t)f->nBytes ){
+    snprintf(f->zWhy, sizeof(f->zWhy), "short read");
+    goto done;
+  }
+  if( w->eKind==W_NPY_TRANSFER ){
+    const char *zShape;
+    aBuf[f->nBytes<TR_NPY_HDR ? f->nBytes : TR_NPY_HDR-1] = 0;
+    if( f->nBytes<TR_NPY_HDR || memcmp(aBuf, "\x93NUMPY\x01\x00", 8)!=0
+     || aBuf[8]+aBuf[9]*256!=TR_NPY_HDR-10 ){
+      snprintf(f->zWhy, sizeof(f->zWhy), "the .npy header is not the harness's "
+               "(v1.0, %d bytes)", TR_NPY_HDR);
+      goto done;
+    }
+    zShape = strstr((const char*)aBuf+10, "'shape': (");
+    if( zShape==0 || strstr((const char*)aBuf+10, "'descr': [('id', '<i8'), "
+                            "('bal', '<i8'), ('seq', '<i8'), ('pad', '<i8')]")==0 ){
+      snprintf(f->zWhy, sizeof(f->zWhy), "the .npy header lost its shape or descr");
+      goto done;
+    }
+    f->n = strtoll(zShape+10, 0, 10);
+  }else{
+    f->n = f->nBytes / TR_STRIDE;
+  }
+  f->bExact = f->nBytes == nHdr + f->n*TR_STRIDE;
+  nHave = (f->nBytes - nHdr) / TR_STRIDE;
+  if( nHave<f->n ){
+    snprintf(f->zWhy, sizeof(f->zWhy), "%lld bytes: short of the shape's %lld records",
+             f->nBytes, f->n);
+    goto done;
+  }
+  f->a = malloc(sizeof(TRec)*(size_t)(f->n ? f->n : 1));
+  if( f->a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+  for(i=0; i<f->n; i++){
+    const unsigned char *p = aBuf + nHdr + i*TR_STRIDE;
+    f->a[i].id = getI64(p); f->a[i].bal = getI64(p+8);
+    f->a[i].seq = getI64(p+16); f->a[i].pad = getI64(p+24);
+    f->sum = (int64_t)((uint64_t)f->sum + (uint64_t)f->a[i].bal);
+  }
+  f->bOk = 1;
+done:
+  close(fd);
+  free(aBuf);
+}
+
+/* The file holds exactly these n records (length included). */
+static int trEq(const TrFile *f, const TRec *a, long long n){
+  return f->bOk && f->bExact && f->n==n
+      && (n==0 || memcmp(f->a, a, sizeof(TRec)*(size_t)n)==0);
+}
+
+/* The -mbjournal: 0 none, 1 unarmed (short, not v2, or arm word 0), 2
+** armed v2, 3 v1 (MBJRNL01: today's appends). */
+static int trJournalState(const char *zJrnl){
+  unsigned char a[64];
+  int fd = open(zJrnl, O_RDONLY);
+  ssize_t k;
+  if( fd<0 ) return 0;
+  k = pread(fd, a, sizeof(a), 0);
+  close(fd);
+  if( k>=8 && memcmp(a, "MBJRNL01", 8)==0 ) return 3;
+  if( k<64 || memcmp(a, "MBJRNL02", 8)!=0 ) return 1;
+  return getI64(a+56)==0 ? 1 : 2;
+}
+
+/* Why the file is neither state: how many records hold the old values,
+** how many the new ones, how many neither; the first of each kind. */
+static void trDiagnose(const TrFile *f, const TrModel *m, const TRec *aAfter,
+                       long long nAfter, char *z, size_t nz){
+  long long i, nOld = 0, nNew = 0, nNone = 0, iNone = -1, iNew = -1;
+  long long nCmp = f->n < m->n ? f->n : m->n;
+  if( !f->bOk ){ snprintf(z, nz, "%s", f->zWhy); return; }
+  for(i=0; i<nCmp; i++){
+    int bOld = memcmp(&f->a[i], &m->a[i], sizeof(TRec))==0;
+    int bNew = aAfter && i<nAfter && memcmp(&f->a[i], &aAfter[i], sizeof(TRec))==0;
+    if( bOld && bNew ) continue;
+    if( bOld ) nOld++;
+    else if( bNew ){ nNew++; if( iNew<0 ) iNew = i; }
+    else{ nNone++; if( iNone<0 ) iNone = i; }
+  }
+  snprintf(z, nz, "%lld records (%lld committed, %lld after the in-flight txn), "
+           "%lld bytes%s; of the "
+           "records the in-flight txn changes, %lld hold its new values (first: "
+           "%lld), %lld the old ones; %lld records hold neither (first: %lld, "
+           "seq %lld, expected seq %lld)", f->n, m->n, aAfter ? nAfter : m->n,
+           f->nBytes, f->bExact ? "" : " (not header + records)", nNew, iNew,
+           nOld, nNone, iNone, iNone>=0 ? (long long)f->a[iNone].seq : -1,
+           iNone>=0 ? (long long)m->a[iNone].seq : -1);
+}
+
+/* Where a kill during COMMIT landed, from the journal and the file. */
+static int trPhase(int jst, int bBefore, int bAfter){
+  switch( jst ){
+    case 0: return bBefore ? PH_NOJ_BEFORE : bAfter ? PH_NOJ_AFTER : PH_BAD;
+    case 1: return bBefore ? PH_UNARMED : PH_BAD;
+    case 2: return bBefore ? PH_ARMED_BEFORE : bAfter ? PH_APPLIED : PH_MID_APPLY;
+  }
+  return PH_V1;
+}
+
+/* Read the table through a main db on zMainVfs: every record (rowid
+** order), and count(*), sum(bal) as SQL computes them. */
+static int trReadTable(Work *w, const char *zMainVfs, TRec **paOut, long long *pn,
+                       long long *pnCount, int64_t *pSum){
+  sqlite3 *db = openDb(w->zMain, zMainVfs, 1);
+  sqlite3_stmt *st = 0;
+  TRec *a = 0;
+  long long n = 0, nAlloc = 0;
+  int rc;
+  char *z;
+  *paOut = 0;
+  *pn = *pnCount = 0;
+  *pSum = 0;
+  if( db==0 ) return 1;
+  z = trCreateSql(w);
+  rc = sqlite3_exec(db, z, 0, 0, 0);
+  sqlite3_free(z);
+  CHECK(rc==SQLITE_OK, "main vfs=%s: the table does not open: %s", zMainVfs,
+        sqlite3_errmsg(db));
+  if( rc ){ sqlite3_close(db); return 1; }
+  rc = sqlite3_prepare_v2(db, "SELECT count(*), sum(bal) FROM r", -1, &st, 0);
+  if( rc==SQLITE_OK && sqlite3_step(st)==SQLITE_ROW ){
+    *pnCount = sqlite3_column_int64(st, 0);
+    *pSum = sqlite3_column_int64(st, 1);
+  }else{
+    CHECK(0, "main vfs=%s: count(*), sum(bal): %s", zMainVfs, sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  rc = sqlite3_prepare_v2(db, "SELECT rowid, id, bal, seq, pad FROM r ORDER BY rowid",
+                          -1, &st, 0);
+  while( rc==SQLITE_OK && (rc = sqlite3_step(st))==SQLITE_ROW ){
+    TRec *r;
+    if( n>=nAlloc ){
+      nAlloc = nAlloc ? nAlloc*2 : 4096;
+      r = realloc(a, sizeof(TRec)*(size_t)nAlloc);
+      if( r==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+      a = r;
+    }
+    if( sqlite3_column_int64(st, 0)!=n ){
+      CHECK(0, "main vfs=%s: rowid %lld where %lld was expected", zMainVfs,
+            (long long)sqlite3_column_int64(st, 0), n);
+      break;
+    }
+    r = &a[n++];
+    r->id = sqlite3_column_int64(st, 1);
+    r->bal = sqlite3_column_int64(st, 2);
+    r->seq = sqlite3_column_int64(st, 3);
+    r->pad = sqlite3_column_int64(st, 4);
+    rc = SQLITE_OK;
+  }
+  CHECK(rc==SQLITE_DONE, "main vfs=%s: reading the table: %s", zMainVfs,
+        sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  rc = sqlite3_close(db);
+  CHECK(rc==SQLITE_OK, "main vfs=%s: close: %d", zMainVfs, rc);
+  *paOut = a;
+  *pn = n;
+  return 0;
+}
+
+/* Recoverers: children that open the table (running the recovery) armed
+** to die at a watched call; each that is killed leaves the next one (or the
+** verifier) a recovery cut short. */
+static void trRecoverers(Work *w){
+  Rng r = { hash3(w->seed, (uint64_t)w->iIter, 11) };
+  int k;
+  for(k=0; k<w->cfg.nRecover && fileExists(w->zJrnl); k++){
+    long nth = 1 + (long)rngBelow(&r, 8);
+    pid_t pid;
+    int status = 0;
+    gLog->n = 0;
+    gLog->zErr[0] = 0;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if( pid<0 ){ perror("fork"); exit(2); }
+    if( pid==0 ) childRecover(w, nth);
+    while( waitpid(pid, &status, 0)<0 && errno==EINTR ){}
+    w->nRecoverRun++;
+    if( WIFSIGNALED(status) && WTERMSIG(status)==SIGKILL ){
+      w->nRecoverKilled++;
+    }else{
+      CHECK(WIFEXITED(status) && WEXITSTATUS(status)==0, "a recoverer (killed "
+            "at watched call %ld, which it did not reach) failed: %s", nth,
+            gLog->zErr[0] ? gLog->zErr : "no message");
+      break;
+    }
+  }
+  gLog->n = 0;
+}
+
+static void trCheck(Work *w, const Events *e){
+  TrModel *m = &w->tm;
+  InFlight f;
+  TrPlan p;
+  TrModel after;
+  TrFile f0, f1;
+  TRec *a1 = 0, *a2 = 0;
+  long long n1 = 0, n2 = 0, nCount1 = 0, nCount2 = 0, nCommitsNow = 0;
+  int64_t sum1 = 0, sum2 = 0;
+  const TRec *aAfter = 0;
+  long long nAfter = 0;
+  int j, jst, bBefore0, bAfter0, bBefore1, bAfter1, bMidCommit = 0;
+  long long lastSeq0 = m->n ? m->a[0].seq : 0;
+  char zWhy[600];
+  const char *zFirst, *zSecond;
+  memset(&f, 0, sizeof(f));
+  memset(&p, 0, sizeof(p));
+  memset(&after, 0, sizeof(after));
+  memset(&f0, 0, sizeof(f0));
+  memset(&f1, 0, sizeof(f1));
+  for(j=0; j<e->n; j++){
+    const Ev *v = &e->a[j];
+    if( v->c=='B' ){
+      CHECK(!f.bActive, "txn %lld began inside txn %lld", v->a, f.id);
+      f.id = v->a;
+      f.bActive = 1;
+      trPlan(w, v->a, m->n, &p);
+      if( v->a>=w->nextId ) w->nextId = v->a+1;
+    }else if( v->c=='C' || v->c=='R' ){
+      CHECK(f.bActive && f.id==v->a, "report %c %lld out of order", v->c, v->a);
+      if( v->c=='C' ){
+        CHECK(!p.bRollback, "txn %lld committed, planned to roll back", v->a);
+        trApply(w, v->a, &p, m);
+        lastSeq0 = v->a;
+        w->nCommitted++;
+        nCommitsNow++;
+      }else{
+        CHECK(p.bRollback, "txn %lld rolled back, planned to commit", v->a);
+        w->nRolledBack++;
+      }
+      f.bActive = 0;
+    }else if( v->c=='P' ){
+      bMidCommit = 1;
+    }else if( v->c=='X' ){
+      int iCall = (int)(v->a & 0xff), iKind = (int)(v->a>>8 & 0xff);
+      if( iCall>6 ) iCall = 6;
+      if( iKind>3 ) iKind = 3;
+      w->aKillAt[iCall][iKind]++;
+    }
+    if( v->c!='P' && v->c!='X' ) bMidCommit = 0;
+  }
+  if( w->cfg.bPrecise ){
+    w->nPrecise++;
+    if( !evHas(e, 'X') ) w->nPreciseMissed++;
+  }
+  if( w->bFailed && !g.bKeepGoing ) return;
+
+  /* the state after the in-flight transaction, if it may be there */
+  if( f.bActive && !p.bRollback ){
+    after.n = m->n;
+    trModelReserve(&after, m->n + p.nApp);
+    memcpy(after.a, m->a, sizeof(TRec)*(size_t)m->n);
+    trApply(w, f.id, &p, &after);
+    aAfter = after.a;
+    nAfter = after.n;
+  }
+
+  /* the files as the kill left them: with no journal, or one that is not
+  ** armed, nothing may have reached the file but a whole commit */
+  jst = trJournalState(w->zJrnl);
+  if( jst ) w->nJournalSeen++;
+  trReadFile(w, &f0);
+  bBefore0 = trEq(&f0, m->a, m->n);
+  bAfter0 = aAfter && trEq(&f0, aAfter, nAfter);
+  if( bMidCommit ) w->aPhase[trPhase(jst, bBefore0, bAfter0)]++;
+  if( (jst==0 && !bBefore0 && !bAfter0) || (jst==1 && !bBefore0) ){
+    trDiagnose(&f0, m, aAfter, nAfter, zWhy, sizeof(zWhy));
+    CHECK(0, "after the kill (txn %lld %s), with %s, the file is neither the "
+          "committed state nor that plus the whole in-flight txn: %s", f.id,
+          f.bActive ? "in flight" : "done", jst ? "an unarmed -mbjournal"
+          : "no -mbjournal", zWhy);
+  }
+
+  /* recoverers cut short, then the verifier opens */
+  if( w->cfg.nRecover && jst ) trRecoverers(w);
+  if( w->cfg.bStockFirst ){ zFirst = "unix"; zSecond = "membase"; }
+  else{ zFirst = "membase"; zSecond = "unix"; }
+  if( trReadTable(w, zFirst, &a1, &n1, &nCount1, &sum1) ) goto done;
+  CHECK(!fileExists(w->zJrnl), "%s: the -mbjournal (%lld bytes) is still there "
+        "after the table was opened", w->zPath, fileSize(w->zJrnl));
+  trReadFile(w, &f1);
+  CHECK(f1.bOk, "%s after the open: %s", w->zPath, f1.zWhy);
+  if( !f1.bOk ) goto done;
+  CHECK(f1.bExact, "%s: %lld bytes after the open, %lld records: the file "
+        "was not cut back to whole records (a .npy: records past the shape)",
+        w->zPath, f1.nBytes, f1.n);
+  CHECK(n1==f1.n && nCount1==n1 && (n1==0 || memcmp(a1, f1.a, sizeof(TRec)*(size_t)n1)==0),
+        "the table (%lld records, count(*) %lld) does not return the file's "
+        "%lld records", n1, nCount1, f1.n);
+  CHECK(sum1==f1.sum, "sum(bal) through SQL is %lld, the file's records sum "
+        "to %lld", (long long)sum1, (long long)f1.sum);
+  /* the invariant */
+  CHECK(f1.sum==m->sum, "the invariant is broken: SUM(bal) is %lld, it must "
+        "be %lld (off by %lld): a transaction is partly there", (long long)f1.sum,
+        (long long)m->sum, (long long)(f1.sum - m->sum));
+  /* the count: committed, or that plus the whole in-flight append */
+  CHECK(f1.n==m->n || (aAfter && f1.n==nAfter), "%lld records after the kill: "
+        "%lld committed, %lld with the in-flight txn %lld: a partial append or "
+        "a lost commit", f1.n, m->n, aAfter ? nAfter : m->n, f.id);
+  /* every acknowledged commit: each one set record 0's seq */
+  CHECK(f1.n==0 || f1.a[0].seq>=lastSeq0, "record 0 has seq %lld, but txn %lld "
+        "was acknowledged: an acknowledged commit is lost",
+        f1.n ? (long long)f1.a[0].seq : -1, lastSeq0);
+  /* all or nothing: exactly the state before or after the in-flight txn */
+  bBefore1 = trEq(&f1, m->a, m->n);
+  bAfter1 = aAfter && trEq(&f1, aAfter, nAfter);
+  if( !bBefore1 && !bAfter1 ){
+    trDiagnose(&f1, m, aAfter, nAfter, zWhy, sizeof(zWhy));
+    CHECK(0, "after the open the file is neither the committed state nor that "
+          "plus the whole in-flight txn %lld%s: %s", f.id,
+          f.bActive && p.bRollback ? " (which was to roll back)" : "", zWhy);
+  }
+  if( f.bActive ){
+    if( bAfter1 ) w->nInPresent++;
+    else if( bBefore1 ) w->nInAbsent++;
+    else w->nInPartial++;
+  }
+  /* a second connection, through the other VFS, sees the same */
+  if( trReadTable(w, zSecond, &a2, &n2, &nCount2, &sum2)==0 ){
+    CHECK(n1==n2 && (n1==0 || memcmp(a1, a2, sizeof(TRec)*(size_t)n1)==0),
+          "main vfs=%s and vfs=%s see different records (%lld / %lld)",
+          zFirst, zSecond, n1, n2);
+  }
+
+  /* the model becomes what is there (--keep-going: even a violation) */
+  if( bAfter1 || (g.bKeepGoing && !bBefore1) ){
+    trModelReserve(m, f1.n);
+    memcpy(m->a, f1.a, sizeof(TRec)*(size_t)f1.n);
+    m->n = f1.n;
+    if( !bAfter1 ) m->sum = f1.sum;
+  }
+  nCheckedTxns += nCommitsNow;
+done:
+  free(a1);
+  free(a2);
+  free(after.a);
+  trFileFree(&f0);
+  trFileFree(&f1);
+}
+
+static int trSetup(Work *w){
+  long long i, n = TR_N0, nHdr = trHeaderSize(w);
+  size_t nBytes = (size_t)(nHdr + n*TR_STRIDE);
+  unsigned char *a = malloc(nBytes);
+  int fd, rc = 0;
+  TrModel *m = &w->tm;
+  unlink(w->zPath);
+  unlink(w->zJrnl);
+  unlink(w->zMain);
+  mkdir(w->zSub, 0777);
+  if( a==0 ){ fprintf(stderr, "out of memory\n"); exit(2); }
+  trModelReserve(m, n);
+  m->n = n;
+  m->sum = 0;
+  if( nHdr ) trNpyHeader(a, n);
+  for(i=0; i<n; i++){
+    unsigned char *p = a + nHdr + i*TR_STRIDE;
+    int k;
+    trInitRec(w, i, &m->a[i]);
+    m->sum += m->a[i].bal;
+    for(k=0; k<8; k++){
+      p[k] = (unsigned char)((uint64_t)m->a[i].id>>(8*k));
+      p[8+k] = (unsigned char)((uint64_t)m->a[i].bal>>(8*k));
+      p[16+k] = (unsigned char)((uint64_t)m->a[i].seq>>(8*k));
+      p[24+k] = (unsigned char)((uint64_t)m->a[i].pad>>(8*k));
+    }
+  }
+  fd = open(w->zPath, O_WRONLY|O_CREAT|O_TRUNC, 0644);
+  if( fd<0 || pwrite(fd, a, nBytes, 0)!=(ssize_t)nBytes || fsync(fd) ){
+    CHECK(0, "setup of %s: %s", w->zPath, strerror(errno));
+    rc = 1;
+  }
+  if( fd>=0 ) close(fd);
+  free(a);
+  w->nextId = 1;
+  return rc;
+}
+
 /* ------------------------------------------------------------ driver */
 
 static void drawConfig(Work *w, int iter){
@@ -1407,6 +2323,28 @@ static void drawConfig(Work *w, int iter){
   if( g.bSelftest ) c->delayUs = 20000 + rngBelow(&r, 80000);
   c->bStockFirst = iter & 1;
   c->verifyMmap = rngBelow(&r, 2) ? 256LL*1024*1024 : 0;
+  /* transfers, with the preload: half the kills land at a watched call
+  ** (every kind, or one kind to reach its later calls; the file, its
+  ** journal and their directory, or the journal only); the delay is then
+  ** only a fallback. After a kill that left a journal, half the time
+  ** recoverers are killed in the recovery first. */
+  c->bPrecise = 0;
+  c->nRecover = 0;
+  if( IS_TRANSFER(w) && g.bPreload ){
+    static const unsigned aMask[] = {
+      MBF_FSYNC|MBF_FDATASYNC|MBF_FTRUNCATE|MBF_PWRITE|MBF_MSYNC,
+      MBF_FSYNC|MBF_FDATASYNC|MBF_FTRUNCATE|MBF_PWRITE|MBF_MSYNC,
+      MBF_FSYNC|MBF_FDATASYNC, MBF_MSYNC, MBF_PWRITE, MBF_FTRUNCATE
+    };
+    unsigned k = rngBelow(&r, 6);
+    c->bPrecise = rngBelow(&r, 2)==0;
+    c->killMask = aMask[k];
+    /* (nothing msyncs a journal) */
+    c->bKillJrnl = k!=3 && rngBelow(&r, 4)==0;
+    c->killNth = 1 + (long)rngBelow(&r, k<2 ? 40 : 10);
+    if( c->bPrecise ) c->delayUs = 400000;
+    c->nRecover = rngBelow(&r, 2) ? 1 + (int)rngBelow(&r, 3) : 0;
+  }
 }
 
 static void runOne(Work *w, int iter){
@@ -1415,16 +2353,21 @@ static void runOne(Work *w, int iter){
   memset(&e, 0, sizeof(e));
   gW = w;
   w->iIter = iter;
+  if( g.bKeepGoing ) w->bFailed = 0;
   drawConfig(w, iter);
   if( runChild(w, iter, &e)==0 ){
     classifyKill(w, &e);
-    if( w->eKind==W_VFS ) vfsCheck(w, &e); else recCheck(w, &e);
+    if( w->eKind==W_VFS ) vfsCheck(w, &e);
+    else if( IS_TRANSFER(w) ) trCheck(w, &e);
+    else recCheck(w, &e);
     if( g.bVerbose ){
-      printf("  %s kill %d: after %u us, %d reports, last '%c'%s\n", w->zName,
-             iter, w->cfg.delayUs, e.n, e.n ? e.a[e.n-1].c : '-',
+      printf("  %s kill %d: %s %u us, %d reports, last '%c'%s\n", w->zName,
+             iter, w->cfg.bPrecise ? "precise, fallback" : "after",
+             w->cfg.delayUs, e.n, e.n ? e.a[e.n-1].c : '-',
              w->bFailed ? " FAILED" : "");
     }
   }
+  if( w->bFailed>0 ) w->nViol++;
   free(e.a);
   w->tSpent += now() - t0;
   gW = 0;
@@ -1433,7 +2376,8 @@ static void runOne(Work *w, int iter){
 static void usage(const char *zArgv0){
   int i;
   fprintf(stderr, "usage: %s [--seed N] [--iterations N] [--seconds S] "
-          "[--workload NAME] [--dir D] [-v] [--selftest]\nworkloads:", zArgv0);
+          "[--workload NAME] [--dir D] [-v] [--selftest] [--keep-going] "
+          "[--preload PATH | --no-preload]\nworkloads:", zArgv0);
   for(i=0; i<N_WORK; i++) fprintf(stderr, " %s", aWork[i].zName);
   fputc('\n', stderr);
   exit(2);
@@ -1442,17 +2386,27 @@ static void usage(const char *zArgv0){
 /* Fresh files and model for workload i, in directory zWork. */
 static int workStart(int i, const char *zWork){
   Work *w = &aWork[i];
-  const char *zExt = w->eKind==W_NPY_APPEND ? "npy" : w->eKind==W_VFS ? "db" : "bin";
+  const char *zExt = IS_NPY(w) ? "npy" : w->eKind==W_VFS ? "db" : "bin";
   int rc;
   free(w->vm.aState);
   free(w->rm.a);
+  free(w->tm.a);
   memset(&w->seed, 0, sizeof(Work) - offsetof(Work, seed));
   w->seed = hash3(g.seed, (uint64_t)i, 0);
-  snprintf(w->zPath, sizeof(w->zPath), "%s/%s.%s", zWork, w->zName, zExt);
-  snprintf(w->zJrnl, sizeof(w->zJrnl), "%s/%s.%s-mbjournal", zWork, w->zName, zExt);
-  snprintf(w->zMain, sizeof(w->zMain), "%s/%s-main.db", zWork, w->zName);
+  if( IS_TRANSFER(w) ){
+    /* a directory of its own: the precise kills watch it by name */
+    snprintf(w->zSub, sizeof(w->zSub), "%s/%s", zWork, w->zName);
+    snprintf(w->zPath, sizeof(w->zPath), "%s/%s/%s.%s", zWork, w->zName, w->zName, zExt);
+    snprintf(w->zJrnl, sizeof(w->zJrnl), "%s/%s/%s.%s-mbjournal", zWork, w->zName,
+             w->zName, zExt);
+    snprintf(w->zMain, sizeof(w->zMain), "%s/main-%s.db", zWork, w->zName);
+  }else{
+    snprintf(w->zPath, sizeof(w->zPath), "%s/%s.%s", zWork, w->zName, zExt);
+    snprintf(w->zJrnl, sizeof(w->zJrnl), "%s/%s.%s-mbjournal", zWork, w->zName, zExt);
+    snprintf(w->zMain, sizeof(w->zMain), "%s/%s-main.db", zWork, w->zName);
+  }
   gW = w;
-  rc = w->eKind==W_VFS ? vfsSetup(w) : recSetup(w);
+  rc = w->eKind==W_VFS ? vfsSetup(w) : IS_TRANSFER(w) ? trSetup(w) : recSetup(w);
   gW = 0;
   if( rc ) fprintf(stderr, "setup of %s failed\n", w->zName);
   return rc;
@@ -1468,19 +2422,48 @@ static void workRemove(Work *w){
     snprintf(zF, sizeof(zF), "%s%s", w->zMain, azSuffix[k]);
     unlink(zF);
   }
+  if( w->zSub[0] ) rmdir(w->zSub);
+}
+
+/* mbj_cksum of docs/TRANSACTIONS.md: n bytes, zero-padded to a multiple
+** of 8, as little-endian u32 pairs. */
+static uint64_t mbjCksum(const unsigned char *a, size_t n){
+  uint32_t s0 = 0, s1 = 0;
+  size_t i;
+  for(i=0; i<n; i+=8){
+    unsigned char b[8] = {0};
+    memcpy(b, a+i, n-i<8 ? n-i : 8);
+    s0 += getU32(b) + s1;
+    s1 += getU32(b+4) + s0;
+  }
+  return (uint64_t)s1<<32 | s0;
+}
+
+static void putU64(unsigned char *p, uint64_t v){
+  int k;
+  for(k=0; k<8; k++) p[k] = (unsigned char)(v>>(8*k));
 }
 
 /* The journal states a kill can leave, made by hand: each must be handled
-** by the next open of the table. A writer dies between creating the
-** -mbjournal and writing it (empty: nothing grew yet), after writing it
-** (the file may have grown: cut back to the recorded length), or in the
-** middle of writing it (short: nothing grew yet). */
+** by the next open of the table, which must leave the three committed
+** records byte for byte. Version 1 (MBJRNL01: the length before an
+** append; MemBase before the write set): a writer died between creating
+** the -mbjournal and writing it (empty), in the middle of writing it
+** (short), or after it (the file may have grown: cut back). Version 2
+** (docs/TRANSACTIONS.md): a journal that is not armed (arm word 0, any
+** content, or shorter than its header) means the file was never touched:
+** the journal is deleted and the file stays as it is; an armed one is
+** applied: the original bytes go back and the file is cut to nOrig. */
 static void recJournalChecks(const char *zWork){
-  static const struct { const char *zCase; int nJrnl; int nGrow; } aCase[] = {
-    { "empty -mbjournal",            0, 0 },
-    { "short -mbjournal",           11, 0 },
-    { "-mbjournal, file not grown", 24, 0 },
-    { "-mbjournal, file grown",     24, 5 },
+  enum { J_V1, J_V2_UNARMED, J_V2_UNARMED_SHORT, J_V2_ARMED };
+  static const struct { const char *zCase; int eKind; int nJrnl; int nGrow; } aCase[] = {
+    { "empty -mbjournal",                       J_V1,   0, 0 },
+    { "short -mbjournal",                       J_V1,  11, 0 },
+    { "-mbjournal, file not grown",             J_V1,  24, 0 },
+    { "-mbjournal, file grown",                 J_V1,  24, 5 },
+    { "v2 -mbjournal not armed",                J_V2_UNARMED, 0, 0 },
+    { "v2 -mbjournal not armed, 40 bytes",      J_V2_UNARMED_SHORT, 40, 0 },
+    { "v2 -mbjournal armed, commit half-applied", J_V2_ARMED, 0, 2 },
   };
   Work *w = &aWork[5];   /* records_append's names, in a directory of its own */
   char zDir[1200];
@@ -1488,28 +2471,57 @@ static void recJournalChecks(const char *zWork){
   snprintf(zDir, sizeof(zDir), "%s/journal", zWork);
   mkdir(zDir, 0777);
   for(i=0; i<(int)(sizeof(aCase)/sizeof(aCase[0])); i++){
-    unsigned char a[24], aRec[REC_STRIDE*5];
+    unsigned char a[64+16+REC_STRIDE], aRec[REC_STRIDE*5], aOrig[REC_STRIDE*3];
     uint64_t n = 3*REC_STRIDE;
+    size_t nJrnl = (size_t)aCase[i].nJrnl;
     Rec *aGot = 0;
     long long nGot = 0;
     int k, fd;
+    struct stat st;
     if( workStart(5, zDir) ) exit(2);
     gW = w;
     w->iIter = -1;
     /* three committed records */
-    fd = open(w->zPath, O_WRONLY);
+    fd = open(w->zPath, O_RDWR);
     memset(aRec, 0, sizeof(aRec));
-    for(k=0; k<3; k++) aRec[k*REC_STRIDE] = (unsigned char)k;
+    for(k=0; k<3; k++){
+      aRec[k*REC_STRIDE] = (unsigned char)k;
+      aRec[k*REC_STRIDE+8] = (unsigned char)(0x40+k);
+    }
+    memcpy(aOrig, aRec, sizeof(aOrig));
     CHECK(fd>=0 && pwrite(fd, aRec, (size_t)n, 0)==(ssize_t)n, "%s: write", aCase[i].zCase);
-    /* the journal, then the growth it covers */
-    memcpy(a, "MBJRNL01", 8);
-    for(k=0; k<8; k++){
-      a[8+k] = (unsigned char)(n>>(8*k));
-      a[16+k] = (unsigned char)((n ^ 0x5a5a5a5a5a5a5a5aULL)>>(8*k));
+    memset(&st, 0, sizeof(st));
+    if( fd>=0 ) fstat(fd, &st);
+    memset(a, 0, sizeof(a));
+    if( aCase[i].eKind==J_V1 ){
+      memcpy(a, "MBJRNL01", 8);
+      putU64(a+8, n);
+      putU64(a+16, n ^ 0x5a5a5a5a5a5a5a5aULL);
+    }else{
+      /* header: file identity, nOrig, nNew, nBody, checksum, arm word;
+      ** one entry: record 1's original bytes */
+      memcpy(a, "MBJRNL02", 8);
+      putU64(a+8, (uint64_t)st.st_dev);
+      putU64(a+16, (uint64_t)st.st_ino);
+      putU64(a+24, n);
+      putU64(a+32, n + (uint64_t)aCase[i].nGrow*REC_STRIDE);
+      putU64(a+40, 16+REC_STRIDE);
+      putU64(a+64, REC_STRIDE);            /* off */
+      a[72] = REC_STRIDE;                  /* n; then a u32 0 */
+      memcpy(a+80, aOrig+REC_STRIDE, REC_STRIDE);
+      if( aCase[i].eKind==J_V2_UNARMED ){
+        /* any content: the entry does not match the file, no checksums */
+        memset(a+80, 0x55, REC_STRIDE);
+        putU64(a+48, 12345);
+      }else{
+        putU64(a+48, mbjCksum(a+64, 16+REC_STRIDE));
+      }
+      if( aCase[i].eKind==J_V2_ARMED ) putU64(a+56, mbjCksum(a, 56) | 1);
+      if( nJrnl==0 ) nJrnl = 64+16+REC_STRIDE;
     }
     {
       int fj = open(w->zJrnl, O_WRONLY|O_CREAT|O_TRUNC, 0644);
-      CHECK(fj>=0 && pwrite(fj, a, (size_t)aCase[i].nJrnl, 0)==aCase[i].nJrnl,
+      CHECK(fj>=0 && pwrite(fj, a, nJrnl, 0)==(ssize_t)nJrnl,
             "%s: write the journal", aCase[i].zCase);
       if( fj>=0 ) close(fj);
     }
@@ -1518,14 +2530,26 @@ static void recJournalChecks(const char *zWork){
       CHECK(pwrite(fd, aRec, (size_t)aCase[i].nGrow*REC_STRIDE, (off_t)n)
             ==(ssize_t)aCase[i].nGrow*REC_STRIDE, "%s: grow", aCase[i].zCase);
     }
+    if( aCase[i].eKind==J_V2_ARMED ){
+      /* the apply got as far as record 1 */
+      CHECK(pwrite(fd, aRec, REC_STRIDE, REC_STRIDE)==REC_STRIDE, "%s: apply",
+            aCase[i].zCase);
+    }
     if( fd>=0 ) close(fd);
     if( recRead(w, i%2 ? "unix" : "membase", &aGot, &nGot)==0 ){
+      unsigned char aNow[REC_STRIDE*3];
+      int fr = open(w->zPath, O_RDONLY);
+      int bSame = fr>=0 && pread(fr, aNow, sizeof(aNow), 0)==(ssize_t)sizeof(aNow)
+               && memcmp(aNow, aOrig, sizeof(aNow))==0;
+      if( fr>=0 ) close(fr);
       CHECK(nGot==3, "%s: %lld records after the open, 3 were committed",
             aCase[i].zCase, nGot);
       CHECK(!fileExists(w->zJrnl), "%s: the -mbjournal (%lld bytes) is still "
             "there after the table was opened", aCase[i].zCase, fileSize(w->zJrnl));
       CHECK(fileSize(w->zPath)==(long long)n, "%s: the file has %lld bytes, "
             "%llu committed", aCase[i].zCase, fileSize(w->zPath), (unsigned long long)n);
+      CHECK(bSame, "%s: the file's bytes are not the committed records",
+            aCase[i].zCase);
     }
     free(aGot);
     workRemove(w);
@@ -1535,15 +2559,15 @@ static void recJournalChecks(const char *zWork){
   w->bFailed = 0;
 }
 
-/* Does break mode b apply to workload w: can a kill -9 expose it? An
-** update of a record file is in the page cache as soon as it is made, so
-** reporting its COMMIT early cannot be seen after a kill; .npy appends
-** have no -mbjournal to lose; the VFS has no field to tear. */
+/* Does break mode b apply to workload w: can a kill -9 expose it? The VFS
+** has no field to tear. (Before the write set an update reached the file
+** as it was made, and a COMMIT of records_update reported early could not
+** be seen; now it stays in the write set until COMMIT.) */
 static int breakApplies(int b, const Work *w){
   switch( b ){
-    case BRK_EARLY_COMMIT:   return w->eKind!=W_REC_UPDATE;
+    case BRK_EARLY_COMMIT:   return 1;
     case BRK_FALSE_ROLLBACK: return 1;
-    case BRK_NO_JOURNAL:     return w->eKind==W_VFS || w->eKind==W_REC_APPEND;
+    case BRK_NO_JOURNAL:     return 1;
     case BRK_TORN:           return w->eKind!=W_VFS;
   }
   return 0;
@@ -1579,6 +2603,80 @@ static int selftest(const char *zWork){
   return nMissed ? 1 : 0;
 }
 
+/* Precise kills need mb_faultpreload in this process (the children are
+** forks): run this program again with it in LD_PRELOAD (after libasan
+** under AddressSanitizer), as tests/faults/test_faults_preload does.
+** Without the library the transfers use timed kills only. */
+static void preloadBind(char **argv){
+  void *p = dlsym(RTLD_DEFAULT, "mb_fault_arm");
+  if( p==0 && g.zPreload && g.zPreload[0] && access(g.zPreload, R_OK)==0
+   && getenv("MB_CRASH_REEXEC")==0 ){
+    const char *zOld = getenv("LD_PRELOAD");
+    const char *zAsan = "";
+    void *pAsan = dlsym(RTLD_DEFAULT, "__asan_init");
+    Dl_info info;
+    char zExe[4096], *zNew;
+    ssize_t n;
+    if( pAsan && dladdr(pAsan, &info) && info.dli_fname ) zAsan = info.dli_fname;
+    zNew = sqlite3_mprintf("%s%s%s%s%s", zAsan, zAsan[0] ? ":" : "", g.zPreload,
+                           zOld && zOld[0] ? ":" : "", zOld ? zOld : "");
+    setenv("LD_PRELOAD", zNew, 1);
+    setenv("MB_CRASH_REEXEC", "1", 1);
+    n = readlink("/proc/self/exe", zExe, sizeof(zExe)-1);
+    if( n>0 ){ zExe[n] = 0; }else{ snprintf(zExe, sizeof(zExe), "%s", argv[0]); }
+    fflush(stdout);
+    fflush(stderr);
+    execv(zExe, argv);
+    perror("mb_crash: execv");
+    exit(2);
+  }
+  if( p ){
+    *(void**)&fArm = p;
+    *(void**)&fOnKill = dlsym(RTLD_DEFAULT, "mb_fault_on_kill");
+    g.bPreload = fOnKill!=0;
+  }
+  if( !g.bPreload && g.zPreload && g.zPreload[0] ){
+    printf("mb_crash: %s is not loaded: timed kills only\n", g.zPreload);
+  }
+}
+
+/* The preload arms itself from MB_FAULT_ARM when it loads (a child of any
+** language): a child started with MB_FAULT_ARM=1:NAME:2:-9 must die of
+** SIGKILL at its second fsync of NAME, and one with nth 4 must not. */
+static int envArmProbe(const char *zWork){
+  char zFile[1300], zEnv[1400];
+  int nth, nBad = 0;
+  snprintf(zFile, sizeof(zFile), "%s/env-probe.bin", zWork);
+  for(nth=2; nth<=4; nth+=2){
+    pid_t pid;
+    int status = 0;
+    fflush(stdout);
+    pid = fork();
+    if( pid<0 ){ perror("fork"); exit(2); }
+    if( pid==0 ){
+      snprintf(zEnv, sizeof(zEnv), "%x:env-probe.bin:%d:-9", MBF_FSYNC, nth);
+      setenv("MB_FAULT_ARM", zEnv, 1);
+      char zExe[4096];
+      ssize_t n = readlink("/proc/self/exe", zExe, sizeof(zExe)-1);
+      if( n<=0 ) _exit(127);
+      zExe[n] = 0;
+      execl(zExe, zExe, "--fsync-probe", zFile, (char*)0);
+      _exit(127);
+    }
+    while( waitpid(pid, &status, 0)<0 && errno==EINTR ){}
+    if( nth==2 && !(WIFSIGNALED(status) && WTERMSIG(status)==SIGKILL) ){
+      printf("    MB_FAULT_ARM nth=2: the probe was not killed (status %d)\n", status);
+      nBad++;
+    }
+    if( nth==4 && !(WIFEXITED(status) && WEXITSTATUS(status)==0) ){
+      printf("    MB_FAULT_ARM nth=4: the probe did not exit 0 (status %d)\n", status);
+      nBad++;
+    }
+  }
+  unlink(zFile);
+  return nBad;
+}
+
 static void report(const char *zMetric, long long v){
   const char *zDir = getenv("MB_REPORT_DIR");
   char zPath[2048];
@@ -1600,19 +2698,32 @@ int main(int argc, char **argv){
 
   g.nIter = 50;
   g.secs = 90.0;
+#ifdef MB_FAULTPRELOAD_PATH
+  g.zPreload = MB_FAULTPRELOAD_PATH;
+#endif
+  if( argc==3 && strcmp(argv[1], "--fsync-probe")==0 ){
+    /* envArmProbe's child: three fsyncs of a file */
+    int fd = open(argv[2], O_WRONLY|O_CREAT, 0644), k;
+    for(k=0; k<3; k++) if( fd<0 || fsync(fd) ) return 1;
+    return 0;
+  }
   for(i=1; i<argc; i++){
     const char *z = argv[i];
     if( z[0]=='-' && z[1]=='-' ) z++;
     if( strcmp(z, "-v")==0 ){ g.bVerbose = 1; continue; }
     if( strcmp(z, "-selftest")==0 ){ bSelftest = 1; continue; }
+    if( strcmp(z, "-keep-going")==0 ){ g.bKeepGoing = 1; continue; }
+    if( strcmp(z, "-no-preload")==0 ){ g.zPreload = 0; continue; }
     if( i+1>=argc ) usage(argv[0]);
     if( strcmp(z, "-seed")==0 ){ g.seed = strtoull(argv[++i], 0, 0); bSeed = 1; }
     else if( strcmp(z, "-iterations")==0 ){ g.nIter = atoi(argv[++i]); }
     else if( strcmp(z, "-seconds")==0 ){ g.secs = atof(argv[++i]); }
     else if( strcmp(z, "-workload")==0 ){ g.zWorkload = argv[++i]; }
     else if( strcmp(z, "-dir")==0 ){ snprintf(g.zDir, sizeof(g.zDir), "%s", argv[++i]); }
+    else if( strcmp(z, "-preload")==0 ){ g.zPreload = argv[++i]; }
     else usage(argv[0]);
   }
+  preloadBind(argv);
   if( !bSeed ){
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -1649,18 +2760,25 @@ int main(int argc, char **argv){
 
   if( bSelftest ){
     int rc;
-    printf("mb_crash --selftest: --seed %llu, in %s\n",
-           (unsigned long long)g.seed, zWork);
+    printf("mb_crash --selftest: --seed %llu, in %s%s\n",
+           (unsigned long long)g.seed, zWork,
+           g.bPreload ? " (precise kills: mb_faultpreload)" : "");
     rc = selftest(zWork);
+    if( g.bPreload && envArmProbe(zWork) ){
+      printf("mb_crash --selftest: MB_FAULT_ARM does not arm the preload\n");
+      rc = 1;
+    }
     for(i=0; i<N_WORK; i++){ free(aWork[i].vm.aState); free(aWork[i].rm.a); }
     rmdir(zWork);
     munmap(gLog, SHLOG_BYTES);
     return rc;
   }
 
-  printf("mb_crash: --seed %llu --iterations %d --seconds %g%s%s, in %s\n",
+  printf("mb_crash: --seed %llu --iterations %d --seconds %g%s%s%s, in %s%s\n",
          (unsigned long long)g.seed, g.nIter, g.secs,
-         g.zWorkload ? " --workload " : "", g.zWorkload ? g.zWorkload : "", zWork);
+         g.zWorkload ? " --workload " : "", g.zWorkload ? g.zWorkload : "",
+         g.bKeepGoing ? " --keep-going" : "", zWork,
+         g.bPreload ? " (precise kills: mb_faultpreload)" : "");
   recJournalChecks(zWork);
   for(i=0; i<N_WORK; i++){
     if( g.zWorkload && strcmp(g.zWorkload, aWork[i].zName) ){
@@ -1675,7 +2793,7 @@ int main(int argc, char **argv){
   for(iter=0; iter<g.nIter && !bTimeUp; iter++){
     for(i=0; i<N_WORK; i++){
       Work *w = &aWork[i];
-      if( w->bFailed ) continue;
+      if( w->bFailed<0 || (w->bFailed && !g.bKeepGoing) ) continue;
       if( now()>=tEnd ){ bTimeUp = 1; break; }
       runOne(w, iter);
     }
@@ -1697,7 +2815,25 @@ int main(int argc, char **argv){
         printf(", partial %d | -mbjournal seen %d", w->nInPartial, w->nJournalSeen);
         if( w->eKind==W_NPY_APPEND ) printf(", past shape %d", w->nPastShape);
       }
-      printf(" | %.1f s%s\n", w->tSpent, w->bFailed ? " FAILED" : "");
+      if( IS_TRANSFER(w) ){
+        int a, b, k;
+        printf("\n  precise kills %d (%d did not fire: timed instead)", w->nPrecise,
+               w->nPreciseMissed);
+        for(a=0; a<7; a++){
+          for(b=0; b<4; b++){
+            if( w->aKillAt[a][b] ){
+              static const char *const azK[] = { "file", "journal", "dir", "other" };
+              printf(", %s %s %d", azCallName[a], azK[b], w->aKillAt[a][b]);
+            }
+          }
+        }
+        printf("\n  kills in COMMIT by the state left:");
+        for(k=0; k<PH_N; k++) printf(" %s %d%s", azPhase[k], w->aPhase[k], k<PH_N-1 ? "," : "");
+        printf("\n  recoverers %d, killed in recovery %d | records %lld",
+               w->nRecoverRun, w->nRecoverKilled, w->tm.n);
+      }
+      if( g.bKeepGoing ) printf(" | kills with a violation %d", w->nViol);
+      printf(" | %.1f s%s\n", w->tSpent, w->nViol || w->bFailed>0 ? " FAILED" : "");
       snprintf(zMetric, sizeof(zMetric), "kills.%s", w->zName);
       report(zMetric, w->nKill);
       nKills += w->nKill;
@@ -1715,6 +2851,7 @@ int main(int argc, char **argv){
     if( nFail==0 ) workRemove(w);
     free(w->vm.aState);
     free(w->rm.a);
+    free(w->tm.a);
   }
   if( nFail==0 ) rmdir(zWork);
   else printf("mb_crash: files kept in %s\n", zWork);

@@ -23,6 +23,24 @@
 **   mb_fault_seen()                   watched calls since mb_fault_arm
 **   mb_fault_fired()                  calls made to fail since then
 **   mb_fault_last()                   the name of the last call failed
+**   mb_fault_on_kill(fn)              fn(call, path, nth) runs just before
+**                                     a kill action (below) raises SIGKILL
+**
+** The kill action: err = -9 makes the nth watched call raise(SIGKILL)
+** before the real call runs, instead of failing (a kill -9 that lands
+** exactly at that call: tests/crash/mb_crash.c).
+**
+** Arming from the environment: when the library is loaded, a constructor
+** reads MB_FAULT_ARM="calls:pattern:nth:err" (calls: the mask in hex, with
+** or without 0x; nth and err: decimal) and arms with it, so a child of any
+** language (Python, Tcl, a C program) can be killed or failed at its Nth
+** fsync, msync, pwrite or ftruncate of a file without calling
+** mb_fault_arm. Example: MB_FAULT_ARM=0x2d:-mbjournal:3:-9 kills the
+** process at its third fsync, ftruncate, pwrite or msync of a -mbjournal.
+** The pattern may contain ':' (the first and the last two fields are cut
+** off). A malformed value is reported on stderr and exits with status 2:
+** a test that silently runs unarmed would prove nothing. The variable is
+** inherited: the processes a child starts arm themselves too.
 **
 ** A failed call does nothing and returns -1 (MAP_FAILED for mmap) with
 ** errno set, as the kernel does for EIO/ENOSPC/ENOMEM. The real functions
@@ -35,7 +53,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -50,6 +70,7 @@ MBF_EXPORT void mb_fault_disarm(void);
 MBF_EXPORT long mb_fault_seen(void);
 MBF_EXPORT long mb_fault_fired(void);
 MBF_EXPORT const char *mb_fault_last(void);
+MBF_EXPORT void mb_fault_on_kill(void (*fn)(const char *call, const char *path, long nth));
 
 static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned s_calls;          /* 0: disarmed */
@@ -57,6 +78,9 @@ static char s_pattern[1024];
 static long s_nth, s_seen, s_fired;
 static int s_err;
 static const char *s_last = "";
+static void (*s_onKill)(const char *call, const char *path, long nth);
+
+#define MBF_KILL (-9)   /* err of the kill action */
 
 void mb_fault_arm(unsigned calls, const char *pattern, long nth, int err) {
     pthread_mutex_lock(&s_mu);
@@ -90,6 +114,45 @@ long mb_fault_fired(void) {
 }
 
 const char *mb_fault_last(void) { return s_last; }
+
+void mb_fault_on_kill(void (*fn)(const char *call, const char *path, long nth)) {
+    pthread_mutex_lock(&s_mu);
+    s_onKill = fn;
+    pthread_mutex_unlock(&s_mu);
+}
+
+/* MB_FAULT_ARM="calls:pattern:nth:err", read when the library loads. */
+__attribute__((constructor)) static void arm_from_env(void) {
+    const char *z = getenv("MB_FAULT_ARM");
+    char buf[1200], *end;
+    char *c1, *c3, *c2;
+    unsigned long calls;
+    long nth, err;
+    if (!z || !z[0]) return;
+    if (strlen(z) >= sizeof buf) goto bad;
+    strcpy(buf, z);
+    c1 = strchr(buf, ':');
+    c3 = strrchr(buf, ':');
+    if (!c1 || c3 == c1) goto bad;
+    *c3 = 0;
+    c2 = strrchr(buf, ':');
+    if (c2 == c1 || !c2) goto bad;   /* a pattern field is required */
+    *c1 = 0;
+    *c2 = 0;
+    errno = 0;
+    calls = strtoul(buf, &end, 16);
+    if (errno || end == buf || *end || calls == 0) goto bad;
+    nth = strtol(c2 + 1, &end, 10);
+    if (errno || end == c2 + 1 || *end) goto bad;
+    err = strtol(c3 + 1, &end, 10);
+    if (errno || end == c3 + 1 || *end) goto bad;
+    mb_fault_arm((unsigned)calls, c1 + 1, nth, (int)err);
+    return;
+bad:
+    fprintf(stderr, "mb_faultpreload: MB_FAULT_ARM=\"%s\": expected "
+            "calls_mask_hex:pattern:nth:err (e.g. 0x2d:-mbjournal:3:-9)\n", z);
+    _exit(2);
+}
 
 /* The path behind a descriptor, or "" (a pipe, a socket, closed). */
 static void fd_path(int fd, char *out, size_t n) {
@@ -135,13 +198,16 @@ static void addr_path(const void *addr, char *out, size_t n) {
     close(fd);
 }
 
-/* Should this call fail? fd >= 0 names the file, else addr does. */
+/* Should this call fail? fd >= 0 names the file, else addr does. The
+** kill action does not return. */
 static int should_fail(unsigned bit, const char *name, int fd, const void *addr) {
-    int fail = 0;
+    int fail = 0, kill = 0;
     int saved = errno;
+    char path[4096];
+    long nth = 0;
+    void (*onKill)(const char *, const char *, long) = NULL;
     pthread_mutex_lock(&s_mu);
     if (s_calls & bit) {
-        char path[4096];
         if (fd >= 0) fd_path(fd, path, sizeof path);
         else addr_path(addr, path, sizeof path);
         if (path[0] && strstr(path, s_pattern)) {
@@ -151,10 +217,20 @@ static int should_fail(unsigned bit, const char *name, int fd, const void *addr)
                 s_fired++;
                 s_last = name;
                 saved = s_err;
+                kill = s_err == MBF_KILL;
+                nth = s_seen;
+                onKill = s_onKill;
             }
         }
     }
     pthread_mutex_unlock(&s_mu);
+    if (kill) {
+        /* the mutex is released: the callback may be anything, and no
+        ** other thread of this process runs on after the signal */
+        if (onKill) onKill(name, path, nth);
+        raise(SIGKILL);
+        for (;;) pause();   /* not reached: SIGKILL cannot be caught */
+    }
     errno = saved;
     return fail;
 }
