@@ -14,6 +14,9 @@
 #                        is a safety net, not the expected length)
 #   fault injection      tests/faults/test_faults_preload: every fault
 #                        point of every operation (~15 s; both settings)
+#   power loss           tests/faults/test_powerloss: every event of a
+#                        record table's commits, quick 4 transactions x 3
+#                        seeds; long 8 x 16
 #   concurrency torture  tests/torture/mb_torture (when built): quick 2
 #                        processes x 2 threads x 6 s; long 4 x 4 x 300 s
 #   differential oracles tests/oracle/oracle_*.py: quick seed 1; long
@@ -56,6 +59,13 @@ fi
 
 step "fault injection (every fault point, both settings)"
 "$b/tests/faults/test_faults_preload" || status=1
+
+step "power loss ($setting): every write, sync and unlink of a record table's files"
+if [ "$setting" = long ]; then
+  "$b/tests/faults/test_powerloss" --long || status=1
+else
+  "$b/tests/faults/test_powerloss" || status=1
+fi
 
 if [ -x "$b/tests/torture/mb_torture" ]; then
   step "concurrency torture ($setting)"

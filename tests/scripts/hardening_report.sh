@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/scripts/hardening_report.sh -- the table of what the hardening runs tried and
 # survived, from the metric files they wrote (metric<TAB>value lines in
-# DIR/crash.tsv, faults.tsv, fuzz.tsv, torture.tsv, oracle.tsv; several runs
+# DIR/crash.tsv, faults.tsv, powerloss.tsv, fuzz.tsv, torture.tsv, oracle.tsv; several runs
 # add up).
 #
 #   bash tests/scripts/hardening_report.sh DIR             # print the table
@@ -40,6 +40,11 @@ if [ -f "$dir/faults.tsv" ]; then
   f=$(get faults failures)
   [ "$f" = 0 ] || bad=1
   rows+=("| faults injected | $(total faults injected.) faults: $(list faults injected.) | error codes, consistency (integrity_check, all-or-nothing) and fallback checked after each; $f failures |")
+fi
+if [ -f "$dir/powerloss.tsv" ]; then
+  f=$(get powerloss failures)
+  [ "$f" = 0 ] || bad=1
+  rows+=("| power losses simulated | $(total powerloss losses.) losses: $(list powerloss losses.) (at each of $(list powerloss points.) events) | the record file recovered to the state before or after the crashed transaction, every returned COMMIT there; $f failures |")
 fi
 if [ -f "$dir/fuzz.tsv" ]; then
   c=$(get fuzz crashes)
