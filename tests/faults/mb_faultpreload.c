@@ -14,6 +14,7 @@
 **   mb_fault_arm(calls, pattern, nth, err)
 **     calls:   a mask of MBF_* bits (mb_fault.h), the calls that are watched
 **     pattern: only calls on a file whose path contains it are watched
+**              (ending in '$': whose path ends with it)
 **              (fd calls: the path of /proc/self/fd/N; msync: the file
 **              mapped at the address, from /proc/self/maps); stdio,
 **              anonymous mappings and every other file pass untouched
@@ -198,6 +199,17 @@ static void addr_path(const void *addr, char *out, size_t n) {
     close(fd);
 }
 
+/* Does path contain pattern? A pattern ending in '$' must end the path
+** (a file, and not its FILE-mbjournal). */
+static int path_matches(const char *path, const char *pattern) {
+    size_t n = strlen(pattern);
+    if (n > 0 && pattern[n - 1] == '$') {
+        size_t k = strlen(path);
+        return k >= n - 1 && memcmp(path + k - (n - 1), pattern, n - 1) == 0;
+    }
+    return strstr(path, pattern) != NULL;
+}
+
 /* Should this call fail? fd >= 0 names the file, else addr does. The
 ** kill action does not return. */
 static int should_fail(unsigned bit, const char *name, int fd, const void *addr) {
@@ -210,7 +222,7 @@ static int should_fail(unsigned bit, const char *name, int fd, const void *addr)
     if (s_calls & bit) {
         if (fd >= 0) fd_path(fd, path, sizeof path);
         else addr_path(addr, path, sizeof path);
-        if (path[0] && strstr(path, s_pattern)) {
+        if (path[0] && path_matches(path, s_pattern)) {
             s_seen++;
             if (s_nth < 0 || s_seen == s_nth) {
                 fail = 1;

@@ -1038,7 +1038,13 @@ static int hotFromCommit(int iTx, HotCase *h){
   snprintf(zJ, sizeof(zJ), "%s-mbjournal", txFile(t));
   txReset(t, iTx);
   rc = txCreate(db, t);
-  fArm(MBF_MSYNC|MBF_FSYNC, txFile(t), -1, EIO);
+  {
+    /* every write and sync of the file itself (not of its journal): the
+    ** apply and then the in-process rollback fail */
+    char zPat[PATH_MAX+4352];
+    snprintf(zPat, sizeof(zPat), "%s$", txFile(t));
+    fArm(MBF_MSYNC|MBF_FSYNC|MBF_FDATASYNC|MBF_PWRITE, zPat, -1, EIO);
+  }
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "BEGIN", 0, 0, 0);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, t->zSql, 0, 0, 0);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "COMMIT", 0, 0, 0);
@@ -1059,8 +1065,8 @@ static int hotFromCommit(int iTx, HotCase *h){
          "journal %s, file %s\n", t->zName, rc ? "failed" : "succeeded",
          h->jrn.bExists ? "left" : "gone",
          imgEq(&h->file, &aBefore[iTx]) ? "old" : imgEq(&h->file, &aAfter[iTx]) ? "new" : "torn");
-  CHECK(rc!=SQLITE_OK, "recovery/%s: COMMIT succeeded although every msync of the file "
-        "failed", t->zName);
+  CHECK(rc!=SQLITE_OK, "recovery/%s: COMMIT succeeded although every write and sync "
+        "of the file failed", t->zName);
   return h->jrn.bExists && h->jrn.n>=64 && get64(h->jrn.a+56)!=0;
 }
 
