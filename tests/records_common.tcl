@@ -62,3 +62,10 @@ proc create_ticks {name path args} {
   set opts [list "file='$path'" "layout='$::TICKS_LAYOUT'" {*}$args]
   execsql "CREATE VIRTUAL TABLE $name USING membase([join $opts {, }])"
 }
+
+# 1 if the journal at path is absent or empty: what a connection that has
+# committed leaves (it keeps an empty journal for its next commit and
+# deletes it when it closes; docs/TRANSACTIONS.md).
+proc journal_inert {path} {
+  expr {![file exists $path] || [file size $path] == 0}
+}

@@ -70,8 +70,16 @@ int mbjBegin(MbjWriter *w, const char *zFile){
   if( w->zName==0 || w->aBuf==0 || w->pF==0 ){ mbjEnd(w); return SQLITE_NOMEM; }
   memset(w->pF, 0, (size_t)w->pVfs->szOsFile);
   w->iOff = MBJ_HEADER;
+  /* An empty journal kept from the last commit is reused: only a journal
+  ** that is created costs a sync of its directory (the unix VFS syncs it
+  ** for a journal opened with SQLITE_OPEN_CREATE). */
   rc = w->pVfs->xOpen(w->pVfs, w->zName, w->pF, SQLITE_OPEN_READWRITE
-                      |SQLITE_OPEN_CREATE|SQLITE_OPEN_SUPER_JOURNAL, &flags);
+                      |SQLITE_OPEN_SUPER_JOURNAL, &flags);
+  if( rc!=SQLITE_OK ){
+    memset(w->pF, 0, (size_t)w->pVfs->szOsFile);
+    rc = w->pVfs->xOpen(w->pVfs, w->zName, w->pF, SQLITE_OPEN_READWRITE
+                        |SQLITE_OPEN_CREATE|SQLITE_OPEN_SUPER_JOURNAL, &flags);
+  }
   if( rc==SQLITE_OK ) rc = w->pF->pMethods->xTruncate(w->pF, 0);
   return rc;
 }
@@ -145,6 +153,35 @@ void mbjEnd(MbjWriter *w){
   sqlite3_free(w->aBuf);
   sqlite3_free(w->zName);
   memset(w, 0, sizeof(*w));
+}
+
+int mbjClear(sqlite3_vfs *pVfs, const char *zName){
+  sqlite3_file *pF = sqlite3_malloc64((sqlite3_uint64)pVfs->szOsFile);
+  static const unsigned char aZero[8] = {0,0,0,0,0,0,0,0};
+  unsigned char aArm[8];
+  int flags = 0, rc;
+  if( pF==0 ) return SQLITE_NOMEM;
+  memset(pF, 0, (size_t)pVfs->szOsFile);
+  rc = pVfs->xOpen(pVfs, zName, pF, SQLITE_OPEN_READWRITE
+                   |SQLITE_OPEN_SUPER_JOURNAL, &flags);
+  if( rc==SQLITE_OK ) rc = pF->pMethods->xRead(pF, aArm, 8, 56);
+  if( rc==SQLITE_OK ){
+    /* disarm and sync: the commit point */
+    rc = pF->pMethods->xWrite(pF, aZero, 8, 56);
+    if( rc==SQLITE_OK ) rc = pF->pMethods->xSync(pF, SQLITE_SYNC_FULL);
+    if( rc ){
+      /* not known to be on disk: arm it again, so that the caller's
+      ** rollback from the journal and the disk agree */
+      (void)pF->pMethods->xWrite(pF, aArm, 8, 56);
+    }else{
+      /* an unarmed journal is inert: emptied without a sync, so that
+      ** readers take it for none */
+      (void)pF->pMethods->xTruncate(pF, 0);
+    }
+  }
+  if( pF->pMethods ) pF->pMethods->xClose(pF);
+  sqlite3_free(pF);
+  return rc;
 }
 
 int mbjDelete(sqlite3_vfs *pVfs, const char *zName){
@@ -298,7 +335,8 @@ int mbjRead(sqlite3_vfs *pVfs, const char *zFile, int *peState,
   rc = mbjReaderOpen(&r, pVfs, zName);
   sqlite3_free(zName);
   if( rc ) return rc;
-  *peState = MBJ_UNARMED;
+  /* empty: the commit point of the last commit (kept for the next) */
+  *peState = r.nSize==0 ? MBJ_NONE : MBJ_UNARMED;
   memset(a, 0, sizeof(a));
   if( r.nSize>=24 ){
     rc = r.pF->pMethods->xRead(r.pF, a, r.nSize<MBJ_HEADER ? 24 : MBJ_HEADER, 0);

@@ -48,13 +48,19 @@ int mbjAdd(MbjWriter *w, uint64_t off, const void *pOld, uint32_t n);
 int mbjArm(MbjWriter *w, MbjHeader *h);
 /* Close the journal (it stays on disk). */
 void mbjEnd(MbjWriter *w);
-/* Delete FILE-mbjournal and sync its directory: the commit point. */
+/* Disarm FILE-mbjournal (its arm word zeroed) and sync it: the commit
+** point; then empty it (no sync: an unarmed journal is inert, and an empty
+** one readers take for none). It is kept for the next commit. If the sync
+** fails, the journal is armed again, for the caller's rollback. */
+int mbjClear(sqlite3_vfs *pVfs, const char *zName);
+/* Delete FILE-mbjournal and sync its directory. */
 int mbjDelete(sqlite3_vfs *pVfs, const char *zName);
 
 /* What a journal on disk holds (mbjRead). */
 enum { MBJ_NONE = 0, MBJ_UNARMED, MBJ_V1, MBJ_HOT };
 
-/* Read FILE-mbjournal: *peState is MBJ_NONE (no journal), MBJ_UNARMED (the
+/* Read FILE-mbjournal: *peState is MBJ_NONE (no journal, or an empty one),
+** MBJ_UNARMED (the
 ** commit never touched the file), MBJ_V1 (*pnV1 = the length to cut the
 ** file to), or MBJ_HOT (*pHdr filled, the entries checked against their
 ** checksum). A journal that must not be applied nor ignored is an error

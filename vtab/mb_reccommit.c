@@ -215,6 +215,8 @@ void mbViewEnd(MbRecTab *p){
 
 /* ------------------------------------------------------------ recovery */
 
+static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy);
+
 static int mbApplyOld(void *pCtx, uint64_t off, const void *pOld, uint32_t n){
   MbRecTab *p = (MbRecTab*)pCtx;
   int mrc = mb_map_write(p->pMap, off, pOld, n);
@@ -280,6 +282,13 @@ static int mbRestore(MbRecTab *p, const MbjHeader *h){
 ** exclusive if bViewHeld): act on a journal a writer left
 ** (docs/TRANSACTIONS.md, "Recovery"). */
 int mbRecoverLocked(MbRecTab *p, int bViewHeld){
+  return mbRecoverLocked2(p, bViewHeld, 0);
+}
+
+/* The same; bTidy: an empty journal is deleted too (at connect: one kept
+** by a writer that went away; not when a writer begins, which would pay
+** for a new journal and its directory's sync at each commit). */
+static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy){
   sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
   MbjHeader h;
   uint64_t n1 = 0;
@@ -293,7 +302,19 @@ int mbRecoverLocked(MbRecTab *p, int bViewHeld){
     p->base.zErrMsg = zErr;
     return rc;
   }
-  if( e==MBJ_NONE ) return SQLITE_OK;
+  if( e==MBJ_NONE ){
+    if( bTidy ){
+      int bThere = 0;
+      zName = mbjName(p->zFile);
+      if( zName==0 ) return SQLITE_NOMEM;
+      if( pVfs->xAccess(pVfs, zName, SQLITE_ACCESS_READWRITE, &bThere)==SQLITE_OK
+       && bThere ){
+        (void)pVfs->xDelete(pVfs, zName, 0);   /* empty: no sync needed */
+      }
+      sqlite3_free(zName);
+    }
+    return SQLITE_OK;
+  }
   if( e!=MBJ_UNARMED ){
     if( p->bReadonly ){
       return mb_vtab_error(&p->base, SQLITE_READONLY_ROLLBACK, "membase: %s: "
@@ -342,10 +363,42 @@ int mbRecoverNow(MbRecTab *p){
     mbTokenRelease(p);
     return SQLITE_OK;
   }
-  rc = mbRecoverLocked(p, 0);
+  rc = mbRecoverLocked2(p, 0, 1);
   (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
   mbTokenRelease(p);
   return rc;
+}
+
+/* The table closes: an empty journal its commits kept is deleted, if no
+** writer holds the file (a writer may be between writing a journal and
+** arming it). */
+void mbJournalTidy(MbRecTab *p){
+  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
+  char *zName;
+  sqlite3_file *pF;
+  if( !p->bJrnKept || p->bWriting || p->pMap==0 ) return;
+  p->bJrnKept = 0;
+  if( !mbTokenTry(p) ) return;
+  if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)==MB_OK ){
+    zName = mbjName(p->zFile);
+    pF = zName ? sqlite3_malloc64((sqlite3_uint64)pVfs->szOsFile) : 0;
+    if( pF ){
+      int flags = 0;
+      sqlite3_int64 n = -1;
+      memset(pF, 0, (size_t)pVfs->szOsFile);
+      if( pVfs->xOpen(pVfs, zName, pF, SQLITE_OPEN_READONLY
+                      |SQLITE_OPEN_SUPER_JOURNAL, &flags)==SQLITE_OK ){
+        (void)pF->pMethods->xFileSize(pF, &n);
+      }
+      if( pF->pMethods ) pF->pMethods->xClose(pF);
+      /* empty: no sync needed, an empty journal that comes back is inert */
+      if( n==0 ) (void)pVfs->xDelete(pVfs, zName, 0);
+    }
+    sqlite3_free(pF);
+    sqlite3_free(zName);
+    (void)mb_map_lock(p->pMap, MB_LOCK_UNLOCK);
+  }
+  mbTokenRelease(p);
 }
 
 /* ------------------------------------------------------------ commit */
@@ -615,18 +668,19 @@ int mbCommit(MbRecTab *p){
   }
   if( rc ){
     /* armed, but nothing applied: the journal is not needed */
-    if( zName ) (void)mbjDelete(pVfs, zName);
+    if( zName ) (void)mbjClear(pVfs, zName);
     sqlite3_free(zName);
     mbCommitFree(&c);
     return rc;
   }
   rc = mbCommitApply(p, &c);
   if( rc==SQLITE_OK ){
-    rc = mbjDelete(pVfs, zName);   /* the commit point */
+    rc = mbjClear(pVfs, zName);   /* the commit point */
     if( rc ){
-      rc = mb_vtab_error(&p->base, rc, "membase: %s: COMMIT cannot delete the "
+      rc = mb_vtab_error(&p->base, rc, "membase: %s: COMMIT cannot empty the "
                          "journal %s-mbjournal", p->zFile, p->zFile);
     }
+    p->bJrnKept = 1;
   }
   if( rc ){
     /* Put the file back from the journal; if even that fails the journal

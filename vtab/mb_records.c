@@ -130,8 +130,10 @@
 **    never touched before COMMIT.
 **  - COMMIT journals the original bytes of every record it changes (and
 **    the .npy header) in FILE-mbjournal, syncs it, applies the write set
-**    while no statement reads the file, syncs the file and deletes the
-**    journal (the commit point). When COMMIT returns, the transaction is
+**    while no statement reads the file, syncs the file and disarms the
+**    journal (the commit point; it is then emptied and kept for the next
+**    commit, and deleted when the table closes). When COMMIT returns, the
+**    transaction is
 **    on disk. Raw and .npy files alike.
 **  - Atomic under kill -9 and power loss: the next connection or process
 **    that opens the table, writes to it or starts a statement on it finds
@@ -206,6 +208,7 @@ static void mbTabFree(MbRecTab *p){
   if( p==0 ) return;
   mbOpenRemove(p);
   if( p->bWriting ) mbWriteUnlock(p);
+  mbJournalTidy(p);
   if( p->pMap ) mb_registry_release(p->pMap);
   mbTxFree(p);
   mb_layout_free(&p->layout);

@@ -83,6 +83,8 @@ struct MbRecTab {
                            ** statements (mb_map_view_lock) */
   mb_stamp jrnStamp;       /* the file's stamp when no journal was there */
   int bJrnClean;           /* jrnStamp is set */
+  int bJrnKept;            /* a commit left FILE-mbjournal empty (deleted
+                           ** when the table closes: mbJournalTidy) */
   uint64_t nViewSize;      /* the file's length read by mbViewBegin, for the
                            ** first xFilter (mbFilterCheckSize); -1 none */
   unsigned char *aRec;     /* scratch record (nStride bytes) */
@@ -186,6 +188,7 @@ void mbViewEnd(MbRecTab *p);
 int mbRecoverNow(MbRecTab *p);
 int mbRecoverLocked(MbRecTab *p, int bViewHeld);
 int mbCommit(MbRecTab *p);
+void mbJournalTidy(MbRecTab *p);
 int mbTokenTry(MbRecTab *p);
 void mbTokenRelease(MbRecTab *p);
 /* mb_rectx.c */

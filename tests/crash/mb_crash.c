@@ -1793,14 +1793,15 @@ static void recCheck(Work *w, const Events *e){
   }
 
   /* the files as the kill left them: with no journal, or one that is not
-  ** armed, the file holds a whole state (a .npy file too) */
+  ** armed (never armed: the old state; disarmed at the commit point: the
+  ** new one), the file holds a whole state (a .npy file too) */
   jst = trJournalState(w->zJrnl);
   if( jst ) w->nJournalSeen++;
   if( jst<=1 ){
     if( recReadFile(w, &a0, &n0, &bExact0) ){
       CHECK(0, "%s: unreadable after the kill", w->zPath);
     }else if( !(bExact0 && (recSame(a0, n0, m->a, m->n)
-                            || (jst==0 && after.a && recSame(a0, n0, after.a, after.n)))) ){
+                            || (after.a && recSame(a0, n0, after.a, after.n)))) ){
       recDiagnose(a0, n0, m, after.a ? &after : 0, zWhy, sizeof(zWhy));
       CHECK(0, "after the kill (txn %lld %s), with %s, the file is neither the "
             "committed state nor that plus the whole in-flight txn%s: %s", f.id,
@@ -2182,14 +2183,15 @@ static void trCheck(Work *w, const Events *e){
   }
 
   /* the files as the kill left them: with no journal, or one that is not
-  ** armed, nothing may have reached the file but a whole commit */
+  ** armed (never armed, or disarmed at the commit point), nothing may have
+  ** reached the file but a whole commit */
   jst = trJournalState(w->zJrnl);
   if( jst ) w->nJournalSeen++;
   trReadFile(w, &f0);
   bBefore0 = trEq(&f0, m->a, m->n);
   bAfter0 = aAfter && trEq(&f0, aAfter, nAfter);
   if( bMidCommit ) w->aPhase[trPhase(jst, bBefore0, bAfter0)]++;
-  if( (jst==0 && !bBefore0 && !bAfter0) || (jst==1 && !bBefore0) ){
+  if( jst<=1 && !bBefore0 && !bAfter0 ){
     trDiagnose(&f0, m, aAfter, nAfter, zWhy, sizeof(zWhy));
     CHECK(0, "after the kill (txn %lld %s), with %s, the file is neither the "
           "committed state nor that plus the whole in-flight txn: %s", f.id,

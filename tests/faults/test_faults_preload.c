@@ -723,7 +723,7 @@ enum { TGT_BOTH, TGT_JOURNAL };
 typedef struct TxCase { int iTx; int eTarget; } TxCase;
 
 static int nFailedButNew;   /* failed COMMITs that left the new state */
-static int nStmtFail, nCommitFail, nSwallowedMmap;
+static int nStmtFail, nCommitFail, nSwallowedMmap, nSwallowedTidy;
 
 static const char *targetPattern(const RecTx *t, int eTarget){
   if( eTarget==TGT_BOTH ) return txFile(t);
@@ -763,6 +763,17 @@ static int txCase(const void *pCtx, const char *zCase, unsigned calls, int err, 
     CHECK(rc==SQLITE_OK, "%s: no fault, yet: %s", zCase, zErr);
   }else if( rc!=SQLITE_OK ){
     checkError(zCase, calls, rc, ext, zErr, zFile);
+  }else if( calls & MBF_FTRUNCATE ){
+    /* After the commit point (the journal disarmed and synced) the
+    ** journal is emptied without a sync, as tidying: a failure there
+    ** leaves an unarmed journal (inert) and a committed transaction. */
+    Img f = imgRead(zFile), jr = imgRead(zJ);
+    CHECK(imgEq(&f, &aAfter[c->iTx]) && (!jr.bExists || jr.n<64 || get64(jr.a+56)==0),
+          "%s: the fault was swallowed (COMMIT returned SQLITE_OK) before the "
+          "commit point", zCase);
+    imgFree(&f);
+    imgFree(&jr);
+    nSwallowedTidy++;
   }else{
     /* Only a refused mapping on a path that can do without it may leave
     ** COMMIT successful; a lost fsync or write never may. */
@@ -877,8 +888,9 @@ static void testRecordCommits(void){
     }
   }
   printf("  statements failed: %d, COMMITs failed: %d, mapping refusals survived: %d, "
+         "journal truncations after the commit point survived: %d, "
          "failed COMMITs that kept the new state: %d\n", nStmtFail, nCommitFail,
-         nSwallowedMmap, nFailedButNew);
+         nSwallowedMmap, nSwallowedTidy, nFailedButNew);
 }
 
 /* ------------------------------------------ 2b. recovery of a hot journal */
