@@ -116,7 +116,8 @@
 ** record by record, in the order the statement visits them, against the
 ** neighbours as they are then: shifting every key up (SET k = k + 15 on
 ** keys 10 apart) fails, though its end state would be sorted.
-** A failed statement changes nothing. INSERT appends (an explicit rowid
+** A failed statement changes nothing (with OR FAIL, as in SQLite, the
+** rows it changed before the failing one stay). INSERT appends (an explicit rowid
 ** must be the next index). DELETE is an error: record files have no holes.
 ** DROP TABLE leaves the file as it is; inside a transaction that wrote to
 ** the table it is refused with SQLITE_LOCKED ("database table is locked")
@@ -133,8 +134,7 @@
 **    while no statement reads the file, syncs the file and disarms the
 **    journal (the commit point; it is then emptied and kept for the next
 **    commit, and deleted when the table closes). When COMMIT returns, the
-**    transaction is
-**    on disk. Raw and .npy files alike.
+**    transaction is on disk. Raw and .npy files alike.
 **  - Atomic under kill -9 and power loss: the next connection or process
 **    that opens the table, writes to it or starts a statement on it finds
 **    the journal of a dead writer and restores the file (recovery). A
