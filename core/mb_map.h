@@ -291,6 +291,9 @@ int mb_map_lock(mb_map *m, int how);
 **                      MB_VIEW_RELEASE).
 **   MB_VIEW_RELEASE    the writer is done (or gives up): exclusive and
 **                      pending are dropped; its `own` holds stay shared.
+**   MB_VIEW_TRY        exclusive if it is free now, without making the
+**                      writer pending: readers go on meanwhile (a writer
+**                      tries this for a while before it claims the lock).
 ** Never waits: MB_EBUSY when the lock is taken (the caller sleeps and
 ** retries). POSIX: open-file-description locks (F_OFD_SETLK; plain
 ** F_SETLK where the system has none, whose locks a close() of any
@@ -306,6 +309,7 @@ int mb_map_lock(mb_map *m, int how);
 #define MB_VIEW_EXCLUSIVE 2
 #define MB_VIEW_UNSHARE   3
 #define MB_VIEW_RELEASE   4
+#define MB_VIEW_TRY       5
 #define MB_VIEW_PENDING_BYTE 0x4000000000000002ULL
 #define MB_VIEW_LOCK_BYTE    0x4000000000000001ULL
 int mb_map_view_lock(mb_map *m, int how, unsigned own);

@@ -46,6 +46,17 @@ static int take_exclusive(mb_map *m, struct mb_map_common *c, unsigned own) {
     return MB_OK;
 }
 
+static int try_exclusive(mb_map *m, struct mb_map_common *c, unsigned own) {
+    assert(mb_mutex_held(&s_mu));
+    if (c->vl_excl || c->vl_pending) return take_exclusive(m, c, own);
+    if (!c->writable) return mb__fail(MB_EREADONLY, 0);
+    if (c->vl_shared != own) return mb__fail(MB_EBUSY, 0);
+    int rc = mb__os_view_lock(m, MB__VIEW_OS_EXCL, own > 0);
+    if (rc != MB_OK) return rc;
+    c->vl_excl = 1;
+    return MB_OK;
+}
+
 static int release(mb_map *m, struct mb_map_common *c, unsigned own) {
     assert(mb_mutex_held(&s_mu));
     if (!c->vl_excl && !c->vl_pending) return mb__fail(MB_EINVAL, 0);
@@ -67,6 +78,7 @@ int mb_map_view_lock(mb_map *m, int how, unsigned own) {
     case MB_VIEW_UNSHARE:   rc = unshare(m, c); break;
     case MB_VIEW_EXCLUSIVE: rc = take_exclusive(m, c, own); break;
     case MB_VIEW_RELEASE:   rc = release(m, c, own); break;
+    case MB_VIEW_TRY:       rc = try_exclusive(m, c, own); break;
     default:                rc = mb__fail(MB_EINVAL, 0); break;
     }
     mb_mutex_leave(&s_mu);
