@@ -302,11 +302,12 @@ typedef struct TrModel {
 
 /* Where a transfer kill landed inside COMMIT, from the files it left
 ** (before any open): see trPhase. */
-enum { PH_NOJ_BEFORE, PH_NOJ_AFTER, PH_UNARMED, PH_ARMED_BEFORE, PH_MID_APPLY,
-       PH_APPLIED, PH_V1, PH_BAD, PH_N };
+enum { PH_NOJ_BEFORE, PH_NOJ_AFTER, PH_UNARMED, PH_DISARMED, PH_ARMED_BEFORE,
+       PH_MID_APPLY, PH_APPLIED, PH_V1, PH_BAD, PH_N };
 static const char *const azPhase[] = {
-  "no journal/old", "no journal/new", "journal unarmed", "armed/untouched",
-  "armed/mid-apply", "armed/applied", "v1 journal", "VIOLATION"
+  "no journal/old", "no journal/new", "journal unarmed/old",
+  "journal disarmed/new", "armed/untouched", "armed/mid-apply",
+  "armed/applied", "v1 journal", "VIOLATION"
 };
 /* The calls a precise kill can land on (childOnKill's order). */
 static const char *const azCallName[] = {
@@ -2018,7 +2019,7 @@ static void trDiagnose(const TrFile *f, const TrModel *m, const TRec *aAfter,
 static int trPhase(int jst, int bBefore, int bAfter){
   switch( jst ){
     case 0: return bBefore ? PH_NOJ_BEFORE : bAfter ? PH_NOJ_AFTER : PH_BAD;
-    case 1: return bBefore ? PH_UNARMED : PH_BAD;
+    case 1: return bBefore ? PH_UNARMED : bAfter ? PH_DISARMED : PH_BAD;
     case 2: return bBefore ? PH_ARMED_BEFORE : bAfter ? PH_APPLIED : PH_MID_APPLY;
   }
   return PH_V1;
