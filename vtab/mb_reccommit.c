@@ -357,7 +357,9 @@ static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy){
   }
   zName = mbjName(p->zFile);
   if( zName==0 ) return SQLITE_NOMEM;
-  (void)mbjDelete(pVfs, zName);   /* an unarmed one: nothing was touched */
+  /* rolled back, or unarmed (never armed: the file is the old state;
+  ** disarmed at the commit point: the new one) */
+  (void)mbjDelete(pVfs, zName);
   sqlite3_free(zName);
   return SQLITE_OK;
 }
