@@ -28,6 +28,8 @@
 #                       the 64 GiB default reservation, so growth moves the
 #                       view) and one deliberate fault on the reservation
 #      vfs.test_vfs_faults  every 5th write point of each fault sweep
+#      faults.powerloss  seed 1, every 4th crash point, no power loss in the
+#                       recovery (every child runs under valgrind too)
 #    About 2 minutes on 2 vCPUs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
