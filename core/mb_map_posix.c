@@ -985,28 +985,8 @@ void mb__os_faults(uint64_t *minor, uint64_t *major) {
     }
 }
 
-int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
-    mb_file_id id;
-    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
-    int rc = mb__map_file_id(m, &id);
-    if (rc != MB_OK) return rc;
-    *dev = id.dev;
-    *ino = id.ino;
-    return MB_OK;
-}
-
 int mb_map_touch(mb_map *m) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (futimens(m->fd, NULL) != 0) return mb__fail(MB_EIO, errno);
-    return MB_OK;
-}
-
-int mb_file_identity(const char *path, uint64_t *dev, uint64_t *ino) {
-    mb_file_id id;
-    if (!path || !dev || !ino) return mb__fail(MB_EINVAL, 0);
-    int rc = mb__path_file_id(path, &id);
-    if (rc != MB_OK) return rc;
-    *dev = id.dev;
-    *ino = id.ino;
     return MB_OK;
 }

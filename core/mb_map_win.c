@@ -1064,30 +1064,10 @@ int mb_map_enable_soft_faults(mb_map *m) {
 }
 uint64_t mb_map_soft_faults(const mb_map *m) { (void)m; return 0; }
 
-int mb_map_file_identity(const mb_map *m, uint64_t *dev, uint64_t *ino) {
-    mb_file_id id;
-    if (!m || !dev || !ino) return mb__fail(MB_EINVAL, 0);
-    int rc = mb__map_file_id(m, &id);
-    if (rc != MB_OK) return rc;
-    *dev = id.dev;
-    *ino = id.ino;
-    return MB_OK;
-}
-
 int mb_map_touch(mb_map *m) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     FILETIME now;
     GetSystemTimeAsFileTime(&now);
     if (!SetFileTime(m->file, NULL, NULL, &now)) return mb__fail(MB_EIO, (int)GetLastError());
-    return MB_OK;
-}
-
-int mb_file_identity(const char *path, uint64_t *dev, uint64_t *ino) {
-    mb_file_id id;
-    if (!path || !dev || !ino) return mb__fail(MB_EINVAL, 0);
-    int rc = mb__path_file_id(path, &id);
-    if (rc != MB_OK) return rc;
-    *dev = id.dev;
-    *ino = id.ino;
     return MB_OK;
 }
