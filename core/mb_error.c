@@ -32,6 +32,7 @@ const char *mb_strerror(int rc) {
     case MB_ENOTSUP:   return "not supported on this platform";
     case MB_ENOTFILE:  return "not a regular file";
     case MB_EBUSY:     return "locked by another process";
+    case MB_EPOLICY:   return "refused by the file policy";
     default:           return "unknown error";
     }
 }

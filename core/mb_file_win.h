@@ -29,4 +29,8 @@ BOOL mb__win_set_file_size(HANDLE h, uint64_t size);
 /* (volume serial, file index) of the handle's file: MB_OK or MB_EIO. */
 int  mb__win_file_id(HANDLE h, mb_file_id *id);
 
+/* The final path of the handle's file or directory (symlinks and
+** junctions resolved), UTF-8, without the "\\?\" prefix; malloc'd. */
+int  mb__win_final_path(HANDLE h, char **out);
+
 #endif /* MB_FILE_WIN_H */

@@ -123,6 +123,34 @@ typedef struct mb_file_id { uint64_t dev, ino; } mb_file_id;
 /* Identity of the file `path` names now, with the same error codes as
 ** mb_map_open (MB_ENOENT, MB_EISDIR, MB_EACCES, ...). */
 int  mb__path_file_id(const char *path, mb_file_id *id);
+/* Paths as the file policy sees them (mb_policy.c; mb_path_posix.c,
+** mb_path_win.c). mb__os_realpath: the canonical absolute name of what
+** path names now, every symlink, "." and ".." resolved by the system,
+** malloc'd into *out (caller frees); MB_ENOENT when it or a directory on
+** the way does not exist. mb__os_path_info: identity, link count and
+** kind of what path names now (following symlinks). prefix_eq: whether
+** the first n bytes of two canonical names are the same name (case-blind
+** on Windows). MB__DIR_SEP: the separator of canonical names;
+** MB__LIST_SEP: the separator of a list of directories (PATH-style). */
+int  mb__os_realpath(const char *path, char **out);
+int  mb__os_path_info(const char *path, mb_file_id *id, uint64_t *nlink, int *is_dir);
+int  mb__os_path_prefix_eq(const char *a, const char *b, size_t n);
+#if defined(_WIN32)
+#  define MB__DIR_SEP  '\\'
+#  define MB__LIST_SEP ';'
+#else
+#  define MB__DIR_SEP  '/'
+#  define MB__LIST_SEP ':'
+#endif
+/* The name of the file a map has open, as the system knows it from the
+** descriptor itself (Linux /proc/self/fd, macOS F_GETPATH, Windows
+** GetFinalPathNameByHandle), malloc'd into *out, and its link count.
+** MB_ENOTSUP where the system cannot tell (the policy then falls back to
+** resolving the path again and comparing identities). */
+int  mb__map_path(const mb_map *m, char **out, uint64_t *nlink);
+/* Back to the default policy (MB_POLICY_OPEN), for tests and fuzzing:
+** the policy otherwise only narrows. */
+void mb__policy_reset(void);
 /* Identity of the file a map has open (fstat of its descriptor). */
 int  mb__map_file_id(const mb_map *m, mb_file_id *id);
 /* Make a map that was opened with MB__MAP_WRITABLE_FD writable in place

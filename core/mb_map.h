@@ -56,6 +56,7 @@ extern "C" {
 #define MB_ENOTSUP    (-12) /* the platform cannot do this */
 #define MB_ENOTFILE   (-13) /* not a regular file (device, fifo, socket) */
 #define MB_EBUSY      (-14) /* locked by another process (mb_map_lock) */
+#define MB_EPOLICY    (-15) /* refused by the process's file policy (mb_policy_*) */
 
 /* A short English description of an MB_* code. Never NULL ("unknown
 ** error" for a code not listed). */
@@ -987,6 +988,68 @@ typedef struct mb_cache_stats {
 } mb_cache_stats;
 /* NULL st is a no-op. */
 void mb_cache_stats_get(mb_cache_stats *st);
+
+
+/* ------------------------------------------------------------------ */
+/* The file policy: which files may be opened by name                 */
+/* ------------------------------------------------------------------ */
+/*
+** One policy per process, in three states that move only towards the
+** narrower: MB_POLICY_OPEN (the default: any file), MB_POLICY_DIRS (files
+** inside a list of directories and their subdirectories), MB_POLICY_NONE
+** (no file). The core itself does not consult it: mb_map_open and
+** mb_registry_acquire open what they are told (the SQLite VFS opens what
+** the application opens). Callers that open files named by less trusted
+** input use mb_registry_acquire_checked, or mb_policy_check_path before
+** and mb_policy_check_map after their own open.
+**
+** Functions that can refuse write a message into why[nwhy] (may be NULL /
+** 0), without a speaker: the caller prefixes its own name. Thread-safe.
+*/
+#define MB_POLICY_OPEN 0
+#define MB_POLICY_DIRS 1
+#define MB_POLICY_NONE 2
+
+/* The state now (MB_POLICY_*). Cannot fail. */
+int    mb_policy_state(void);
+/* The policy as text into buf (truncated, always terminated when n > 0):
+** "unrestricted", "no file access", or the directories joined by ':' (';'
+** on Windows). Returns the length of the whole text. */
+size_t mb_policy_describe(char *buf, size_t n);
+/* Narrow the policy to the n directories dirs[] (n >= 1), each resolved
+** now (symlinks, "..", the working directory) and required to be an
+** existing directory. `source` says who set it, for messages ("set by
+** SOURCE"). Nothing changes unless every directory is accepted.
+** Errors: MB_EINVAL (n 0, NULL, a directory that cannot be resolved or
+** is not a directory: why names it), MB_EPOLICY (a directory outside the
+** directories already allowed, or access is off: the policy only narrows). */
+int    mb_policy_allow(const char *const *dirs, size_t n, const char *source,
+                       char *why, size_t nwhy);
+/* The same from a list "d1:d2" (';' on Windows); empty entries are
+** skipped, and a list with no entry turns file access off. */
+int    mb_policy_allow_list(const char *list, const char *source, char *why, size_t nwhy);
+/* The environment variable `var` (MEMBASE_ALLOWED_DIRS), applied with
+** mb_policy_allow_list once per process: later calls return the first
+** call's result and message. Unset: MB_OK, nothing changes. A value that
+** fails leaves the process with no file access (it fails closed). */
+int    mb_policy_from_env(const char *var, char *why, size_t nwhy);
+/* Turn file access off until the process ends. `source` as above. */
+void   mb_policy_deny_all(const char *source);
+/* Before opening `path` (create: it may not exist yet): MB_OK, or
+** MB_EPOLICY when access is off or the path, resolved, lies outside the
+** allowed directories. A missing path is resolved through its longest
+** existing ancestor, so a missing file outside the policy is refused as a
+** present one is. */
+int    mb_policy_check_path(const char *path, char *why, size_t nwhy);
+/* After opening: `path` resolved now must lie inside the policy and name
+** the file m has open (same identity), with one link under a directories
+** policy. MB_OK or MB_EPOLICY. */
+int    mb_policy_check_map(const mb_map *m, const char *path, char *why, size_t nwhy);
+/* mb_registry_acquire under the policy: mb_policy_check_path, the
+** acquire, mb_policy_check_map (a refused map is released). Errors: those
+** of mb_registry_acquire, and MB_EPOLICY (why says why). */
+int    mb_registry_acquire_checked(const char *path, unsigned flags, mb_map **out,
+                                   char *why, size_t nwhy);
 
 #ifdef __cplusplus
 }

@@ -881,6 +881,13 @@ int mb_map_flush_ranges(mb_map *m, const uint64_t *aOff, const uint64_t *aLen,
 /* ------------------------------------------------------------------ */
 /* Hooks for the portable core files                                  */
 /* ------------------------------------------------------------------ */
+int mb__map_path(const mb_map *m, char **out, uint64_t *nlink) {
+    BY_HANDLE_FILE_INFORMATION fi;
+    if (!GetFileInformationByHandle(m->file, &fi)) return mb__fail(MB_EIO, (int)GetLastError());
+    *nlink = fi.nNumberOfLinks;
+    return mb__win_final_path(m->file, out);
+}
+
 int mb__map_file_id(const mb_map *m, mb_file_id *id) {
     return mb__win_file_id(m->file, id);
 }
