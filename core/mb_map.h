@@ -1016,6 +1016,10 @@ int    mb_policy_state(void);
 ** "unrestricted", "no file access", or the directories joined by ':' (';'
 ** on Windows). Returns the length of the whole text. */
 size_t mb_policy_describe(char *buf, size_t n);
+/* The policy as messages phrase it: "the allowed directories /a:/b (set
+** by SOURCE)", "file access is turned off (by SOURCE)", or "no file
+** policy". Returns the length of the text written (truncated to n). */
+size_t mb_policy_phrase(char *buf, size_t n);
 /* Narrow the policy to the n directories dirs[] (n >= 1), each resolved
 ** now (symlinks, "..", the working directory) and required to be an
 ** existing directory. `source` says who set it, for messages ("set by

@@ -113,6 +113,16 @@ static void phrase_locked(char *buf, size_t n) {
              l >= sizeof list ? "..." : "", s_source);
 }
 
+size_t mb_policy_phrase(char *buf, size_t n) {
+    char tmp[1024];
+    mb_mutex_enter(&s_mu);
+    if (s_state == MB_POLICY_OPEN) snprintf(tmp, sizeof tmp, "no file policy");
+    else phrase_locked(tmp, sizeof tmp);
+    mb_mutex_leave(&s_mu);
+    if (n) snprintf(buf, n, "%s", tmp);
+    return strlen(tmp);
+}
+
 /* ---------------------------------------------------------- containment */
 
 /* Is the canonical name r inside directory d by its text? */

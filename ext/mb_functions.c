@@ -59,9 +59,15 @@
 **   away when its last user (connection, VFS, table) releases it.
 **
 ** membase_map() and membase_unmap() open files, so they are DIRECTONLY:
-** SQLite refuses them in views, triggers, CHECK constraints and other
-** schema objects ("unsafe use of membase_map()"), whatever trusted_schema
-** says.
+** SQLite refuses them in views, triggers and DEFAULT values ("unsafe use
+** of membase_map()"), whatever trusted_schema says; being non-deterministic
+** they cannot be in generated columns or indexes. SQLite 3.40 does run them
+** in CHECK constraints, so they also act only when the running statement's
+** own SQL names them (mb_sqlsafe.h). A path must be TEXT without a NUL
+** byte, and the file must pass the file policy (docs/SECURITY.md):
+**   membase_map: PATH must be TEXT (a file path), not BLOB
+**   membase_map: "/data/../etc/x" resolves to "/etc/x", outside the allowed
+**     directories /data (set by MEMBASE_ALLOWED_DIRS)
 **
 ** Implementation notes
 **   SQLite 3.40 has no per-connection client data, so the pins hang off a
@@ -81,6 +87,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_functions.h"
 #include "mb_mutex.h"
 #include "mb_sqlite.h"
+#include "mb_sqlsafe.h"
 
 typedef struct MbPin MbPin;
 typedef struct MbConn MbConn;
@@ -146,19 +153,13 @@ static const char *mbPathArg(
   const char *zFunc,
   sqlite3_value *pVal
 ){
+  int bNull = 0;
   const char *zPath;
-  if( sqlite3_value_type(pVal)==SQLITE_NULL ){
-    char *zMsg = sqlite3_mprintf("%s: path is NULL", zFunc);
-    if( zMsg==0 ){
-      sqlite3_result_error_nomem(ctx);
-    }else{
-      sqlite3_result_error(ctx, zMsg, -1);
-      sqlite3_free(zMsg);
-    }
-    return 0;
-  }
-  zPath = (const char*)sqlite3_value_text(pVal);
-  if( zPath==0 ) sqlite3_result_error_nomem(ctx);
+  /* The own-SQL rule first: a schema object's call learns nothing, not
+  ** even whether its argument was acceptable. */
+  if( !mb_sql_called_directly(ctx, zFunc) ) return 0;
+  zPath = mb_sql_path_arg(ctx, pVal, zFunc, "PATH", &bNull);
+  if( bNull ) mb_result_errorf(ctx, "%s: path is NULL", zFunc);
   return zPath;
 }
 
@@ -251,6 +252,7 @@ static void mbMapFunc(
   mb_map *pMap = 0;
   uint64_t nOld;                  /* size of the view before the refresh */
   uint64_t nByte = 0;             /* size of the view after it */
+  char why[1600];
   int rc, mrc;
 
   zPath = mbPathArg(ctx, "membase_map", argv[0]);
@@ -273,7 +275,11 @@ static void mbMapFunc(
   /* Always acquire, even if this connection already pins the file: the
   ** registry applies write and populate to the shared mapping as it hands
   ** out the reference. A second reference is dropped again below. */
-  mrc = mb_registry_acquire(zPath, opt.flags, &pMap);
+  mrc = mb_registry_acquire_checked(zPath, opt.flags, &pMap, why, sizeof why);
+  if( mrc==MB_EPOLICY ){
+    mb_result_errorf(ctx, "membase_map: %s", why);
+    return;
+  }
   if( mrc!=MB_OK ){
     mb_result_core_error(ctx, "membase_map", "map", zPath, mrc);
     return;

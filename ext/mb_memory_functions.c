@@ -31,6 +31,7 @@
 SQLITE_EXTENSION_INIT3
 #include "mb_map.h"
 #include "mb_memory_functions.h"
+#include "mb_sqlsafe.h"
 
 static void mbMemoryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   mb_memory m;
@@ -65,6 +66,7 @@ static void mbMemoryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 static void mbDropDefaultFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  if( !mb_sql_called_directly(ctx, "membase_dropbehind_default") ) return;
   if( argc==1 ){
     const char *z = (const char*)sqlite3_value_text(argv[0]);
     mb_dropbehind p;
@@ -128,6 +130,7 @@ static int mbBudgetArg(sqlite3_context *ctx, const char *zWhat, sqlite3_value *v
 }
 
 static void mbIdleBudgetFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  if( !mb_sql_called_directly(ctx, "membase_idle_budget") ) return;
   uint64_t nByte = 0, nCount = 0;
   if( argc==2 ){
     if( mbBudgetArg(ctx, "bytes", argv[0], &nByte) ) return;

@@ -37,9 +37,11 @@
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
 #include "mb_vfs_functions.h"
+#include "mb_sqlsafe.h"
 #include "../vfs/mb_vfs.h"
 
 static void mbVfsDefaultFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  if( !mb_sql_called_directly(ctx, "membase_vfs_default") ) return;
   sqlite3_vfs *p;
   if( argc==1 ){
     const char *zName;

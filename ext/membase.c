@@ -51,6 +51,8 @@ SQLITE_EXTENSION_INIT1
 #include "../vtab/mb_lines.h"
 #include "mb_vfs_functions.h"
 #include "mb_memory_functions.h"
+#include "mb_policy_functions.h"
+#include "mb_map.h"
 #include "../vfs/mb_vfs.h"
 
 /* The module is built with hidden visibility: the entry point is the one
@@ -79,6 +81,7 @@ static int mbRegisterAll(sqlite3 *db){
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_memory_functions_register(db);
+  if( rc==SQLITE_OK ) rc = mb_policy_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;
 }
@@ -132,6 +135,10 @@ MB_EXPORT int sqlite3_membase_init(
     }
   }
 #endif
+  /* The file policy of the environment (MEMBASE_ALLOWED_DIRS), once per
+  ** process; a bad value fails every load, with no file access left. */
+  rc = mb_policy_from_environment(pzErrMsg);
+  if( rc!=SQLITE_OK ) return rc;
   rc = mbRegisterAll(db);
 #ifndef SQLITE_CORE
   /* SQLite ignores a second registration of the same function. */
@@ -151,7 +158,8 @@ MB_EXPORT int sqlite3_membase_init(
 
 #ifdef SQLITE_CORE
 int membase_register(void){
-  int rc = mb_vfs_register(0);
+  int rc = mb_policy_from_environment(0);
+  if( rc==SQLITE_OK ) rc = mb_vfs_register(0);
   if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbAutoInit);
   return rc;
 }
@@ -178,6 +186,8 @@ int membase_register_db(sqlite3 *db){
   if( db==0 ) return SQLITE_MISUSE;
   /* The check and the registration as one step with respect to other
   ** threads using db (loading and sqlite3_open hold this mutex too). */
+  rc = mb_policy_from_environment(0);
+  if( rc!=SQLITE_OK ) return rc;
   sqlite3_mutex_enter(sqlite3_db_mutex(db));
   rc = mbRegisterAll(db);
   sqlite3_mutex_leave(sqlite3_db_mutex(db));
@@ -197,4 +207,22 @@ int membase_set_idle_budget(sqlite3_int64 nBytes, sqlite3_int64 nCount){
   if( nBytes<0 || nCount<0 ) return SQLITE_RANGE;
   return mb_registry_set_idle_budget((uint64_t)nBytes, (uint64_t)nCount)==MB_OK
        ? SQLITE_OK : SQLITE_ERROR;
+}
+
+/* The file policy (ext/membase.h, docs/SECURITY.md). */
+int membase_allow_directories(const char *const *azDir, int nDir, char **pzErr){
+  char why[1600];
+  int mrc;
+  if( pzErr ) *pzErr = 0;
+  if( azDir==0 || nDir<1 ) return SQLITE_MISUSE;
+  mrc = mb_policy_allow(azDir, (size_t)nDir, "membase_allow_directories()",
+                        why, sizeof why);
+  if( mrc==MB_OK ) return SQLITE_OK;
+  if( mrc==MB_ENOMEM ) return SQLITE_NOMEM;
+  if( pzErr ) *pzErr = sqlite3_mprintf("membase_allow_directories: %s", why);
+  return mrc==MB_EPOLICY ? SQLITE_AUTH : SQLITE_ERROR;
+}
+
+void membase_disable_file_access(void){
+  mb_policy_deny_all("membase_disable_file_access()");
 }

@@ -125,6 +125,23 @@ int membase_set_dropbehind(const char *zPolicy);
 int membase_set_idle_budget(sqlite3_int64 nBytes, sqlite3_int64 nCount);
 
 /*
+** The file policy (docs/SECURITY.md): which files MemBase may open by name
+** (record tables, membase_lines, membase_map; never the VFS's databases).
+** One per process, and it only narrows.
+**  - membase_allow_directories(azDir, nDir, &zErr): only files inside these
+**    nDir directories (resolved now; each must exist, and lie inside the
+**    directories already allowed). SQLITE_OK; SQLITE_AUTH when it would
+**    widen the policy, SQLITE_ERROR for a directory that cannot be
+**    resolved, SQLITE_MISUSE for no directory; *pzErr (if pzErr is not
+**    NULL) then holds the message, to be freed with sqlite3_free.
+**  - membase_disable_file_access(): no file by name until the process ends.
+** The environment's MEMBASE_ALLOWED_DIRS=/a:/b is applied first, by
+** membase_register() or the first load.
+*/
+int membase_allow_directories(const char *const *azDir, int nDir, char **pzErr);
+void membase_disable_file_access(void);
+
+/*
 ** The entry point SQLite calls when it loads the module (the name comes from
 ** the file name membase.so). Listed here for completeness: applications call
 ** membase_register() or membase_register_db() instead.

@@ -214,8 +214,11 @@ SQLITE_EXTENSION_INIT3
 #include "mb_lines.h"
 #include "mb_lines_int.h"
 #include "../ext/mb_sqlite.h"
+#include "../ext/mb_sqlsafe.h"
 
 /* ------------------------------------------------------------ connect */
+
+static int mbLinesDisconnect(sqlite3_vtab *pVtab);
 
 static int mbLinesConnect(
   sqlite3 *db,
@@ -231,7 +234,6 @@ static int mbLinesConnect(
   unsigned char delim = '\n';
   int eDrop = -1;
   unsigned seen = 0;      /* options given, for the duplicate check */
-  (void)pAux;
 
   /* argv[3..]: key = value options of CREATE VIRTUAL TABLE. */
   for(i=3; i<argc; i++){
@@ -274,6 +276,11 @@ static int mbLinesConnect(
     goto fail;
   }
 
+  /* A table from a database schema: trusted schema and file policy. */
+  rc = mb_sql_table_allowed((MbTrust*)pAux, db, mb_sql_creating(db),
+                            "membase_lines", argc, argv, zFile, pzErr);
+  if( rc!=SQLITE_OK ) goto fail_rc;
+
   rc = sqlite3_declare_vtab(db, MB_LINES_SCHEMA);
   if( rc!=SQLITE_OK ) goto fail_rc;
   /* It opens files named in SQL: direct use only. */
@@ -286,6 +293,15 @@ static int mbLinesConnect(
   pTab->zDelim = zDelim;
   pTab->delim = delim;
   pTab->eDrop = eDrop;
+  pTab->pTrust = pAux;
+  if( zFile ){
+    pTab->zSchema = sqlite3_mprintf("%s", argv[1]);
+    pTab->zName = sqlite3_mprintf("%s", argv[2]);
+    if( pTab->zSchema==0 || pTab->zName==0 ){
+      mbLinesDisconnect(&pTab->base);
+      return SQLITE_NOMEM;
+    }
+  }
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 
@@ -302,8 +318,17 @@ static int mbLinesDisconnect(sqlite3_vtab *pVtab){
   mb_registry_release(pTab->pPin);
   sqlite3_free(pTab->zFile);
   sqlite3_free(pTab->zDelim);
+  sqlite3_free(pTab->zSchema);
+  sqlite3_free(pTab->zName);
   sqlite3_free(pTab);
   return SQLITE_OK;
+}
+
+/* DROP TABLE: no longer this connection's own table. */
+static int mbLinesDestroy(sqlite3_vtab *pVtab){
+  MbLinesTable *pTab = (MbLinesTable*)pVtab;
+  mb_trust_forget((MbTrust*)pTab->pTrust, pTab->zSchema, pTab->zName);
+  return mbLinesDisconnect(pVtab);
 }
 
 /* ------------------------------------------------------------ planning */
@@ -438,7 +463,7 @@ static const sqlite3_module mbLinesModule = {
   .xConnect    = mbLinesConnect,
   .xBestIndex  = mbLinesBestIndex,
   .xDisconnect = mbLinesDisconnect,
-  .xDestroy    = mbLinesDisconnect,
+  .xDestroy    = mbLinesDestroy,
   .xOpen       = mbLinesOpen,
   .xClose      = mbLinesClose,
   .xFilter     = mbLinesFilter,
@@ -451,7 +476,12 @@ static const sqlite3_module mbLinesModule = {
 /* ------------------------------------------------------------ registration */
 
 int mb_lines_register(sqlite3 *db){
-  int rc = sqlite3_create_module(db, "membase_lines", &mbLinesModule, 0);
+  MbTrust *pTrust = mb_trust_new();
+  int rc;
+  if( pTrust==0 ) return SQLITE_NOMEM;
+  /* SQLite calls mb_trust_free even when the registration fails */
+  rc = sqlite3_create_module_v2(db, "membase_lines", &mbLinesModule, pTrust,
+                                mb_trust_free);
   if( rc==SQLITE_OK ){
     rc = sqlite3_create_function(db, "membase_lines_index", 1,
                                  SQLITE_UTF8|SQLITE_DIRECTONLY, 0,

@@ -14,6 +14,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_lines_int.h"
 #include "mb_window.h"
 #include "../ext/mb_sqlite.h"
+#include "../ext/mb_sqlsafe.h"
 
 /* The compression format whose magic bytes start z[0..n), or 0. */
 static const char *mbCompressed(const unsigned char *z, size_t n){
@@ -160,10 +161,15 @@ static int mbLinesFileArgs(
           "given: use membase_lines('path') or CREATE VIRTUAL TABLE ... "
           "USING membase_lines(file=path)");
     }
+    char *zErr = 0;
+    int rc;
     v = argv[(*piArg)++];
-    zFile = (const char*)sqlite3_value_text(v);
+    rc = mb_sql_path(v, "membase_lines", "FILE", &zFile, &zErr);
+    if( rc ){
+      if( rc==SQLITE_NOMEM ) return rc;
+      return mb_vtab_error(pVtab, rc, "%z", zErr);
+    }
     if( zFile==0 ){
-      if( sqlite3_value_type(v)!=SQLITE_NULL ) return SQLITE_NOMEM;
       return mb_vtab_error(pVtab, SQLITE_ERROR, "membase_lines: file is NULL");
     }
     pCur->delim = '\n';
@@ -190,7 +196,12 @@ static int mbLinesFileArgs(
 static int mbLinesMapFile(MbLinesCursor *pCur, int idxNum){
   MbLinesTable *pTab = (MbLinesTable*)pCur->base.pVtab;
   uint64_t size = 0;
-  int mrc = mb_registry_acquire(pCur->zFile, 0, &pCur->pMap);
+  char why[1600];
+  int mrc = mb_registry_acquire_checked(pCur->zFile, 0, &pCur->pMap, why, sizeof why);
+  if( mrc==MB_EPOLICY ){
+    pCur->pMap = 0;
+    return mb_vtab_error(&pTab->base, SQLITE_AUTH, "membase_lines: %s", why);
+  }
   if( mrc==MB_OK ) mrc = mb_registry_refresh(pCur->pMap, &size);
   if( mrc!=MB_OK ){
     int rc = mb_sqlite_rc(mrc, SQLITE_CANTOPEN);
@@ -204,7 +215,7 @@ static int mbLinesMapFile(MbLinesCursor *pCur, int idxNum){
   ** of the last file this table scanned, dropping the one before. */
   if( pTab->pPin!=pCur->pMap ){
     mb_map *pNew = 0;
-    if( mb_registry_acquire(pCur->zFile, 0, &pNew)==MB_OK ){
+    if( mb_registry_acquire_checked(pCur->zFile, 0, &pNew, why, sizeof why)==MB_OK ){
       mb_registry_release(pTab->pPin);
       pTab->pPin = pNew;
     }

@@ -9,6 +9,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_line_index.h"
 #include "mb_lines_int.h"
 #include "../ext/mb_sqlite.h"
+#include "../ext/mb_sqlsafe.h"
 
 /* ------------------------------------------------------------ index info */
 
@@ -18,14 +19,17 @@ void mbLinesIndexFunc(
   int argc,
   sqlite3_value **argv
 ){
-  const char *zFile = (const char*)sqlite3_value_text(argv[0]);
+  const char *zFile;
   unsigned char delim = '\n';
   mb_map *pMap = 0;
   mb_cache_item *pItem = 0;
   char zTag[MB_CACHE_MAX_TAG + 1];
-  int mrc;
+  char why[1600];
+  int mrc, bNull;
+  if( !mb_sql_called_directly(ctx, "membase_lines_index") ) return;
+  zFile = mb_sql_path_arg(ctx, argv[0], "membase_lines_index", "FILE", &bNull);
   if( zFile==0 ){
-    sqlite3_result_error(ctx, "membase_lines_index: file is NULL", -1);
+    if( bNull ) sqlite3_result_error(ctx, "membase_lines_index: file is NULL", -1);
     return;
   }
   if( argc>1 ){
@@ -37,7 +41,11 @@ void mbLinesIndexFunc(
       return;
     }
   }
-  mrc = mb_registry_acquire(zFile, 0, &pMap);
+  mrc = mb_registry_acquire_checked(zFile, 0, &pMap, why, sizeof why);
+  if( mrc==MB_EPOLICY ){
+    mb_result_errorf(ctx, "membase_lines_index: %s", why);
+    return;
+  }
   if( mrc!=MB_OK ){
     mb_result_core_error(ctx, "membase_lines_index", "open", zFile, mrc);
     return;

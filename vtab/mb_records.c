@@ -183,6 +183,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_npy.h"
 #include "mb_records.h"
 #include "mb_rectab.h"
+#include "../ext/mb_sqlsafe.h"
 
 static int mbEndsWith(const char *z, const char *zSuffix){
   size_t n = strlen(z), m = strlen(zSuffix);
@@ -356,20 +357,44 @@ static int mbRecCheckOpts(MbRecTab *p, MbOpts *o, char **pzErr){
 static int mbRecOpenFile(MbRecTab *p, MbOpts *o, int *pbNew, char **pzErr){
   unsigned flags = o->bReadonly ? 0u : MB_MAP_WRITE;
   int mrc;
+  char why[1600];
   if( o->bCreate ){
     mb_map *pExisting = 0;
     flags |= MB_MAP_WRITE|MB_MAP_CREATE;
+    /* the policy first: the lookup would tell whether a file exists */
+    if( mb_policy_check_path(o->zFile, why, sizeof why)!=MB_OK ){
+      *pzErr = sqlite3_mprintf("membase: %s", why);
+      return SQLITE_AUTH;
+    }
     *pbNew = mb_registry_lookup(o->zFile, &pExisting)==MB_ENOENT;
   }
-  mrc = mb_registry_acquire(o->zFile, flags, &p->pMap);
+  mrc = mb_registry_acquire_checked(o->zFile, flags, &p->pMap, why, sizeof why);
   if( (mrc==MB_EREADONLY || mrc==MB_EACCES) && !o->bCreate && !o->bReadonly ){
-    if( mb_registry_acquire(o->zFile, 0, &p->pMap)==MB_OK ){
+    if( mb_registry_acquire_checked(o->zFile, 0, &p->pMap, why, sizeof why)==MB_OK ){
       mrc = MB_OK;
       p->bReadonly = 1;
     }
   }
+  if( mrc==MB_OK ){
+    /* the journal lies beside the path as given, which may be elsewhere
+    ** than the file it resolves to */
+    char *zJournal = sqlite3_mprintf("%s-mbjournal", o->zFile);
+    if( zJournal==0 ) return SQLITE_NOMEM;
+    mrc = mb_policy_check_path(zJournal, why, sizeof why);
+    sqlite3_free(zJournal);
+    if( mrc!=MB_OK ){
+      mb_registry_release(p->pMap);
+      p->pMap = 0;
+      *pzErr = sqlite3_mprintf("membase: the journal of \"%s\": %s", o->zFile, why);
+      return SQLITE_AUTH;
+    }
+  }
   if( mrc!=MB_OK ){
     p->pMap = 0;
+    if( mrc==MB_EPOLICY ){
+      *pzErr = sqlite3_mprintf("membase: %s", why);
+      return SQLITE_AUTH;
+    }
     if( mrc==MB_ENOENT && !o->bCreate ){
       *pzErr = sqlite3_mprintf("membase: cannot open \"%s\": no such file "
                                "(create=1 creates it)", o->zFile);
@@ -548,9 +573,11 @@ static int mbRecConnect(
   MbOpen *pOpen;
   char *zSql = 0;
   int rc, bNew = 0;
-  (void)pAux;
 
   rc = mbParseOpts(argc, argv, &o, pzErr);
+  if( rc ) goto fail;
+  rc = mb_sql_table_allowed((MbTrust*)pAux, db, 0, "membase", argc, argv,
+                            o.zFile, pzErr);
   if( rc ) goto fail;
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ){ rc = SQLITE_NOMEM; goto fail; }
@@ -563,6 +590,7 @@ static int mbRecConnect(
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
+  p->pTrust = pAux;
   if( p->zFile==0 || p->zName==0 || p->zSchema==0 ){
     rc = SQLITE_NOMEM; goto fail;
   }
@@ -610,6 +638,23 @@ fail:
   return rc;
 }
 
+/* CREATE VIRTUAL TABLE by this connection: its own table, which may be
+** connected again later even when it does not trust the schema. */
+static int mbRecCreate(
+  sqlite3 *db,
+  void *pAux,
+  int argc,
+  const char *const *argv,
+  sqlite3_vtab **ppVtab,
+  char **pzErr
+){
+  int rc = mb_sql_table_allowed((MbTrust*)pAux, db, 1, "membase", argc, argv,
+                                0, pzErr);
+  if( rc==SQLITE_OK ) rc = mbRecConnect(db, pAux, argc, argv, ppVtab, pzErr);
+  if( rc!=SQLITE_OK && argc>2 ) mb_trust_forget((MbTrust*)pAux, argv[1], argv[2]);
+  return rc;
+}
+
 static int mbRecDisconnect(sqlite3_vtab *pVtab){
   mbTabFree((MbRecTab*)pVtab);
   return SQLITE_OK;
@@ -639,13 +684,14 @@ static int mbRecDestroy(sqlite3_vtab *pVtab){
     sqlite3_log(SQLITE_LOCKED, "%s", p->base.zErrMsg);
     return SQLITE_LOCKED;
   }
+  mb_trust_forget((MbTrust*)p->pTrust, p->zSchema, p->zName);
   mbTabFree(p);
   return SQLITE_OK;
 }
 
 static const sqlite3_module mbRecModule = {
   .iVersion      = 3,
-  .xCreate       = mbRecConnect,
+  .xCreate       = mbRecCreate,
   .xConnect      = mbRecConnect,
   .xBestIndex    = mbRecBestIndex,
   .xDisconnect   = mbRecDisconnect,
@@ -808,6 +854,10 @@ void mb_records_aggregate_done(const mb_records_span *s){
 }
 
 int mb_records_register(sqlite3 *db){
-  return sqlite3_create_module(db, "membase", &mbRecModule, 0);
+  MbTrust *pTrust = mb_trust_new();
+  if( pTrust==0 ) return SQLITE_NOMEM;
+  /* SQLite calls mb_trust_free even when the registration fails */
+  return sqlite3_create_module_v2(db, "membase", &mbRecModule, pTrust,
+                                  mb_trust_free);
 }
 
