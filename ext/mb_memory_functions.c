@@ -19,8 +19,10 @@
 **       {"bytes":N, "count":N}. BYTES takes a K, M, G or T suffix (powers
 **       of 1024) when given as text. Default 0 and 0: none kept.
 **
-** All three are DIRECTONLY (they change or reveal process state). Bad
-** values are errors that name them:
+** All three are DIRECTONLY (they change or reveal process state); the two
+** setters also act only when the running statement's own SQL names them,
+** never from a CHECK constraint (mb_sqlsafe.h). Bad values are errors that
+** name them:
 **   membase_dropbehind_default: unknown value "sometimes" (expected auto, on or off)
 **   membase_idle_budget: bytes must be a whole number >= 0, got "-1"
 **   membase_idle_budget: bytes "99999999999T" is too large (at most 9223372036854775807)

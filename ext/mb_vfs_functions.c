@@ -8,9 +8,13 @@
 **   'membase-process', or any registered VFS such as 'unix' to switch back.
 **   Returns the name of the default VFS (after the change). DIRECTONLY: it
 **   changes how the whole process opens files, so SQLite refuses it in
-**   views and triggers. Errors:
+**   views, triggers and DEFAULT values, and it acts only when the running
+**   statement's own SQL names it (mb_sqlsafe.h: SQLite 3.40 would run it
+**   in a CHECK constraint of a database file). Errors:
 **     membase_vfs_default: no VFS named "xyz"
 **     membase_vfs_default: NAME must be text
+**     unsafe use of membase_vfs_default(): called by a schema object (such
+**       as a CHECK constraint), not by the statement's own SQL
 **
 ** MEMBASE_DEFAULT_VFS (environment, read when the module is loaded)
 **   unset, empty or 0     leave the default VFS alone

@@ -176,7 +176,13 @@
 ** Safety
 **   Everything here opens files: the module is SQLITE_VTAB_DIRECTONLY and
 **   the function SQLITE_DIRECTONLY, so neither can be used from a view,
-**   trigger or other schema object.
+**   trigger or other schema object; the function also acts only when the
+**   statement's own SQL names it (a CHECK constraint cannot call it). FILE
+**   must be TEXT without a NUL byte, and pass the process's file policy
+**   (docs/SECURITY.md). A CREATE form table that a database file's schema
+**   declares is refused while the connection has trusted_schema OFF, or
+**   when its file lies outside the policy (the message says how to allow
+**   it).
 **
 **   A file truncated during a scan is an SQL error, never a crash
 **   (SIGBUS). The mapping is never dereferenced directly: the scan copies
@@ -205,6 +211,10 @@
 **   membase_lines: option "file" given twice
 **   membase_lines: no file given: use membase_lines('path') or CREATE VIRTUAL TABLE ... USING membase_lines(file=path)
 **   membase_lines: file is NULL
+**   membase_lines: FILE must be TEXT (a file path), not BLOB
+**   membase_lines: FILE contains a NUL byte at offset 11: "/secret.txt"
+**   membase_lines: "/data/../etc/passwd" resolves to "/etc/passwd", outside
+**     the allowed directories /data (set by MEMBASE_ALLOWED_DIRS)
 */
 #include <stdint.h>
 #include <string.h>

@@ -155,8 +155,18 @@
 **  - Programs that read the file without MemBase (numpy, read()) take no
 **    lock: they may see a commit while it is applied.
 **
-** Security: the module is VTAB_DIRECTONLY: a table using it cannot be
-** used from a view or a trigger of a schema (it opens files).
+** Security (docs/SECURITY.md): the module is VTAB_DIRECTONLY: a table
+** using it cannot be used from a view or a trigger of a schema (it opens
+** files). The file and its journal must pass the process's file policy
+** (MEMBASE_ALLOWED_DIRS, membase_allowed_directories()). A table that a
+** database file's schema declares (not TEMP, not created by this
+** connection) is refused while the connection has trusted_schema OFF:
+**   membase: table "t" in schema "main" comes from the database file, and
+**     this connection does not trust its schema (PRAGMA trusted_schema is
+**     OFF): it could name any file. If the database is yours, run PRAGMA
+**     trusted_schema=ON; otherwise create the table yourself in TEMP
+**   membase: "/data/../etc/x" resolves to "/etc/x", outside the allowed
+**     directories /data (set by MEMBASE_ALLOWED_DIRS)
 **
 ** Vectorized aggregates over a column of these tables:
 **   SELECT count, sum, min, max, avg
