@@ -135,6 +135,9 @@ int  mb__path_file_id(const char *path, mb_file_id *id);
 int  mb__os_realpath(const char *path, char **out);
 int  mb__os_path_info(const char *path, mb_file_id *id, uint64_t *nlink, int *is_dir);
 int  mb__os_path_prefix_eq(const char *a, const char *b, size_t n);
+/* The target of the symlink path (not followed further), malloc'd; MB_EINVAL
+** when path is not a symlink, MB_ENOTSUP where links are not read. */
+int  mb__os_readlink(const char *path, char **out);
 #if defined(_WIN32)
 #  define MB__DIR_SEP  '\\'
 #  define MB__LIST_SEP ';'

@@ -1020,6 +1020,8 @@ size_t mb_policy_describe(char *buf, size_t n);
 ** by SOURCE)", "file access is turned off (by SOURCE)", or "no file
 ** policy". Returns the length of the text written (truncated to n). */
 size_t mb_policy_phrase(char *buf, size_t n);
+/* Who set the state now ("" while unrestricted), as mb_policy_phrase. */
+size_t mb_policy_source(char *buf, size_t n);
 /* Narrow the policy to the n directories dirs[] (n >= 1), each resolved
 ** now (symlinks, "..", the working directory) and required to be an
 ** existing directory. `source` says who set it, for messages ("set by

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "mb_internal.h"
 
 static int code_of(int e) {
@@ -42,4 +43,29 @@ int mb__os_path_info(const char *path, mb_file_id *id, uint64_t *nlink, int *is_
 
 int mb__os_path_prefix_eq(const char *a, const char *b, size_t n) {
     return memcmp(a, b, n) == 0;
+}
+
+int mb__os_readlink(const char *path, char **out) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return mb__fail(code_of(errno), errno);
+    if (!S_ISLNK(st.st_mode)) return MB_EINVAL;
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
+    for (;;) {
+        char *buf = malloc(cap);
+        if (!buf) return mb__fail(MB_ENOMEM, 0);
+        ssize_t n = readlink(path, buf, cap);
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            return mb__fail(code_of(e), e);
+        }
+        if ((size_t)n < cap) {
+            buf[n] = 0;
+            *out = buf;
+            return MB_OK;
+        }
+        free(buf);
+        if (cap > (1u << 20)) return mb__fail(MB_EINVAL, 0);
+        cap *= 2;
+    }
 }

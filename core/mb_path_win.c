@@ -90,3 +90,11 @@ int mb__os_path_prefix_eq(const char *a, const char *b, size_t n) {
     }
     return 1;
 }
+
+/* Windows: a dangling symlink's target is not followed (MB_ENOTSUP); the
+** policy then resolves through its existing ancestors only. */
+int mb__os_readlink(const char *path, char **out) {
+    (void)path;
+    (void)out;
+    return MB_ENOTSUP;
+}

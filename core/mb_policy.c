@@ -113,6 +113,14 @@ static void phrase_locked(char *buf, size_t n) {
              l >= sizeof list ? "..." : "", s_source);
 }
 
+size_t mb_policy_source(char *buf, size_t n) {
+    mb_mutex_enter(&s_mu);
+    size_t l = strlen(s_source);
+    if (n) snprintf(buf, n, "%s", s_source);
+    mb_mutex_leave(&s_mu);
+    return l;
+}
+
 size_t mb_policy_phrase(char *buf, size_t n) {
     char tmp[1024];
     mb_mutex_enter(&s_mu);
@@ -168,50 +176,94 @@ static int inside_locked(const char *r) {
 
 /* ------------------------------------------------------------ resolving */
 
+/* "a/b" + sep + "c" into a new string; b may be NULL or empty. */
+static char *join3(const char *a, size_t na, const char *b) {
+    size_t nb = b ? strlen(b) : 0;
+    char *j = malloc(na + nb + 2);
+    if (!j) return NULL;
+    memcpy(j, a, na);
+    size_t n = na;
+    if (nb) {
+        if (n && !is_sep(j[n - 1])) j[n++] = MB__DIR_SEP;
+        memcpy(j + n, b, nb);
+        n += nb;
+    }
+    j[n] = 0;
+    return j;
+}
+
 /*
 ** The canonical name of path, existing or not: a path that does not exist
 ** is resolved through its longest existing ancestor, the missing rest
-** appended (a ".." in that rest cannot be resolved: MB_ENOENT). malloc'd.
+** appended. A dangling symlink on the way is followed to its target (so a
+** link inside that points to a missing file outside resolves outside: an
+** O_CREAT through it would create the file there). A ".." in the missing
+** rest cannot be resolved (MB_ENOENT). malloc'd into *out.
 */
 static int resolve(const char *path, char **out) {
+    char *cur = join3(path, strlen(path), NULL);   /* what is tried now */
+    char *rest = join3("", 0, NULL);               /* the missing components */
     char *r = NULL;
-    int rc = mb__os_realpath(path, &r);
-    if (rc == MB_OK) { *out = r; return MB_OK; }
-    if (rc != MB_ENOENT) return rc;
-    size_t n = strlen(path);
-    char *anc = malloc(n + 2);
-    if (!anc) return MB_ENOMEM;
-    size_t end = n;
-    for (;;) {
-        while (end > 0 && is_sep(path[end - 1])) end--;
-        while (end > 0 && !is_sep(path[end - 1])) end--;
-        if (end == 0) { anc[0] = '.'; anc[1] = 0; }
-        else { memcpy(anc, path, end); anc[end] = 0; }
-        rc = mb__os_realpath(anc, &r);
-        if (rc == MB_OK) break;
-        if (rc != MB_ENOENT || end == 0) { free(anc); return rc; }
+    int rc = MB_ENOMEM, follows = 0;
+    while (cur && rest) {
+        rc = mb__os_realpath(cur[0] ? cur : ".", &r);
+        if (rc != MB_ENOENT) break;
+        char *target = NULL;
+        if (cur[0] && follows < 40 && mb__os_readlink(cur, &target) == MB_OK) {
+            /* a dangling symlink: go on from its target */
+            follows++;
+            char *next;
+            size_t k = strlen(cur);
+            while (k > 0 && is_sep(cur[k - 1])) k--;
+            while (k > 0 && !is_sep(cur[k - 1])) k--;
+            int absolute = is_sep(target[0]) ||
+                           (target[0] && target[1] == ':');   /* C:\ */
+            next = absolute ? join3(target, strlen(target), NULL) : join3(cur, k, target);
+            free(target);
+            free(cur);
+            cur = next;
+            continue;
+        }
+        free(target);
+        /* strip the last component of cur onto rest */
+        size_t e = strlen(cur);
+        while (e > 0 && is_sep(cur[e - 1])) e--;
+        size_t b = e;
+        while (b > 0 && !is_sep(cur[b - 1])) b--;
+        if (e == 0) break;                      /* nothing left: MB_ENOENT */
+        char *nrest = join3(cur + b, e - b, rest);
+        free(rest);
+        rest = nrest;
+        cur[b] = 0;
+        if (b > 1 && is_sep(cur[b - 1]) && !(b == 3 && cur[1] == ':')) cur[b - 1] = 0;
     }
-    free(anc);
+    free(cur);
+    if (rc != MB_OK || !rest) {
+        free(rest);
+        free(r);
+        return rc == MB_OK ? MB_ENOMEM : rc;
+    }
     /* r + the missing components, "." dropped, ".." refused */
-    size_t rl = strlen(r);
-    char *j = malloc(rl + (n - end) + 2);
-    if (!j) { free(r); return MB_ENOMEM; }
+    size_t rl = strlen(r), nr = strlen(rest);
+    char *j = malloc(rl + nr + 2);
+    if (!j) { free(r); free(rest); return MB_ENOMEM; }
     memcpy(j, r, rl);
     size_t jl = rl;
     free(r);
-    const char *p = path + end;
+    const char *p = rest;
     while (*p) {
         while (is_sep(*p)) p++;
-        const char *s = p;
+        const char *s0 = p;
         while (*p && !is_sep(*p)) p++;
-        size_t cl = (size_t)(p - s);
-        if (cl == 0 || (cl == 1 && s[0] == '.')) continue;
-        if (cl == 2 && s[0] == '.' && s[1] == '.') { free(j); return MB_ENOENT; }
+        size_t cl = (size_t)(p - s0);
+        if (cl == 0 || (cl == 1 && s0[0] == '.')) continue;
+        if (cl == 2 && s0[0] == '.' && s0[1] == '.') { free(j); free(rest); return MB_ENOENT; }
         if (jl == 0 || !is_sep(j[jl - 1])) j[jl++] = MB__DIR_SEP;
-        memcpy(j + jl, s, cl);
+        memcpy(j + jl, s0, cl);
         jl += cl;
     }
     j[jl] = 0;
+    free(rest);
     *out = j;
     return MB_OK;
 }
@@ -254,8 +306,8 @@ int mb_policy_allow(const char *const *dirs, size_t n, const char *source,
     mb_mutex_enter(&s_mu);
     char phrase[700];
     if (s_state == MB_POLICY_NONE) {
-        phrase_locked(phrase, sizeof phrase);
-        say(why, nwhy, "%s and cannot be turned on again in this process", phrase);
+        say(why, nwhy, "file access was turned off by %s and cannot be turned on again in "
+            "this process", s_source);
         rc = MB_EPOLICY;
     } else if (s_state == MB_POLICY_DIRS) {
         for (size_t i = 0; i < n && rc == MB_OK; i++) {
@@ -425,8 +477,8 @@ int mb_policy_check_map(const mb_map *m, const char *path, char *why, size_t nwh
     int inside = s_state == MB_POLICY_DIRS && inside_locked(r);
     mb_mutex_leave(&s_mu);
     if (!inside) {
-        say(why, nwhy, "\"%s\": the file opened is \"%s\", outside %s (the path changed "
-            "during the open)", path, r, phrase);
+        say(why, nwhy, "\"%s\": the file opened is \"%s\", outside %s; it changed during "
+            "the open: refused", path, r, phrase);
         free(r);
         return mb__fail(MB_EPOLICY, 0);
     }

@@ -24,7 +24,7 @@
 **   membase_allowed_directories: "/logs" (resolves to "/logs") is outside the allowed directories /data (set by MEMBASE_ALLOWED_DIRS): the policy can only narrow
 **   membase_allowed_directories: "/nope": cannot resolve: no such file
 **   membase_allowed_directories: DIR must be TEXT (a file path), not BLOB
-**   membase_external_access: file access is turned off (by membase_external_access(0)) and cannot be turned on again in this process
+**   membase_external_access: file access was turned off by membase_external_access(0) and cannot be turned on again in this process
 **   membase_external_access: expected 0 or 1, got "yes"
 */
 #include <string.h>
@@ -72,7 +72,7 @@ static void mbAllowedDirsFunc(sqlite3_context *ctx, int argc, sqlite3_value **ar
       return;
     }
   }
-  mrc = mb_policy_allow(az, (size_t)argc, MB_ALLOWED "()", why, sizeof why);
+  mrc = mb_policy_allow(az, (size_t)argc, MB_ALLOWED, why, sizeof why);
   sqlite3_free(az);
   if( mrc==MB_ENOMEM ){
     sqlite3_result_error_nomem(ctx);
@@ -97,10 +97,10 @@ static void mbExternalAccessFunc(sqlite3_context *ctx, int argc, sqlite3_value *
     if( v==0 ){
       mb_policy_deny_all(MB_ACCESS "(0)");
     }else if( mb_policy_state()==MB_POLICY_NONE ){
-      char buf[1024];
-      mb_policy_phrase(buf, sizeof buf);
-      mb_result_errorf(ctx, "%s: %s and cannot be turned on again in this "
-                       "process", MB_ACCESS, buf);
+      char buf[256];
+      mb_policy_source(buf, sizeof buf);
+      mb_result_errorf(ctx, "%s: file access was turned off by %s and cannot "
+                       "be turned on again in this process", MB_ACCESS, buf);
       return;
     }
   }

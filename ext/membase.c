@@ -119,6 +119,12 @@ MB_EXPORT int sqlite3_membase_init(
 ){
   int rc;
   SQLITE_EXTENSION_INIT2(pApi);
+  /* The file policy of the environment (MEMBASE_ALLOWED_DIRS), once per
+  ** process; a bad value fails every load, with no file access left. First
+  ** of all: a failed load is unloaded again, so nothing (no VFS) may have
+  ** been registered that points into it. */
+  rc = mb_policy_from_environment(pzErrMsg);
+  if( rc!=SQLITE_OK ) return rc;
 #ifndef SQLITE_CORE
   /* The VFSes, and the default VFS the environment asks for. */
   {
@@ -135,10 +141,6 @@ MB_EXPORT int sqlite3_membase_init(
     }
   }
 #endif
-  /* The file policy of the environment (MEMBASE_ALLOWED_DIRS), once per
-  ** process; a bad value fails every load, with no file access left. */
-  rc = mb_policy_from_environment(pzErrMsg);
-  if( rc!=SQLITE_OK ) return rc;
   rc = mbRegisterAll(db);
 #ifndef SQLITE_CORE
   /* SQLite ignores a second registration of the same function. */

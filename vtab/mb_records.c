@@ -395,7 +395,7 @@ static int mbRecOpenFile(MbRecTab *p, MbOpts *o, int *pbNew, char **pzErr){
     if( mrc!=MB_OK ){
       mb_registry_release(p->pMap);
       p->pMap = 0;
-      *pzErr = sqlite3_mprintf("membase: the journal of \"%s\": %s", o->zFile, why);
+      *pzErr = sqlite3_mprintf("membase: %s", why);
       return SQLITE_AUTH;
     }
   }

@@ -163,6 +163,23 @@ static void test_paths(void) {
     CHECK_RC(mb_policy_allow(one, 1, "test", why, sizeof why), MB_OK);
     CHECK_RC(mb_registry_acquire_checked(in("bad-link"), 0, &m, why, sizeof why), MB_EPOLICY);
     mb_registry_release(pre);
+    /* a dangling symlink inside to a missing file outside resolves outside:
+    ** a create through it would make the file there */
+    unlink(in("dangling"));
+    unlink(out("dtarget"));
+    CHECK(symlink(out("dtarget"), in("dangling")) == 0);
+    CHECK_RC(mb_registry_acquire_checked(in("dangling"), MB_MAP_WRITE | MB_MAP_CREATE, &m, why,
+                                         sizeof why), MB_EPOLICY);
+    CHECK(strstr(why, "/out/dtarget") != NULL);
+    CHECK(access(out("dtarget"), F_OK) != 0);
+    /* and a dangling link to a missing file inside is fine to create */
+    unlink(in("dangling2"));
+    unlink(in("dtarget2"));
+    CHECK(symlink("dtarget2", in("dangling2")) == 0);
+    CHECK_RC(mb_registry_acquire_checked(in("dangling2"), MB_MAP_WRITE | MB_MAP_CREATE, &m, why,
+                                         sizeof why), MB_OK);
+    if (m) mb_registry_release(m);
+    CHECK(access(in("dtarget2"), F_OK) == 0);
     /* a creation outside is refused before the file exists */
     unlink(out("new"));
     CHECK_RC(mb_registry_acquire_checked(out("new"), MB_MAP_WRITE | MB_MAP_CREATE, &m, why, sizeof why),
