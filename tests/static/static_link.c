@@ -6,6 +6,9 @@
 ** process-wide memory settings of the C API, membase_set_dropbehind() and
 ** membase_set_idle_budget(), are checked through what SQL then sees: the
 ** default policy, the budget, and an idle mapping kept and then evicted.
+** Last (it only narrows), the file policy of the C API:
+** membase_allow_directories() and membase_disable_file_access(), seen
+** through SQL.
 **
 ** Exits 0 if every check passes; otherwise prints what failed and exits 1.
 */
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include "membase.h"
 
@@ -48,6 +52,47 @@ static int query(sqlite3 *db, const char *zSql, char *zOut, size_t nOut){
 static long long queryInt(sqlite3 *db, const char *zSql, char *zBuf, size_t nBuf){
   if( query(db, zSql, zBuf, nBuf)!=SQLITE_OK ) return -1;
   return atoll(zBuf);
+}
+
+/* The file policy from C: allowed directories (the temporary directory of
+** the test), what SQL then reports and refuses, a widening refused with a
+** message, then no file access at all. */
+static void testPolicy(sqlite3 *db){
+  char zBuf[512], zIn[256], zOut[256], zSql[700];
+  char *zErr = 0;
+  const char *zTmp = getenv("MB_TEST_TMPDIR");
+  const char *azDir[1];
+  int rc;
+  snprintf(zIn, sizeof zIn, "%s/policy-in", zTmp ? zTmp : "/tmp");
+  snprintf(zOut, sizeof zOut, "%s/policy-out.txt", zTmp ? zTmp : "/tmp");
+  (void)mkdir(zIn, 0755);
+  { FILE *f = fopen(zOut, "w"); if( f ){ fputs("x\n", f); fclose(f); } }
+  azDir[0] = zIn;
+  rc = membase_allow_directories(azDir, 1, &zErr);
+  check(rc==SQLITE_OK && zErr==0, "membase_allow_directories(dir)", zErr);
+  rc = query(db, "SELECT membase_allowed_directories()", zBuf, sizeof zBuf);
+  check(rc==SQLITE_OK && strcmp(zBuf, zIn)==0, "the policy SQL reports", zBuf);
+  snprintf(zSql, sizeof zSql, "SELECT count(*) FROM membase_lines('%s')", zOut);
+  rc = query(db, zSql, zBuf, sizeof zBuf);
+  check(rc!=SQLITE_OK && strstr(zBuf, "outside the allowed directories")
+        && strstr(zBuf, "(set by membase_allow_directories())"),
+        "a file outside is refused", zBuf);
+  azDir[0] = "/";
+  rc = membase_allow_directories(azDir, 1, &zErr);
+  check(rc==SQLITE_AUTH && zErr && strstr(zErr, "the policy can only narrow"),
+        "a wider policy is refused with a message", zErr);
+  sqlite3_free(zErr);
+  zErr = 0;
+  check(membase_allow_directories(0, 0, &zErr)==SQLITE_MISUSE,
+        "no directory is SQLITE_MISUSE", "");
+  membase_disable_file_access();
+  rc = query(db, "SELECT membase_external_access()", zBuf, sizeof zBuf);
+  check(rc==SQLITE_OK && strcmp(zBuf, "0")==0, "file access off", zBuf);
+  azDir[0] = zIn;
+  rc = membase_allow_directories(azDir, 1, &zErr);
+  check(rc==SQLITE_AUTH && zErr && strstr(zErr, "membase_disable_file_access()"),
+        "access stays off", zErr);
+  sqlite3_free(zErr);
 }
 
 /* membase_set_dropbehind(): the process default that SQL reports, and a
@@ -196,6 +241,7 @@ int main(void){
   rc = membase_register_db(db);
   check(rc==SQLITE_OK, "membase_register_db() after membase_register()",
         sqlite3_errstr(rc));
+  testPolicy(db);
 
   sqlite3_close(db);
   sqlite3_close(dbBefore);
