@@ -55,12 +55,20 @@ static const char *out(const char *name) {
     return buf[k];
 }
 
+/* The policy's text with '\\' as '/', so one check fits both systems. */
+static const char *describe(char *d, size_t n) {
+    mb_policy_describe(d, n);
+    for (char *p = d; *p; p++)
+        if (*p == '\\') *p = '/';
+    return d;
+}
+
 static void test_states(void) {
     t_section("states: unrestricted, directories, none; only narrowing");
     mb__policy_reset();
     char why[1024], d[1024];
     CHECK_EQ(mb_policy_state(), MB_POLICY_OPEN);
-    mb_policy_describe(d, sizeof d);
+    describe(d, sizeof d);
     CHECK(strcmp(d, "unrestricted") == 0);
     CHECK_RC(mb_policy_check_path(out("x"), why, sizeof why), MB_OK);
 
@@ -72,12 +80,12 @@ static void test_states(void) {
     CHECK_RC(mb_policy_allow(wide, 2, "test2", why, sizeof why), MB_EPOLICY);
     CHECK(strstr(why, "the policy can only narrow") && strstr(why, "/out") && strstr(why, "(set by test)"));
     /* nothing changed: the list is still g_in alone */
-    mb_policy_describe(d, sizeof d);
+    describe(d, sizeof d);
     CHECK(strstr(d, "/in") && !strstr(d, "/out") && !strstr(d, "/sub"));
     /* narrowing to a subdirectory works */
     const char *sub[] = { g_in_sub };
     CHECK_RC(mb_policy_allow(sub, 1, "test3", why, sizeof why), MB_OK);
-    mb_policy_describe(d, sizeof d);
+    describe(d, sizeof d);
     CHECK(strstr(d, "/in/sub") != NULL);
     /* and back up is widening */
     CHECK_RC(mb_policy_allow(one, 1, "test4", why, sizeof why), MB_EPOLICY);
@@ -89,7 +97,7 @@ static void test_states(void) {
     mb_policy_deny_all("test5");
     CHECK_EQ(mb_policy_state(), MB_POLICY_NONE);
     CHECK_RC(mb_policy_allow(sub, 1, "t", why, sizeof why), MB_EPOLICY);
-    CHECK(strstr(why, "turned off (by test5)") && strstr(why, "cannot be turned on again"));
+    CHECK(strstr(why, "was turned off by test5") && strstr(why, "cannot be turned on again"));
     CHECK_RC(mb_policy_check_path(in("sub/x"), why, sizeof why), MB_EPOLICY);
     CHECK(strstr(why, "file access is turned off") != NULL);
 
@@ -103,7 +111,7 @@ static void test_states(void) {
 #endif
     snprintf(list, sizeof list, "%s%c%c%s", g_in, sep, sep, g_out);
     CHECK_RC(mb_policy_allow_list(list, "L", why, sizeof why), MB_OK);
-    mb_policy_describe(d, sizeof d);
+    describe(d, sizeof d);
     CHECK(strstr(d, "/in") && strstr(d, "/out"));
     mb__policy_reset();
     CHECK_RC(mb_policy_allow_list("", "L", why, sizeof why), MB_OK);
