@@ -11,6 +11,9 @@
 **                 '/'; empty entries stay (the list "::" turns access off)
 **   @path P       P joined the same way: mb_policy_check_path and
 **                 mb_registry_acquire_checked (read-only)
+**   @create P     P joined the same way: mb_registry_acquire_checked with
+**                 MB_MAP_WRITE|MB_MAP_CREATE, only for a P that names no
+**                 file now and lies (by the model) inside the scratch tree
 **   @deny         mb_policy_deny_all
 **   @sql BYTES    BYTES (joined; NUL bytes kept) to the SQL functions
 ** in input order, at most 24 of them; @allow and @path stop at a NUL byte,
@@ -40,7 +43,7 @@
 **     lines. Once per process a scratch tree is made under the scratch
 **     directory (mbf_path("pol")):
 **         a/  a/b/  c/  a/f  a/b/g  c/h  a/hl (a hard link of c/h)
-**         a/l1 -> ../c/h   a/l2 -> f   a/d -> ../c
+**         a/l1 -> ../c/h   a/l2 -> f   a/d -> ../c   a/dn -> ../c/new
 **     Each input starts unrestricted (mb__policy_reset) and runs its '@'
 **     lines against an independent model (realpath(3) and stat(2) only):
 **     - @allow: the result is the model's (MB_OK for an empty list, which
@@ -63,6 +66,9 @@
 **       realpath names, and under allowed directories has one link and a
 **       realpath inside one of them; a file of the tree the policy allows
 **       opens; a hard-linked one never does under allowed directories.
+**     - @create: a file that comes to exist lies inside the policy (none
+**       when access is off), whether the call succeeded or not; it is
+**       removed again.
 **     - every MB_EPOLICY (and MB_EINVAL of @allow) leaves a non-empty,
 **       NUL-terminated why.
 **     - @sql: with the policy narrowed to the tree's root, the bytes go as
@@ -362,7 +368,7 @@ void mb__policy_reset(void);   /* core/mb_policy.c: unrestricted again (tests) *
 #define MAX_ALLOW 64           /* entries of one @allow list */
 #define POL_NWHY 1600          /* the callers' size (ext/, vtab/) */
 
-enum { POL_ALLOW = 1, POL_PATH, POL_DENY, POL_SQL };
+enum { POL_ALLOW = 1, POL_PATH, POL_DENY, POL_SQL, POL_CREATE };
 
 typedef struct PolOp {
   int eOp;
@@ -391,7 +397,7 @@ static void polModelClear(PolModel *m){
 }
 
 static const char *const polAzFile[] = { "a/hl", "a/l1", "a/l2", "a/d",
-  "a/b/g", "a/f", "c/h" };
+  "a/dn", "c/new", "a/b/g", "a/f", "c/h" };
 static const char *const polAzDir[] = { "a/b", "a", "c", "" };
 
 static void polRel(char *zOut, size_t nOut, const char *zRel){
@@ -415,6 +421,7 @@ static void polCleanup(void){
 **   a/l1 -> ../c/h  (a file outside a)   a/l2 -> f  (inside)
 **   a/d  -> ../c    (a directory outside a)
 **   a/hl            (a hard link of c/h: two names)
+**   a/dn -> ../c/new  (dangling: where a create through it would land)
 ** and a connection (":memory:") for the SQL checks. */
 static void polSetup(void){
   static int done;
@@ -433,6 +440,7 @@ static void polSetup(void){
   polRel(z, sizeof(z), "a/l1");  CHECK( symlink("../c/h", z)==0 );
   polRel(z, sizeof(z), "a/l2");  CHECK( symlink("f", z)==0 );
   polRel(z, sizeof(z), "a/d");   CHECK( symlink("../c", z)==0 );
+  polRel(z, sizeof(z), "a/dn");  CHECK( symlink("../c/new", z)==0 );
   polRel(z, sizeof(z), "c/h");
   polRel(z2, sizeof(z2), "a/hl"); CHECK( link(z, z2)==0 );
   atexit(polCleanup);
@@ -446,7 +454,7 @@ static void polSetup(void){
 static int polParse(const uint8_t *data, size_t size, PolOp *a){
   static const struct { const char *z; int e; } aKind[] = {
     { "@allow ", POL_ALLOW }, { "@path ", POL_PATH }, { "@sql ", POL_SQL },
-    { "@deny", POL_DENY } };
+    { "@deny", POL_DENY }, { "@create ", POL_CREATE } };
   int nOp = 0;
   size_t i = 0;
   while( i<size && data[i]!='\n' ) i++;          /* line 1 */
@@ -454,7 +462,7 @@ static int polParse(const uint8_t *data, size_t size, PolOp *a){
     size_t s = ++i, e;
     while( i<size && data[i]!='\n' ) i++;
     e = i;
-    for(int k=0; k<4; k++){
+    for(int k=0; k<5; k++){
       size_t l = strlen(aKind[k].z);
       if( e-s>=l && memcmp(data+s, aKind[k].z, l)==0 ){
         a[nOp].eOp = aKind[k].e;
@@ -832,6 +840,47 @@ static void polPath(const PolModel *m, const PolOp *op){
   free(z);
 }
 
+/* @create P: mb_registry_acquire_checked with MB_MAP_WRITE|MB_MAP_CREATE,
+** for a P that names no file now and that the model places inside the
+** scratch tree (every symlink of the tree points inside it, so nothing is
+** created elsewhere). A file that comes to exist must lie inside the
+** policy: a path refused before the open must not leave one behind
+** (docs/SECURITY.md: "nothing is opened"). The file is removed again. */
+static void polCreate(const PolModel *m, const PolOp *op){
+  char *z = polJoinC(op);
+  char *r = modelResolve(z), *rr = 0;
+  struct stat st;
+  mb_map *pMap = 0;
+  int rc;
+  if( r==0 || !modelUnder(r, polRootReal) || stat(z, &st)==0 || errno!=ENOENT ){
+    free(r);
+    free(z);
+    return;
+  }
+  polWhyReset();
+  rc = mb_registry_acquire_checked(z, MB_MAP_WRITE|MB_MAP_CREATE, &pMap,
+                                   polWhy, sizeof(polWhy));
+  if( rc==MB_EPOLICY ) polWhyOk("mb_registry_acquire_checked(create)");
+  if( rc==MB_OK ) mb_registry_release(pMap);
+  else CHECK( pMap==0 );
+  if( stat(z, &st)==0 ){
+    rr = realpath(z, 0);
+    CHECK( rr!=0 );
+    if( m->state==MB_POLICY_NONE
+     || (m->state==MB_POLICY_DIRS && !modelInsideText(m, rr)) ){
+      fprintf(stderr, "fuzz_options: mb_registry_acquire_checked(\"%s\", "
+              "CREATE) = %d created \"%s\", outside the policy (model resolves "
+              "the path to \"%s\")\n", z, rc, rr, r);
+      unlink(rr);
+      abort();
+    }
+    unlink(rr);
+  }
+  free(rr);
+  free(r);
+  free(z);
+}
+
 /* The error of a path argument that is not TEXT without NUL. */
 static int polPathError(const char *zMsg){
   return zMsg && (strstr(zMsg, "NUL byte") || strstr(zMsg, "must be TEXT"));
@@ -917,6 +966,7 @@ static void viaPolicy(const uint8_t *data, size_t size){
     switch( aOp[i].eOp ){
       case POL_ALLOW: polAllow(&m, &aOp[i], aOp[i].n*7 + (size_t)i); break;
       case POL_PATH:  polPath(&m, &aOp[i]); break;
+      case POL_CREATE: polCreate(&m, &aOp[i]); break;
       case POL_DENY:
         mb_policy_deny_all("fuzz");
         polModelClear(&m);
