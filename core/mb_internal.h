@@ -138,6 +138,16 @@ int  mb__os_path_prefix_eq(const char *a, const char *b, size_t n);
 /* The target of the symlink path (not followed further), malloc'd; MB_EINVAL
 ** when path is not a symlink, MB_ENOTSUP where links are not read. */
 int  mb__os_readlink(const char *path, char **out);
+#if !defined(_WIN32)
+/* The name the system gives descriptor fd (Linux /proc/self/fd, macOS
+** F_GETPATH), malloc'd; MB_ENOTSUP where it cannot tell. */
+int  mb__os_fd_path(int fd, char **out);
+#endif
+/* Create the file at the canonical path exclusively, in a descriptor of
+** its directory opened without following symlinks and checked to be the
+** directory named: never through a symlink. An existing file is MB_OK
+** (left alone). MB_ENOTSUP where not implemented (Windows). */
+int  mb__os_create_excl(const char *path);
 #if defined(_WIN32)
 #  define MB__DIR_SEP  '\\'
 #  define MB__LIST_SEP ';'

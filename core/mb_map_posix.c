@@ -966,27 +966,7 @@ int mb__map_path(const mb_map *m, char **out, uint64_t *nlink) {
     struct stat st;
     if (fstat(m->fd, &st) != 0) return mb__fail(MB_EIO, errno);
     *nlink = (uint64_t)st.st_nlink;
-#if defined(__APPLE__)
-    char buf[PATH_MAX];
-    if (fcntl(m->fd, F_GETPATH, buf) == -1) return mb__fail(MB_EIO, errno);
-    *out = strdup(buf);
-    return *out ? MB_OK : mb__fail(MB_ENOMEM, 0);
-#elif defined(__linux__)
-    /* The kernel's name of the open file: what a swapped symlink or
-    ** directory cannot fake. Needs /proc; without it MB_ENOTSUP. */
-    char link[64], buf[PATH_MAX + 1];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", m->fd);
-    ssize_t n = readlink(link, buf, sizeof buf - 1);
-    if (n < 0) return mb__fail(errno == ENOENT ? MB_ENOTSUP : MB_EIO, errno);
-    if ((size_t)n >= sizeof buf - 1) return mb__fail(MB_EOVERFLOW, 0);
-    buf[n] = 0;
-    if (buf[0] != '/') return mb__fail(MB_ENOTSUP, 0);  /* not a path: no /proc, or anon */
-    *out = strdup(buf);
-    return *out ? MB_OK : mb__fail(MB_ENOMEM, 0);
-#else
-    (void)out;
-    return mb__fail(MB_ENOTSUP, 0);
-#endif
+    return mb__os_fd_path(m->fd, out);
 }
 
 int mb__map_make_writable(mb_map *m) {

@@ -3,8 +3,12 @@
 ** the canonical name the file policy (mb_policy.c) compares, and the
 ** identity and link count of the file a path names now.
 */
-#define _XOPEN_SOURCE 700   /* realpath */
+#if !defined(__APPLE__)
+#define _GNU_SOURCE 1        /* realpath, O_NOFOLLOW, O_DIRECTORY, openat */
+#endif
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -68,4 +72,65 @@ int mb__os_readlink(const char *path, char **out) {
         if (cap > (1u << 20)) return mb__fail(MB_EINVAL, 0);
         cap *= 2;
     }
+}
+
+int mb__os_fd_path(int fd, char **out) {
+#if defined(__APPLE__)
+    char buf[PATH_MAX];
+    if (fcntl(fd, F_GETPATH, buf) == -1) return mb__fail(MB_EIO, errno);
+    *out = strdup(buf);
+    return *out ? MB_OK : mb__fail(MB_ENOMEM, 0);
+#elif defined(__linux__)
+    /* The kernel's name of the open file: what a swapped symlink or
+    ** directory cannot fake. Needs /proc; without it MB_ENOTSUP. */
+    char link[64], buf[PATH_MAX + 1];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n < 0) return mb__fail(errno == ENOENT ? MB_ENOTSUP : MB_EIO, errno);
+    if ((size_t)n >= sizeof buf - 1) return mb__fail(MB_EOVERFLOW, 0);
+    buf[n] = 0;
+    if (buf[0] != '/') return mb__fail(MB_ENOTSUP, 0);  /* not a path */
+    *out = strdup(buf);
+    return *out ? MB_OK : mb__fail(MB_ENOMEM, 0);
+#else
+    (void)fd;
+    (void)out;
+    return mb__fail(MB_ENOTSUP, 0);
+#endif
+}
+
+int mb__os_create_excl(const char *path) {
+    /* path is canonical (no symlink, "." or ".." in it when it was
+    ** resolved). Open its directory without following a last-component
+    ** symlink, make sure that directory is still the one named (a
+    ** directory swapped for a symlink since the check would name another
+    ** file), then create the file in it exclusively, never through a
+    ** symlink. An existing file is left alone (MB_OK): the open that
+    ** follows opens it without creating anything. */
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash[1] == 0) return mb__fail(MB_EINVAL, 0);
+    size_t nd = (size_t)(slash - path);
+    char *dir = malloc(nd + 2);
+    if (!dir) return mb__fail(MB_ENOMEM, 0);
+    if (nd == 0) { dir[0] = '/'; dir[1] = 0; }
+    else { memcpy(dir, path, nd); dir[nd] = 0; }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        int e = errno;
+        free(dir);
+        return mb__fail(e == ELOOP ? MB_EACCES : code_of(e), e);
+    }
+    char *named = NULL;
+    int rc = mb__os_fd_path(dfd, &named);
+    if (rc == MB_OK && strcmp(named, dir) != 0) rc = mb__fail(MB_EACCES, 0);
+    if (rc == MB_ENOTSUP) rc = MB_OK;   /* no descriptor names here: O_NOFOLLOW only */
+    free(named);
+    free(dir);
+    if (rc == MB_OK) {
+        int fd = openat(dfd, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+        else if (errno != EEXIST) rc = mb__fail(code_of(errno), errno);
+    }
+    close(dfd);
+    return rc;
 }

@@ -98,3 +98,11 @@ int mb__os_readlink(const char *path, char **out) {
     (void)out;
     return MB_ENOTSUP;
 }
+
+/* Windows: no exclusive creation beneath a checked directory yet; the
+** open creates the file itself and the check after it refuses one that
+** landed outside (docs/SECURITY.md says so). */
+int mb__os_create_excl(const char *path) {
+    (void)path;
+    return MB_ENOTSUP;
+}

@@ -399,7 +399,10 @@ int mb_policy_from_env(const char *var, char *why, size_t nwhy) {
 
 /* ------------------------------------------------------------- checking */
 
-int mb_policy_check_path(const char *path, char *why, size_t nwhy) {
+/* mb_policy_check_path, also giving the resolved name (when a directories
+** policy resolved it; else NULL) to *resolved (malloc'd). */
+static int check_path_r(const char *path, char *why, size_t nwhy, char **resolved) {
+    if (resolved) *resolved = NULL;
     if (!path) return mb__fail(MB_EINVAL, 0);
     char phrase[700];
     mb_mutex_enter(&s_mu);
@@ -428,8 +431,13 @@ int mb_policy_check_path(const char *path, char *why, size_t nwhy) {
         free(r);
         return mb__fail(MB_EPOLICY, 0);
     }
-    free(r);
+    if (resolved) *resolved = r;
+    else free(r);
     return MB_OK;
+}
+
+int mb_policy_check_path(const char *path, char *why, size_t nwhy) {
+    return check_path_r(path, why, nwhy, NULL);
 }
 
 int mb_policy_check_map(const mb_map *m, const char *path, char *why, size_t nwhy) {
@@ -473,6 +481,21 @@ int mb_policy_check_map(const mb_map *m, const char *path, char *why, size_t nwh
         free(r);
         return mb__fail(MB_EPOLICY, 0);
     }
+    /* The name as this process resolves it must be the file opened: a file
+    ** reached through another mount namespace (/proc/PID/root/...) has a
+    ** name there that means another file, or nothing, here. */
+    mb_file_id opened, named;
+    uint64_t nl2;
+    int is_dir2;
+    rc = mb__map_file_id(m, &opened);
+    if (rc == MB_OK) rc = mb__os_path_info(r, &named, &nl2, &is_dir2);
+    if (rc != MB_OK || named.dev != opened.dev || named.ino != opened.ino) {
+        say(why, nwhy, "\"%s\": the file opened, named \"%s\" by the system, is not the file "
+            "that name means in this process; it changed during the open, or lies in another "
+            "mount namespace: refused under %s", path, r, phrase);
+        free(r);
+        return mb__fail(MB_EPOLICY, 0);
+    }
     mb_mutex_enter(&s_mu);
     int inside = s_state == MB_POLICY_DIRS && inside_locked(r);
     mb_mutex_leave(&s_mu);
@@ -495,8 +518,28 @@ int mb_registry_acquire_checked(const char *path, unsigned flags, mb_map **out,
                                 char *why, size_t nwhy) {
     if (why && nwhy) why[0] = 0;
     if (out) *out = NULL;
-    int rc = mb_policy_check_path(path, why, nwhy);
+    char *r = NULL;
+    int rc = check_path_r(path, why, nwhy, &r);
     if (rc != MB_OK) return rc;
+    if (r && (flags & MB_MAP_CREATE)) {
+        /* Under a directories policy, a file to create is created here,
+        ** exclusively, in its checked directory and never through a symlink;
+        ** the open below then creates nothing. (An O_CREAT open through a
+        ** symlink swapped in after the check would create the file wherever
+        ** the symlink points, even if the check after the open refused it.) */
+        int crc = mb__os_create_excl(r);
+        if (crc == MB_OK) {
+            flags &= ~(unsigned)MB_MAP_CREATE;
+        } else if (crc != MB_ENOTSUP) {
+            char phrase[700];
+            mb_policy_phrase(phrase, sizeof phrase);
+            say(why, nwhy, "\"%s\": cannot create \"%s\" in its checked directory (%s); it "
+                "changed during the open: refused under %s", path, r, mb_strerror(crc), phrase);
+            free(r);
+            return mb__fail(MB_EPOLICY, 0);
+        }
+    }
+    free(r);
     rc = mb_registry_acquire(path, flags, out);
     if (rc != MB_OK) return rc;
     rc = mb_policy_check_map(*out, path, why, nwhy);

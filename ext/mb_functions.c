@@ -355,7 +355,8 @@ static void mbUnmapFunc(
 
   /* ...or another spelling of the same file: the registry knows files by
   ** identity. The lookup opens nothing and takes no reference. */
-  if( *pp==0 && pConn->pPin!=0 ){
+  if( *pp==0 && pConn->pPin!=0
+   && mb_policy_check_path(zPath, 0, 0)==MB_OK ){   /* no probe outside it */
     mb_map *pMap = 0;
     if( mb_registry_lookup(zPath, &pMap)==MB_OK && pMap ){
       for(pp=&pConn->pPin; *pp && (*pp)->pMap!=pMap; pp=&(*pp)->pNext){}

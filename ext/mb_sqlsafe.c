@@ -68,11 +68,78 @@ const char *mb_sql_path_arg(sqlite3_context *ctx, sqlite3_value *v,
 
 /* ---------------------------------------------------- the own-SQL rule */
 
-/* Does z contain zName, in any case of ASCII letters? */
-static int mbContainsNoCase(const char *z, const char *zName){
-  size_t n = strlen(zName);
-  for(; *z; z++){
-    if( sqlite3_strnicmp(z, zName, (int)n)==0 ) return 1;
+/* Skip space and comments from z. */
+static const char *mbSkipSpace(const char *z){
+  for(;;){
+    while( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z=='\v' ) z++;
+    if( z[0]=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( z[0]=='/' && z[1]=='*' ){
+      const char *e = strstr(z+2, "*/");
+      z = e ? e+2 : z+strlen(z);
+    }else{
+      return z;
+    }
+  }
+}
+
+static int mbIdChar(char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
+      || c=='_' || c=='$' || (unsigned char)c>=0x80;
+}
+
+/* Does the SQL text z call function zName: the bare name as a token (not
+** inside a string literal, a quoted identifier or a comment) followed by
+** "(", and not after "." (schema.table) or a keyword that names a table,
+** index or view there (INTO, TABLE, UPDATE, ON, FROM, JOIN, ...)? */
+static int mbCallsFunction(const char *z, const char *zName){
+  int n = (int)strlen(zName);
+  char zPrev[16] = "";      /* the token before, lower case, "" if other */
+  while( *(z = mbSkipSpace(z)) ){
+    char c = *z;
+    if( c=='\'' || c=='"' || c=='`' || c=='[' ){
+      char q = c=='[' ? ']' : c;
+      for(z++; *z; z++){
+        if( *z==q ){
+          if( q!=']' && z[1]==q ){ z++; continue; }   /* doubled quote */
+          z++;
+          break;
+        }
+      }
+      zPrev[0] = 0;
+      continue;
+    }
+    if( mbIdChar(c) ){
+      const char *s0 = z;
+      int k;
+      while( mbIdChar(*z) ) z++;
+      k = (int)(z - s0);
+      if( k==n && sqlite3_strnicmp(s0, zName, n)==0 && *mbSkipSpace(z)=='(' ){
+        static const char *const azNot[] = { ".", "into", "table", "update",
+            "on", "from", "join", "exists", "view", "index", "trigger",
+            "references", "as" };
+        size_t i;
+        int bNot = 0;
+        for(i=0; i<sizeof(azNot)/sizeof(azNot[0]); i++){
+          if( strcmp(zPrev, azNot[i])==0 ) bNot = 1;
+        }
+        if( !bNot ) return 1;
+      }
+      if( k<(int)sizeof(zPrev) ){
+        int j;
+        for(j=0; j<k; j++){
+          char ch = s0[j];
+          zPrev[j] = (ch>='A' && ch<='Z') ? (char)(ch-'A'+'a') : ch;
+        }
+        zPrev[k] = 0;
+      }else{
+        zPrev[0] = 0;
+      }
+      continue;
+    }
+    zPrev[0] = c=='.' ? '.' : 0;
+    zPrev[1] = 0;
+    z++;
   }
   return 0;
 }
@@ -87,7 +154,7 @@ int mb_sql_called_directly(sqlite3_context *ctx, const char *zName){
     const char *zSql;
     if( !sqlite3_stmt_busy(p) ) continue;
     zSql = sqlite3_sql(p);
-    if( zSql && mbContainsNoCase(zSql, zName) ) return 1;
+    if( zSql && mbCallsFunction(zSql, zName) ) return 1;
   }
   zErr = sqlite3_mprintf("unsafe use of %s(): called by a schema object (such "
                          "as a CHECK constraint), not by the statement's own "
@@ -103,23 +170,51 @@ int mb_sql_called_directly(sqlite3_context *ctx, const char *zName){
 
 /* ------------------------------------------------- schema-borne tables */
 
-int mb_sql_creating(sqlite3 *db){
+/* Who a table is: the database file that declares it, its name, and its
+** declaration (module and arguments: argv[0], argv[3..]), joined by a byte
+** no SQL text holds. A table of the same name in another file (an ATTACH of
+** another file under the same schema name) is another table; so is one of
+** the same name declared otherwise (what it opens is its declaration).
+** sqlite3_malloc'd. */
+static char *mbDeclaration(sqlite3 *db, int argc, const char *const *argv){
+  sqlite3_str *p = sqlite3_str_new(0);
+  const char *zDbFile = argc>1 ? sqlite3_db_filename(db, argv[1]) : 0;
+  int i;
+  sqlite3_str_appendall(p, zDbFile ? zDbFile : "");
+  sqlite3_str_appendchar(p, 1, '\x01');
+  if( argc>2 ) sqlite3_str_appendall(p, argv[2]);
+  sqlite3_str_appendchar(p, 1, '\x01');
+  sqlite3_str_appendall(p, argc>0 ? argv[0] : "");
+  for(i=3; i<argc; i++){
+    sqlite3_str_appendchar(p, 1, '\x01');
+    sqlite3_str_appendall(p, argv[i]);
+  }
+  return sqlite3_str_finish(p);
+}
+
+int mb_sql_creating(sqlite3 *db, int argc, const char *const *argv){
   sqlite3_stmt *p = 0;
   while( (p = sqlite3_next_stmt(db, p))!=0 ){
-    const char *z;
+    const char *z, *zUsing;
+    int i, bAll = 1;
     if( !sqlite3_stmt_busy(p) || (z = sqlite3_sql(p))==0 ) continue;
-    for(;;){   /* space and comments before the first keyword */
-      while( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' ) z++;
-      if( z[0]=='-' && z[1]=='-' ){
-        while( *z && *z!='\n' ) z++;
-      }else if( z[0]=='/' && z[1]=='*' ){
-        const char *e = strstr(z+2, "*/");
-        z = e ? e+2 : z+strlen(z);
-      }else{
-        break;
-      }
+    z = mbSkipSpace(z);
+    if( sqlite3_strnicmp(z, "create", 6)!=0 ) continue;
+    /* CREATE VIRTUAL TABLE ... name ... USING module(args): the statement
+    ** that creates this very table (an xConnect during any other CREATE,
+    ** such as CREATE TABLE AS SELECT from the table, does not count) */
+    z = mbSkipSpace(z+6);
+    if( sqlite3_strnicmp(z, "virtual", 7)!=0 ) continue;
+    zUsing = 0;
+    for(i=0; z[i]; i++){
+      if( sqlite3_strnicmp(z+i, "using", 5)==0 ){ zUsing = z+i; break; }
     }
-    if( sqlite3_strnicmp(z, "create", 6)==0 ) return 1;
+    if( zUsing==0 || argc<3 ) continue;
+    if( !mbCallsFunction(zUsing+5, argv[0]) ) continue;   /* module( */
+    for(i=3; i<argc && bAll; i++){
+      if( strstr(zUsing, argv[i])==0 ) bAll = 0;
+    }
+    if( bAll ) return 1;
   }
   return 0;
 }
@@ -127,11 +222,10 @@ int mb_sql_creating(sqlite3 *db){
 typedef struct MbOwn MbOwn;
 struct MbOwn {
   MbOwn *pNext;
-  char *zSchema;
-  char *zTable;
+  char *zDecl;      /* mbDeclaration() of a table this connection created */
 };
 struct MbTrust {
-  MbOwn *pOwn;     /* tables this connection created (xCreate) */
+  MbOwn *pOwn;
 };
 
 MbTrust *mb_trust_new(void){
@@ -146,50 +240,18 @@ void mb_trust_free(void *pArg){
   while( p->pOwn ){
     MbOwn *o = p->pOwn;
     p->pOwn = o->pNext;
-    sqlite3_free(o->zSchema);
-    sqlite3_free(o->zTable);
+    sqlite3_free(o->zDecl);
     sqlite3_free(o);
   }
   sqlite3_free(p);
 }
 
-static MbOwn **mbTrustFind(MbTrust *p, const char *zSchema, const char *zTable){
-  MbOwn **pp;
-  for(pp=&p->pOwn; *pp; pp=&(*pp)->pNext){
-    if( sqlite3_stricmp((*pp)->zSchema, zSchema)==0
-     && sqlite3_stricmp((*pp)->zTable, zTable)==0 ) return pp;
-  }
-  return pp;
-}
-
-void mb_trust_forget(MbTrust *p, const char *zSchema, const char *zTable){
-  MbOwn **pp, *o;
-  if( p==0 || zSchema==0 || zTable==0 ) return;
-  pp = mbTrustFind(p, zSchema, zTable);
-  if( (o = *pp)!=0 ){
-    *pp = o->pNext;
-    sqlite3_free(o->zSchema);
-    sqlite3_free(o->zTable);
-    sqlite3_free(o);
-  }
-}
-
-static int mbTrustRemember(MbTrust *p, const char *zSchema, const char *zTable){
+static int mbTrustHas(MbTrust *p, const char *zDecl){
   MbOwn *o;
-  if( *mbTrustFind(p, zSchema, zTable) ) return SQLITE_OK;
-  o = (MbOwn*)sqlite3_malloc(sizeof(*o));
-  if( o==0 ) return SQLITE_NOMEM;
-  o->zSchema = sqlite3_mprintf("%s", zSchema);
-  o->zTable = sqlite3_mprintf("%s", zTable);
-  if( o->zSchema==0 || o->zTable==0 ){
-    sqlite3_free(o->zSchema);
-    sqlite3_free(o->zTable);
-    sqlite3_free(o);
-    return SQLITE_NOMEM;
+  for(o=p->pOwn; o; o=o->pNext){
+    if( strcmp(o->zDecl, zDecl)==0 ) return 1;
   }
-  o->pNext = p->pOwn;
-  p->pOwn = o;
-  return SQLITE_OK;
+  return 0;
 }
 
 int mb_sql_table_allowed(MbTrust *pTrust, sqlite3 *db, int bCreate,
@@ -197,16 +259,33 @@ int mb_sql_table_allowed(MbTrust *pTrust, sqlite3 *db, int bCreate,
                          const char *zFile, char **pzErr){
   const char *zSchema = argc>1 ? argv[1] : "main";
   const char *zTable = argc>2 ? argv[2] : "?";
-  int bTrusted = 1;
+  int bTrusted = 1, bOwn;
   char why[1600];
+  char *zDecl;
   /* The eponymous table (the module's own name, no arguments) is the
   ** table-valued function: the statement's own SQL, not a schema's. */
   if( argc==3 && strcmp(argv[0], argv[2])==0 ) return SQLITE_OK;
+  zDecl = mbDeclaration(db, argc, argv);
+  if( zDecl==0 ) return SQLITE_NOMEM;
   if( bCreate ){
-    return pTrust ? mbTrustRemember(pTrust, zSchema, zTable) : SQLITE_OK;
+    int rc = SQLITE_OK;
+    if( pTrust && !mbTrustHas(pTrust, zDecl) ){
+      MbOwn *o = (MbOwn*)sqlite3_malloc(sizeof(*o));
+      if( o==0 ){
+        rc = SQLITE_NOMEM;
+      }else{
+        o->zDecl = zDecl;
+        zDecl = 0;
+        o->pNext = pTrust->pOwn;
+        pTrust->pOwn = o;
+      }
+    }
+    sqlite3_free(zDecl);
+    return rc;
   }
-  if( sqlite3_stricmp(zSchema, "temp")==0 ) return SQLITE_OK;
-  if( pTrust && *mbTrustFind(pTrust, zSchema, zTable) ) return SQLITE_OK;
+  bOwn = pTrust && mbTrustHas(pTrust, zDecl);
+  sqlite3_free(zDecl);
+  if( bOwn || sqlite3_stricmp(zSchema, "temp")==0 ) return SQLITE_OK;
 
   /* Declared by a database file's schema. */
   if( sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &bTrusted)

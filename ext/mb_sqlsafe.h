@@ -46,8 +46,10 @@ int mb_sql_called_directly(sqlite3_context *ctx, const char *zName);
 /* ---------------------------------------------------- schema-borne tables */
 
 /* Per connection and module: the tables this connection created itself
-** (xCreate), which may be connected again without being schema-borne. The
-** module's client data (sqlite3_create_module_v2 with mb_trust_free). */
+** (xCreate), each as the database file that holds it, its name and its
+** declaration; such a table is not schema-borne when it is connected
+** again (after a schema reload). A table renamed since is. The module's
+** client data (sqlite3_create_module_v2 with mb_trust_free). */
 typedef struct MbTrust MbTrust;
 MbTrust *mb_trust_new(void);
 void mb_trust_free(void *p);
@@ -58,18 +60,17 @@ void mb_trust_free(void *p);
 ** schema argv[1]. SQLITE_OK, or SQLITE_ERROR with *pzErr naming the table,
 ** the schema, the reason and the way to allow it, when the table comes
 ** from the database schema and the connection does not trust it, or its
-** file lies outside the file policy. xCreate records the table as this
-** connection's own.
+** file lies outside the file policy. xCreate records the declaration as
+** this connection's own.
 */
 int mb_sql_table_allowed(MbTrust *pTrust, sqlite3 *db, int bCreate,
                          const char *zWho, int argc, const char *const *argv,
                          const char *zFile, char **pzErr);
 
 /* For a module whose xCreate must be its xConnect (an eponymous table):
-** is a CREATE statement running on db, so that the call is xCreate? */
-int mb_sql_creating(sqlite3 *db);
-
-/* xDestroy: forget a table this connection created. */
-void mb_trust_forget(MbTrust *pTrust, const char *zSchema, const char *zTable);
+** is the statement running on db the CREATE VIRTUAL TABLE of this very
+** table (module argv[0], arguments argv[3..] in its text), so that the
+** call is xCreate? */
+int mb_sql_creating(sqlite3 *db, int argc, const char *const *argv);
 
 #endif /* MB_SQLSAFE_H */

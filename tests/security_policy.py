@@ -889,6 +889,181 @@ def sc_vfs_outside(ck, t, c):
 
 # name -> (function, environment changes: (name, value or None), wrapper)
 # "@IN", "@IN2", "@ROOT" in a value are replaced by the tree's directories.
+
+# ---------------------------------------------------------------------------
+# Regressions of the adversarial review (issue 15): each failed before its
+# fix.
+# ---------------------------------------------------------------------------
+
+def sc_proc_root_namespace(ck, t, c):
+    """F1: /proc/PID/root of a process in another mount namespace, where an
+    outside directory is bind-mounted over the allowed one. realpath reads
+    the link as "/" and /proc/self/fd names the file as that namespace sees
+    it: only the identity of that name here tells the files apart."""
+    secret = t.o("key")
+    write(secret, "topsecret\n")
+    pidfile = os.path.join(t.root, "ns.pid")
+    helper = subprocess.Popen(
+        ["unshare", "-Urm", "--propagation", "private", "sh", "-c",
+         "mount --bind %s %s && echo $$ > %s && exec sleep 60"
+         % (t.OUT, t.IN, pidfile)])
+    try:
+        for _ in range(100):
+            if os.path.exists(pidfile) and open(pidfile).read().strip():
+                break
+            time.sleep(0.05)
+        pid = open(pidfile).read().strip()
+        ck.value("set", lambda: one(c, "SELECT membase_allowed_directories(?)",
+                                    (t.IN,)), t.IN)
+        via = "/proc/%s/root%s" % (pid, t.i("key"))
+        ns_re = lambda fn: re.compile(
+            re.escape('%s: "%s": the file opened, named "%s" by the system, is '
+                      'not the file that name means in this process' % (fn, via, t.i("key")))
+            + ".*")
+        ck.error("read through another namespace: lines",
+                 lambda: op_lines(c, via), ns_re("membase_lines"))
+        ck.error("read through another namespace: map",
+                 lambda: op_map(c, via), ns_re("membase_map"))
+        planted = "/proc/%s/root%s" % (pid, t.i("planted.bin"))
+        try:
+            op_records(c, planted, extra=", create=1")
+        except Exception:  # noqa: BLE001
+            pass
+        ck.true("nothing created in the outside directory",
+                not os.path.exists(t.o("planted.bin")),
+                "%s exists" % t.o("planted.bin"))
+    finally:
+        helper.kill()
+        helper.wait()
+
+
+def sc_create_race(ck, t, c):
+    """F2: create=1 while another thread swaps a symlink to an outside file
+    in and out under the name: the file is created in its checked directory,
+    exclusively, never through the symlink."""
+    ck.value("set", lambda: one(c, "SELECT membase_allowed_directories(?)",
+                                (t.IN,)), t.IN)
+    name = t.i("new.bin")
+    target = t.o("created-outside")
+    stop = threading.Event()
+
+    def flipper():
+        while not stop.is_set():
+            try:
+                os.symlink(target, name)
+            except OSError:
+                pass
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+    th = threading.Thread(target=flipper)
+    th.start()
+    try:
+        for i in range(3000):
+            try:
+                c.execute("CREATE VIRTUAL TABLE temp.cr%d USING membase("
+                          "file=%s, layout='a i64', create=1)" % (i, q(name)))
+                c.execute("DROP TABLE temp.cr%d" % i)
+            except Exception:  # noqa: BLE001
+                pass
+            if os.path.lexists(target):
+                break
+    finally:
+        stop.set()
+        th.join()
+    ck.true("no file created outside", not os.path.lexists(target),
+            "%s was created" % target)
+
+
+def sc_journal_hardlink(ck, t, c):
+    """F3: a hard link to an outside file put under the journal's name in
+    the middle of a transaction is never truncated or written."""
+    ck.value("set", lambda: one(c, "SELECT membase_allowed_directories(?)",
+                                (t.IN,)), t.IN)
+    victim = t.o("victim.conf")
+    write(victim, "IMPORTANT\n" * 4)
+    data = t.i("j.bin")
+    c.execute("CREATE VIRTUAL TABLE temp.r USING membase(file=%s, "
+              "layout='a i64', create=1)" % q(data))
+    c.execute("INSERT INTO r VALUES(1)")
+    c.execute("BEGIN")
+    c.execute("UPDATE r SET a = 2")
+    tmp = t.i("j.tmp")
+    os.link(victim, tmp)
+    os.rename(tmp, data + "-mbjournal")
+    try:
+        c.execute("COMMIT")
+    except Exception:  # noqa: BLE001
+        c.execute("ROLLBACK")
+    with open(victim) as f:
+        ck.eq("the outside file is untouched", f.read(), "IMPORTANT\n" * 4)
+    ck.value("the table is whole", lambda: one(c, "SELECT a FROM r"), 2)
+
+
+def sc_trust_confusion(ck, t, c):
+    """F4: a table this connection created is trusted again only as itself
+    (the same database file, name and declaration): not another file
+    attached under the same schema name, and not because a connect of a
+    schema-borne table happened during some CREATE statement."""
+    evil = os.path.join(t.root, "evil.db")
+    mine = os.path.join(t.root, "mine.db")
+    e = connect(evil)
+    e.execute("CREATE VIRTUAL TABLE logs USING membase_lines(file=%s)"
+              % q(t.o("secret.txt")))
+    e.close()
+    c.execute("PRAGMA trusted_schema = OFF")
+    c.execute("ATTACH %s AS aux" % q(mine))
+    c.execute("CREATE VIRTUAL TABLE aux.logs USING membase_lines(file=%s)"
+              % q(t.i("ok.txt")))
+    ck.value("own table", lambda: one(c, "SELECT line FROM aux.logs"), "inside")
+    c.execute("DETACH aux")
+    c.execute("ATTACH %s AS aux" % q(evil))
+    ck.error("another file under the same schema name",
+             lambda: one(c, "SELECT line FROM aux.logs"),
+             re.compile(re.escape('membase_lines: table "logs" in schema "aux" '
+                                  'comes from the database file') + ".*"))
+    c.execute("DETACH aux")
+    d = connect(evil)
+    d.execute("PRAGMA trusted_schema = OFF")
+    ck.error("a connect inside CREATE TABLE AS",
+             lambda: d.execute("CREATE TEMP TABLE cols AS SELECT * FROM "
+                               "pragma_table_info('logs')"),
+             re.compile(re.escape('membase_lines: table "logs" in schema '
+                                  '"main" comes from the database file') + ".*"))
+    ck.error("and afterwards", lambda: one(d, "SELECT line FROM logs"),
+             re.compile(re.escape('membase_lines: table "logs" in schema '
+                                  '"main" comes from the database file') + ".*"))
+    d.close()
+
+
+def sc_own_sql_tokens(ck, t, c):
+    """F5: the own-SQL rule looks for a call, not a substring: the name in
+    a string literal, a comment or as a table name does not count."""
+    evil = os.path.join(t.root, "notes.db")
+    e = connect(evil)
+    e.execute("CREATE TABLE notes(body CHECK (membase_vfs_default('unix-dotfile')"
+              " IS NOT NULL))")
+    e.execute("CREATE TABLE membase_vfs_default(x CHECK (membase_vfs_default("
+              "'unix-dotfile') IS NOT NULL))")
+    e.close()
+    v = connect(evil)
+    before = one(v, "SELECT membase_vfs_default()")
+    unsafe = ("unsafe use of membase_vfs_default(): called by a schema object "
+              "(such as a CHECK constraint), not by the statement's own SQL")
+    for label, sql in (
+            ("a string literal", "INSERT INTO notes VALUES('see membase_vfs_default( in the manual')"),
+            ("a comment", "INSERT INTO notes VALUES(1) -- membase_vfs_default()"),
+            ("a quoted identifier", 'INSERT INTO notes("body") SELECT 1 AS "membase_vfs_default("'),
+            ("the table's name", "INSERT INTO membase_vfs_default(x) VALUES(2)"),
+            ("a schema-qualified table", "INSERT INTO main.membase_vfs_default VALUES(2)")):
+        ck.error(label, lambda: v.execute(sql), unsafe)
+    ck.value("the default VFS is unchanged",
+             lambda: one(v, "SELECT membase_vfs_default()"), before)
+    ck.value("a call in the statement's own SQL still acts",
+             lambda: one(v, "SELECT membase_vfs_default(?)", (before,)), before)
+    v.close()
+
 SCENARIOS = {
     "env_inside_outside": (sc_env_inside_outside,
                            {"MEMBASE_ALLOWED_DIRS": "@IN"}, None),
@@ -908,6 +1083,11 @@ SCENARIOS = {
     "schema_tables": (sc_schema_tables, {}, None),
     "bind_mounts": (sc_bind_mounts, {}, "unshare"),
     "vfs_outside": (sc_vfs_outside, {}, None),
+    "proc_root_namespace": (sc_proc_root_namespace, {}, "unshare"),
+    "create_race": (sc_create_race, {}, None),
+    "journal_hardlink": (sc_journal_hardlink, {}, None),
+    "trust_confusion": (sc_trust_confusion, {}, None),
+    "own_sql_tokens": (sc_own_sql_tokens, {}, None),
 }
 
 

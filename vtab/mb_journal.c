@@ -7,6 +7,7 @@
 #include <string.h>
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT3
+#include "mb_map.h"
 #include "mb_journal.h"
 
 /* Bytes buffered per write or read: SQLite's unix VFS moves at most
@@ -73,6 +74,23 @@ int mbjBegin(MbjWriter *w, const char *zFile){
   /* An empty journal kept from the last commit is reused: only a journal
   ** that is created costs a sync of its directory (the unix VFS syncs it
   ** for a journal opened with SQLITE_OPEN_CREATE). */
+  if( mb_policy_state()!=MB_POLICY_OPEN ){
+    /* Under a file policy the journal is never reused: whatever holds its
+    ** name (a hard link to a file elsewhere, planted by someone who may
+    ** write this directory) is removed, and the journal is created anew
+    ** with O_EXCL|O_NOFOLLOW (SQLITE_OPEN_EXCLUSIVE). If something takes
+    ** the name between the two, the open fails and so does COMMIT: no file
+    ** but a new one is ever truncated or written. Costs the creation's
+    ** directory sync on every commit. */
+    rc = w->pVfs->xDelete(w->pVfs, w->zName, 0);
+    if( rc==SQLITE_IOERR_DELETE_NOENT ) rc = SQLITE_OK;
+    if( rc==SQLITE_OK ){
+      rc = w->pVfs->xOpen(w->pVfs, w->zName, w->pF, SQLITE_OPEN_READWRITE
+                          |SQLITE_OPEN_CREATE|SQLITE_OPEN_EXCLUSIVE
+                          |SQLITE_OPEN_SUPER_JOURNAL, &flags);
+    }
+    return rc;
+  }
   rc = w->pVfs->xOpen(w->pVfs, w->zName, w->pF, SQLITE_OPEN_READWRITE
                       |SQLITE_OPEN_SUPER_JOURNAL, &flags);
   if( rc!=SQLITE_OK ){
@@ -166,6 +184,15 @@ int mbjClear(sqlite3_vfs *pVfs, const char *zName){
   unsigned char aArm[8];
   int flags = 0, rc;
   if( pF==0 ) return SQLITE_NOMEM;
+  if( mb_policy_state()!=MB_POLICY_OPEN ){
+    /* Under a file policy nothing is opened by the journal's name after
+    ** mbjBegin created it (the name could lead elsewhere by now): the
+    ** commit point is the removal of the name, synced with its directory,
+    ** as SQLite's DELETE journal mode does. A name removed harms no file. */
+    sqlite3_free(pF);
+    rc = pVfs->xDelete(pVfs, zName, 1);
+    return rc==SQLITE_IOERR_DELETE_NOENT ? SQLITE_OK : rc;
+  }
   memset(pF, 0, (size_t)pVfs->szOsFile);
   rc = pVfs->xOpen(pVfs, zName, pF, SQLITE_OPEN_READWRITE
                    |SQLITE_OPEN_SUPER_JOURNAL, &flags);

@@ -40,7 +40,10 @@ char *mbjName(const char *zFile);
 ** read as zero-padded), continuing from *s0, *s1. */
 void mbjCksum(const unsigned char *a, size_t n, uint32_t *s0, uint32_t *s1);
 
-/* Create (or empty) FILE-mbjournal for writing. SQLite codes. */
+/* Create (or empty) FILE-mbjournal for writing. SQLite codes. Under a
+** file policy (mb_policy_state() not MB_POLICY_OPEN) whatever holds the
+** name is removed and the journal created with SQLITE_OPEN_EXCLUSIVE
+** (O_EXCL|O_NOFOLLOW): a file linked in under that name is never written. */
 int mbjBegin(MbjWriter *w, const char *zFile);
 /* Add an entry: the n bytes at file offset off before the commit. */
 int mbjAdd(MbjWriter *w, uint64_t off, const void *pOld, uint32_t n);
@@ -51,7 +54,9 @@ void mbjEnd(MbjWriter *w);
 /* Disarm FILE-mbjournal (its arm word zeroed) and sync it: the commit
 ** point; then empty it (no sync: an unarmed journal is inert, and an empty
 ** one readers take for none). It is kept for the next commit. If the sync
-** fails, the journal is armed again, for the caller's rollback. */
+** fails, the journal is armed again, for the caller's rollback. Under a
+** file policy the name is not opened again: the commit point is its
+** deletion with a sync of the directory (nothing is kept). */
 int mbjClear(sqlite3_vfs *pVfs, const char *zName);
 /* Delete FILE-mbjournal and sync its directory. */
 int mbjDelete(sqlite3_vfs *pVfs, const char *zName);

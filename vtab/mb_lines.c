@@ -228,8 +228,6 @@ SQLITE_EXTENSION_INIT3
 
 /* ------------------------------------------------------------ connect */
 
-static int mbLinesDisconnect(sqlite3_vtab *pVtab);
-
 static int mbLinesConnect(
   sqlite3 *db,
   void *pAux,
@@ -287,7 +285,7 @@ static int mbLinesConnect(
   }
 
   /* A table from a database schema: trusted schema and file policy. */
-  rc = mb_sql_table_allowed((MbTrust*)pAux, db, mb_sql_creating(db),
+  rc = mb_sql_table_allowed((MbTrust*)pAux, db, mb_sql_creating(db, argc, argv),
                             "membase_lines", argc, argv, zFile, pzErr);
   if( rc!=SQLITE_OK ) goto fail_rc;
 
@@ -303,15 +301,6 @@ static int mbLinesConnect(
   pTab->zDelim = zDelim;
   pTab->delim = delim;
   pTab->eDrop = eDrop;
-  pTab->pTrust = pAux;
-  if( zFile ){
-    pTab->zSchema = sqlite3_mprintf("%s", argv[1]);
-    pTab->zName = sqlite3_mprintf("%s", argv[2]);
-    if( pTab->zSchema==0 || pTab->zName==0 ){
-      mbLinesDisconnect(&pTab->base);
-      return SQLITE_NOMEM;
-    }
-  }
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 
@@ -328,17 +317,8 @@ static int mbLinesDisconnect(sqlite3_vtab *pVtab){
   mb_registry_release(pTab->pPin);
   sqlite3_free(pTab->zFile);
   sqlite3_free(pTab->zDelim);
-  sqlite3_free(pTab->zSchema);
-  sqlite3_free(pTab->zName);
   sqlite3_free(pTab);
   return SQLITE_OK;
-}
-
-/* DROP TABLE: no longer this connection's own table. */
-static int mbLinesDestroy(sqlite3_vtab *pVtab){
-  MbLinesTable *pTab = (MbLinesTable*)pVtab;
-  mb_trust_forget((MbTrust*)pTab->pTrust, pTab->zSchema, pTab->zName);
-  return mbLinesDisconnect(pVtab);
 }
 
 /* ------------------------------------------------------------ planning */
@@ -473,7 +453,7 @@ static const sqlite3_module mbLinesModule = {
   .xConnect    = mbLinesConnect,
   .xBestIndex  = mbLinesBestIndex,
   .xDisconnect = mbLinesDisconnect,
-  .xDestroy    = mbLinesDestroy,
+  .xDestroy    = mbLinesDisconnect,
   .xOpen       = mbLinesOpen,
   .xClose      = mbLinesClose,
   .xFilter     = mbLinesFilter,

@@ -53,8 +53,6 @@ struct MbLinesTable {
   unsigned char delim;        /* CREATE form: the delimiter */
   int eDrop;                  /* dropbehind=: mb_dropbehind, -1 = default */
   mb_map *pPin;               /* the last file scanned, kept mapped */
-  void *pTrust;               /* the module's MbTrust (mb_sqlsafe.h) */
-  char *zSchema, *zName;      /* CREATE form: where it is declared */
 };
 
 typedef struct MbLinesCursor MbLinesCursor;

@@ -600,7 +600,6 @@ static int mbRecConnect(
   p->zFile = sqlite3_mprintf("%s", o.zFile);
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
-  p->pTrust = pAux;
   if( p->zFile==0 || p->zName==0 || p->zSchema==0 ){
     rc = SQLITE_NOMEM; goto fail;
   }
@@ -661,7 +660,6 @@ static int mbRecCreate(
   int rc = mb_sql_table_allowed((MbTrust*)pAux, db, 1, "membase", argc, argv,
                                 0, pzErr);
   if( rc==SQLITE_OK ) rc = mbRecConnect(db, pAux, argc, argv, ppVtab, pzErr);
-  if( rc!=SQLITE_OK && argc>2 ) mb_trust_forget((MbTrust*)pAux, argv[1], argv[2]);
   return rc;
 }
 
@@ -694,7 +692,6 @@ static int mbRecDestroy(sqlite3_vtab *pVtab){
     sqlite3_log(SQLITE_LOCKED, "%s", p->base.zErrMsg);
     return SQLITE_LOCKED;
   }
-  mb_trust_forget((MbTrust*)p->pTrust, p->zSchema, p->zName);
   mbTabFree(p);
   return SQLITE_OK;
 }

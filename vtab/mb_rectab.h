@@ -39,7 +39,6 @@ struct MbRecTab {
   char *zFile;             /* as given */
   char *zName;             /* the table's name */
   char *zSchema;           /* its database: main, temp, or attached */
-  void *pTrust;            /* the module's MbTrust (mb_sqlsafe.h) */
   mb_map *pMap;            /* registry map of the file */
   mb_layout layout;
   int nCol;
