@@ -45,7 +45,8 @@
 **         a/  a/b/  c/  a/f  a/b/g  c/h  a/hl (a hard link of c/h)
 **         a/l1 -> ../c/h   a/l2 -> f   a/d -> ../c   a/dn -> ../c/new
 **     Each input starts unrestricted (mb__policy_reset) and runs its '@'
-**     lines against an independent model (realpath(3) and stat(2) only):
+**     lines against an independent model (realpath(3), stat(2), lstat(2) and
+**     readlink(2) only):
 **     - @allow: the result is the model's (MB_OK for an empty list, which
 **       means no file access; MB_EINVAL if an entry is not an existing
 **       directory; MB_EPOLICY when access is off or an entry lies outside
@@ -55,10 +56,12 @@
 **       model afterwards.
 **     - @path: mb_policy_check_path gives exactly the model's answer: the
 **       realpath, or for a missing path the realpath of its longest
-**       existing ancestor directory plus the rest ("." dropped, ".."
-**       unresolvable, hence refused), must lie inside an allowed
-**       directory's realpath component by component (or under a directory
-**       with an allowed one's identity: another mount). Then
+**       existing ancestor (file or directory) plus the rest ("." dropped,
+**       ".." unresolvable, hence refused), a dangling symlink met on the
+**       way (lstat, readlink) being followed to its target first, at most
+**       40 times (modelResolve), must lie inside an allowed directory's
+**       realpath component by component (or under a directory with an
+**       allowed one's identity: another mount). Then
 **       mb_registry_acquire_checked (skipped for anything but a file or
 **       directory, and for files outside the scratch tree the policy would
 **       let it open): never MB_OK when the check refused or access is off;
@@ -540,65 +543,137 @@ static int modelInside(const PolModel *m, const char *r){
   return found;
 }
 
+/* A path as its components (empty ones dropped: "a//b/" is a, b), each
+** malloc'd; the model's names are always absolute. */
+typedef struct ModelComps {
+  int n;
+  char *az[1024];
+} ModelComps;
+
+static void modelCompsClear(ModelComps *c){
+  for(int i=0; i<c->n; i++) free(c->az[i]);
+  c->n = 0;
+}
+
+/* Appends the components of z to c; 0 if there are too many. */
+static int modelCompsAdd(ModelComps *c, const char *z){
+  while( *z ){
+    size_t l = strcspn(z, "/");
+    if( l>0 ){
+      if( c->n>=(int)(sizeof(c->az)/sizeof(c->az[0])) ) return 0;
+      c->az[c->n] = malloc(l+1);
+      if( c->az[c->n]==0 ) abort();
+      memcpy(c->az[c->n], z, l);
+      c->az[c->n][l] = 0;
+      c->n++;
+    }
+    z += l;
+    while( *z=='/' ) z++;
+  }
+  return 1;
+}
+
+/* "/c0/c1/.../c(n-1)" ("/" for none), malloc'd. */
+static char *modelCompsName(const ModelComps *c, int n){
+  size_t len = 2;
+  char *z;
+  for(int i=0; i<n; i++) len += strlen(c->az[i])+1;
+  z = malloc(len);
+  if( z==0 ) abort();
+  strcpy(z, "/");
+  for(int i=0; i<n; i++){
+    if( i ) strcat(z, "/");
+    strcat(z, c->az[i]);
+  }
+  return z;
+}
+
+/* readlink(2) of z, malloc'd and terminated; 0 on failure. */
+static char *modelReadlink(const char *z, size_t nHint){
+  for(size_t cap = nHint+2; cap<=((size_t)1<<20); cap *= 2){
+    char *t = malloc(cap);
+    ssize_t n;
+    if( t==0 ) abort();
+    n = readlink(z, t, cap);
+    if( n<0 ){ free(t); return 0; }
+    if( (size_t)n<cap ){ t[n] = 0; return t; }
+    free(t);
+  }
+  return 0;
+}
+
+#define MODEL_MAX_FOLLOW 40   /* dangling symlinks followed, in all */
+
 /*
-** The canonical name of the absolute path z, existing or not, as
-** docs/SECURITY.md says: realpath(3); for a path that does not exist
-** (ENOENT, ENOTDIR), realpath of its longest ancestor that is an existing
-** directory, then the missing components, "." dropped and ".." making it
-** unresolvable. NULL when it cannot be resolved. malloc'd.
+** The canonical name of the absolute path z, existing or not, as the
+** policy's contract says (docs/SECURITY.md; core/mb_policy.c since
+** 9bbe2b8): realpath(3) if z resolves. If it does not (ENOENT, ENOTDIR;
+** any other error: unresolvable), z is taken as its components and the
+** name they spell is tried, over and over:
+**   - it resolves (a directory or not): that realpath, then every
+**     component set aside, in order, "." dropped and ".." making the whole
+**     unresolvable (the system cannot say where it would lead);
+**   - it does not, and lstat(2) says it is a symlink (a dangling one): its
+**     target, readlink(2), replaces it; a relative target is taken from
+**     the link's directory. At most MODEL_MAX_FOLLOW such replacements in
+**     all; after that a dangling link is a missing component like another;
+**   - else its last component is set aside and its parent is tried.
+** So a dangling link inside that points to a missing file outside
+** resolves outside (where an O_CREAT through it would create the file),
+** whatever separators surround it: "a/dn", "a/dn/", "a/dn//x" all go
+** through the link. NULL when it cannot be resolved. malloc'd.
 */
 static char *modelResolve(const char *z){
-  char *r = realpath(z, 0), *anc, *out;
-  const char *azC[600];
-  size_t nC = 0, n = strlen(z), ln;
-  int i;
+  static ModelComps t, aside;      /* the name tried; the set-aside (reversed) */
+  char *r = realpath(z, 0), *out = 0;
+  int nFollow = 0;
+  size_t ln;
   if( r ) return r;
   if( errno!=ENOENT && errno!=ENOTDIR ) return 0;
   if( z[0]!='/' ) return 0;                      /* never: names are absolute */
-  /* components (empty ones dropped), as pointers into z */
-  for(size_t p=0; p<n; ){
-    while( p<n && z[p]=='/' ) p++;
-    if( p<n ){
-      if( nC>=sizeof(azC)/sizeof(azC[0]) ) return 0;
-      azC[nC++] = z+p;
-    }
-    while( p<n && z[p]!='/' ) p++;
-  }
-  anc = malloc(n+2);
-  if( anc==0 ) abort();
-  for(i=(int)nC-1; i>=0; i--){
+  modelCompsClear(&t);
+  modelCompsClear(&aside);
+  if( !modelCompsAdd(&t, z) ) goto done;
+  for(;;){
     struct stat st;
-    size_t k = 0;
-    anc[k++] = '/';
-    for(int j=0; j<i; j++){
-      size_t l = strcspn(azC[j], "/");
-      memcpy(anc+k, azC[j], l);
-      k += l;
-      if( j<i-1 ) anc[k++] = '/';
+    char *zName = modelCompsName(&t, t.n), *zTarget;
+    r = realpath(zName, 0);
+    if( r || (errno!=ENOENT && errno!=ENOTDIR) || t.n==0 ){
+      free(zName);
+      break;
     }
-    anc[k] = 0;
-    r = realpath(anc, 0);
-    if( r && stat(r, &st)==0 && S_ISDIR(st.st_mode) ) break;
-    if( r==0 && errno!=ENOENT && errno!=ENOTDIR ){ free(anc); return 0; }
-    free(r);
-    r = 0;
+    if( nFollow<MODEL_MAX_FOLLOW && lstat(zName, &st)==0 && S_ISLNK(st.st_mode)
+     && (zTarget = modelReadlink(zName, (size_t)st.st_size))!=0 ){
+      nFollow++;
+      if( zTarget[0]=='/' ) modelCompsClear(&t);
+      else{ t.n--; free(t.az[t.n]); }          /* from the link's directory */
+      if( !modelCompsAdd(&t, zTarget) ){ free(zTarget); free(zName); goto done; }
+      free(zTarget);
+    }else{
+      if( aside.n>=(int)(sizeof(aside.az)/sizeof(aside.az[0])) ){ free(zName); goto done; }
+      aside.az[aside.n++] = t.az[--t.n];
+    }
+    free(zName);
   }
-  free(anc);
-  if( r==0 ) return 0;
+  if( r==0 ) goto done;
   ln = strlen(r);
-  out = malloc(ln+n+2);
+  for(int i=0; i<aside.n; i++) ln += strlen(aside.az[i])+1;
+  out = malloc(ln+1);
   if( out==0 ) abort();
-  memcpy(out, r, ln+1);
+  strcpy(out, r);
   free(r);
-  for(size_t j=(size_t)i; j<nC; j++){
-    size_t l = strcspn(azC[j], "/");
-    if( l==1 && azC[j][0]=='.' ) continue;
-    if( l==2 && azC[j][0]=='.' && azC[j][1]=='.' ){ free(out); return 0; }
+  ln = strlen(out);
+  for(int i=aside.n-1; i>=0; i--){
+    const char *c = aside.az[i];
+    if( strcmp(c, ".")==0 ) continue;
+    if( strcmp(c, "..")==0 ){ free(out); out = 0; break; }
     if( ln==0 || out[ln-1]!='/' ) out[ln++] = '/';
-    memcpy(out+ln, azC[j], l);
-    ln += l;
-    out[ln] = 0;
+    strcpy(out+ln, c);
+    ln += strlen(c);
   }
+done:
+  modelCompsClear(&t);
+  modelCompsClear(&aside);
   return out;
 }
 
