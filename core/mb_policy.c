@@ -206,6 +206,11 @@ static int resolve(const char *path, char **out) {
     char *r = NULL;
     int rc = MB_ENOMEM, follows = 0;
     while (cur && rest) {
+        /* no separator at the end of the name tried (a root excepted): with
+        ** one, realpath and lstat look through a dangling symlink instead
+        ** of at it, and the link would not be followed */
+        size_t t = strlen(cur);
+        while (t > 1 && is_sep(cur[t - 1]) && !(t == 3 && cur[1] == ':')) cur[--t] = 0;
         rc = mb__os_realpath(cur[0] ? cur : ".", &r);
         if (rc != MB_ENOENT) break;
         char *target = NULL;
@@ -235,7 +240,6 @@ static int resolve(const char *path, char **out) {
         free(rest);
         rest = nrest;
         cur[b] = 0;
-        if (b > 1 && is_sep(cur[b - 1]) && !(b == 3 && cur[1] == ':')) cur[b - 1] = 0;
     }
     free(cur);
     if (rc != MB_OK || !rest) {

@@ -180,6 +180,15 @@ static void test_paths(void) {
                                          sizeof why), MB_EPOLICY);
     CHECK(strstr(why, "/out/dtarget") != NULL);
     CHECK(access(out("dtarget"), F_OK) != 0);
+    /* the same with separators after the link: "dangling//x", "dangling/" */
+    char p2[900];
+    snprintf(p2, sizeof p2, "%s//x", in("dangling"));
+    CHECK_RC(mb_policy_check_path(p2, why, sizeof why), MB_EPOLICY);
+    CHECK(strstr(why, "/out/dtarget/x") != NULL);
+    snprintf(p2, sizeof p2, "%s/", in("dangling"));
+    CHECK_RC(mb_policy_check_path(p2, why, sizeof why), MB_EPOLICY);
+    snprintf(p2, sizeof p2, "%s/", in("bad-link"));
+    CHECK_RC(mb_policy_check_path(p2, why, sizeof why), MB_EPOLICY);
     /* and a dangling link to a missing file inside is fine to create */
     unlink(in("dangling2"));
     unlink(in("dtarget2"));
