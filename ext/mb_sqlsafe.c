@@ -88,6 +88,27 @@ static int mbIdChar(char c){
       || c=='_' || c=='$' || (unsigned char)c>=0x80;
 }
 
+/* z at "(": is it "(columns) AS (" of a common table expression (the name
+** before it is a CTE's, as in WITH a(x) AS (...), b(y) AS (...))? */
+static int mbIsCteName(const char *z){
+  int depth = 0;
+  for(; *z; z++){
+    char c = *z;
+    if( c=='\'' || c=='"' || c=='`' ){
+      for(z++; *z && *z!=c; z++){}
+      if( *z==0 ) return 0;
+    }else if( c=='(' ){
+      depth++;
+    }else if( c==')' ){
+      if( --depth==0 ){
+        z = mbSkipSpace(z+1);
+        return sqlite3_strnicmp(z, "as", 2)==0 && !mbIdChar(z[2]);
+      }
+    }
+  }
+  return 0;
+}
+
 /* Does the SQL text z call function zName: the bare name as a token (not
 ** inside a string literal, a quoted identifier or a comment) followed by
 ** "(", and not after "." (schema.table) or a keyword that names a table,
@@ -109,6 +130,12 @@ static int mbCallsFunction(const char *z, const char *zName){
       zPrev[0] = 0;
       continue;
     }
+    if( (c=='@' || c==':' || c=='$' || c=='#' || c=='?') && mbIdChar(z[1]) ){
+      /* a parameter (@name, :name, $name, #name, ?NNN): one token */
+      for(z++; mbIdChar(*z); z++){}
+      zPrev[0] = 0;
+      continue;
+    }
     if( mbIdChar(c) ){
       const char *s0 = z;
       int k;
@@ -117,13 +144,13 @@ static int mbCallsFunction(const char *z, const char *zName){
       if( k==n && sqlite3_strnicmp(s0, zName, n)==0 && *mbSkipSpace(z)=='(' ){
         static const char *const azNot[] = { ".", "into", "table", "update",
             "on", "from", "join", "exists", "view", "index", "trigger",
-            "references", "as" };
+            "references", "as", "using", "with", "recursive" };
         size_t i;
         int bNot = 0;
         for(i=0; i<sizeof(azNot)/sizeof(azNot[0]); i++){
           if( strcmp(zPrev, azNot[i])==0 ) bNot = 1;
         }
-        if( !bNot ) return 1;
+        if( !bNot && !mbIsCteName(mbSkipSpace(z)) ) return 1;
       }
       if( k<(int)sizeof(zPrev) ){
         int j;
@@ -190,6 +217,18 @@ static char *mbDeclaration(sqlite3 *db, int argc, const char *const *argv){
     sqlite3_str_appendall(p, argv[i]);
   }
   return sqlite3_str_finish(p);
+}
+
+/* Is a VACUUM (or VACUUM INTO) running on db? */
+static int mbVacuumRunning(sqlite3 *db){
+  sqlite3_stmt *p = 0;
+  while( (p = sqlite3_next_stmt(db, p))!=0 ){
+    const char *z;
+    if( !sqlite3_stmt_busy(p) || (z = sqlite3_sql(p))==0 ) continue;
+    z = mbSkipSpace(z);
+    if( sqlite3_strnicmp(z, "vacuum", 6)==0 && !mbIdChar(z[6]) ) return 1;
+  }
+  return 0;
 }
 
 int mb_sql_creating(sqlite3 *db, int argc, const char *const *argv){
@@ -265,6 +304,15 @@ int mb_sql_table_allowed(MbTrust *pTrust, sqlite3 *db, int bCreate,
   /* The eponymous table (the module's own name, no arguments) is the
   ** table-valued function: the statement's own SQL, not a schema's. */
   if( argc==3 && strcmp(argv[0], argv[2])==0 ) return SQLITE_OK;
+  if( bCreate && mbVacuumRunning(db) ){
+    /* VACUUM runs the CREATE statements of sqlite_schema rows that have a
+    ** root page; a real virtual table has none, so this is a crafted row
+    ** of the database file, and the xCreate is not the application's. */
+    *pzErr = sqlite3_mprintf("%s: table \"%s\": VACUUM would create it from a "
+        "row of the database file's schema (a virtual table has no root page; "
+        "the row was crafted): refused", zWho, zTable);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   zDecl = mbDeclaration(db, argc, argv);
   if( zDecl==0 ) return SQLITE_NOMEM;
   if( bCreate ){

@@ -1064,6 +1064,88 @@ def sc_own_sql_tokens(ck, t, c):
              lambda: one(v, "SELECT membase_vfs_default(?)", (before,)), before)
     v.close()
 
+
+# Regressions of the second adversarial round.
+
+def sc_vacuum_crafted(ck, t, c):
+    """A crafted sqlite_schema row (type 'table', a root page, the SQL of a
+    CREATE VIRTUAL TABLE): VACUUM runs that SQL, an xCreate that is not the
+    application's. Refused whatever trusted_schema says; nothing created."""
+    import sqlite3
+    for mod, args, made in (
+            ("membase", "file=%s, layout='a i32', create=1" % q(t.o("v.npy")), t.o("v.npy")),
+            ("membase_lines", "file=%s" % q(t.o("secret.txt")), None)):
+        db = os.path.join(t.root, "crafted-%s.db" % mod)
+        e = sqlite3.connect(db)
+        e.execute("CREATE TABLE t(a)")
+        e.execute("CREATE TABLE pad(b)")
+        e.commit()
+        e.execute("PRAGMA writable_schema=ON")
+        e.execute("UPDATE sqlite_schema SET sql=?, name='x', tbl_name='x' "
+                  "WHERE name='pad'",
+                  ("CREATE VIRTUAL TABLE x USING %s(%s)" % (mod, args),))
+        e.commit()
+        e.close()
+        for trust in ("ON", "OFF"):
+            v = connect(db)
+            v.execute("PRAGMA trusted_schema=%s" % trust)
+            ck.error("%s, trusted_schema %s" % (mod, trust),
+                     lambda: v.execute("VACUUM"),
+                     '%s: table "x": VACUUM would create it from a row of the '
+                     "database file's schema (a virtual table has no root page; "
+                     "the row was crafted): refused" % mod)
+            v.close()
+        if made:
+            ck.true("%s: nothing created" % mod, not os.path.exists(made),
+                    "%s exists" % made)
+
+
+def sc_journal_fifo(ck, t, c):
+    """A FIFO under the journal's name would block a read-only open forever
+    (with the writer's locks held): refused at once, with a message."""
+    data = t.i("f.bin")
+    c.execute("CREATE VIRTUAL TABLE temp.r USING membase(file=%s, "
+              "layout='a i64', create=1)" % q(data))
+    c.execute("INSERT INTO r VALUES(1)")
+    c.close()
+    os.mkfifo(data + "-mbjournal")
+    started = time.time()
+    v = connect()
+    ck.error("open with a FIFO as the journal",
+             lambda: v.execute("CREATE VIRTUAL TABLE temp.r USING membase("
+                               "file=%s, layout='a i64')" % q(data)),
+             "membase: %s: cannot roll back the journal %s-mbjournal: it is "
+             "not a regular file (remove it: MemBase never made it)"
+             % (data, data))
+    ck.true("no hang", time.time() - started < 20, "took too long")
+    os.unlink(data + "-mbjournal")
+    ck.value("after removing it", lambda: one(v, "SELECT count(*) FROM temp.r")
+             if v.execute("CREATE VIRTUAL TABLE temp.r USING membase(file=%s, "
+                          "layout='a i64')" % q(data)) else None, 1)
+    v.close()
+
+
+def sc_own_sql_tokens2(ck, t, c):
+    """Parameters (@name(, :name(, $name(, ?1) and CTE names are not calls."""
+    evil = os.path.join(t.root, "notes2.db")
+    e = connect(evil)
+    e.execute("CREATE TABLE notes(body CHECK (membase_vfs_default('unix-dotfile')"
+              " IS NOT NULL))")
+    e.close()
+    v = connect(evil)
+    before = one(v, "SELECT membase_vfs_default()")
+    unsafe = ("unsafe use of membase_vfs_default(): called by a schema object "
+              "(such as a CHECK constraint), not by the statement's own SQL")
+    for label, sql, params in (
+            ("an @ parameter", "INSERT INTO notes VALUES(@membase_vfs_default)", {"membase_vfs_default": 1}),
+            ("a : parameter", "INSERT INTO notes SELECT :membase_vfs_default", {"membase_vfs_default": 1}),
+            ("a CTE name", "WITH membase_vfs_default(v) AS (SELECT 1) INSERT INTO notes SELECT v FROM membase_vfs_default", ()),
+            ("a second CTE name", "WITH a(x) AS (SELECT 1), membase_vfs_default(v) AS (SELECT 2) INSERT INTO notes SELECT v FROM membase_vfs_default", ())):
+        ck.error(label, lambda: v.execute(sql, params), unsafe)
+    ck.value("the default VFS is unchanged",
+             lambda: one(v, "SELECT membase_vfs_default()"), before)
+    v.close()
+
 SCENARIOS = {
     "env_inside_outside": (sc_env_inside_outside,
                            {"MEMBASE_ALLOWED_DIRS": "@IN"}, None),
@@ -1088,6 +1170,9 @@ SCENARIOS = {
     "journal_hardlink": (sc_journal_hardlink, {}, None),
     "trust_confusion": (sc_trust_confusion, {}, None),
     "own_sql_tokens": (sc_own_sql_tokens, {}, None),
+    "vacuum_crafted": (sc_vacuum_crafted, {}, None),
+    "journal_fifo": (sc_journal_fifo, {}, None),
+    "own_sql_tokens2": (sc_own_sql_tokens2, {}, None),
 }
 
 

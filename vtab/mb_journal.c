@@ -242,9 +242,23 @@ static void mbjReaderClose(MbjReader *r){
   memset(r, 0, sizeof(*r));
 }
 
+int mbjOpenRead(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pF){
+  uint64_t dev, ino;
+  int flags = 0;
+  /* A FIFO under the journal's name (someone who may write the directory
+  ** put it there) would block a read-only open forever, with the writer's
+  ** locks held: only a regular file is opened. (The VFS's open cannot be
+  ** asked for O_NONBLOCK; a FIFO swapped in between the two calls remains
+  ** possible, a denial of service by someone racing the open.) */
+  int mrc = mb_file_identity(zName, &dev, &ino);
+  if( mrc==MB_ENOTFILE || mrc==MB_EISDIR ) return SQLITE_CANTOPEN;
+  return pVfs->xOpen(pVfs, zName, pF, SQLITE_OPEN_READONLY
+                     |SQLITE_OPEN_SUPER_JOURNAL, &flags);
+}
+
 /* Open zName: SQLITE_OK, or SQLITE_CANTOPEN when it is not there. */
 static int mbjReaderOpen(MbjReader *r, sqlite3_vfs *pVfs, const char *zName){
-  int flags = 0, rc;
+  int rc;
   sqlite3_int64 n = 0;
   memset(r, 0, sizeof(*r));
   r->pVfs = pVfs;
@@ -252,8 +266,7 @@ static int mbjReaderOpen(MbjReader *r, sqlite3_vfs *pVfs, const char *zName){
   r->aBuf = sqlite3_malloc64(MBJ_CHUNK);
   if( r->pF==0 || r->aBuf==0 ){ mbjReaderClose(r); return SQLITE_NOMEM; }
   memset(r->pF, 0, (size_t)pVfs->szOsFile);
-  rc = pVfs->xOpen(pVfs, zName, r->pF, SQLITE_OPEN_READONLY
-                   |SQLITE_OPEN_SUPER_JOURNAL, &flags);
+  rc = mbjOpenRead(pVfs, zName, r->pF);
   if( rc==SQLITE_OK ) rc = r->pF->pMethods->xFileSize(r->pF, &n);
   if( rc ){ mbjReaderClose(r); return rc; }
   r->nSize = (uint64_t)n;

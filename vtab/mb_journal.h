@@ -58,6 +58,10 @@ void mbjEnd(MbjWriter *w);
 ** file policy the name is not opened again: the commit point is its
 ** deletion with a sync of the directory (nothing is kept). */
 int mbjClear(sqlite3_vfs *pVfs, const char *zName);
+/* Open the journal zName read-only into pF (pVfs->szOsFile bytes, zeroed)
+** if it is a regular file: SQLITE_CANTOPEN for a FIFO, a device or a
+** directory under its name (a FIFO would block the open forever). */
+int mbjOpenRead(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pF);
 /* Delete FILE-mbjournal and sync its directory. */
 int mbjDelete(sqlite3_vfs *pVfs, const char *zName);
 

@@ -307,7 +307,15 @@ static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy){
   memset(&h, 0, sizeof(h));
   rc = mbjRead(pVfs, p->zFile, &e, &h, &n1, &zErr);
   if( rc ){
-    if( zErr==0 ) return mbRecoverError(p, rc, "cannot read it", 0);
+    if( zErr==0 ){
+      char *zJ = mbjName(p->zFile);
+      uint64_t d, i;
+      int bOdd = zJ && (mb_file_identity(zJ, &d, &i)==MB_ENOTFILE
+                        || mb_file_identity(zJ, &d, &i)==MB_EISDIR);
+      sqlite3_free(zJ);
+      return mbRecoverError(p, rc, bOdd ? "it is not a regular file (remove "
+                            "it: MemBase never made it)" : "cannot read it", 0);
+    }
     sqlite3_free(p->base.zErrMsg);
     p->base.zErrMsg = zErr;
     return rc;
@@ -395,11 +403,9 @@ void mbJournalTidy(MbRecTab *p){
     zName = mbjName(p->zFile);
     pF = zName ? sqlite3_malloc64((sqlite3_uint64)pVfs->szOsFile) : 0;
     if( pF ){
-      int flags = 0;
       sqlite3_int64 n = -1;
       memset(pF, 0, (size_t)pVfs->szOsFile);
-      if( pVfs->xOpen(pVfs, zName, pF, SQLITE_OPEN_READONLY
-                      |SQLITE_OPEN_SUPER_JOURNAL, &flags)==SQLITE_OK ){
+      if( mbjOpenRead(pVfs, zName, pF)==SQLITE_OK ){
         (void)pF->pMethods->xFileSize(pF, &n);
       }
       if( pF->pMethods ) pF->pMethods->xClose(pF);
