@@ -8,6 +8,7 @@
 #endif
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "mb_test.h"
 #if !defined(_WIN32)
@@ -207,13 +208,13 @@ static void test_paths(void) {
 }
 
 #if !defined(_WIN32)
-static volatile int g_stop;
+static atomic_int g_stop;   /* read by the swapper thread */
 static char g_tmp[800], g_swap[800], g_secret[800], g_a[800];
 static void *swapper(void *arg) {
     (void)arg;
     /* rename() over the link is atomic: the name always exists. (Paths
     ** are copied first: in() and out() are not thread-safe.) */
-    while (!g_stop) {
+    while (!atomic_load(&g_stop)) {
         unlink(g_tmp);
         if (symlink(g_secret, g_tmp) == 0) rename(g_tmp, g_swap);
         unlink(g_tmp);
@@ -237,7 +238,7 @@ static void test_swap_race(void) {
     snprintf(g_swap, sizeof g_swap, "%s", in("swap"));
     snprintf(g_secret, sizeof g_secret, "%s", out("secret"));
     snprintf(g_a, sizeof g_a, "%s", in("a"));
-    g_stop = 0;
+    atomic_store(&g_stop, 0);
     t_thread *t = t_thread_start(swapper, NULL);
     int n = t_under_valgrind() ? 200 : 4000, ok = 0, refused = 0, escaped = 0, other = 0;
     for (int i = 0; i < n; i++) {
@@ -256,7 +257,7 @@ static void test_swap_race(void) {
             if (other++ == 0) t_note("first other: %s (%s)", mb_strerror(rc), why);
         }
     }
-    g_stop = 1;
+    atomic_store(&g_stop, 1);
     t_thread_join(t);
     t_note("%d opens: %d inside, %d refused, %d escaped, %d other", n, ok, refused, escaped, other);
     CHECK_EQ(escaped, 0);
