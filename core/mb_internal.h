@@ -146,7 +146,9 @@ int  mb__os_fd_path(int fd, char **out);
 /* Create the file at the canonical path exclusively, in a descriptor of
 ** its directory opened without following symlinks and checked to be the
 ** directory named: never through a symlink. An existing file is MB_OK
-** (left alone). MB_ENOTSUP where not implemented (Windows). */
+** (left alone). MB_EPOLICY when the directory or the name changed into a
+** symlink since path was resolved; MB_ENOENT, MB_EACCES, ... as the OS
+** says; MB_ENOTSUP where not implemented (Windows). */
 int  mb__os_create_excl(const char *path);
 #if defined(_WIN32)
 #  define MB__DIR_SEP  '\\'

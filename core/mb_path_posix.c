@@ -118,17 +118,18 @@ int mb__os_create_excl(const char *path) {
     if (dfd < 0) {
         int e = errno;
         free(dir);
-        return mb__fail(e == ELOOP ? MB_EACCES : code_of(e), e);
+        return mb__fail(e == ELOOP ? MB_EPOLICY : code_of(e), e);
     }
     char *named = NULL;
     int rc = mb__os_fd_path(dfd, &named);
-    if (rc == MB_OK && strcmp(named, dir) != 0) rc = mb__fail(MB_EACCES, 0);
+    if (rc == MB_OK && strcmp(named, dir) != 0) rc = mb__fail(MB_EPOLICY, 0);
     if (rc == MB_ENOTSUP) rc = MB_OK;   /* no descriptor names here: O_NOFOLLOW only */
     free(named);
     free(dir);
     if (rc == MB_OK) {
         int fd = openat(dfd, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) close(fd);
+        else if (errno == ELOOP) rc = mb__fail(MB_EPOLICY, errno);   /* a symlink now */
         else if (errno != EEXIST) rc = mb__fail(code_of(errno), errno);
     }
     close(dfd);

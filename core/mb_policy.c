@@ -534,11 +534,14 @@ int mb_registry_acquire_checked(const char *path, unsigned flags, mb_map **out,
         int crc = mb__os_create_excl(r);
         if (crc == MB_OK) {
             flags &= ~(unsigned)MB_MAP_CREATE;
+        } else if (crc != MB_ENOTSUP && crc != MB_EPOLICY) {
+            free(r);
+            return crc;     /* no directory, no permission: as the open says */
         } else if (crc != MB_ENOTSUP) {
             char phrase[700];
             mb_policy_phrase(phrase, sizeof phrase);
-            say(why, nwhy, "\"%s\": cannot create \"%s\" in its checked directory (%s); it "
-                "changed during the open: refused under %s", path, r, mb_strerror(crc), phrase);
+            say(why, nwhy, "\"%s\": cannot create \"%s\" in its checked directory: it "
+                "changed during the open: refused under %s", path, r, phrase);
             free(r);
             return mb__fail(MB_EPOLICY, 0);
         }
