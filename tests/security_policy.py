@@ -1146,6 +1146,58 @@ def sc_own_sql_tokens2(ck, t, c):
              lambda: one(v, "SELECT membase_vfs_default()"), before)
     v.close()
 
+
+# Regressions of the third adversarial round.
+
+def sc_journal_dir_swap(ck, t, c):
+    """The journal is looked up by name at each statement: a directory of
+    its path swapped for a symlink to outside after the table opened must
+    not make recovery read or delete the file it now leads to."""
+    os.makedirs(t.i("sub"), exist_ok=True)
+    ck.value("set", lambda: one(c, "SELECT membase_allowed_directories(?)",
+                                (t.IN,)), t.IN)
+    c.execute("CREATE VIRTUAL TABLE temp.r USING membase(file=%s, "
+              "layout='a i32', create=1)" % q(t.i("sub", "x.bin")))
+    c.execute("INSERT INTO r VALUES(1)")
+    os.rename(t.i("sub"), t.i("sub.real"))
+    os.symlink(t.OUT, t.i("sub"))
+    victim = t.o("x.bin-mbjournal")
+    write(victim, "a file outside the allowed directories")
+    ck.error("a statement after the swap", lambda: one(c, "SELECT * FROM r"),
+             'membase: the journal of %s: "%s-mbjournal" resolves to "%s", '
+             'outside the allowed directories %s (set by '
+             'membase_allowed_directories)'
+             % (t.i("sub", "x.bin"), t.i("sub", "x.bin"), victim, t.IN))
+    ck.true("the outside file is still there", os.path.exists(victim),
+            "%s was deleted" % victim)
+
+
+def sc_table_before_policy(ck, t, c):
+    """A table opened before the policy keeps its mapping (nothing is
+    reopened), but its journal is checked at COMMIT: writes stop there."""
+    data = t.o("early.bin")
+    c.execute("CREATE VIRTUAL TABLE temp.r USING membase(file=%s, "
+              "layout='a i32', create=1)" % q(data))
+    c.execute("INSERT INTO r VALUES(1)")
+    jn = data + "-mbjournal"
+
+    def jstate():
+        # the empty journal a commit keeps (no policy then), as it is
+        return (os.path.exists(jn), os.path.getsize(jn) if os.path.exists(jn)
+                else None, os.stat(jn).st_mtime_ns if os.path.exists(jn)
+                else None)
+    before = jstate()
+    ck.value("set", lambda: one(c, "SELECT membase_allowed_directories(?)",
+                                (t.IN,)), t.IN)
+    ck.value("reads go on", lambda: one(c, "SELECT count(*) FROM r"), 1)
+    ck.error("a write stops at COMMIT",
+             lambda: c.execute("INSERT INTO r VALUES(2)"),
+             'membase: the journal of %s: "%s-mbjournal" resolves to '
+             '"%s-mbjournal", outside the allowed directories %s (set by '
+             'membase_allowed_directories)' % (data, data, data, t.IN))
+    ck.value("nothing written", lambda: one(c, "SELECT count(*) FROM r"), 1)
+    ck.eq("the journal outside untouched", jstate(), before)
+
 SCENARIOS = {
     "env_inside_outside": (sc_env_inside_outside,
                            {"MEMBASE_ALLOWED_DIRS": "@IN"}, None),
@@ -1173,6 +1225,8 @@ SCENARIOS = {
     "vacuum_crafted": (sc_vacuum_crafted, {}, None),
     "journal_fifo": (sc_journal_fifo, {}, None),
     "own_sql_tokens2": (sc_own_sql_tokens2, {}, None),
+    "journal_dir_swap": (sc_journal_dir_swap, {}, None),
+    "table_before_policy": (sc_table_before_policy, {}, None),
 }
 
 

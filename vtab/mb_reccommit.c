@@ -227,6 +227,25 @@ void mbViewEnd(MbRecTab *p){
 
 static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy);
 
+/* Under a file policy, the journal's path is checked each time it is used
+** by name (recovery, COMMIT, tidying): its directories may have been
+** swapped for symlinks since the table opened, or the working directory
+** changed under a relative path, or the policy narrowed since. SQLITE_OK,
+** or SQLITE_AUTH with the table's message. */
+static int mbJournalAllowed(MbRecTab *p){
+  char why[1600];
+  char *zJ;
+  int mrc;
+  if( mb_policy_state()==MB_POLICY_OPEN ) return SQLITE_OK;
+  zJ = mbjName(p->zFile);
+  if( zJ==0 ) return SQLITE_NOMEM;
+  mrc = mb_policy_check_path(zJ, why, sizeof why);
+  sqlite3_free(zJ);
+  if( mrc==MB_OK ) return SQLITE_OK;
+  return mb_vtab_error(&p->base, SQLITE_AUTH, "membase: the journal of %s: %s",
+                       p->zFile, why);
+}
+
 static int mbApplyOld(void *pCtx, uint64_t off, const void *pOld, uint32_t n){
   MbRecTab *p = (MbRecTab*)pCtx;
   int mrc = mb_map_write(p->pMap, off, pOld, n);
@@ -305,6 +324,8 @@ static int mbRecoverLocked2(MbRecTab *p, int bViewHeld, int bTidy){
   char *zErr = 0, *zName;
   int e = MBJ_NONE, rc, mrc;
   memset(&h, 0, sizeof(h));
+  rc = mbJournalAllowed(p);
+  if( rc ) return rc;
   rc = mbjRead(pVfs, p->zFile, &e, &h, &n1, &zErr);
   if( rc ){
     if( zErr==0 ){
@@ -398,6 +419,7 @@ void mbJournalTidy(MbRecTab *p){
   sqlite3_file *pF;
   if( !p->bJrnKept || p->bWriting || p->pMap==0 ) return;
   p->bJrnKept = 0;
+  if( mbJournalAllowed(p)!=SQLITE_OK ) return;
   if( !mbTokenTry(p) ) return;
   if( mb_map_lock(p->pMap, MB_LOCK_EXCLUSIVE|MB_LOCK_NOWAIT)==MB_OK ){
     zName = mbjName(p->zFile);
@@ -560,6 +582,8 @@ static int mbCommitJournal(MbRecTab *p, MbCommit *c){
   h.nOrig = c->nFile;
   h.nNew = c->nNew;
   if( nRunMax<p->nStride ) nRunMax = p->nStride;
+  rc = mbJournalAllowed(p);
+  if( rc ) return rc;
   rc = mbjBegin(&w, p->zFile);
   if( rc==SQLITE_OK && (c->nChg || c->aHdr || c->nFile>c->nOld) ){
     aRun = sqlite3_malloc64(nRunMax>p->nHeader ? nRunMax : p->nHeader);
