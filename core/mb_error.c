@@ -4,7 +4,7 @@
 */
 #include "mb_internal.h"
 
-static _Thread_local int tl_oserror;
+static MB_TLS int tl_oserror;
 
 void mb__set_oserror(int e) { tl_oserror = e; }
 

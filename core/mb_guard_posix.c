@@ -41,7 +41,7 @@ typedef struct mb_guard {
 
 /* The armed guard of this thread, or NULL. Written only by this thread;
 ** read by the signal handler running on this thread. */
-static _Thread_local mb_guard *volatile tl_guard;
+static MB_TLS mb_guard *volatile tl_guard;
 
 static struct sigaction s_old_bus, s_old_segv;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
