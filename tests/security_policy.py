@@ -1277,9 +1277,12 @@ def child_main(name, root):
 
 def scratch_root():
     base = os.environ.get("MEMBASE_TESTDIR") or tempfile.gettempdir()
-    d = os.path.join(base, "security_policy")
+    # one folder per process: the selftest and the main run go on at once
+    # under ctest -j, and neither may empty the other's tree
+    d = os.path.join(base, "security_policy-%d" % os.getpid())
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
+    SCRATCH.append(d)
     return os.path.realpath(d)
 
 
@@ -1415,5 +1418,14 @@ def main(argv):
     return 0
 
 
+def main_and_tidy(argv):
+    rc = main(argv)
+    if rc == 0 and "--child" not in argv and SCRATCH:
+        shutil.rmtree(SCRATCH[0], ignore_errors=True)   # kept on failure
+    return rc
+
+
+SCRATCH = []
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main_and_tidy(sys.argv[1:]))
