@@ -52,6 +52,7 @@ SQLITE_EXTENSION_INIT1
 #include "mb_vfs_functions.h"
 #include "mb_memory_functions.h"
 #include "mb_policy_functions.h"
+#include "mb_sqlite_version.h"
 #include "mb_map.h"
 #include "../vfs/mb_vfs.h"
 
@@ -119,6 +120,10 @@ MB_EXPORT int sqlite3_membase_init(
 ){
   int rc;
   SQLITE_EXTENSION_INIT2(pApi);
+  /* An older SQLite than we support is refused before any call that its
+  ** API table may not have (mb_sqlite_version.h). */
+  rc = mb_sqlite_version_check(pzErrMsg);
+  if( rc!=SQLITE_OK ) return rc;
   /* The file policy of the environment (MEMBASE_ALLOWED_DIRS), once per
   ** process; a bad value fails every load, with no file access left. First
   ** of all: a failed load is unloaded again, so nothing (no VFS) may have
@@ -160,7 +165,8 @@ MB_EXPORT int sqlite3_membase_init(
 
 #ifdef SQLITE_CORE
 int membase_register(void){
-  int rc = mb_policy_from_environment(0);
+  int rc = mb_sqlite_version_check(0);
+  if( rc==SQLITE_OK ) rc = mb_policy_from_environment(0);
   if( rc==SQLITE_OK ) rc = mb_vfs_register(0);
   if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbAutoInit);
   return rc;
@@ -178,7 +184,8 @@ static int mbCheckOpenInit(
 }
 
 int membase_vfs_register(int makeDefault){
-  int rc = mb_vfs_register(makeDefault);
+  int rc = mb_sqlite_version_check(0);
+  if( rc==SQLITE_OK ) rc = mb_vfs_register(makeDefault);
   if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))mbCheckOpenInit);
   return rc;
 }
@@ -186,6 +193,8 @@ int membase_vfs_register(int makeDefault){
 int membase_register_db(sqlite3 *db){
   int rc;
   if( db==0 ) return SQLITE_MISUSE;
+  rc = mb_sqlite_version_check(0);
+  if( rc!=SQLITE_OK ) return rc;
   /* The check and the registration as one step with respect to other
   ** threads using db (loading and sqlite3_open hold this mutex too). */
   rc = mb_policy_from_environment(0);
