@@ -13,7 +13,8 @@
 #    untorn fields) and every ctest test labelled `threaded` (the torture
 #    tests). The Tcl tests cannot run here: tclsh is not instrumented.
 # 2. valgrind: build-vg (RelWithDebInfo, no sanitizer), then every C test
-#    (ctest names core.*, vfs.*, faults.*, static.*) under
+#    (ctest names core.*, vfs.*, faults.*, static.*, and sql.*: the shared
+#    SQL scripts, driver and whole module under memcheck) under
 #    valgrind --error-exitcode=99 --leak-check=full
 #    --errors-for-leak-kinds=definite,indirect. Tests see
 #    MB_UNDER_VALGRIND=1; what they skip or shrink because of it they print
@@ -39,7 +40,7 @@ what=${1:-all}
 # The core tests that start threads (grep -l t_thread_start tests/core).
 TSAN_CORE_TESTS='^core\.test_(cache|grow|guard|registry)$'
 # Under valgrind: every C test (the Tcl tests run in tclsh).
-VG_TESTS='^(core|vfs|faults|static)\.'
+VG_TESTS='^(core|vfs|faults|static|sql)\.'
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
