@@ -11,11 +11,6 @@ static int mbRunningNumber(const char **pzText){
   return sqlite3_libversion_number();
 }
 
-int mb_sqlite_at_least(int n){
-  const char *z;
-  return mbRunningNumber(&z) >= n;
-}
-
 int mb_sqlite_version_check(char **pzErrMsg){
   const char *zRunning;
   if( mbRunningNumber(&zRunning) >= MB_SQLITE_MIN_NUMBER ) return SQLITE_OK;

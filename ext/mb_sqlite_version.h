@@ -10,10 +10,10 @@
 ** before anything else and refuse an older one with a message naming both
 ** versions.
 **
-** An optional feature of a newer SQLite (sqlite3_is_interrupted, 3.41) is
-** asked for with mb_sqlite_at_least() at run time and done without where it
-** is missing; the headers MemBase compiles against (3.40) are not the
-** SQLite it runs in.
+** No optional feature of a newer SQLite is used yet; one that is (such as
+** sqlite3_is_interrupted, 3.41) must be asked for at run time with
+** sqlite3_libversion_number(): the headers MemBase compiles against (3.40)
+** are not the SQLite it runs in.
 */
 #ifndef MB_SQLITE_VERSION_H
 #define MB_SQLITE_VERSION_H
@@ -28,8 +28,5 @@
 ** sqlite3_log. Uses only interfaces every SQLite 3 has.
 */
 int mb_sqlite_version_check(char **pzErrMsg);
-
-/* Nonzero if the running SQLite is version N (3041000 = 3.41.0) or newer. */
-int mb_sqlite_at_least(int n);
 
 #endif

@@ -232,16 +232,21 @@ static void fnWriteFile(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_int64(ctx, (sqlite3_int64)n);
 }
 
-static void fnReadFile(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  (void)argc;
-  const char *zPath = (const char*)sqlite3_value_text(argv[0]);
+/* The bytes of zPath into *b (appended); 0 if it cannot be opened. */
+static int readFileBuf(const char *zPath, Buf *b){
   FILE *f = zPath ? fopen(zPath, "rb") : 0;
-  if( f==0 ) return;                                  /* NULL */
-  Buf b = {0, 0, 0};
   char chunk[65536];
   size_t got;
-  while( (got = fread(chunk, 1, sizeof chunk, f)) > 0 ) bufAdd(&b, chunk, got);
+  if( f==0 ) return 0;
+  while( (got = fread(chunk, 1, sizeof chunk, f)) > 0 ) bufAdd(b, chunk, got);
   fclose(f);
+  return 1;
+}
+
+static void fnReadFile(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  Buf b = {0, 0, 0};
+  if( !readFileBuf((const char*)sqlite3_value_text(argv[0]), &b) ) return;   /* NULL */
   sqlite3_result_blob64(ctx, b.z ? b.z : "", b.n, SQLITE_TRANSIENT);
   free(b.z);
 }
@@ -686,13 +691,8 @@ static void emptyDir(const char *zDir){
 }
 
 static char *readAll(const char *zPath){
-  FILE *f = fopen(zPath, "rb");
-  if( f==0 ) return 0;
   Buf b = {0, 0, 0};
-  char chunk[65536];
-  size_t got;
-  while( (got = fread(chunk, 1, sizeof chunk, f)) > 0 ) bufAdd(&b, chunk, got);
-  fclose(f);
+  if( !readFileBuf(zPath, &b) ) return 0;
   if( b.z==0 ) bufStr(&b, "");
   return b.z;
 }
