@@ -14,7 +14,9 @@
 # Checks: the old shell loads the module and gets
 #   membase needs SQLite 3.40.0 or newer; this is 3.34.1
 # as the load's error (and the process lives); the same module loads in the
-# system's SQLite (3.40) and answers. Exit 0 if both hold, 1 if not, 2 if
+# system's SQLite (3.40) and answers. The last line printed says so in one
+# line (also written to the file $MB_PLATFORM_LINE names, when set, for
+# docs/PLATFORMS.md's table). Exit 0 if both hold, 1 if not, 2 if
 # something needed is missing (the line to run is printed).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -85,4 +87,8 @@ else
     printf '%s\n' "$out" | sed 's/^/    /'
     fail=1
 fi
-exit $fail
+[ $fail -eq 0 ] || exit 1
+# the summary line for docs/PLATFORMS.md's table (tests/run.sh)
+line="sqlite versions: SQLite $want (built from Debian 11's source) refuses the load with \"$expect\"; SQLite $(sqlite3 -version | cut -d' ' -f1) (the system's) loads the same module"
+echo "$line"
+[ -z "${MB_PLATFORM_LINE:-}" ] || echo "$line" >"$MB_PLATFORM_LINE"
