@@ -16,6 +16,10 @@
 #      and the SQLite version guard against a real SQLite 3.34.1
 #      (tests/scripts/sqlite_old.sh); each leaves its summary line in
 #      build/platforms/, and docs/PLATFORMS.md's table must match them;
+#   3b. the Debian packages (packaging/build.sh): built with debhelper,
+#      lintian-clean, installed with apt-get, the module used by its bare
+#      name from the sqlite3 shell, Python and Tcl, the static library linked
+#      through pkg-config, removed (tests/scripts/package_deb.sh);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
 #      the default VFS, against the same testfixture on stock unix
 #      (tests/scripts/sqlite_suite.sh: veryquick, the mmap permutation, process
@@ -92,6 +96,9 @@ step "The SQLite version guard against a real older SQLite (3.34.1, Debian 11's 
 MB_PLATFORM_LINE=$plat/50-sqlite-versions.line \
     bash "$root/tests/scripts/sqlite_old.sh" "$root/build/membase.so"
 bash "$root/tests/scripts/platforms_report.sh" --check "$plat"
+
+step "Debian packages: built, lintian-clean, installed, used by bare name, removed"
+bash "$root/tests/scripts/package_deb.sh"
 
 step "SQLite's own test suite on the membase VFS"
 bash "$root/tests/scripts/sqlite_suite.sh"
