@@ -210,7 +210,7 @@ char *membase_debug_info(void){
       "sqlite_source_id: %s\n"
       "os: %s\n"
       "arch: %s\n",
-      membase_version(), MB_BUILD_COMMIT, MB_BUILD_DATE, MB_BUILD_TYPE,
+      MEMBASE_VERSION, MB_BUILD_COMMIT, MB_BUILD_DATE, MB_BUILD_TYPE,
       MB_COMPILER, MB_OPTIMIZED, MB_ASSERTIONS, MB_BUILD_SANITIZERS,
       MB_LINKAGE, SQLITE_VERSION, sqlite3_libversion(), sqlite3_sourceid(),
       MB_OS, MB_ARCH);
