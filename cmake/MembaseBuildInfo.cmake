@@ -29,22 +29,15 @@ if(GIT_FOUND)
     endif()
     # Reconfigure when HEAD moves: HEAD itself (a checkout) and the ref it
     # names (a commit). A packed ref has no file of its own: packed-refs.
-    foreach(mb_ref HEAD packed-refs)
+    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} symbolic-ref -q HEAD
+                    OUTPUT_VARIABLE mb_refname OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    foreach(mb_ref HEAD packed-refs ${mb_refname})
       execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} rev-parse --path-format=absolute --git-path ${mb_ref}
                       OUTPUT_VARIABLE mb_path OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
       if(EXISTS "${mb_path}")
         set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${mb_path}")
       endif()
     endforeach()
-    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} symbolic-ref -q HEAD
-                    OUTPUT_VARIABLE mb_refname OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-    if(NOT mb_refname STREQUAL "")
-      execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} rev-parse --path-format=absolute --git-path ${mb_refname}
-                      OUTPUT_VARIABLE mb_path OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-      if(EXISTS "${mb_path}")
-        set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${mb_path}")
-      endif()
-    endif()
   endif()
 endif()
 string(TIMESTAMP MB_BUILD_DATE "%Y-%m-%dT%H:%M:%SZ" UTC)
