@@ -17,10 +17,18 @@
 set(MB_BUILD_COMMIT "unknown")
 find_package(Git QUIET)
 if(GIT_FOUND)
+  # Only a checkout of MemBase itself: a tarball unpacked inside another
+  # project's repository is not that project's commit.
+  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} rev-parse --show-toplevel
+                  OUTPUT_VARIABLE mb_top OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} rev-parse --short=12 HEAD
                   OUTPUT_VARIABLE mb_head OUTPUT_STRIP_TRAILING_WHITESPACE
                   RESULT_VARIABLE mb_rc ERROR_QUIET)
-  if(mb_rc EQUAL 0 AND mb_head MATCHES "^[0-9a-f]+$")
+  file(REAL_PATH "${CMAKE_SOURCE_DIR}" mb_src)
+  if(NOT mb_top STREQUAL "")
+    file(REAL_PATH "${mb_top}" mb_top)
+  endif()
+  if(mb_rc EQUAL 0 AND mb_head MATCHES "^[0-9a-f]+$" AND mb_top STREQUAL mb_src)
     set(MB_BUILD_COMMIT ${mb_head})
     execute_process(COMMAND ${GIT_EXECUTABLE} -C ${CMAKE_SOURCE_DIR} status --porcelain --untracked-files=no
                     OUTPUT_VARIABLE mb_dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
