@@ -70,3 +70,12 @@ const char *mb_huge_name(mb_huge h) {
     }
     return "unknown";
 }
+
+const char *mb_guard_state_name(mb_guard_state s) {
+    switch (s) {
+    case MB_GUARD_NOT_INSTALLED: return "not installed";
+    case MB_GUARD_INSTALLED:     return "installed";
+    case MB_GUARD_FAILED:        return "failed";
+    }
+    return "unknown";
+}

@@ -46,6 +46,8 @@ static MB_TLS mb_guard *volatile tl_guard;
 static struct sigaction s_old_bus, s_old_segv;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static int s_install_failed;
+/* mb_guard_status: set once install() has run (after s_install_failed). */
+static _Atomic int s_installed;
 
 static void chain(int sig, siginfo_t *info, void *uctx) {
     const struct sigaction *old = sig == SIGBUS ? &s_old_bus : &s_old_segv;
@@ -158,6 +160,18 @@ static void install(void) {
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGBUS, &sa, &s_old_bus) != 0 || sigaction(SIGSEGV, &sa, &s_old_segv) != 0)
         s_install_failed = 1;
+    atomic_store_explicit(&s_installed, 1, memory_order_release);
+}
+
+mb_guard_state mb_guard_status(unsigned *soft_maps) {
+    if (soft_maps) {
+        unsigned n = 0;
+        for (int i = 0; i < MB_SOFT_SLOTS; i++)
+            if (atomic_load_explicit(&s_soft[i].lo, memory_order_acquire)) n++;
+        *soft_maps = n;
+    }
+    if (!atomic_load_explicit(&s_installed, memory_order_acquire)) return MB_GUARD_NOT_INSTALLED;
+    return s_install_failed ? MB_GUARD_FAILED : MB_GUARD_INSTALLED;
 }
 
 /* The fault path: the handler left SIGBUS/SIGSEGV blocked (we did not save

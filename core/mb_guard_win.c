@@ -46,6 +46,9 @@ typedef struct mb_guard {
 
 static DWORD s_slot = TLS_OUT_OF_INDEXES;
 static INIT_ONCE s_once = INIT_ONCE_STATIC_INIT;
+/* mb_guard_status: an mb_guard_state, set by install(); a failed install
+** is tried again by the next guarded call. */
+static _Atomic int s_state;
 
 static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep) {
     const EXCEPTION_RECORD *er = ep->ExceptionRecord;
@@ -75,16 +78,26 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep) {
 static BOOL CALLBACK install(PINIT_ONCE once, void *param, void **ctx) {
     (void)once; (void)param; (void)ctx;
     DWORD slot = TlsAlloc();
-    if (slot == TLS_OUT_OF_INDEXES) return FALSE;
+    if (slot == TLS_OUT_OF_INDEXES) {
+        atomic_store(&s_state, MB_GUARD_FAILED);
+        return FALSE;
+    }
     s_slot = slot;
     /* First in the chain: a crash reporter registered earlier must not see
     ** a fault that the copy is about to turn into MB_EFAULT. */
     if (!AddVectoredExceptionHandler(1, on_exception)) {
         TlsFree(slot);
         s_slot = TLS_OUT_OF_INDEXES;
+        atomic_store(&s_state, MB_GUARD_FAILED);
         return FALSE; /* INIT_ONCE lets the next call try again */
     }
+    atomic_store(&s_state, MB_GUARD_INSTALLED);
     return TRUE;
+}
+
+mb_guard_state mb_guard_status(unsigned *soft_maps) {
+    if (soft_maps) *soft_maps = 0;   /* no soft faults on Windows */
+    return (mb_guard_state)atomic_load(&s_state);
 }
 
 

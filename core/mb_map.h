@@ -655,6 +655,22 @@ int mb_map_enable_soft_faults(mb_map *m);
 /* Pages replaced by zeros so far; 0 for NULL or when not enabled. */
 uint64_t mb_map_soft_faults(const mb_map *m);
 
+/* The process's fault handler, shared by guarded copies and soft faults
+** (for diagnostics: membase_debug()). It is installed on first use. */
+typedef enum mb_guard_state {
+    MB_GUARD_NOT_INSTALLED = 0,  /* nothing was guarded yet */
+    MB_GUARD_INSTALLED,          /* SIGBUS/SIGSEGV handler; vectored
+                                 ** exception handler on Windows */
+    MB_GUARD_FAILED              /* installing failed: guarded copies
+                                 ** report MB_EIO, soft faults are off */
+} mb_guard_state;
+/* The handler's state now; *soft_maps (may be NULL) receives the number
+** of maps with soft faults enabled now (always 0 on Windows, which has
+** none). Cannot fail. */
+mb_guard_state mb_guard_status(unsigned *soft_maps);
+/* Never NULL: "not installed", "installed", "failed" ("unknown" else). */
+const char *mb_guard_state_name(mb_guard_state s);
+
 /* Copy n bytes at view offset `off` into dst (NULL only with n 0). A fault
 ** does not kill the process; dst may be partly written on MB_EFAULT.
 ** Safe against a concurrent mb_map_refresh or mb_map_resize_file of the

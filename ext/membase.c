@@ -24,6 +24,9 @@
 **   ext/mb_memory_functions.c membase_memory(), membase_dropbehind_default(),
 **                             membase_idle_budget()
 **   ext/mb_vfs_functions.c    membase_vfs_default()
+**   ext/mb_policy_functions.c membase_allowed_directories(),
+**                             membase_external_access()
+**   ext/mb_debug.c            membase_debug() (for bug reports)
 **   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
 **   vtab/mb_records.c         the membase module (record files as tables)
 **   vtab/mb_aggregate.c       membase_aggregate()
@@ -52,6 +55,7 @@ SQLITE_EXTENSION_INIT1
 #include "mb_vfs_functions.h"
 #include "mb_memory_functions.h"
 #include "mb_policy_functions.h"
+#include "mb_debug.h"
 #include "mb_sqlite_version.h"
 #include "mb_map.h"
 #include "../vfs/mb_vfs.h"
@@ -83,6 +87,7 @@ static int mbRegisterAll(sqlite3 *db){
   if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_memory_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_policy_functions_register(db);
+  if( rc==SQLITE_OK ) rc = mb_debug_register(db);
   if( rc==SQLITE_OK ) rc = mb_functions_register(db);
   return rc;
 }

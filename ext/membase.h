@@ -40,6 +40,16 @@ extern "C" {
 const char *membase_version(void);
 
 /*
+** What a bug report needs, as the text SELECT membase_debug() returns: one
+** `key: value` line per fact (the version, the commit and date of the
+** build, the compiler, the SQLite compiled against and running, the
+** platform, and which optional features are active now; ext/mb_debug.c
+** lists the keys). Returns a string obtained from sqlite3_mprintf(), to be
+** freed with sqlite3_free(), or NULL if out of memory.
+*/
+char *membase_debug_info(void);
+
+/*
 ** Register MemBase as an automatic extension (sqlite3_auto_extension), so
 ** that every connection opened afterwards in this process has the MemBase
 ** functions and tables, and register the membase VFSes (without making

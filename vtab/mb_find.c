@@ -15,6 +15,14 @@
 #define MB_FIND_SSE2 1
 #endif
 
+const char *mb_find_path(void) {
+#if defined(MB_FIND_SSE2)
+    return "sse2";
+#else
+    return "scalar";
+#endif
+}
+
 /* ------------------------------------------------------------ patterns */
 
 static int is_alpha(unsigned char c) {

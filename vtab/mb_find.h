@@ -42,4 +42,8 @@ uint64_t mb_count_byte(const unsigned char *p, size_t n, unsigned char c);
 /* The last byte equal to c in p[0..n), or NULL (memrchr, portably). */
 const unsigned char *mb_last_byte(const unsigned char *p, size_t n, unsigned char c);
 
+/* Which search this build compiled: "sse2" (16 positions at once) or
+** "scalar" (one at a time), for diagnostics (membase_debug()). */
+const char *mb_find_path(void);
+
 #endif /* MB_FIND_H */

@@ -185,6 +185,26 @@ static void testIdleBudget(sqlite3 *db){
   unlink(zPath);
 }
 
+/* membase_debug_info() is the text of SELECT membase_debug(), and says
+** the library is linked in. */
+static void testDebugInfo(sqlite3 *db){
+  char zBuf[4096];
+  char *z = membase_debug_info();
+  check(z!=0, "membase_debug_info() returns text", "NULL");
+  if( z==0 ) return;
+  check(strncmp(z, "membase_version: " MEMBASE_VERSION "\n",
+                sizeof("membase_version: " MEMBASE_VERSION "\n") - 1)==0,
+        "membase_debug_info() starts with the version", z);
+  check(strstr(z, "\nlinkage: static\n")!=0, "membase_debug_info(): linkage static", z);
+  query(db, "SELECT membase_debug()", zBuf, sizeof(zBuf));
+  /* The same keys in the same order (values such as memory_source may
+  ** change between two readings): compare the text up to the first line
+  ** that reads the process's state. */
+  check(strncmp(z, zBuf, (size_t)(strstr(z, "\nfault_handler: ") - z))==0,
+        "membase_debug() is membase_debug_info()", zBuf);
+  sqlite3_free(z);
+}
+
 int main(void){
   sqlite3 *dbBefore = 0;
   sqlite3 *db = 0;
@@ -236,6 +256,7 @@ int main(void){
 
   testDropbehind(db);
   testIdleBudget(db);
+  testDebugInfo(db);
 
   /* Registering on a connection that has it from membase_register(). */
   rc = membase_register_db(db);
