@@ -71,6 +71,11 @@ for f in "$root"/packaging/npm/*/package.json; do
   [ -f "$f" ] || continue
   found=1
   check "${f#"$root"/}" "$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$f" | head -n 1)"
+  # the loader's optional platform packages: each pinned to this version
+  deps=$(sed -n 's/^[[:space:]]*"\(membase-[a-z0-9-]*\)"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1=\2/p' "$f")
+  for dep in $deps; do
+    check "${f#"$root"/} optionalDependencies ${dep%%=*}" "${dep#*=}"
+  done
 done
 [ "$found" = 1 ] || say "packaging/npm/*/package.json not present"
 

@@ -57,6 +57,8 @@ mkdir -p "$tmp/packaging/npm/a" "$tmp/packaging/npm/b"
 printf '{\n  "name": "a",\n  "version": "%s"\n}\n' "$v" > "$tmp/packaging/npm/a/package.json"
 printf '{\n  "name": "b",\n  "version": "0.0.1"\n}\n' > "$tmp/packaging/npm/b/package.json"
 expect npm 1 "packaging/npm/b/package.json says 0.0.1, CMakeLists.txt says $v"
+printf '{\n  "name": "b",\n  "version": "%s",\n  "optionalDependencies": {\n    "membase-linux-x64": "%s",\n    "membase-win32-x64": "0.0.3"\n  }\n}\n' "$v" "$v" > "$tmp/packaging/npm/b/package.json"
+expect npm-optional 1 "packaging/npm/b/package.json optionalDependencies membase-win32-x64 says 0.0.3, CMakeLists.txt says $v"
 
 fresh
 mkdir -p "$tmp/packaging/debian"
