@@ -17,9 +17,12 @@
 #      (tests/scripts/sqlite_old.sh); each leaves its summary line in
 #      build/platforms/, and docs/PLATFORMS.md's table must match them;
 #   3b. the Debian packages (packaging/build.sh): built with debhelper,
-#      lintian-clean, installed with apt-get, the module used by its bare
-#      name from the sqlite3 shell, Python and Tcl, the static library linked
-#      through pkg-config, removed (tests/scripts/package_deb.sh);
+#      lintian-clean, installed with apt-get, the docs/using pages of every
+#      client run against them (the shell, Python, Tcl, C, Go, Rust, Ruby,
+#      PHP), removed (tests/scripts/package_deb.sh); the npm packages packed
+#      with the platform stages' binaries, installed beside better-sqlite3,
+#      used from Node 20 and Node 22's node:sqlite, the Node page run
+#      (tests/scripts/package_npm.sh); the versions agree (version_check.sh);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
 #      the default VFS, against the same testfixture on stock unix
 #      (tests/scripts/sqlite_suite.sh: veryquick, the mmap permutation, process
@@ -97,8 +100,13 @@ MB_PLATFORM_LINE=$plat/50-sqlite-versions.line \
     bash "$root/tests/scripts/sqlite_old.sh" "$root/build/membase.so"
 bash "$root/tests/scripts/platforms_report.sh" --check "$plat"
 
-step "Debian packages: built, lintian-clean, installed, used by bare name, removed"
+step "Debian packages: built, lintian-clean, installed, the docs/using pages run against them, removed"
 bash "$root/tests/scripts/package_deb.sh"
+
+step "npm packages: packed (the platform stages' binaries), installed beside better-sqlite3, used from Node 20 and 22"
+bash "$root/packaging/build.sh" --npm-only --reuse
+bash "$root/tests/scripts/package_npm.sh"
+bash "$root/tests/scripts/version_check.sh" "$root/build/membase.so"
 
 step "SQLite's own test suite on the membase VFS"
 bash "$root/tests/scripts/sqlite_suite.sh"

