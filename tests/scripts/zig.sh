@@ -49,7 +49,7 @@ LD64=$(tool ld64.lld); NM=$(tool llvm-nm); OBJDUMP=$(tool llvm-objdump)
 # ------------------------------------------------------------ 1. Zig 0.11
 zig_version=0.11.0
 zig_dir=${XDG_CACHE_HOME:-$HOME/.cache}/membase/zig-$zig_version
-find_zig() { find "$zig_dir" -type f -name zig -perm -u+x 2>/dev/null | head -n 1; }
+find_zig() { { find "$zig_dir" -type f -name zig -perm -u+x 2>/dev/null || true; } | head -n 1; }
 zig=$(find_zig)
 if [ -z "$zig" ]; then
     echo "zig.sh: installing Zig $zig_version into $zig_dir"
