@@ -31,15 +31,13 @@ mkdir -p "$build"
 build=$(cd "$build" && pwd)
 t0=$(date +%s)
 
-# shellcheck source=deps.sh
+# shellcheck source=tests/scripts/deps.sh
 . "$src/tests/scripts/deps.sh"
 mb_require_build
 mb_require "command -v npm" npm
 mb_require "command -v ld64.lld || command -v ld64.lld-14" lld
-mb_require "command -v llvm-nm || command -v llvm-nm-14" llvm
-mb_require "command -v llvm-objdump || command -v llvm-objdump-14" llvm
-mb_require "command -v objdump" binutils
-mb_require "command -v readelf" binutils
+mb_require "{ command -v llvm-nm || command -v llvm-nm-14; } && { command -v llvm-objdump || command -v llvm-objdump-14; }" llvm
+mb_require "command -v objdump && command -v readelf" binutils
 mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl libsqlite3-tcl
 mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
 mb_install_missing
@@ -73,11 +71,13 @@ echo "zig.sh: $zig ($("$zig" version))"
 # The module's sources as CMakeLists.txt builds them on POSIX: the core
 # (MB_CORE_PORTABLE and the POSIX backend) and ext/, vfs/, vtab/.
 cd "$src"
-core=$(ls core/*.c | grep -v '_win\.c$')
-for f in $core; do
+core=
+for f in core/*.c; do
+    case $f in *_win.c) continue ;; esac
     grep -q "$f" CMakeLists.txt || { echo "zig.sh: $f is not in CMakeLists.txt" >&2; exit 1; }
+    core="$core $f"
 done
-sources="$core $(ls ext/*.c vfs/*.c vtab/*.c)"
+sources="$core $(echo ext/*.c vfs/*.c vtab/*.c)"
 # The project's warnings, read from CMakeLists.txt (MEMBASE_WARNINGS).
 warnings=$(sed -n '/^set(MEMBASE_WARNINGS/,/)/p' CMakeLists.txt | grep -o -- '-W[A-Za-z0-9=-]*' | tr '\n' ' ')
 cflags="-std=c11 -O2 -fPIC -fvisibility=hidden $warnings -Werror"
@@ -92,6 +92,7 @@ compile() {
     local target=$1 out=$2; shift 2
     mkdir -p "$out"
     rm -f "$out"/*.o
+    # shellcheck disable=SC2016  # the inner sh expands them
     printf '%s\n' "$@" | xargs -P "$(nproc)" -I{} sh -c \
         'o="$1/$(basename "$2" .c).o"; exec "$3" cc -target "$4" $5 -I"$6" -Icore -Iext -c "$2" -o "$o"' \
         sh "$out" {} "$zig" "$target" "$cflags" "$inc"
@@ -111,7 +112,7 @@ for arch in arm64 x86_64; do
         -install_name @rpath/membase.dylib -exported_symbol _sqlite3_membase_init \
         -fatal_warnings -o "$out/membase.dylib" "$out"/obj/*.o "$tbd"
     cpu=$("$OBJDUMP" --macho --private-header "$out/membase.dylib" | awk '$1 ~ /^MH_MAGIC/ {print $2; exit}')
-    want=$(echo "$arch" | tr a-z A-Z)
+    want=$(echo "$arch" | tr '[:lower:]' '[:upper:]')
     [ "$cpu" = "$want" ] || { echo "zig.sh: $out/membase.dylib is $cpu, not $want" >&2; exit 1; }
     exports=$("$NM" -gU "$out/membase.dylib" | awk '{print $3}' | tr '\n' ' ')
     [ "$exports" = "_sqlite3_membase_init " ] ||
