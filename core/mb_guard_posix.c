@@ -39,15 +39,30 @@ typedef struct mb_guard {
     const char *lo2, *hi2;  /* destination range */
 } mb_guard;
 
-/* The armed guard of this thread, or NULL. Written only by this thread;
-** read by the signal handler running on this thread. */
-static MB_TLS mb_guard *volatile tl_guard;
-
 static struct sigaction s_old_bus, s_old_segv;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static int s_install_failed;
 /* mb_guard_status: set once install() has run (after s_install_failed). */
 static _Atomic int s_installed;
+
+/* The armed guard of this thread, or NULL. Written only by this thread;
+** read by the signal handler running on this thread.
+** macOS: a pthread key. Its _Thread_local variables are reached through
+** dyld's tlv_get_addr, which allocates a thread's block on its first
+** access -- in the handler, on a thread that never armed a guard, that is
+** malloc inside a signal handler. A key's value is one load from the
+** thread's own TSD slot. Elsewhere: a thread-local (mb_internal.h). */
+#if defined(__APPLE__)
+static pthread_key_t s_guard_key;   /* made by install(), before the handler */
+static mb_guard *guard_get(void) { return pthread_getspecific(s_guard_key); }
+static void guard_set(mb_guard *g) { (void)pthread_setspecific(s_guard_key, g); }
+static int guard_key_create(void) { return pthread_key_create(&s_guard_key, NULL); }
+#else
+static MB_TLS mb_guard *volatile tl_guard;
+static mb_guard *guard_get(void) { return tl_guard; }
+static void guard_set(mb_guard *g) { tl_guard = g; }
+static int guard_key_create(void) { return 0; }
+#endif
 
 static void chain(int sig, siginfo_t *info, void *uctx) {
     const struct sigaction *old = sig == SIGBUS ? &s_old_bus : &s_old_segv;
@@ -101,11 +116,11 @@ static int soft_patch(const char *a) {
 }
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
-    mb_guard *g = tl_guard;
+    mb_guard *g = guard_get();
     if (g && info->si_code > 0) {
         const char *a = (const char *)info->si_addr;
         if ((a >= g->lo1 && a < g->hi1) || (a >= g->lo2 && a < g->hi2)) {
-            tl_guard = NULL;
+            guard_set(NULL);
             siglongjmp(g->jmp, 1);
         }
     }
@@ -153,6 +168,10 @@ uint64_t mb__soft_count(int slot) {
 }
 
 static void install(void) {
+    if (guard_key_create() != 0) {
+        s_install_failed = 1;
+        return;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
@@ -182,7 +201,7 @@ static int fault_return(mb_guard *prev) {
     sigaddset(&set, SIGBUS);
     sigaddset(&set, SIGSEGV);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    tl_guard = prev;
+    guard_set(prev);
     mb__stat_guard_fault();
     return mb__fail(MB_EFAULT, EFAULT);
 }
@@ -195,7 +214,7 @@ int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const cha
     pthread_once(&s_once, install);
     if (s_install_failed) return mb__fail(MB_EIO, 0);
     mb_guard g;
-    mb_guard *volatile prev = tl_guard; /* a guard may nest (populate->touch) */
+    mb_guard *volatile prev = guard_get(); /* a guard may nest (populate->touch) */
     mb__page_round(&lo1, &hi1);
     mb__page_round(&lo2, &hi2);
     g.lo1 = lo1; g.hi1 = hi1;
@@ -204,11 +223,11 @@ int mb__guarded_run(const char *lo1, const char *hi1, const char *lo2, const cha
     /* The fences keep the compiler from moving the guarded loads and
     ** stores outside the armed window. */
     atomic_signal_fence(memory_order_seq_cst);
-    tl_guard = &g;
+    guard_set(&g);
     atomic_signal_fence(memory_order_seq_cst);
     fn(ctx);
     atomic_signal_fence(memory_order_seq_cst);
-    tl_guard = prev;
+    guard_set(prev);
     atomic_signal_fence(memory_order_seq_cst);
     return MB_OK;
 }

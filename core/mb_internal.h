@@ -38,6 +38,15 @@
 #  define MB_TLS _Thread_local
 #endif
 
+/* A function taking a printf format at argument fmt and its arguments from
+** argument args: the compiler checks the callers' formats, and clang's
+** -Wformat-nonliteral accepts the vsnprintf inside. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define MB_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define MB_PRINTF_LIKE(fmt, args)
+#endif
+
 /* Internal open flag: open the file descriptor read-write whenever the file
 ** allows it, while mapping the view read-only. Lets the registry upgrade a
 ** shared map to writable later (mb__map_make_writable) without remapping. */

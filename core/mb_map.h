@@ -259,17 +259,24 @@ int mb_stamp_unchanged(const mb_stamp *a, const mb_stamp *b);
 #define MB_LOCK_SHARED    1
 #define MB_LOCK_EXCLUSIVE 2
 #define MB_LOCK_NOWAIT    0x10 /* or'ed in: MB_EBUSY instead of waiting */
-/* Take, change or drop the lock: flock() on POSIX, LockFileEx on one byte
-** (0x4000000000000000, past any real data) on Windows.
-** It excludes other processes (and other maps of the file opened with
-** mb_map_open). It does NOT exclude other threads of this process using
+/* Take, change or drop the lock: flock() on Linux; elsewhere one byte
+** (0x4000000000000000, past any real data): LockFileEx on Windows, an
+** fcntl lock on macOS and other POSIX systems, where flock and fcntl locks
+** share one table and a whole-file flock would collide with the view lock
+** and SQLite's byte locks. An open-file-description lock (F_OFD_SETLK)
+** where the system has one; macOS has none, so there the lock is the
+** process's: other maps of the file in the process are not excluded, and
+** closing any descriptor of the file in the process drops it.
+** It excludes other processes (and, except on macOS, other maps of the
+** file opened with mb_map_open). It does NOT exclude other threads of this process using
 ** the same map -- registry users share one descriptor -- so a process
 ** serialises its own writers first and takes this lock once. Taking a lock
 ** the map already holds is a conversion on POSIX, not on Windows
 ** (LockFileEx adds a lock, waits or reports MB_EBUSY): do not rely on
 ** either. Closing the map drops it. Unlocking when not locked is MB_OK.
 ** Errors: MB_EINVAL (NULL map, unknown `how`), MB_EBUSY (MB_LOCK_NOWAIT
-** and another holder), MB_EIO (flock / LockFileEx / UnlockFileEx failed).
+** and another holder), MB_EIO (flock / fcntl / LockFileEx / UnlockFileEx
+** failed; on macOS also an exclusive lock through a read-only descriptor).
 */
 int mb_map_lock(mb_map *m, int how);
 
@@ -486,7 +493,7 @@ int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
 ** never lost: a writable map's range is written back first (msync
 ** MS_SYNC), and no method discards file contents (no MADV_REMOVE, no hole
 ** punching). Methods:
-**   MB_REL_DEFAULT          MB_REL_UNMAP_FADVISE on Linux (see mb_scan.c)
+**   MB_REL_DEFAULT          MB_REL_UNMAP_FADVISE (see mb_scan.c)
 **   MB_REL_FADVISE          posix_fadvise(DONTNEED) alone: skips pages
 **                           still mapped, so it releases little
 **   MB_REL_UNMAP_FADVISE    madvise(MADV_DONTNEED) drops this process's
@@ -496,7 +503,9 @@ int mb_dropbehind_wanted(mb_dropbehind policy, uint64_t file_size);
 **   MB_REL_COLD             madvise(MADV_COLD): only marks them first to go
 ** Errors: MB_EINVAL (NULL map, unknown method), MB_ERANGE (range leaves
 ** the view), MB_EOVERFLOW (POSIX: off+len overflows), MB_ENOTSUP (always
-** on Windows; a method an old kernel lacks), MB_EFAULT (the write-back
+** on Windows and macOS -- no posix_fadvise, and macOS's MADV_DONTNEED
+** keeps the pages -- checked before anything is written back or dropped;
+** a method an old kernel lacks), MB_EFAULT (the write-back
 ** hit an unmapped page), MB_EIO (msync, madvise or fadvise failed).
 */
 typedef enum mb_release {

@@ -64,6 +64,45 @@
 #    define MAP_POPULATE 0
 #  endif
 #endif
+#if defined(__linux__)
+/* Linux 5.4; the kernel refuses them with EINVAL where it lacks them, and
+** old headers (glibc 2.17's, the portable build's) lack the names. */
+#  ifndef MADV_COLD
+#    define MADV_COLD 20
+#  endif
+#  ifndef MADV_PAGEOUT
+#    define MADV_PAGEOUT 21
+#  endif
+#endif
+/* How mb_map_release can give pages back. macOS has no posix_fadvise, and
+** its MADV_DONTNEED only lowers the pages' priority: those methods are
+** refused there (MB_ENOTSUP), never done half. */
+#if defined(POSIX_FADV_DONTNEED)
+#  define MB_HAVE_FADVISE 1
+#else
+#  define MB_HAVE_FADVISE 0
+#endif
+#if defined(MADV_PAGEOUT)
+#  define MB_HAVE_MADV_PAGEOUT 1
+#else
+#  define MB_HAVE_MADV_PAGEOUT 0
+#endif
+#if defined(MADV_COLD)
+#  define MB_HAVE_MADV_COLD 1
+#else
+#  define MB_HAVE_MADV_COLD 0
+#endif
+/* The writer lock (mb_map_lock). Linux: flock, whose locks are apart from
+** fcntl's. On macOS and the BSDs flock and fcntl locks are one lock table:
+** a whole-file flock would collide with the view lock's fcntl bytes and
+** with SQLite's own byte locks, so there it is an fcntl lock on one byte
+** past any real data (the byte Windows locks). */
+#if defined(__linux__)
+#  define MB_WRITER_LOCK_FLOCK 1
+#else
+#  define MB_WRITER_LOCK_FLOCK 0
+#endif
+#define MB_WRITER_LOCK_BYTE 0x4000000000000000ULL
 #if defined(MADV_HUGEPAGE)
 #  define MB_HAVE_MADV_HUGEPAGE 1
 #else
@@ -656,6 +695,19 @@ int mb_map_populate(mb_map *m, uint64_t off, uint64_t len, mb_populate how,
     return MB_OK;
 }
 
+/* Whether this system has release method `how` (after MB_REL_DEFAULT is
+** resolved): asked before anything is done, so an unsupported method is
+** refused, not done half. */
+static int release_supported(mb_release how) {
+    switch (how) {
+    case MB_REL_FADVISE:
+    case MB_REL_UNMAP_FADVISE: return MB_HAVE_FADVISE;
+    case MB_REL_PAGEOUT:       return MB_HAVE_MADV_PAGEOUT;
+    case MB_REL_COLD:          return MB_HAVE_MADV_COLD;
+    default:                   return 0;
+    }
+}
+
 int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if ((unsigned)how > MB_REL_COLD) return mb__fail(MB_EINVAL, 0);
@@ -663,46 +715,42 @@ int mb_map_release(mb_map *m, uint64_t off, uint64_t len, mb_release how) {
     size_t alen = 0;
     int rc = view_range(m, off, len, &addr, &alen);
     if (rc != MB_OK || alen == 0) return rc;
+    /* The default: unmapping the range then fadvise releases it as well as
+    ** PAGEOUT does, and works on kernels without PAGEOUT. */
+    if (how == MB_REL_DEFAULT) how = MB_REL_UNMAP_FADVISE;
+    if (!release_supported(how)) return mb__fail(MB_ENOTSUP, 0);
     /* Never lose data: dirty pages of a writable map go to the file first.
     ** (MADV_DONTNEED on a shared file mapping only drops this process's
     ** page-table entries; the data is the page cache's. But fadvise and
     ** PAGEOUT skip dirty pages, so without this they would stay.) */
     if ((m->prot & PROT_WRITE) && msync(addr, alen, MS_SYNC) != 0)
         return mb__fail(errno == ENOMEM ? MB_EFAULT : MB_EIO, errno);
-    uint64_t foff = m->c.aoff + (uint64_t)(addr - m->base);
-    /* The default: unmapping the range then fadvise releases it as well as
-    ** PAGEOUT does, and works on kernels without PAGEOUT. */
-    if (how == MB_REL_DEFAULT) how = MB_REL_UNMAP_FADVISE;
     switch (how) {
+#if MB_HAVE_FADVISE
     case MB_REL_UNMAP_FADVISE:
         if (madvise(addr, alen, MADV_DONTNEED) != 0) return mb__fail(MB_EIO, errno);
         /* fall through */
-    case MB_REL_FADVISE:
-#if defined(POSIX_FADV_DONTNEED)
+    case MB_REL_FADVISE: {
+        uint64_t foff = m->c.aoff + (uint64_t)(addr - m->base);
         rc = posix_fadvise(m->fd, (off_t)foff, (off_t)alen, POSIX_FADV_DONTNEED);
         if (rc != 0) return mb__fail(MB_EIO, rc);
         break;
-#else
-        return mb__fail(MB_ENOTSUP, 0);
+    }
 #endif
+#if MB_HAVE_MADV_PAGEOUT
     case MB_REL_PAGEOUT:
-#if defined(MADV_PAGEOUT)
         if (madvise(addr, alen, MADV_PAGEOUT) != 0)
             return mb__fail(errno == EINVAL ? MB_ENOTSUP : MB_EIO, errno);
         break;
-#else
-        return mb__fail(MB_ENOTSUP, 0);
 #endif
+#if MB_HAVE_MADV_COLD
     case MB_REL_COLD:
-#if defined(MADV_COLD)
         if (madvise(addr, alen, MADV_COLD) != 0)
             return mb__fail(errno == EINVAL ? MB_ENOTSUP : MB_EIO, errno);
         break;
-#else
-        return mb__fail(MB_ENOTSUP, 0);
 #endif
     default:
-        return mb__fail(MB_EINVAL, 0);
+        return mb__fail(MB_ENOTSUP, 0);   /* not reached: release_supported */
     }
     atomic_fetch_add_explicit(&m->c.io.dropped, (uint64_t)alen, memory_order_relaxed);
     mb__stat_dropped((uint64_t)alen);
@@ -870,9 +918,39 @@ int mb_map_change_stamp(const mb_map *m, mb_stamp *out) {
     return MB_OK;
 }
 
+/* One fcntl lock call on [at, at+len): MB_EBUSY when another holds it.
+** wait: F_SETLKW (F_OFD_SETLKW), retried after a signal. */
+static int fcntl_lock(int fd, short type, uint64_t at, int len, int wait) {
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);   /* l_pid must be 0 for an OFD lock */
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)at;
+    fl.l_len = len;
+    for (;;) {
+#ifdef F_OFD_SETLK
+        /* the lock of the open file description: not lost when another
+        ** descriptor of the file is closed in this process */
+        int r = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+        if (r != 0 && errno == EINVAL) r = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl); /* old kernel */
+#else
+        int r = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl);
+#endif
+        if (r == 0) return MB_OK;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EACCES) return mb__fail(MB_EBUSY, errno);
+        return mb__fail(MB_EIO, errno);
+    }
+}
+
+static int view_fcntl(int fd, short type, uint64_t at, int len) {
+    return fcntl_lock(fd, type, at, len, 0);
+}
+
 int mb_map_lock(mb_map *m, int how) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     int nowait = (how & MB_LOCK_NOWAIT) != 0;
+#if MB_WRITER_LOCK_FLOCK
     int op;
     switch (how & ~MB_LOCK_NOWAIT) {
     case MB_LOCK_UNLOCK:    op = LOCK_UN; break;
@@ -889,30 +967,18 @@ int mb_map_lock(mb_map *m, int how) {
         return mb__fail(MB_EIO, errno);
     }
     return MB_OK;
-}
-
-/* One fcntl lock call on [at, at+len): MB_EBUSY when another holds it. */
-static int view_fcntl(int fd, short type, uint64_t at, int len) {
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);   /* l_pid must be 0 for an OFD lock */
-    fl.l_type = type;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)at;
-    fl.l_len = len;
-    for (;;) {
-#ifdef F_OFD_SETLK
-        /* the lock of the open file description: not lost when another
-        ** descriptor of the file is closed in this process */
-        int r = fcntl(fd, F_OFD_SETLK, &fl);
-        if (r != 0 && errno == EINVAL) r = fcntl(fd, F_SETLK, &fl);   /* old kernel */
 #else
-        int r = fcntl(fd, F_SETLK, &fl);
-#endif
-        if (r == 0) return MB_OK;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EACCES) return mb__fail(MB_EBUSY, errno);
-        return mb__fail(MB_EIO, errno);
+    short type;
+    switch (how & ~MB_LOCK_NOWAIT) {
+    case MB_LOCK_UNLOCK:    type = F_UNLCK; break;
+    case MB_LOCK_SHARED:    type = F_RDLCK; break;
+    case MB_LOCK_EXCLUSIVE: type = F_WRLCK; break;
+    default: return mb__fail(MB_EINVAL, 0);
     }
+    /* F_RDLCK needs a readable descriptor, F_WRLCK a writable one (every
+    ** writer's map has one: MB_MAP_WRITE or MB__MAP_WRITABLE_FD). */
+    return fcntl_lock(m->fd, type, MB_WRITER_LOCK_BYTE, 1, !nowait && type != F_UNLCK);
+#endif
 }
 
 int mb__os_view_lock(mb_map *m, int op, int bShared) {

@@ -35,6 +35,7 @@ static mb_mutex s_env_mu = MB_MUTEX_INIT;  /* mb_policy_from_env, once */
 static int s_env_done, s_env_rc;
 static char s_env_why[768];
 
+static void say(char *why, size_t n, const char *fmt, ...) MB_PRINTF_LIKE(3, 4);
 static void say(char *why, size_t n, const char *fmt, ...) {
     if (!why || n == 0) return;
     va_list ap;

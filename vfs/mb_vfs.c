@@ -106,7 +106,7 @@ static int mbOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   if( f==0 ) return SQLITE_NOMEM;
   memset(f, 0, MB_ROUND8(sizeof(MbFile)) + (size_t)pLower->szOsFile);
   MB_FILE(pFile) = f;
-  f->pReal = (sqlite3_file*)((char*)f + MB_ROUND8(sizeof(MbFile)));
+  f->pReal = MB_TAIL_FILE(f);
   f->pMb = pMb;
   mb_vfs_pattern_init(&f->pattern);
   f->opts.advice = MB_VFS_ADVICE_AUTO;

@@ -55,6 +55,11 @@ struct MbVfs {
 /* n rounded up to a multiple of 8: where a platform file starts after our
 ** own struct in one allocation. */
 #define MB_ROUND8(n) (((n)+7) & ~(size_t)7)
+/* The platform file of an allocation made as MB_ROUND8(sizeof *p) +
+** szOsFile: sqlite3_malloc64 returns memory aligned for any type and the
+** offset is a multiple of 8, so the address is aligned for sqlite3_file.
+** Through void*: -Wcast-align (clang) cannot see that from a char*. */
+#define MB_TAIL_FILE(p) ((sqlite3_file*)(void*)((char*)(p) + MB_ROUND8(sizeof *(p))))
 
 /* Number of WAL-index locks (SQLITE_SHM_NLOCK). */
 #define MB_SHM_NLOCK 8

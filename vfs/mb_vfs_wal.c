@@ -118,7 +118,7 @@ int mb_vfs_wal_open(sqlite3_vfs *pLower, const char *zName, sqlite3_file *pFile,
   w = sqlite3_malloc64(MB_ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
   if( w==0 ) return SQLITE_NOMEM;
   memset(w, 0, MB_ROUND8(sizeof(MbWal)) + (size_t)pLower->szOsFile);
-  w->pReal = (sqlite3_file*)((char*)w + MB_ROUND8(sizeof(MbWal)));
+  w->pReal = MB_TAIL_FILE(w);
   rc = pLower->xOpen(pLower, zName, w->pReal, flags, pOutFlags);
   if( rc!=SQLITE_OK ){
     if( w->pReal->pMethods ) w->pReal->pMethods->xClose(w->pReal);

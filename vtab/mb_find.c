@@ -101,6 +101,9 @@ static int verify(const mb_finder *f, const unsigned char *h) {
     return 1;
 }
 
+#if defined(MB_FIND_SSE2)
+/* Index of the lowest set bit; m != 0 (the SSE2 loop's match mask). Only
+** the SSE2 loop needs it: elsewhere (arm64) it would be an unused static. */
 static int ctz32(unsigned m) {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctz(m);
@@ -110,6 +113,7 @@ static int ctz32(unsigned m) {
     return i;
 #endif
 }
+#endif
 
 const unsigned char *mb_finder_find(const mb_finder *f, const unsigned char *hay, size_t len) {
     size_t n = f->n;
