@@ -40,6 +40,8 @@ mb_require "test -x /usr/lib/wine/wine64" wine64
 mb_require "command -v valgrind" valgrind
 # SQLite's own test suite (step 4): checked now, so nothing is missing later.
 mb_require_suite
+# The packages and the docs/using pages' clients (the packaging stage).
+mb_require_packaging
 mb_install_missing
 mb_require_debsrc
 

@@ -17,18 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 . "$root/tests/scripts/deps.sh"
-# what the pages' clients need, all from Debian (offline: Go and Rust take
-# their libraries from Debian's source folders)
-mb_require "command -v pkg-config" pkg-config
-mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl libsqlite3-tcl
-mb_require "/usr/bin/python3 -c 'import apsw'" python3-apsw
-mb_require "command -v go" golang-go
-mb_require "test -d /usr/share/gocode/src/github.com/mattn/go-sqlite3" golang-github-mattn-go-sqlite3-dev
-mb_require "command -v cargo" cargo
-mb_require "ls -d /usr/share/cargo/registry/rusqlite-0.*" librust-rusqlite-dev
-mb_require "ruby -e 'require \"sqlite3\"'" ruby-sqlite3
-mb_require "php -r 'new SQLite3(\":memory:\");'" php-cli php-sqlite3
-mb_require "command -v dpkg-architecture" dpkg-dev
+mb_require_packaging
 mb_install_missing
 bash "$root/packaging/build.sh" --deb-only
 
