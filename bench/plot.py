@@ -33,7 +33,7 @@ import statistics
 import sys
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "img")
+OUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "img"))
 
 COLORS = {"membase": "#1f5fa8", "peer": "#d9822b", "ref": "#a0a0a0"}
 ROLE_NAMES = {"membase": "MemBase", "peer": "peer", "ref": "reference"}
