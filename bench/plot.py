@@ -352,7 +352,7 @@ def draw_panel(ax, groups, unit, title=None, higher_better=False):
     log = hi / lo > 20
     # the longest bar ends where its label still fits in the axis (~4.3 pt a
     # character at 7.5 pt, an axis ~430 pt wide)
-    frac = max(0.45, 1 - (max(len(t) for _, _, t, _ in drawn) * 4.3 + 8) / 430)
+    frac = min(0.85, max(0.45, 1 - (max(len(t) for _, _, t, _ in drawn) * 4.3 + 8) / 430))
     if log:
         left = 10 ** math.floor(math.log10(lo))
         ax.set_xscale("log")
@@ -360,6 +360,9 @@ def draw_panel(ax, groups, unit, title=None, higher_better=False):
     else:
         left = 0
         ax.set_xlim(0, hi / frac)
+        if hi >= 10000:   # 100,000 reads at a glance; 100000 does not
+            from matplotlib.ticker import StrMethodFormatter
+            ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     for yy, value, text, role in drawn:
         light = role.endswith("-light")   # a second bar of the same system
         ax.barh(yy, value - left, left=left, height=0.8, color=COLORS[role.replace("-light", "")],
