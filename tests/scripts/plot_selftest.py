@@ -141,7 +141,7 @@ def main():
         check(nfig > 150, f"{nfig} figures parsed in all")
 
         try:
-            import matplotlib  # noqa: F401
+            import matplotlib  # noqa: F401  (only whether it is there)
         except ImportError:
             print("plot_selftest: matplotlib is missing; run as root:\n"
                   "  apt-get update && apt-get install -y python3-matplotlib", file=sys.stderr)
