@@ -35,6 +35,8 @@ mb_require_build
 mb_require "echo 'if {[catch {package require sqlite3}]} {exit 1}' | tclsh" tcl libsqlite3-tcl
 # The record table's tests check that numpy reads the .npy files we write.
 mb_require "/usr/bin/python3 -c 'import numpy'" python3-numpy
+# bench/report.sh --check (ctest docs.benchmarks) redraws docs/img/bench-*.svg.
+mb_require "/usr/bin/python3 -c 'import matplotlib'" python3-matplotlib
 mb_require "command -v x86_64-w64-mingw32-gcc" gcc-mingw-w64-x86-64
 mb_require "test -x /usr/lib/wine/wine64" wine64
 mb_require "command -v valgrind" valgrind
