@@ -25,6 +25,8 @@ if(NOT MB_ARM64_SYSROOT)
   set(MB_ARM64_SYSROOT "${CMAKE_BINARY_DIR}/sysroot")
 endif()
 set(MB_ARM64_SYSROOT "${MB_ARM64_SYSROOT}" CACHE PATH "arm64 Debian packages extracted (tests/scripts/arm64.sh)")
+# try_compile projects read this file again: hand them the same sysroot
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES MB_ARM64_SYSROOT)
 if(NOT EXISTS "${MB_ARM64_SYSROOT}/usr/include/sqlite3.h")
   message(FATAL_ERROR "no arm64 sysroot at ${MB_ARM64_SYSROOT}: tests/scripts/arm64.sh builds it")
 endif()

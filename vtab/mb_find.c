@@ -10,7 +10,10 @@
 #include <string.h>
 #include "mb_find.h"
 
-#if defined(__SSE2__) || defined(_M_X64)
+/* MB_FIND_SCALAR forces the one-position-at-a-time path on any target:
+** tests/vtab/test_find_scalar.c compiles this file a second time with it,
+** so x86-64 checks the path arm64 (and any non-SSE2 target) runs. */
+#if (defined(__SSE2__) || defined(_M_X64)) && !defined(MB_FIND_SCALAR)
 #include <emmintrin.h>
 #define MB_FIND_SSE2 1
 #endif
@@ -93,6 +96,7 @@ static int verify(const mb_finder *f, const unsigned char *h) {
     return 1;
 }
 
+#if defined(MB_FIND_SSE2)
 static int ctz32(unsigned m) {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctz(m);
@@ -102,6 +106,7 @@ static int ctz32(unsigned m) {
     return i;
 #endif
 }
+#endif
 
 const unsigned char *mb_finder_find(const mb_finder *f, const unsigned char *hay, size_t len) {
     size_t n = f->n;
