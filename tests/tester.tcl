@@ -59,6 +59,8 @@
 #                                  MEMBASE_EMULATOR in a cross build
 #   mb_sqlite3                     the same for the sqlite3 shell of the
 #                                  target (the sysroot's, under the emulator)
+#   mb_cross_build                 1 in a cross build: programs of the host
+#                                  (python3) cannot load the module there
 #   finish_test                    close db, print "N passed, N failed" alone
 #                                  on a line and exit 1 if any test failed
 #
@@ -109,6 +111,9 @@ if {[info exists ::env(MEMBASE_EMULATOR)]} {
 }
 proc mb_tclsh {} {
   concat $::mb_emulator [list [info nameofexecutable]]
+}
+proc mb_cross_build {} {
+  expr {[llength $::mb_emulator] > 0}
 }
 proc mb_sqlite3 {} {
   set i [lsearch -exact $::mb_emulator -L]
