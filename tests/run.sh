@@ -9,6 +9,8 @@
 #   2c. the libFuzzer targets, 60 s each (tests/scripts/fuzz.sh);
 #   3. the core and its unit tests cross-built for Windows with mingw-w64
 #      and run under Wine (and the whole extension built as a Windows DLL);
+#   3b. the whole suite cross-built for Linux arm64 and run under qemu-aarch64
+#      (tests/scripts/arm64.sh; its summary line in build/platforms/);
 #   4. SQLite's own test suite (from Debian's source package) with membase as
 #      the default VFS, against the same testfixture on stock unix
 #      (tests/scripts/sqlite_suite.sh: veryquick, the mmap permutation, process
@@ -57,6 +59,11 @@ MB_REPORT_DIR=$report bash "$root/tests/scripts/fuzz.sh" 60
 
 step "Windows backend: mingw-w64 cross-build, tests under Wine"
 bash "$root/tests/scripts/windows.sh" "$root/build-win"
+
+step "Linux arm64: cross-build, tests under qemu-aarch64"
+mkdir -p "$root/build/platforms"
+MB_PLATFORM_LINE=$root/build/platforms/40-linux-arm64.line \
+    bash "$root/tests/scripts/arm64.sh" "$root/build-arm64"
 
 step "SQLite's own test suite on the membase VFS"
 bash "$root/tests/scripts/sqlite_suite.sh"
