@@ -75,7 +75,7 @@ SRC
     mkdir -p "$sysroot"
     for deb in "$aptdir"/debs/*.deb; do dpkg-deb -x "$deb" "$sysroot"; done
     printf '%s\n' "$pkgs" > "$stamp"
-    echo "arm64.sh: sysroot has $(ls "$aptdir"/debs/*.deb | wc -l) packages"
+    echo "arm64.sh: sysroot has $(find "$aptdir/debs" -name '*.deb' | wc -l) packages"
 fi
 
 # ------------------------------------------------------------ build
@@ -121,7 +121,8 @@ n_tcl=$(passed 'tcl\.')
 n_sql=$(passed 'sql\.')
 n_all=$(grep -cE "Test +#[0-9]+: " "$log" || true)
 qver=$("$qemu" --version | sed -n '1s/^qemu-aarch64 version \([^ ]*\).*/\1/p')
-sqlver=$(ls "$aptdir"/debs/libsqlite3-0_*_arm64.deb | sed 's/.*libsqlite3-0_\(.*\)_arm64.deb/\1/; s/%3a/:/')
+sqlver=$(find "$aptdir/debs" -name 'libsqlite3-0_*_arm64.deb' |
+         sed 's/.*libsqlite3-0_\(.*\)_arm64.deb/\1/; s/%3a/:/')
 secs=$(( $(date +%s) - t0 ))
 line="arm64: $n_c C tests, $n_tcl Tcl test files, $n_sql SQL scripts passed under qemu-aarch64 $qver (Debian arm64 libsqlite3 $sqlver, tcl 8.6); $n_all ctest tests in all ($secs s)"
 if [ -n "${MB_PLATFORM_LINE:-}" ]; then printf '%s\n' "$line" > "$MB_PLATFORM_LINE"; fi
