@@ -115,7 +115,10 @@ typedef struct mb_map_options {
 
 /* The default reservation for growing views: max(2 x view, 64 GiB) on
 ** 64-bit platforms, 2 x view on 32-bit. Reserved address space costs no
-** memory; it only keeps the address range free so the view never moves. */
+** memory; it only keeps the address range free so the view never moves.
+** The environment variable MEMBASE_RESERVE_FLOOR (e.g. "64MiB") replaces
+** the 64 GiB floor; it is meant for emulators (qemu-user pays per reserved
+** page), see core/mb_view.c. */
 uint64_t mb_default_reserve(uint64_t view_size);
 
 /*

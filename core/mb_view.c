@@ -3,6 +3,8 @@
 ** Portable: both backends validate options and size their views here, so
 ** the error codes for bad input are the same on every platform.
 */
+#include <stdlib.h>
+
 #include "mb_internal.h"
 
 int mb__check_options(const mb_map_options *opt, unsigned *flags_out) {
@@ -44,10 +46,42 @@ int mb__plan_view(const mb_map_options *opt, unsigned flags, uint64_t file_size,
     return MB_OK;
 }
 
+/* MEMBASE_RESERVE_FLOOR: the 64 GiB floor of the default reservation,
+** overridden ("64MiB", "1GiB", "65536"; suffixes K/M/G with or without
+** "iB", powers of 1024). For emulators, not for production: qemu-user keeps
+** page flags for every page of the guest's address space, so each 64 GiB
+** reservation costs it 16 M page entries to set and clear (test programs
+** that open thousands of views spend minutes there); tests/scripts/arm64.sh
+** sets 64MiB. A smaller floor only means a view that grows past it moves
+** (mb_map_refresh's contract allows that). Unset, empty or unreadable: 64 GiB. */
+static uint64_t reserve_floor(void) {
+    const uint64_t dflt = 64ull << 30;
+    const char *z = getenv("MEMBASE_RESERVE_FLOOR");
+    if (!z || !*z) return dflt;
+    uint64_t v = 0;
+    const char *p = z;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10) return dflt;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (p == z) return dflt;
+    unsigned shift = 0;
+    switch (*p) {
+    case 'K': case 'k': shift = 10; p++; break;
+    case 'M': case 'm': shift = 20; p++; break;
+    case 'G': case 'g': shift = 30; p++; break;
+    default: break;
+    }
+    if (shift && p[0] == 'i' && p[1] == 'B') p += 2;
+    else if (shift && (p[0] == 'B' || p[0] == 'b')) p++;
+    if (*p != 0 || v > (UINT64_MAX >> shift)) return dflt;
+    return v << shift;
+}
+
 uint64_t mb_default_reserve(uint64_t view_size) {
     uint64_t twice = view_size > UINT64_MAX / 2 ? UINT64_MAX : view_size * 2;
     if (sizeof(void *) >= 8) {
-        const uint64_t floor = 64ull << 30; /* 64 GiB */
+        const uint64_t floor = reserve_floor();
         return twice > floor ? twice : floor;
     }
     return twice;

@@ -97,7 +97,7 @@ step "macOS (compiled and linked, not run) and the portable Linux module (glibc 
 MB_PLATFORM_LINE=$plat/30-macos-and-glibc-2.17.line bash "$root/tests/scripts/zig.sh"
 
 step "Linux arm64: cross-built, tests under qemu-user"
-MB_PLATFORM_LINE=$plat/40-linux-arm64.line bash "$root/tests/scripts/arm64.sh"
+MB_PLATFORM_LINE=$plat/40-linux-arm64.line bash "$root/tests/scripts/arm64.sh" "$root/build-arm64"
 
 step "The SQLite version guard against a real older SQLite (3.34.1, Debian 11's source)"
 MB_PLATFORM_LINE=$plat/50-sqlite-versions.line \

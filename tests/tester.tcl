@@ -15,6 +15,10 @@
 #                    subdirectory <MEMBASE_TESTDIR>/<file name>, emptied at
 #                    start, so test files may run in parallel
 #   MEMBASE_SRCDIR   the source tree (optional)
+#   MEMBASE_EMULATOR set in a cross build (tests/scripts/arm64.sh): the
+#                    command, split on spaces, that runs a program of the
+#                    target, e.g. "qemu-aarch64-static -L <sysroot>"; child
+#                    processes are started through it (mb_tclsh)
 #
 # On start-up the harness opens the connection `db` on the scratch database
 # file $::testdb, enables extension loading and loads MEMBASE_EXT into it.
@@ -50,6 +54,13 @@
 #                                  connection with MemBase loaded, without
 #                                  privileges (see unprivileged_mode); returns
 #                                  one {rc result} per SQL, like catchsql
+#   mb_tclsh                       the command (a list) that starts a child
+#                                  tclsh: [info nameofexecutable], after
+#                                  MEMBASE_EMULATOR in a cross build
+#   mb_sqlite3                     the same for the sqlite3 shell of the
+#                                  target (the sysroot's, under the emulator)
+#   mb_cross_build                 1 in a cross build: programs of the host
+#                                  (python3) cannot load the module there
 #   finish_test                    close db, print "N passed, N failed" alone
 #                                  on a line and exit 1 if any test failed
 #
@@ -91,6 +102,25 @@ set ::testdb [file join $::testdir test.db]
 
 set ::srcdir ""
 if {[info exists ::env(MEMBASE_SRCDIR)]} { set ::srcdir $::env(MEMBASE_SRCDIR) }
+
+# Child processes of a cross build run through the emulator: the tclsh
+# running this file is the target's, and so is the module.
+set ::mb_emulator {}
+if {[info exists ::env(MEMBASE_EMULATOR)]} {
+  set ::mb_emulator [regexp -all -inline {\S+} $::env(MEMBASE_EMULATOR)]
+}
+proc mb_tclsh {} {
+  concat $::mb_emulator [list [info nameofexecutable]]
+}
+proc mb_cross_build {} {
+  expr {[llength $::mb_emulator] > 0}
+}
+proc mb_sqlite3 {} {
+  set i [lsearch -exact $::mb_emulator -L]
+  if {$i < 0} { return [concat $::mb_emulator sqlite3] }
+  set root [lindex $::mb_emulator [expr {$i + 1}]]
+  concat $::mb_emulator [list [file join $root usr bin sqlite3]]
+}
 
 set ::nPass 0
 set ::nFail 0
@@ -250,7 +280,7 @@ proc catchsql_unprivileged {args} {
       }
       close $fd
       file attributes $script -permissions 0644
-      set cmd [list [info nameofexecutable] $script {*}$args]
+      set cmd [list {*}[mb_tclsh] $script {*}$args]
       if {$::mb_unpriv_prefix eq "su"} {
         set quoted {}
         foreach w $cmd {

@@ -80,11 +80,11 @@ proc vfs_child {name body} {
 }
 
 proc vfs_run {script args} {
-  exec [info nameofexecutable] $script {*}$args
+  exec {*}[mb_tclsh] $script {*}$args
 }
 
 proc vfs_spawn {script args} {
-  set chan [open |[list [info nameofexecutable] $script {*}$args 2>@1] r]
+  set chan [open |[list {*}[mb_tclsh] $script {*}$args 2>@1] r]
   fconfigure $chan -buffering line
   return $chan
 }

@@ -10,7 +10,10 @@
 #include <string.h>
 #include "mb_find.h"
 
-#if defined(__SSE2__) || defined(_M_X64)
+/* MB_FIND_SCALAR forces the one-position-at-a-time path on any target:
+** tests/vtab/test_find_scalar.c compiles this file a second time with it,
+** so x86-64 checks the path arm64 (and any non-SSE2 target) runs. */
+#if (defined(__SSE2__) || defined(_M_X64)) && !defined(MB_FIND_SCALAR)
 #include <emmintrin.h>
 #define MB_FIND_SSE2 1
 #endif

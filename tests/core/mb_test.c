@@ -66,6 +66,11 @@ int t_done(void) {
     return s_fail == 0 && s_pass > 0 ? 0 : 1;
 }
 
+int t_under_qemu(void) {
+    const char *e = getenv("MB_UNDER_QEMU");
+    return e && e[0] == '1';
+}
+
 int t_under_valgrind(void) {
     static int known = -1;
     if (known < 0) {

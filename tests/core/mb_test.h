@@ -25,6 +25,12 @@ int  t_done(void);
 ** (tests/scripts/sanitizers.sh sets it). Tests skip what memcheck cannot run and
 ** say so with t_note(). Always 0 on Windows unless the variable is set. */
 int  t_under_valgrind(void);
+/* Non-zero when the test runs under qemu-user: MB_UNDER_QEMU=1 in the
+** environment (tests/CMakeLists.txt sets it in a cross build run through
+** qemu). qemu-user takes madvise(WILLNEED, POPULATE_READ) and MAP_POPULATE
+** as hints it ignores, so checks that populating fills the page tables are
+** skipped there, with a t_note(). */
+int  t_under_qemu(void);
 
 /* A fresh path in the test's scratch dir (MB_TEST_TMPDIR or the system
 ** temp dir), unique to this process. Static storage, 8 slots in rotation. */

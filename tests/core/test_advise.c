@@ -58,6 +58,10 @@ static void test_advice(void) {
     remove(path);
 }
 
+static const char *const k_qemu_populate =
+    "populate checks skipped under qemu-user: it takes MAP_POPULATE and "
+    "MADV_POPULATE_READ as hints and ignores them; the calls are still made";
+
 static void test_populate(void) {
     t_section("populate with every method; populated pages do not fault");
     const char *path = t_path("populate");
@@ -88,8 +92,10 @@ static void test_populate(void) {
                mb_populate_name(all[i]), mb_populate_name(used),
                (unsigned long long)pages, (unsigned long long)faults);
 #if defined(__linux__)
-        /* synchronous methods fill the page tables: touching cannot fault */
-        if (used == MB_POP_POPULATE_READ || used == MB_POP_MAP_POPULATE || used == MB_POP_TOUCH)
+        /* synchronous methods fill the page tables: touching cannot fault
+        ** (qemu-user ignores MAP_POPULATE and MADV_POPULATE_READ) */
+        if (used == MB_POP_TOUCH ||
+            (!t_under_qemu() && (used == MB_POP_POPULATE_READ || used == MB_POP_MAP_POPULATE)))
             CHECK(faults < pages / 16);
         if (used == MB_POP_NONE) CHECK(faults > pages / 64); /* fault-around maps 16 at a time */
 #endif
@@ -111,7 +117,8 @@ static void test_populate(void) {
         (void)sum_pages(mb_map_data(m), pages * page, page);
         mb_stats_get(&b);
 #if defined(__linux__)
-        CHECK(b.minor_faults - a.minor_faults < pages / 16);
+        if (t_under_qemu()) t_note("%s", k_qemu_populate);
+        else CHECK(b.minor_faults - a.minor_faults < pages / 16);
 #endif
         mb_map_close(m);
     }
@@ -173,7 +180,8 @@ static void test_scan(void) {
     CHECK(s.requests + s.skipped >= size / window);
     CHECK_RC(mb_map_populate(m, 0, 0, MB_POP_POPULATE_READ, NULL), MB_OK);
     CHECK_RC(mb_map_residency(m, 0, 0, &res), MB_OK);
-    CHECK_EQ(res, size);
+    if (t_under_qemu()) t_note("%s", k_qemu_populate);
+    else CHECK_EQ(res, size);
     CHECK_RC(mb_map_residency(m, size, 1, &res), MB_ERANGE);
     CHECK_RC(mb_map_residency(m, 0, 0, NULL), MB_EINVAL);
 #endif

@@ -2,6 +2,7 @@
 ** test_grow.c -- views that follow their file: growth without moving,
 ** growth past the reservation, shrink on truncate, fixed windows.
 */
+#define _POSIX_C_SOURCE 200809L   /* setenv */
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
@@ -254,7 +255,44 @@ static void test_readers_during_growth(void) {
     remove(path);
 }
 
+/* MEMBASE_RESERVE_FLOOR replaces the 64 GiB floor (for qemu-user); a value
+** it cannot read leaves the default. The caller's setting is put back. */
+static void set_env(const char *k, const char *v) {
+#if defined(_WIN32)
+    _putenv_s(k, v ? v : "");   /* "" removes it */
+#else
+    if (v) setenv(k, v, 1); else unsetenv(k);
+#endif
+}
+
+static void test_reserve_floor(void) {
+    t_section("MEMBASE_RESERVE_FLOOR replaces the default reservation's floor");
+    const char *was = getenv("MEMBASE_RESERVE_FLOOR");
+    char keep[64] = "";
+    int had = was && *was && snprintf(keep, sizeof keep, "%s", was) < (int)sizeof keep;
+    const uint64_t g64 = 64ull << 30;
+    set_env("MEMBASE_RESERVE_FLOOR", NULL);
+    CHECK_EQ(mb_default_reserve(1), sizeof(void *) >= 8 ? g64 : 2);
+    CHECK_EQ(mb_default_reserve(40ull << 30), 80ull << 30);
+    if (sizeof(void *) >= 8) {
+        static const struct { const char *v; uint64_t want; } k[] = {
+            {"64MiB", 64ull << 20}, {"64M", 64ull << 20}, {"1GiB", 1ull << 30},
+            {"512k", 512ull << 10}, {"65536", 65536}, {"2GB", 2ull << 30},
+            {"", 64ull << 30}, {"MiB", 64ull << 30}, {"64 MiB", 64ull << 30},
+            {"64TiB", 64ull << 30}, {"99999999999999999999", 64ull << 30},
+        };
+        for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+            set_env("MEMBASE_RESERVE_FLOOR", k[i].v);
+            CHECK_EQ(mb_default_reserve(4096), k[i].want);
+        }
+        set_env("MEMBASE_RESERVE_FLOOR", "64MiB");
+        CHECK_EQ(mb_default_reserve(100ull << 20), 200ull << 20);   /* 2 x view wins */
+    }
+    set_env("MEMBASE_RESERVE_FLOOR", had ? keep : NULL);
+}
+
 int main(void) {
+    test_reserve_floor();
     test_readers_during_growth();
     test_grow_in_place();
     test_grow_past_reservation();
