@@ -85,6 +85,24 @@ cflags="-std=c11 -O2 -fPIC -fvisibility=hidden $warnings -Werror"
 inc="$build/sqlite-headers"
 mkdir -p "$inc"
 cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h "$inc/"
+# membase_debug()'s build facts, as cmake/MembaseBuildInfo.cmake writes them
+# for a CMake build (mb_build_info.h, included by ext/mb_debug.c only).
+commit=unknown
+if [ "$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$src" && pwd -P)" ]; then
+    commit=$(git -C "$src" rev-parse --short=12 HEAD)
+    [ -z "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || commit=$commit-dirty
+fi
+date_s=${SOURCE_DATE_EPOCH:-$(date +%s)}
+cat >"$inc/mb_build_info.h" <<EOF
+/* mb_build_info.h -- written by tests/scripts/zig.sh for the Zig builds. */
+#ifndef MB_BUILD_INFO_H
+#define MB_BUILD_INFO_H
+#define MB_BUILD_COMMIT     "$commit"
+#define MB_BUILD_DATE       "$(date -u -d "@$date_s" +%Y-%m-%dT%H:%M:%SZ)"
+#define MB_BUILD_TYPE       "Release"
+#define MB_BUILD_SANITIZERS "none"
+#endif
+EOF
 
 # compile <zig target> <object dir> <source>...: in parallel, one zig cc
 # per source; the first failure stops the script.
