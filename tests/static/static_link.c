@@ -15,9 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
+#if defined(_WIN32)
+#include <direct.h>
+#include <process.h>
+#define makeDir(z) _mkdir(z)          /* no mode bits on Windows */
+#else
+#include <unistd.h>
+#define makeDir(z) mkdir(z, 0755)
+#endif
 #include "membase.h"
 
 static int nFail = 0;
@@ -65,7 +72,7 @@ static void testPolicy(sqlite3 *db){
   int rc;
   snprintf(zIn, sizeof zIn, "%s/policy-in", zTmp ? zTmp : "/tmp");
   snprintf(zOut, sizeof zOut, "%s/policy-out.txt", zTmp ? zTmp : "/tmp");
-  (void)mkdir(zIn, 0755);
+  (void)makeDir(zIn);
   { FILE *f = fopen(zOut, "w"); if( f ){ fputs("x\n", f); fclose(f); } }
   azDir[0] = zIn;
   rc = membase_allow_directories(azDir, 1, &zErr);
