@@ -215,6 +215,28 @@ int mb_map_refresh(mb_map *m, uint64_t *new_size);
 ** MB_ENOMEM, MB_EFAULT. */
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size);
 
+/* Let another handle of the file change its size (as SQLite's platform VFS
+** truncates its own handle of a database this map views): cut(ctx, size)
+** does it, called once, with this map out of its way, and the view then
+** follows the file's actual size (a refresh), whatever cut did.
+**  - Where the system refuses to shrink a file while a view of it is
+**    mapped (Windows: ERROR_USER_MAPPED_FILE, which SQLite's win32 VFS
+**    ignores, so the file silently kept its size), a shrink below the file's
+**    current size unmaps every view of this map first, views left behind
+**    by moves included, and maps the view again afterwards at the same
+**    address when the range is still free.
+**  - Elsewhere the tail past the new size is unmapped first, so no user of
+**    the map faults on the bytes cut away in between.
+** mb_map_read()/mb_map_write() wait for the cut to end. Pointers taken
+** from mb_map_data() must not be used during the call and, on Windows,
+** not after it either if the view moved (mb_map_data() again). cut must
+** not use this map. Growth (size at or above the file's) unmaps nothing.
+** Returns the refresh's result: MB_OK, or MB_EINVAL (NULL map or cut, and
+** then cut is not called), MB_ENOMEM, MB_EOVERFLOW, MB_EIO as
+** mb_map_refresh(). cut's own result is its business: it is not read. */
+typedef void (*mb_cut_fn)(void *ctx, uint64_t new_file_size);
+int mb_map_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx);
+
 /* The file's size and last-modification time as the OS reports them now
 ** (fstat / GetFileInformationByHandle), without changing the view. For
 ** caches of data derived from the file: a size and mtime unchanged since
@@ -897,6 +919,11 @@ int  mb_registry_refresh(mb_map *m, uint64_t *new_size);
 ** mb_map_resize_file's: MB_EREADONLY (acquired without MB_MAP_WRITE),
 ** MB_EOVERFLOW, MB_ENOMEM, MB_EIO. */
 int  mb_registry_resize_file(mb_map *m, uint64_t new_file_size);
+
+/* mb_map_cut() for a shared map, serialised as mb_registry_resize_file is.
+** Errors: MB_EINVAL (NULL map or cut, or a map the registry does not hold:
+** then cut is not called), and mb_map_cut's. */
+int  mb_registry_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx);
 
 /* A snapshot of every live registry entry, for mb_stats-style listings.
 ** *out is an array of *n infos whose path strings are copies; free the

@@ -617,6 +617,15 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     return mb_map_refresh(m, NULL);
 }
 
+int mb_map_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx) {
+    if (!m || !cut) return mb__fail(MB_EINVAL, 0);
+    /* A POSIX system shrinks a mapped file; only the tail goes first, so
+    ** no user of this map faults on it in between (as in resize). */
+    if (new_file_size < atomic_load(&m->c.file_size)) (void)apply_file_size(m, new_file_size);
+    cut(ctx, new_file_size);
+    return mb_map_refresh(m, NULL);
+}
+
 /* [off, off+len) of the view as page-aligned addresses inside the mapped
 ** pages (NULL, 0 for an empty range). */
 static int view_range(const mb_map *m, uint64_t off, uint64_t len, char **addr, size_t *alen) {

@@ -43,7 +43,9 @@
 ** Shrinking: Windows refuses to cut a file while any view of it exists
 ** (ERROR_USER_MAPPED_FILE), so mb_map_resize_file() unmaps every view of
 ** the map first, sets the size, and maps the view again at the same
-** address (the range stays reserved meanwhile). Readers must not use the
+** address (the range stays reserved meanwhile). mb_map_cut() does the same
+** around a caller's cut through another handle of the file (the SQLite
+** VFS's xTruncate). Readers must not use the
 ** view during such a shrink: all of it, not just the cut tail, is gone
 ** for that moment. Views left behind by moves are released by the shrink
 ** too, since they would block it. Another map of the same file (another
@@ -634,6 +636,20 @@ int mb_map_refresh(mb_map *m, uint64_t *new_size) {
     return rc;
 }
 
+/* Windows will not cut a file that has a view (ERROR_USER_MAPPED_FILE):
+** unmap them all -- the range stays reserved -- so the file can be cut,
+** then apply_file_size() maps again. Views left behind by earlier moves go
+** too: they would block the cut. Called with m->lock held, gen odd. */
+static void unmap_for_cut(mb_map *m, uint64_t new_file_size, uint64_t old_size) {
+    if (m->c.follow) {
+        uint64_t s = new_file_size > m->c.offset ? new_file_size - m->c.offset : 0;
+        if (s < old_size) atomic_store_explicit(&m->c.size, s, memory_order_release);
+    }
+    while (m->lay.nsegs) unmap_last(&m->lay);
+    m->lay.maplen = 0;
+    release_retired(m);
+}
+
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (!m->c.writable || !m->file_writable) return mb__fail(MB_EREADONLY, 0);
@@ -645,18 +661,7 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     AcquireSRWLockExclusive(&m->lock);
     atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
     uint64_t old_size = atomic_load(&m->c.size);
-    if (new_file_size < cur) {
-        /* Windows will not cut a file that has a view (ERROR_USER_MAPPED_FILE):
-        ** unmap them all -- the range stays reserved -- cut, map again. Views
-        ** left behind by earlier moves go too: they would block the cut. */
-        if (m->c.follow) {
-            uint64_t s = new_file_size > m->c.offset ? new_file_size - m->c.offset : 0;
-            if (s < old_size) atomic_store_explicit(&m->c.size, s, memory_order_release);
-        }
-        while (m->lay.nsegs) unmap_last(&m->lay);
-        m->lay.maplen = 0;
-        release_retired(m);
-    }
+    if (new_file_size < cur) unmap_for_cut(m, new_file_size, old_size);
     if (new_file_size != cur && !mb__win_set_file_size(m->file, new_file_size)) {
         DWORD e = GetLastError();
         /* back to what the file really is */
@@ -668,6 +673,26 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
         ** mb_map_open, another process) still has a view. */
         return mb__fail(mb__win_code_of_error(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
     }
+    rc = mb__win_file_size(m->file, &cur);
+    if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
+    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
+    publish_reserved(m);
+    ReleaseSRWLockExclusive(&m->lock);
+    return rc;
+}
+
+int mb_map_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx) {
+    if (!m || !cut) return mb__fail(MB_EINVAL, 0);
+    uint64_t cur = 0;
+    int rc = mb__win_file_size(m->file, &cur);
+    if (rc != MB_OK) return rc;
+    /* The whole cut runs with the view "changing" (gen odd): readers wait
+    ** in mb_map_read() instead of faulting on the unmapped range. */
+    AcquireSRWLockExclusive(&m->lock);
+    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
+    uint64_t old_size = atomic_load(&m->c.size);
+    if (new_file_size < cur) unmap_for_cut(m, new_file_size, old_size);
+    cut(ctx, new_file_size);
     rc = mb__win_file_size(m->file, &cur);
     if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
     atomic_fetch_add(&m->c.gen, 1); /* even: stable */

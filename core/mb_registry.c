@@ -363,6 +363,14 @@ int mb_registry_resize_file(mb_map *m, uint64_t new_file_size) {
     return rc;
 }
 
+int mb_registry_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx) {
+    if (!m || !cut) return mb__fail(MB_EINVAL, 0);
+    mb_mutex_enter(&s_lock);
+    int rc = find_by_map(m) ? mb_map_cut(m, new_file_size, cut, ctx) : mb__fail(MB_EINVAL, 0);
+    mb_mutex_leave(&s_lock);
+    return rc;
+}
+
 int mb_registry_snapshot(mb_map_info **out, size_t *n) {
     return mb_registry_snapshot_opt(out, n, 0);
 }

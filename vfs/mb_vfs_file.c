@@ -18,7 +18,8 @@
 ** SQLite's own pager does not clamp the value; the unix VFS clamps it to
 ** SQLITE_MAX_MMAP_SIZE, 2 GB on Debian, and reads the rest with pread.
 **
-** Writes, truncation and sync go to the platform file. On Linux and Windows
+** Writes, truncation and sync go to the platform file (truncation with the
+** mapping out of its way: mb_vfs_cut.c). On Linux and Windows
 ** the page cache is the mapping's, so the view sees every write at once.
 ** The view follows the file: it grows in place (address space reserved)
 ** when a read or xFileSize finds the file longer, and shrinks when it is
@@ -122,12 +123,9 @@ static void mbNoteSize(MbFile *f){
 
 static int mbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   MbFile *f = MB_FILE(pFile);
-  int rc = REAL(f)->pMethods->xTruncate(REAL(f), size);
-  MbShared *s = f->pShared;
-  if( s ){
-    mbNoteSize(f);
-    if( rc==SQLITE_OK ) mb_vfs_shared_remap(s);
-  }
+  /* mb_vfs_cut.c: the mapping must make way (Windows), then follows */
+  int rc = mb_vfs_cut_db(f->pShared, REAL(f), size);
+  if( f->pShared ) mbNoteSize(f);
   return rc;
 }
 

@@ -173,6 +173,11 @@ void mb_vfs_shared_remap(MbShared *s);
 void mb_vfs_shared_remap_to(MbShared *s, sqlite3_int64 fileSize);
 int  mb_vfs_shared_check_faults(MbFile *f);
 
+/* mb_vfs_cut.c: xTruncate of a mapped database / WAL file through the
+** platform file pReal, the core's views out of the way. */
+int  mb_vfs_cut_db(MbShared *s, sqlite3_file *pReal, sqlite3_int64 size);
+int  mb_vfs_cut_wal(mb_map *pMap, sqlite3_file *pReal, sqlite3_int64 size);
+
 /* mb_vfs_lock.c (process mode). The MbProc of a file is
 ** f->pShared->pProc; the MbShared makes it (in its own allocation, of
 ** mb_vfs_proc_size() bytes) and releases it with the last file. */

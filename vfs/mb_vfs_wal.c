@@ -5,7 +5,8 @@
 ** has a frame there that is not in its cache. The membase VFS serves those
 ** reads from the core's process-wide mapping of the WAL file, as it does for
 ** the database file; everything else (writes, sync, truncation, size) goes
-** to the platform file. The mapping follows the file: a read past the view
+** to the platform file, truncation with the mapping out of its way
+** (mb_vfs_cut.c). The mapping follows the file: a read past the view
 ** (frames appended since) brings it up to date first, and a read the view
 ** cannot serve (the file was truncated, or cannot be mapped) goes to the
 ** platform file, which gives SQLite the answer it expects.
@@ -63,9 +64,8 @@ static int mbWalWrite(sqlite3_file *pFile, const void *z, int iAmt, sqlite3_int6
 }
 static int mbWalTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   MbWal *w = WAL(pFile);
-  int rc = w->pReal->pMethods->xTruncate(w->pReal, size);
-  if( w->pMap ) (void)mb_registry_refresh(w->pMap, 0);
-  return rc;
+  /* wal_checkpoint(TRUNCATE): the mapping makes way (mb_vfs_cut.c) */
+  return mb_vfs_cut_wal(w->pMap, w->pReal, size);
 }
 static int mbWalSync(sqlite3_file *pFile, int flags){
   return WREAL(pFile)->pMethods->xSync(WREAL(pFile), flags);

@@ -2,6 +2,7 @@
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,24 @@ void t_append_pattern(const char *path, uint64_t n) {
     if (!f) { perror(path); exit(2); }
     write_from(f, start, n);
     fclose(f);
+}
+
+int t_truncate(const char *path, uint64_t size) {
+#if defined(_WIN32)
+    /* its own handle, sharing everything, as another program's would be */
+    HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) return (int)GetLastError();
+    LARGE_INTEGER li;
+    li.QuadPart = (LONGLONG)size;
+    int ok = SetFilePointerEx(h, li, NULL, FILE_BEGIN) && SetEndOfFile(h);
+    int e = ok ? 0 : (int)GetLastError();
+    CloseHandle(h);
+    return e;
+#else
+    return truncate(path, (off_t)size) == 0 ? 0 : errno;
+#endif
 }
 
 int t_is_pattern(const void *data, uint64_t foff, uint64_t n) {

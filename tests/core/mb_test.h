@@ -44,6 +44,9 @@ void t_append_pattern(const char *path, uint64_t n);
 /* Non-zero if data[0..n) holds the pattern for file offsets from `foff`. */
 int  t_is_pattern(const void *data, uint64_t foff, uint64_t n);
 uint64_t t_file_size(const char *path);
+/* Set the file's size through a handle of its own (another program's
+** view of the file): 0, or the system's error (errno, GetLastError). */
+int t_truncate(const char *path, uint64_t size);
 
 /* Threads, so the same tests build on Windows. */
 typedef struct t_thread t_thread;

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/scripts/deps.sh -- sourced by tests/run.sh, sql/demo.sh and bench/run.sh.
+# tests/scripts/deps.sh -- sourced by tests/run.sh, sql/demo.sh, bench/run.sh and
+# the platform scripts (sqlite_suite.sh, sqlite_win.sh, windows.sh).
 # mb_require "<check command>" <debian package>...
 #   Runs the check; if it fails, installs the packages with apt-get when we
 #   are root, or stops at once printing the exact line to run.
@@ -81,4 +82,65 @@ mb_require_packaging() {
     mb_require "ls -d /usr/share/cargo/registry/rusqlite-0.*" librust-rusqlite-dev
     mb_require "ruby -e 'require \"sqlite3\"'" ruby-sqlite3
     mb_require "php -r 'new SQLite3(\":memory:\");'" php-cli php-sqlite3
+}
+# mb_sqlite_source DIR -- SQLite's source tree, the version of the installed
+# /usr/include/sqlite3.h, from Debian's source package (apt-get source
+# sqlite3; as root it adds a deb-src entry first if the machine has none).
+# Kept in DIR/src/sqlite3-VERSION, so later calls return at once. Sets
+# mb_sqlite_version and mb_sqlite_src. Used by tests/scripts/sqlite_suite.sh
+# (the testfixture) and tests/scripts/sqlite_win.sh (the Windows build): one
+# fetch, one tree, so both test the SQLite the library is compiled against.
+# Exits 1 when the fetch fails, 2 when not root and apt lacks a deb-src entry.
+mb_sqlite_source() {
+    local bs=$1
+    mb_sqlite_version=$(sed -n 's/^#define SQLITE_VERSION *"\(.*\)"/\1/p' /usr/include/sqlite3.h)
+    [ -n "$mb_sqlite_version" ] || { echo "membase: no SQLITE_VERSION in /usr/include/sqlite3.h" >&2; exit 1; }
+    mb_sqlite_src=$bs/src/sqlite3-$mb_sqlite_version
+    [ -f "$mb_sqlite_src/.membase-fetched" ] && return 0
+    printf '\n=== %s ===\n' "fetch SQLite $mb_sqlite_version source (apt-get source sqlite3)"
+    # Any deb-src line? Without one, apt-get source cannot work.
+    if ! mb_have_debsrc; then
+        mb_require_debsrc   # not root: stops here with the line to run
+        if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+            echo "membase: adding /etc/apt/sources.list.d/membase-src.sources (deb-src)"
+            sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+                > /etc/apt/sources.list.d/membase-src.sources
+        elif grep -qs '^deb ' /etc/apt/sources.list; then
+            echo "membase: adding /etc/apt/sources.list.d/membase-src.list (deb-src)"
+            sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
+                > /etc/apt/sources.list.d/membase-src.list
+        else
+            echo "membase: found no Debian apt source to copy as deb-src" >&2
+            exit 1
+        fi
+    fi
+    # A deb-src entry added (now or earlier) needs its index downloaded.
+    if ! apt-get source --print-uris sqlite3 >/dev/null 2>&1; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "membase: apt has no Sources index for sqlite3; run as root:" >&2
+            echo "  apt-get update" >&2
+            exit 2
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    fi
+    local dl=$bs/src/download got deb_ver
+    rm -rf "$dl" "$mb_sqlite_src"
+    mkdir -p "$dl"
+    # The source version of the installed headers first; if the archive has
+    # moved on, the current one (same upstream version: checked below).
+    deb_ver=$(dpkg-query -W -f='${source:Version}' libsqlite3-dev 2>/dev/null || true)
+    (cd "$dl" && { { [ -n "$deb_ver" ] && apt-get source -qq "sqlite3=$deb_ver"; } ||
+                   apt-get source -qq sqlite3; }) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+    got=$(find "$dl" -maxdepth 1 -mindepth 1 -type d -name 'sqlite3-*' | head -1)
+    if [ -z "$got" ] || [ ! -f "$got/VERSION" ]; then
+        echo "membase: apt-get source sqlite3 failed (see above)" >&2
+        exit 1
+    fi
+    if [ "$(cat "$got/VERSION")" != "$mb_sqlite_version" ]; then
+        echo "membase: source is SQLite $(cat "$got/VERSION"), headers are $mb_sqlite_version" >&2
+        exit 1
+    fi
+    mv "$got" "$mb_sqlite_src"
+    rm -rf "$dl"
+    touch "$mb_sqlite_src/.membase-fetched"
 }

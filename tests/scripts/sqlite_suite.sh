@@ -105,57 +105,9 @@ mb_install_missing
 # ------------------------------------------------------------------ source
 # The testfixture must be the SQLite our library is compiled against: the
 # version of /usr/include/sqlite3.h, from the same Debian source package.
-want_ver=$(sed -n 's/^#define SQLITE_VERSION *"\(.*\)"/\1/p' /usr/include/sqlite3.h)
-[ -n "$want_ver" ] || { echo "sqlite_suite: no SQLITE_VERSION in /usr/include/sqlite3.h" >&2; exit 1; }
-src=$bs/src/sqlite3-$want_ver
-if [ ! -f "$src/.membase-fetched" ]; then
-    step "fetch SQLite $want_ver source (apt-get source sqlite3)"
-    # Any deb-src line? Without one, apt-get source cannot work.
-    if ! mb_have_debsrc; then
-        mb_require_debsrc   # not root: stops here with the line to run
-        if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-            echo "membase: adding /etc/apt/sources.list.d/membase-src.sources (deb-src)"
-            sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-                > /etc/apt/sources.list.d/membase-src.sources
-        elif grep -qs '^deb ' /etc/apt/sources.list; then
-            echo "membase: adding /etc/apt/sources.list.d/membase-src.list (deb-src)"
-            sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
-                > /etc/apt/sources.list.d/membase-src.list
-        else
-            echo "sqlite_suite: found no Debian apt source to copy as deb-src" >&2
-            exit 1
-        fi
-    fi
-    # A deb-src entry added (now or earlier) needs its index downloaded.
-    if ! apt-get source --print-uris sqlite3 >/dev/null 2>&1; then
-        if [ "$(id -u)" -ne 0 ]; then
-            echo "sqlite_suite: apt has no Sources index for sqlite3; run as root:" >&2
-            echo "  apt-get update" >&2
-            exit 2
-        fi
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
-    fi
-    dl=$bs/src/download
-    rm -rf "$dl" "$src"
-    mkdir -p "$dl"
-    # The source version of the installed headers first; if the archive has
-    # moved on, the current one (same upstream version: checked below).
-    deb_ver=$(dpkg-query -W -f='${source:Version}' libsqlite3-dev 2>/dev/null || true)
-    (cd "$dl" && { { [ -n "$deb_ver" ] && apt-get source -qq "sqlite3=$deb_ver"; } ||
-                   apt-get source -qq sqlite3; }) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
-    got=$(find "$dl" -maxdepth 1 -mindepth 1 -type d -name 'sqlite3-*' | head -1)
-    if [ -z "$got" ] || [ ! -f "$got/VERSION" ]; then
-        echo "sqlite_suite: apt-get source sqlite3 failed (see above)" >&2
-        exit 1
-    fi
-    if [ "$(cat "$got/VERSION")" != "$want_ver" ]; then
-        echo "sqlite_suite: source is SQLite $(cat "$got/VERSION"), headers are $want_ver" >&2
-        exit 1
-    fi
-    mv "$got" "$src"
-    rm -rf "$dl"
-    touch "$src/.membase-fetched"
-fi
+mb_sqlite_source "$bs"
+want_ver=$mb_sqlite_version
+src=$mb_sqlite_src
 
 # ------------------------------------------------------------------ build
 step "build libmembase.a"

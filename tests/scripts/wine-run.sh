@@ -1,7 +1,7 @@
 #!/bin/sh
 # wine-run.sh -- run a Windows console program under Wine, headless.
 #
-#   tests/scripts/wine-run.sh [--prefix DIR] program.exe [args...]
+#   tests/scripts/wine-run.sh [--prefix DIR] [--path DLLDIR] program.exe [args...]
 #
 # The CMake toolchain cmake/mingw-w64-x86_64.cmake uses this as
 # CMAKE_CROSSCOMPILING_EMULATOR, so ctest runs the Windows tests on Linux.
@@ -10,17 +10,22 @@
 # Headless: no display is needed or used (DISPLAY is unset so a developer's
 # X server never gets a dialog), the Mono/Gecko installers that a fresh
 # prefix would offer are disabled, and Wine's debug chatter is off.
+# --path puts DLLDIR on WINEPATH, where Wine looks for the DLLs a program
+# imports (sqlite3.dll), after the program's own folder.
 # The prefix (default: $WINEPREFIX, else ~/.wine) is created on first use,
 # once, under a lock, so parallel ctest jobs do not race to create it.
 set -eu
 
 prefix=${WINEPREFIX:-${HOME:-/tmp}/.wine}
-if [ "${1:-}" = "--prefix" ]; then
-    prefix=$2
-    shift 2
-fi
+while [ $# -ge 2 ]; do
+    case $1 in
+        --prefix) prefix=$2; shift 2 ;;
+        --path) WINEPATH=$2${WINEPATH:+;$WINEPATH}; export WINEPATH; shift 2 ;;
+        *) break ;;
+    esac
+done
 if [ $# -lt 1 ]; then
-    echo "usage: $0 [--prefix DIR] program.exe [args...]" >&2
+    echo "usage: $0 [--prefix DIR] [--path DLLDIR] program.exe [args...]" >&2
     exit 2
 fi
 

@@ -70,6 +70,7 @@
 #if defined(_WIN32)
 #include <windows.h>
 #include <io.h>
+#include <sys/stat.h>   /* _stat64 (mbsql_filesize) */
 #include <process.h>
 #include <direct.h>
 #else
