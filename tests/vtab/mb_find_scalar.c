@@ -7,4 +7,5 @@
 #define mb_finder_find   scalar_mb_finder_find
 #define mb_count_byte    scalar_mb_count_byte
 #define mb_last_byte     scalar_mb_last_byte
+#define mb_find_path     scalar_mb_find_path
 #include "../../vtab/mb_find.c"

@@ -25,6 +25,7 @@
 const unsigned char *scalar_mb_finder_find(const mb_finder *f, const unsigned char *hay, size_t len);
 uint64_t scalar_mb_count_byte(const unsigned char *p, size_t n, unsigned char c);
 const unsigned char *scalar_mb_last_byte(const unsigned char *p, size_t n, unsigned char c);
+const char *scalar_mb_find_path(void);
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void) {   /* xorshift64*: the same sequence everywhere */
@@ -121,6 +122,14 @@ int main(void) {
     check(mb_count_byte(big, sizeof big, 0xE1) == want, "mb_count_byte 70000", sizeof big, 1, 0);
     check(scalar_mb_count_byte(big, sizeof big, 0xE1) == want, "scalar mb_count_byte 70000",
           sizeof big, 1, 0);
+
+    /* the second copy took the scalar path; the first says what it took */
+    check(strcmp(scalar_mb_find_path(), "scalar") == 0, "the forced copy is scalar", 0, 0, 0);
+#if defined(__SSE2__) || defined(_M_X64)
+    check(strcmp(mb_find_path(), "sse2") == 0, "the default copy is sse2 here", 0, 0, 0);
+#else
+    check(strcmp(mb_find_path(), "scalar") == 0, "the default copy is scalar here", 0, 0, 0);
+#endif
 
     uint64_t seed = g_rng;
     run(0);
