@@ -58,9 +58,11 @@ static void test_advice(void) {
     remove(path);
 }
 
+#if defined(__linux__)   /* the only checks qemu-user changes are Linux's */
 static const char *const k_qemu_populate =
     "populate checks skipped under qemu-user: it takes MAP_POPULATE and "
     "MADV_POPULATE_READ as hints and ignores them; the calls are still made";
+#endif
 
 static void test_populate(void) {
     t_section("populate with every method; populated pages do not fault");
