@@ -118,12 +118,16 @@ set -e
 passed() { grep -cE "Test +#[0-9]+: $1[^ ]* \.+ +Passed" "$log" || true; }
 n_c=$(( $(passed 'core\.') + $(passed 'vfs\.') + $(passed 'vtab\.') + $(passed 'static\.') ))
 n_tcl=$(passed 'tcl\.')
-n_sql=$(passed 'sql\.')
+n_sql=$(( $(passed 'sql\.') - $(passed 'sql\.selftest') ))
+sql_self=$([ "$(passed 'sql\.selftest')" -eq 1 ] && echo ' + the SQL selftest')
 n_all=$(grep -cE "Test +#[0-9]+: " "$log" || true)
 qver=$("$qemu" --version | sed -n '1s/^qemu-aarch64 version \([^ ]*\).*/\1/p')
 sqlver=$(find "$aptdir/debs" -name 'libsqlite3-0_*_arm64.deb' |
          sed 's/.*libsqlite3-0_\(.*\)_arm64.deb/\1/; s/%3a/:/')
 secs=$(( $(date +%s) - t0 ))
-line="arm64: $n_c C tests, $n_tcl Tcl test files, $n_sql SQL scripts passed under qemu-aarch64 $qver (Debian arm64 libsqlite3 $sqlver, tcl 8.6); $n_all ctest tests in all ($secs s)"
+# The versions go to the log, not into the line: docs/PLATFORMS.md's table
+# is checked against the line, and a Debian update must not fail that.
+echo "arm64.sh: qemu-aarch64 $qver, Debian arm64 libsqlite3 $sqlver, tcl 8.6"
+line="arm64: $n_c C tests, $n_tcl Tcl test files, $n_sql SQL scripts$sql_self passed under qemu-aarch64 (Debian 12's arm64 libsqlite3 and Tcl 8.6); $n_all ctest tests in all ($secs s)"
 if [ -n "${MB_PLATFORM_LINE:-}" ]; then printf '%s\n' "$line" > "$MB_PLATFORM_LINE"; fi
 echo "$line"
