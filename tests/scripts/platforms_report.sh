@@ -11,7 +11,8 @@
 # markers "<!-- platforms:begin -->" and "<!-- platforms:end -->"; --check
 # fails if the table there differs from this run's (so the counts in the
 # docs are the counts of the run, and a test added without regenerating
-# the table fails CI). Timings "(... N s ...)" are left out: they vary.
+# the table fails CI). Timings "(N s)" at the end of a parenthesis are
+# left out: they vary.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mode=print
@@ -27,7 +28,7 @@ table() {
         [ -e "$f" ] || { echo "platforms_report: no summaries in $dir" >&2; return 1; }
         name=$(basename "$f" .line)
         name=${name#*-}
-        line=$(tail -n 1 "$f" | sed -E 's/ *\([^()]*[0-9]+ s[^()]*\)//g; s/\|/\\|/g')
+        line=$(tail -n 1 "$f" | sed -E 's/ *\(([^()]*, )?[0-9]+ s\)//g; s/\|/\\|/g')
         echo "| $name | $line |"
     done
 }
