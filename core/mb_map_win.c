@@ -650,6 +650,29 @@ static void unmap_for_cut(mb_map *m, uint64_t new_file_size, uint64_t old_size) 
     release_retired(m);
 }
 
+/* A change of the file's size under the map: the view is "changing" (gen
+** odd) from cut_begin to cut_end, so readers wait in mb_map_read() instead
+** of faulting on a range that is unmapped; views past a smaller size are
+** unmapped first (Windows refuses to shrink a file with a mapped view).
+** cut_end maps what the file now holds. */
+static uint64_t cut_begin(mb_map *m, uint64_t new_file_size, uint64_t cur) {
+    AcquireSRWLockExclusive(&m->lock);
+    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
+    uint64_t old_size = atomic_load(&m->c.size);
+    if (new_file_size < cur) unmap_for_cut(m, new_file_size, old_size);
+    return old_size;
+}
+
+static int cut_end(mb_map *m, uint64_t old_size) {
+    uint64_t cur = 0;
+    int rc = mb__win_file_size(m->file, &cur);
+    if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
+    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
+    publish_reserved(m);
+    ReleaseSRWLockExclusive(&m->lock);
+    return rc;
+}
+
 int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     if (!m) return mb__fail(MB_EINVAL, 0);
     if (!m->c.writable || !m->file_writable) return mb__fail(MB_EREADONLY, 0);
@@ -658,27 +681,16 @@ int mb_map_resize_file(mb_map *m, uint64_t new_file_size) {
     uint64_t cur = 0;
     int rc = mb__win_file_size(m->file, &cur);
     if (rc != MB_OK) return rc;
-    AcquireSRWLockExclusive(&m->lock);
-    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
-    uint64_t old_size = atomic_load(&m->c.size);
-    if (new_file_size < cur) unmap_for_cut(m, new_file_size, old_size);
+    uint64_t old_size = cut_begin(m, new_file_size, cur);
     if (new_file_size != cur && !mb__win_set_file_size(m->file, new_file_size)) {
         DWORD e = GetLastError();
-        /* back to what the file really is */
-        if (mb__win_file_size(m->file, &cur) == MB_OK) (void)apply_file_size(m, cur, old_size);
-        atomic_fetch_add(&m->c.gen, 1); /* even: stable */
-        publish_reserved(m);
-        ReleaseSRWLockExclusive(&m->lock);
-        /* ERROR_USER_MAPPED_FILE here: another map of this file (another
-        ** mb_map_open, another process) still has a view. */
+        /* back to what the file really is; ERROR_USER_MAPPED_FILE here:
+        ** another map of this file (another mb_map_open, another process)
+        ** still has a view */
+        (void)cut_end(m, old_size);
         return mb__fail(mb__win_code_of_error(e) == MB_EOVERFLOW ? MB_EOVERFLOW : MB_EIO, (int)e);
     }
-    rc = mb__win_file_size(m->file, &cur);
-    if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
-    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
-    publish_reserved(m);
-    ReleaseSRWLockExclusive(&m->lock);
-    return rc;
+    return cut_end(m, old_size);
 }
 
 int mb_map_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx) {
@@ -686,19 +698,9 @@ int mb_map_cut(mb_map *m, uint64_t new_file_size, mb_cut_fn cut, void *ctx) {
     uint64_t cur = 0;
     int rc = mb__win_file_size(m->file, &cur);
     if (rc != MB_OK) return rc;
-    /* The whole cut runs with the view "changing" (gen odd): readers wait
-    ** in mb_map_read() instead of faulting on the unmapped range. */
-    AcquireSRWLockExclusive(&m->lock);
-    atomic_fetch_add(&m->c.gen, 1); /* odd: changing */
-    uint64_t old_size = atomic_load(&m->c.size);
-    if (new_file_size < cur) unmap_for_cut(m, new_file_size, old_size);
+    uint64_t old_size = cut_begin(m, new_file_size, cur);
     cut(ctx, new_file_size);
-    rc = mb__win_file_size(m->file, &cur);
-    if (rc == MB_OK) rc = apply_file_size(m, cur, old_size);
-    atomic_fetch_add(&m->c.gen, 1); /* even: stable */
-    publish_reserved(m);
-    ReleaseSRWLockExclusive(&m->lock);
-    return rc;
+    return cut_end(m, old_size);
 }
 
 /* ---- advice, populate, flush ---- */
