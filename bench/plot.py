@@ -114,6 +114,15 @@ def check_ratio(res, lineno, ratio, num, den, what):
                          f"(= {n / d:.4f})")
 
 
+def rows_by_name(res, lineno, rows, baselines):
+    """The rows by their name; each baseline row must be there."""
+    by = {m["name"]: m for _, m in rows}
+    for b in baselines:
+        if b not in by:
+            res.fail(lineno, f"no {b!r} row to compare with")
+    return by
+
+
 def check_median(res, lineno, figure, reps):
     vals = [float(x) for x in reps.split()]
     if abs(statistics.median(vals) - float(figure)) > half_ulp(figure) + 1e-9:
@@ -200,10 +209,7 @@ def read_vfs_lookup(res):
     rows = res.rows(h + 2, rf"(?P<name>\S+(?: \S+)*)\s{{2,}}(?P<vfs>\S+)\s+(?P<mmap>\d+)\s+(?P<ac>\d+)"
                            rf"\s+(?P<ac1>{NUM})x\s+(?P<ac2>{NUM})x\s+(?P<tx>\d+)\s+(?P<tx1>{NUM})x"
                            rf"\s+(?P<tx2>{NUM})x\s+(?P<scan>{NUM}) s", "configuration")
-    by = {m["name"]: m for _, m in rows}
-    for b in ("unix", "unix mmap=max"):
-        if b not in by:
-            res.fail(h + 1, f"no {b!r} row to compare with")
+    by = rows_by_name(res, h + 1, rows, ("unix", "unix mmap=max"))
     out = []
     for lineno, m in rows:
         for col, base, what in (("ac1", "unix", "ac"), ("ac2", "unix mmap=max", "ac"),
@@ -230,10 +236,7 @@ def read_vfs_threads(res):
                            rf"\s+(?P<mmap>\d+)\s+(?P<ops>\d+)\s+(?P<reads>\d+)\s+(?P<writes>\d+)"
                            rf"\s+(?P<busy>\d+)\s+(?P<x1>{NUM})x\s+(?P<x2>{NUM})x\s+(?P<reps>\d+(?: \d+)*)",
                     "configuration")
-    by = {m["name"]: m for _, m in rows}
-    for b in ("unix", "unix WAL"):
-        if b not in by:
-            res.fail(h + 1, f"no {b!r} row to compare with")
+    by = rows_by_name(res, h + 1, rows, ("unix", "unix WAL"))
     out = []
     for lineno, m in rows:
         check_median(res, lineno, m["ops"], m["reps"])
