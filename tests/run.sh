@@ -6,7 +6,7 @@
 #      (the kill -9 harness and the LD_PRELOAD fault injection included);
 #   2b. the threaded tests under ThreadSanitizer and the C tests under
 #      valgrind memcheck (tests/scripts/sanitizers.sh);
-#   2c. the libFuzzer targets, MB_FUZZ_SECONDS (30) s each (tests/scripts/fuzz.sh);
+#   2c. the libFuzzer targets, MB_FUZZ_SECONDS (20) s each (tests/scripts/fuzz.sh);
 #   3. the platforms (docs/PLATFORMS.md): Windows (SQLite built with
 #      mingw-w64 from Debian's source; the C tests and the SQL scripts with
 #      membase.dll loaded, under Wine; tests/scripts/windows.sh), macOS
@@ -86,7 +86,7 @@ echo "linux x86_64: $n_release ctest tests passed in the release build (C, Tcl, 
 step "ThreadSanitizer (threaded tests) and valgrind memcheck (C tests)"
 bash "$root/tests/scripts/sanitizers.sh" all
 
-fuzz_s=${MB_FUZZ_SECONDS:-30}
+fuzz_s=${MB_FUZZ_SECONDS:-20}
 step "Fuzzing: each libFuzzer target for $fuzz_s s (corpus and regressions replayed first)"
 MB_REPORT_DIR=$report bash "$root/tests/scripts/fuzz.sh" "$fuzz_s"
 
