@@ -88,6 +88,17 @@ static int mbIdChar(char c){
       || c=='_' || c=='$' || (unsigned char)c>=0x80;
 }
 
+/* z just past "AS": does "[NOT] MATERIALIZED" or nothing, then "(" follow,
+** as after a CTE's name? (A call's alias, "f() AS v", has a name there.) */
+static int mbIsCteBody(const char *z){
+  z = mbSkipSpace(z);
+  if( sqlite3_strnicmp(z, "not", 3)==0 && !mbIdChar(z[3]) ) z = mbSkipSpace(z+3);
+  if( sqlite3_strnicmp(z, "materialized", 12)==0 && !mbIdChar(z[12]) ){
+    z = mbSkipSpace(z+12);
+  }
+  return *z=='(';
+}
+
 /* z at "(": is it "(columns) AS (" of a common table expression (the name
 ** before it is a CTE's, as in WITH a(x) AS (...), b(y) AS (...))? */
 static int mbIsCteName(const char *z){
@@ -102,7 +113,7 @@ static int mbIsCteName(const char *z){
     }else if( c==')' ){
       if( --depth==0 ){
         z = mbSkipSpace(z+1);
-        return sqlite3_strnicmp(z, "as", 2)==0 && !mbIdChar(z[2]);
+        return sqlite3_strnicmp(z, "as", 2)==0 && !mbIdChar(z[2]) && mbIsCteBody(z+2);
       }
     }
   }

@@ -1144,6 +1144,16 @@ def sc_own_sql_tokens2(ck, t, c):
         ck.error(label, lambda: v.execute(sql, params), unsafe)
     ck.value("the default VFS is unchanged",
              lambda: one(v, "SELECT membase_vfs_default()"), before)
+    # a call with an alias is a call, not a CTE name (the npm review found
+    # "SELECT membase_vfs_default() AS v" refused as unsafe)
+    for label, sql in (("a call AS an alias", "SELECT membase_vfs_default() AS v"),
+                       ("a call AS an alias, spaced", "SELECT membase_vfs_default( ) AS v"),
+                       ("a call AS a quoted alias", 'SELECT membase_vfs_default() AS "(x"')):
+        ck.value(label, lambda: one(v, sql), before)
+    for label, sql in (
+            ("a MATERIALIZED CTE name", "WITH membase_vfs_default(v) AS MATERIALIZED (SELECT 1) INSERT INTO notes SELECT v FROM membase_vfs_default"),
+            ("a NOT MATERIALIZED CTE name", "WITH membase_vfs_default(v) AS NOT MATERIALIZED (SELECT 1) INSERT INTO notes SELECT v FROM membase_vfs_default")):
+        ck.error(label, lambda: v.execute(sql), unsafe)
     v.close()
 
 

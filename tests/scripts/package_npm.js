@@ -65,4 +65,12 @@ const u = open(path.join(dir, 'v.db'));
 ok('the file read back through the unix VFS', one(u, 'SELECT count(*), sum(x) FROM t'), [3, 6]);
 u.close();
 db.close();
+
+if (client === 'node:sqlite') {
+  // a connection that does not allow extensions: the loader says what to do
+  const { DatabaseSync } = require('node:sqlite');
+  let msg = 'no error';
+  try { membase.load(new DatabaseSync(':memory:')); } catch (e) { msg = e.message; }
+  ok('load() on a DatabaseSync without allowExtension', /allowExtension: true/.test(msg), true);
+}
 fs.rmSync(dir, { recursive: true });

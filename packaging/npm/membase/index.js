@@ -31,8 +31,10 @@ function getLoadablePath() {
   try {
     dir = path.dirname(require.resolve(`${pkg}/package.json`));
   } catch (e) {
-    throw new Error(`membase: the package ${pkg} is not installed (npm skips optional ` +
-                    `dependencies with --omit=optional); install it: npm install ${pkg}`);
+    throw new Error(`membase: the package ${pkg} is not installed: npm leaves an optional ` +
+                    `dependency out with --omit=optional, or when it cannot fetch it (until the ` +
+                    `platform packages are published, install the tarball beside membase's: ` +
+                    `npm install ./${pkg}-<version>.tgz)`);
   }
   const full = path.join(dir, file);
   if (!fs.existsSync(full)) throw new Error(`membase: ${full} is missing from ${pkg}`);
@@ -42,13 +44,25 @@ function getLoadablePath() {
 // Load MemBase into an open connection of better-sqlite3 (Database) or of
 // node:sqlite (DatabaseSync, opened with { allowExtension: true }, Node
 // 22.13 or newer). Both have loadExtension(path); SQLite finds the entry
-// point sqlite3_membase_init from the file name.
+// point sqlite3_membase_init from the file name. The load is for the whole
+// process: every connection opened afterwards has MemBase too (an SQLite
+// automatic extension; docs/SECURITY.md).
 function load(db) {
   if (!db || typeof db.loadExtension !== 'function') {
     throw new TypeError('membase.load(db): db must be a better-sqlite3 Database or a node:sqlite ' +
                         'DatabaseSync opened with { allowExtension: true }');
   }
-  db.loadExtension(getLoadablePath());
+  const file = getLoadablePath();
+  try {
+    db.loadExtension(file);
+  } catch (e) {
+    // node:sqlite refuses unless the database was opened to allow it
+    if (/not allowed/i.test(String(e && e.message))) {
+      throw new Error('membase.load(db): this connection does not allow extensions; open it with ' +
+                      "new DatabaseSync(path, { allowExtension: true })", { cause: e });
+    }
+    throw e;
+  }
   return db;
 }
 
