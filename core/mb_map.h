@@ -1112,6 +1112,33 @@ int    mb_policy_check_map(const mb_map *m, const char *path, char *why, size_t 
 int    mb_registry_acquire_checked(const char *path, unsigned flags, mb_map **out,
                                    char *why, size_t nwhy);
 
+/* ------------------------------------------------------------------ */
+/* Parallel scans: threads for work split over a mapping              */
+/* ------------------------------------------------------------------ */
+/* The CPUs this process may use now: the CPUs in its affinity mask
+** (sched_getaffinity; the process affinity mask on Windows; the online
+** CPUs on macOS), lowered to the cgroup's CPU quota rounded up (cgroup v2
+** cpu.max, or v1 cpu.cfs_quota_us / cpu.cfs_period_us) on Linux. At least
+** 1, at most MB_MAX_THREADS. Reads files on each call: callers that run
+** often cache it. Cannot fail (anything unreadable is ignored). */
+#define MB_MAX_THREADS 64
+unsigned mb_cpu_count(void);
+/* The same figure split: *affinity (CPUs allowed), *quota (the cgroup
+** quota in CPUs rounded up, 0 when none or not Linux). Either may be
+** NULL. For diagnostics (membase_debug). */
+void mb_cpu_limits(unsigned *affinity, unsigned *quota);
+
+/* Run fn(ctx, w) once for each w in [0, n): w 0 on the calling thread,
+** the others each on a new thread; return when every call has returned.
+** A thread that cannot be started has its call made on the calling
+** thread after the others, so every call is made, and this cannot fail.
+** fn must not call back into mb_parallel_run. n 0 does nothing; n above
+** MB_MAX_THREADS is MB_MAX_THREADS. Work is usually shared by an atomic
+** counter in ctx, so a slow thread does not hold the others. Returns the
+** number of threads that ran (1 when every call was made on the caller). */
+typedef void (*mb_task_fn)(void *ctx, unsigned w);
+unsigned mb_parallel_run(unsigned n, mb_task_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
