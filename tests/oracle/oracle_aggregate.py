@@ -34,6 +34,7 @@ Quick setting: 20,000 queries (80,000 checks: two tables, two oracles);
 """
 import math
 import os
+import struct
 import sqlite3
 import sys
 
@@ -111,10 +112,11 @@ def gen_values(rng, typ, n):
     return np.array(out, dtype=NPY[typ])
 
 
-def make_table(o, db, d, idx):
+def make_table(o, db, d, idx, n=None):
     rng = o.rng
     t = Table()
-    n = rng.choice([0, 1, 2, 5, 17, 100, 1000, 3000, rng.randint(0, 5000)])
+    if n is None:
+        n = rng.choice([0, 1, 2, 5, 17, 100, 1000, 3000, rng.randint(0, 5000)])
     t.n = n
     t.cols = []
     fields = []
@@ -291,10 +293,12 @@ def normalize(got, want, tol):
     return tuple(g)
 
 
-def run_membase(db, tab, col, lo, hi, key):
+def run_membase(db, tab, col, lo, hi, key, threads=None):
     args = "'%s', '%s', %s, %s" % (tab, col, lo, hi)
-    if key:
-        args += ", '%s'" % key
+    if key or threads is not None:
+        args += ", '%s'" % key if key else ", NULL"
+    if threads is not None:
+        args += ", %s" % threads
     row = db.execute("SELECT count, min, max, avg FROM membase_aggregate(%s)"
                      % args).fetchone()
     try:
@@ -425,9 +429,80 @@ def main():
             o.rows(label + " vs SQL", [normalize(got, sql, tol)], [sql])
             o.rows(label + " vs numpy", [normalize(got, want, tol)], [want])
         q += 1
+    chunk_phase(o, db, d, idx, args)
     if args.verbose:
         print("tables:", idx)
     o.finish()
+
+
+def bits(row):
+    """A row with each float as its bytes: equal rows are equal bit for
+    bit (NaN, -0.0 included)."""
+    return tuple(struct.pack("<d", v) if isinstance(v, float) else v
+                 for v in row)
+
+
+# Records per chunk of membase_aggregate (vtab/mb_aggregate.c MB_AGG_CHUNK):
+# the big tables below span several, so threads split them.
+CHUNK = 65536
+
+
+def chunk_phase(o, db, d, idx, args):
+    """Tables of several chunks: random ranges, each asked with 1 thread
+    and with 2, 3, 5 and the default (NULL); every answer must equal the
+    1-thread one bit for bit, and SQL's and numpy's within the bound.
+    Values near the 64-bit limits sit at chunk boundaries, where the
+    per-chunk overflow check must see the running sum across them."""
+    rng = o.rng
+    ntab = max(1, args.queries // 6000)
+    nq = max(4, min(40, args.queries // 400))
+    for ti in range(ntab):
+        n = rng.choice([CHUNK + 1, 2 * CHUNK, 2 * CHUNK + rng.randint(1, 999),
+                        3 * CHUNK + rng.randint(0, 5000)])
+        t = make_table(o, db, d, idx + 1000 + ti, n)
+        # an i64 column whose running sum crosses the limit at a chunk edge
+        # and comes back (SQL: overflow) or comes close without leaving
+        edge = rng.choice([CHUNK - 1, CHUNK, 2 * CHUNK - 2])
+        for name, typ in t.cols:
+            if typ == "i64" and rng.random() < 0.7:
+                v = [0] * t.n
+                if rng.random() < 0.5:
+                    v[edge], v[edge + 1] = I64_MAX, rng.choice([1, -1])
+                else:
+                    v[edge], v[edge + 1] = I64_MIN, rng.choice([-1, 1])
+                if edge + 2 < t.n:
+                    v[edge + 2] = -v[edge + 1]
+                for nm, x in t.names:
+                    db.execute("UPDATE %s SET %s = 0" % (nm, name + x))
+                    db.executemany("UPDATE %s SET %s = ?1 WHERE rowid = ?2"
+                                   % (nm, name + x),
+                                   [(v[i], i) for i in range(t.n) if v[i]])
+                t.vals[name] = v
+        for _ in range(nq):
+            col, typ = rng.choice(t.cols)
+            if rng.random() < 0.5:
+                lo_s, lo, hi_s, hi = "NULL", None, "NULL", None
+            else:
+                a = rng.randrange(0, t.n)
+                b = rng.randrange(a, t.n)
+                lo_s, lo, hi_s, hi = str(a), a, str(b), b
+            vals = [v for kk, v in zip(range(t.n), t.vals[col])
+                    if in_range(kk, lo, hi)]
+            want, tol = expect(vals)
+            tab, x = rng.choice(t.names)
+            label = "%s.%s [%s, %s] (%s, %d records)" % (tab, col, lo_s, hi_s,
+                                                         typ, t.n)
+            try:
+                one = run_membase(db, tab, col + x, lo_s, hi_s, None, 1)
+                sql = run_sql(db, tab, col + x, lo_s, hi_s, None)
+                o.rows(label + " vs SQL", [normalize(one, sql, tol)], [sql])
+                o.rows(label + " vs numpy", [normalize(one, want, tol)], [want])
+                for th in (2, 3, 5, "NULL"):
+                    got = run_membase(db, tab, col + x, lo_s, hi_s, None, th)
+                    o.equal(label + " threads=%s vs 1" % th, bits(got),
+                            bits(one))
+            except sqlite3.Error as e:
+                o.error(label, e)
 
 
 if __name__ == "__main__":
