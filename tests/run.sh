@@ -14,7 +14,9 @@
 #      not run) and the portable glibc 2.17 module (tests/scripts/zig.sh),
 #      Linux arm64 (cross-built, run under qemu-user; tests/scripts/arm64.sh),
 #      and the SQLite version guard against a real SQLite 3.34.1
-#      (tests/scripts/sqlite_old.sh); each leaves its summary line in
+#      (tests/scripts/sqlite_old.sh), and a newer SQLite, 3.46.1, where
+#      sqlite3_interrupt stops the vectorised scans and the oracles run
+#      against its aggregates (tests/scripts/sqlite_new.sh); each leaves its summary line in
 #      build/platforms/, and docs/PLATFORMS.md's table must match them;
 #   3b. the Debian packages (packaging/build.sh): built with debhelper,
 #      lintian-clean, installed with apt-get, the docs/using pages of every
@@ -102,6 +104,10 @@ MB_PLATFORM_LINE=$plat/40-linux-arm64.line bash "$root/tests/scripts/arm64.sh" "
 step "The SQLite version guard against a real older SQLite (3.34.1, Debian 11's source)"
 MB_PLATFORM_LINE=$plat/50-sqlite-versions.line \
     bash "$root/tests/scripts/sqlite_old.sh" "$root/build/membase.so"
+
+step "A newer SQLite (3.46.1, Debian 13's source): interrupts, the oracles"
+MB_PLATFORM_LINE=$plat/55-sqlite-newer.line \
+    bash "$root/tests/scripts/sqlite_new.sh" "$root/build/membase.so"
 bash "$root/tests/scripts/platforms_report.sh" --check "$plat"
 
 step "Debian packages: built, lintian-clean, installed, the docs/using pages run against them, removed"

@@ -464,7 +464,7 @@ def chunk_phase(o, db, d, idx, args):
         # and comes back (SQL: overflow) or comes close without leaving
         edge = rng.choice([CHUNK - 1, CHUNK, 2 * CHUNK - 2])
         for name, typ in t.cols:
-            if typ == "i64" and rng.random() < 0.7:
+            if typ == "i64" and name != t.key and rng.random() < 0.7:
                 v = [0] * t.n
                 if rng.random() < 0.5:
                     v[edge], v[edge + 1] = I64_MAX, rng.choice([1, -1])

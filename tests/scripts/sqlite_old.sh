@@ -22,47 +22,19 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 module=${1:?usage: sqlite_old.sh MODULE [WORKDIR]}
 work=${2:-$root/build-oldsqlite}
-mirror=http://deb.debian.org/debian
 want=3.34.1
 mkdir -p "$work"
-for tool in curl gpgv xz tclsh cc; do
-    command -v "$tool" >/dev/null || { echo "sqlite_old: $tool is missing; run: apt-get install -y curl gpgv xz-utils tcl gcc" >&2; exit 2; }
-done
+. "$root/tests/scripts/debian_sqlite.sh"
 
 shell=$work/sqlite3-$want
 if [ ! -x "$shell" ]; then
     t0=$(date +%s)
-    dl=$work/dl
-    rm -rf "$dl" && mkdir -p "$dl"
-    curl -fsS -o "$dl/InRelease" "$mirror/dists/bullseye/InRelease"
-    gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg "$dl/InRelease" 2>/dev/null ||
-        { echo "sqlite_old: bullseye InRelease: bad signature" >&2; exit 1; }
-    sum=$(awk '/^SHA256:/{s=1;next} /^[A-Za-z]/{s=0} s&&$3=="main/source/Sources.xz"{print $1}' "$dl/InRelease")
-    curl -fsS -o "$dl/Sources.xz" "$mirror/dists/bullseye/main/source/Sources.xz"
-    echo "$sum  $dl/Sources.xz" | sha256sum -c --quiet ||
-        { echo "sqlite_old: Sources.xz does not match InRelease" >&2; exit 1; }
-    # the sqlite3 stanza: its directory and the orig tarball's SHA256
-    xz -dc "$dl/Sources.xz" | awk -v RS= '/^Package: sqlite3\n/' >"$dl/stanza"
-    dir=$(sed -n 's/^Directory: //p' "$dl/stanza")
-    line=$(awk '/^Checksums-Sha256:/{s=1;next} /^[A-Za-z]/{s=0} s&&$3 ~ /\.orig\.tar\.xz$/{print $1, $3}' "$dl/stanza")
-    tsum=${line% *}
-    tar_name=${line#* }
-    case "$tar_name" in
-        sqlite3_$want.orig.tar.xz) ;;
-        *) echo "sqlite_old: bullseye's sqlite3 is \"$tar_name\", expected sqlite3_$want" >&2; exit 1 ;;
-    esac
-    curl -fsS -o "$dl/$tar_name" "$mirror/$dir/$tar_name"
-    echo "$tsum  $dl/$tar_name" | sha256sum -c --quiet ||
-        { echo "sqlite_old: $tar_name: SHA256 mismatch" >&2; exit 1; }
-    tar -C "$dl" -xJf "$dl/$tar_name"
-    src=$(find "$dl" -maxdepth 1 -mindepth 1 -type d -name 'sqlite*' | head -1)
-    # SQLite's own tools make the amalgamation and the shell source
-    (mkdir -p "$dl/bld" && cd "$dl/bld" && "$src/configure" --disable-tcl >configure.log 2>&1 &&
-        make sqlite3.c shell.c >make.log 2>&1) ||
-        { tail -20 "$dl/bld/make.log" "$dl/bld/configure.log" 2>/dev/null >&2; echo "sqlite_old: building the amalgamation failed" >&2; exit 1; }
-    cc -O1 -DSQLITE_THREADSAFE=1 -I"$dl/bld" -o "$shell.tmp" "$dl/bld/shell.c" "$dl/bld/sqlite3.c" -lpthread -ldl -lm
+    rc=0
+    mb_debian_sqlite bullseye "$want" "$work/src" || rc=$?
+    [ $rc -eq 0 ] || exit $rc
+    cc -O1 -DSQLITE_THREADSAFE=1 -I"$work/src" -o "$shell.tmp" "$work/src/shell.c" "$work/src/sqlite3.c" -lpthread -ldl -lm
     mv "$shell.tmp" "$shell"
-    rm -rf "$dl"
+    rm -rf "$work/src"
     echo "sqlite_old: built the SQLite $want shell from Debian bullseye's source in $(( $(date +%s) - t0 )) s"
 fi
 
