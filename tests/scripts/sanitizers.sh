@@ -38,7 +38,7 @@ jobs=$(nproc)
 what=${1:-all}
 
 # The core tests that start threads (grep -l t_thread_start tests/core).
-TSAN_CORE_TESTS='^core\.test_(cache|grow|guard|registry)$'
+TSAN_CORE_TESTS='^(core\.test_(cache|grow|guard|registry|parallel)|sql\.aggregate)$'
 # Under valgrind: every C test (the Tcl tests run in tclsh).
 VG_TESTS='^(core|vfs|faults|static|sql)\.'
 
