@@ -90,6 +90,7 @@ SQLITE_EXTENSION_INIT3
 #include "mb_codec.h"
 #include "mb_aggregate.h"
 #include "mb_interrupt.h"
+#include "mb_threads.h"
 
 /* 128-bit integers for exact integer totals. Aligned to 8 only: the
 ** structs holding them come from sqlite3_malloc, which aligns to 8. */
@@ -627,7 +628,7 @@ static int mbAggCompute(sqlite3 *db, const mb_records_span *s,
   atomic_init(&job.rc, SQLITE_OK);
   /* the connection's own writes are read through its table: one thread */
   if( s->bOwn ) nThread = 1;
-  if( nThread==0 ) nThread = job.nChunk>1 ? mb_cpu_count() : 1;
+  if( nThread==0 ) nThread = job.nChunk>1 ? mb_threads_default() : 1;
   if( nThread>job.nChunk ) nThread = (unsigned)job.nChunk;
   if( nThread>MB_MAX_THREADS ) nThread = MB_MAX_THREADS;
   job.nWorker = nThread;
