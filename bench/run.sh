@@ -47,6 +47,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 set -- ${args[@]+"${args[@]}"}
+for name in ${only//,/ }; do
+  case $name in
+    core|sql_lines|sql_records|vfs_lookup|vfs_threads|tx|speedtest1|memory|analytics) ;;
+    *) echo "run.sh: --only: no benchmark \"$name\" (core, sql_lines, sql_records, vfs_lookup," \
+            "vfs_threads, tx, speedtest1, memory, analytics)" >&2; exit 2 ;;
+  esac
+done
 # wanted NAME: whether to run benchmark NAME (--only, else all).
 wanted() {
   [ -z "$only" ] && return 0
