@@ -17,6 +17,11 @@ exit 1 and "FILE:LINE: what was wrong": a picture of wrong numbers is worse
 than no picture. --dump prints the parsed figures as JSON instead of
 drawing (tests/scripts/plot_selftest.py uses it).
 
+latest-analytics.txt (bench/mb_bench_analytics.py) gives bench-analytics.svg:
+ms per query per system, grouped bars, log scale; its ratio table is in
+the format of latest-sql_records.txt and is checked the same way, and a
+MISMATCH row (a system's answer differed from numpy's) stops the script.
+
 Optional: latest-duckdb.txt, if present, is read as a table in the format
 of latest-sql_records.txt ("figure membase baseline ratio", ms, ratio =
 baseline / membase) and drawn as bench-duckdb.svg.
@@ -36,6 +41,19 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 OUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "img"))
 
 COLORS = {"membase": "#1f5fa8", "peer": "#d9822b", "ref": "#a0a0a0"}
+# bench-analytics.svg: one colour per system (MemBase blues, DuckDB
+# oranges, native SQLite greens, numpy grey).
+ANALYTICS_SYSTEMS = {
+    "numpy": "#a0a0a0",
+    "MemBase SQL": "#8fb3de",
+    "MemBase vectorised, 1 thread": "#1f5fa8",
+    "MemBase vectorised, 2 threads": "#0b3566",
+    "DuckDB, 1 thread": "#f0a35e",
+    "DuckDB, 2 threads": "#b35f12",
+    "native SQLite": "#93c47d",
+    "native SQLite, indexed": "#38761d",
+}
+COLORS.update({"sys:" + k: v for k, v in ANALYTICS_SYSTEMS.items()})
 ROLE_NAMES = {"membase": "MemBase", "peer": "peer", "ref": "reference"}
 
 
@@ -144,6 +162,41 @@ def read_records(res):
         out.append({"line": lineno, "name": m["name"], "membase_ms": m["mb"],
                     "peer": m["peer"], "peer_ms": m["base"], "ratio": m["ratio"]})
     return out
+
+
+def read_analytics(res):
+    """latest-analytics.txt: the times (query, system, best ms or n/a, timed
+    runs, answer) and the ratio table (read as latest-sql_records.txt)."""
+    h = res.find("query ")
+    res.header(h, "query system time runs answer")
+    names = "|".join(re.escape(k) for k in ANALYTICS_SYSTEMS)
+    times = []
+    for lineno, m in res.rows(h + 1, rf"(?P<q>\S+)\s+(?P<sys>{names})\s+(?:(?P<ms>{NUM}) ms\s+(?P<runs>\d+)"
+                                     rf"\s+(?P<ans>reference|ok)|(?P<na>n/a|MISMATCH)\s+-\s+(?P<why>\S.*))",
+                              "query"):
+        if m["na"] == "MISMATCH":
+            res.fail(lineno, f"{m['q']}, {m['sys']}: the answer differed from numpy's: {m['why']}")
+        if (m["ans"] == "reference") != (m["sys"] == "numpy"):
+            res.fail(lineno, f"{m['q']}: numpy, and only numpy, is the reference")
+        times.append({"line": lineno, "query": m["q"], "system": m["sys"], "ms": m["ms"],
+                      "runs": m["runs"], "na": m["why"] if m["na"] else None})
+    queries = []
+    for t in times:
+        if t["query"] not in queries:
+            queries.append(t["query"])
+    for q in queries:
+        got = [t["system"] for t in times if t["query"] == q]
+        if sorted(got) != sorted(ANALYTICS_SYSTEMS):
+            res.fail(times[0]["line"], f"{q}: expected one row per system, found {got}")
+    ratios = read_records(res)
+    by = {(t["query"], t["system"]): t["ms"] for t in times}
+    for r in ratios:
+        q = r["name"].split(":")[0]
+        if r["peer_ms"] not in (by.get((q, r["peer"])),):
+            res.fail(r["line"], f"{r['name']}: {r['peer_ms']} ms is not {r['peer']}'s time for {q}")
+        if r["membase_ms"] not in {by.get((q, s)) for s in ANALYTICS_SYSTEMS if s.startswith("MemBase")}:
+            res.fail(r["line"], f"{r['name']}: {r['membase_ms']} ms is no MemBase time for {q}")
+    return {"times": times, "ratios": ratios}
 
 
 def read_lines(res):
@@ -335,7 +388,7 @@ def core_role(name):
     return "peer" if "read()" in name else "ref" if "RAM buffer" in name else "membase"
 
 
-def draw_panel(ax, groups, unit, title=None, higher_better=False):
+def draw_panel(ax, groups, unit, title=None, higher_better=False, log=None):
     """groups: [(label, [(series, value(float), text, role)], ratio_text)],
     drawn top to bottom, one bar per series, the ratio right of the group."""
     y, ticks, ticklabels, ratio_at, drawn = 0.0, [], [], [], []
@@ -352,7 +405,8 @@ def draw_panel(ax, groups, unit, title=None, higher_better=False):
         y += 0.6
     import math
     lo, hi = min(values), max(values)
-    log = hi / lo > 20
+    if log is None:
+        log = hi / lo > 20
     # the longest bar ends where its label still fits in the axis (~4.3 pt a
     # character at 7.5 pt, an axis ~430 pt wide)
     frac = min(0.85, max(0.45, 1 - (max(len(t) for _, _, t, _ in drawn) * 4.3 + 8) / 430))
@@ -389,7 +443,7 @@ def draw_panel(ax, groups, unit, title=None, higher_better=False):
     return y
 
 
-def figure(plt, panels, title, res, note, names=ROLE_NAMES):
+def figure(plt, panels, title, res, note, names=ROLE_NAMES, log=None):
     """panels: [(groups, unit, subtitle, higher_better)]; height from the bar count."""
     from matplotlib.patches import Patch
     sizes = [sum(len(b) for _, b, _ in g) + 0.6 * len(g) for g, _, _, _ in panels]
@@ -397,7 +451,7 @@ def figure(plt, panels, title, res, note, names=ROLE_NAMES):
     axes = fig.subplots(len(panels), 1, gridspec_kw={"height_ratios": sizes}, squeeze=False)[:, 0]
     roles = set()
     for ax, (groups, unit, sub, hb) in zip(axes, panels):
-        draw_panel(ax, groups, unit, sub, hb)
+        draw_panel(ax, groups, unit, sub, hb, log)
         roles |= {r.replace("-light", "") for _, bars, _ in groups for _, _, _, r in bars}
     fig.suptitle(f"{title}\n{res.machine()}  ({res.name})", x=0.01, ha="left", fontsize=10)
     if names:   # None: the bars' own labels say what each colour is
@@ -417,6 +471,22 @@ def plot_records(plt, res, data, title):
                        r["ratio"] + "x"))
     return figure(plt, [(groups, "ms per run", None, False)], title, res,
                   "ratio (bold) = peer time / MemBase time: above 1x MemBase is faster")
+
+
+def plot_analytics(plt, res, data):
+    groups = []
+    for q in dict.fromkeys(t["query"] for t in data["times"]):
+        bars = [(t["system"], float(t["ms"]), t["ms"] + " ms", "sys:" + t["system"])
+                for t in data["times"] if t["query"] == q and t["ms"]]
+        na = [t["system"] for t in data["times"] if t["query"] == q and not t["ms"]]
+        vs = [r for r in data["ratios"] if r["name"].startswith(q + ": vectorised vs DuckDB, 1 thread")]
+        ratio = f"{vs[0]['ratio']}x\nvs DuckDB\n1 thread" if vs else ""
+        groups.append((q + (f"\n({len(na)} n/a)" if na else ""), bars, ratio))
+    return figure(plt, [(groups, "ms per query, best run", None, False)],
+                  "Analytics on one 32-byte-record .npy file: MemBase vs DuckDB, numpy, native SQLite",
+                  res, "ratio (bold) = DuckDB time / MemBase vectorised time, 1 thread each: above 1x "
+                  "MemBase is faster; n/a systems are left out (the results file says why)",
+                  names=None, log=True)
 
 
 def plot_lines(plt, res, data):
@@ -518,6 +588,7 @@ FIGURES = [
     ("bench-vfs-threads.svg", "latest-vfs_threads.txt", read_vfs_threads, plot_vfs_threads, True),
     ("bench-core.svg", "latest-core.txt", read_core, plot_core, True),
     ("bench-memory.svg", "latest-memory.txt", read_memory, plot_memory, True),
+    ("bench-analytics.svg", "latest-analytics.txt", read_analytics, plot_analytics, True),
     ("bench-duckdb.svg", "latest-duckdb.txt", read_records,
      lambda plt, res, d: plot_records(plt, res, d, "MemBase vs DuckDB"), False),
 ]

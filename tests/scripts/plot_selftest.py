@@ -13,6 +13,8 @@ results files hold, and refuses the ones it cannot read (ctest: docs.plots).
    a changed unit, a time that no longer gives the printed ratio, a median
    that is not the median of its reps, a renamed header, a broken table
    row, a missing results file.
+   In latest-analytics.txt: a MISMATCH row, an unknown system, and a
+   ratio row whose times are not the times table's.
 5. latest-duckdb.txt is optional: absent, no bench-duckdb.svg; present
    (in the record table's format), it is drawn.
 Exits 0 when all hold, 1 naming what failed, 2 when matplotlib is missing.
@@ -112,6 +114,38 @@ def plant(tmp, name, file, old, new, expect_in_err, count=1):
     check(rc == 1 and want in err, f"{name}: exit 1 naming {want!r} (got {rc}: {err.strip()!r})")
 
 
+def plant_analytics(tmp):
+    """The analytics table's own faults, planted into the lines found by a
+    plain search of the committed file (its figures change with each run)."""
+    with open(os.path.join(results, "latest-analytics.txt"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    duck = next((ln for ln in lines if ln.startswith("sum ") and "DuckDB, 1 thread " in ln
+                 and ln.rstrip().endswith(" ok")), None)
+    if duck is None:
+        check(False, "latest-analytics.txt: no timed DuckDB, 1 thread row for sum to plant into")
+        return
+    head, tail = duck.split(" ms ", 1)
+    cut = head.rsplit(" ", 1)[0]
+    plant(tmp, "analytics-mismatch", "latest-analytics.txt", duck,
+          cut + " MISMATCH " + " " * (len(head) - len(cut) - 9) + "-  MISMATCH: 1.0, expected 2.0", None)
+    plant(tmp, "analytics-system", "latest-analytics.txt", duck,
+          duck.replace("DuckDB, 1 thread ", "DuckDB, 3 threads"), None)
+    ratio = next((ln for ln in lines if ln.startswith("sum: ") and " ms " in ln), None)
+    if ratio is None:
+        check(False, "latest-analytics.txt: no ratio row for sum to plant into")
+        return
+    # both times ten times larger: the ratio still follows, the times table
+    # no longer has them
+    words = ratio.split()
+    at = [i for i, w in enumerate(words) if w == "ms"]
+    new = ratio
+    for i in at:
+        t = words[i - 1]
+        dec = len(t.split(".")[1]) if "." in t else 0
+        new = new.replace(t + " ms", f"{float(t) * 10:.{dec}f} ms", 1)
+    plant(tmp, "analytics-ratio-time", "latest-analytics.txt", ratio, new, None)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="plot_selftest.", dir=base_tmp)
     try:
@@ -123,7 +157,7 @@ def main():
         dump = json.loads(out)
         for name in ("latest-sql_records.txt", "latest-sql_lines.txt", "latest-speedtest1.txt",
                      "latest-vfs_lookup.txt", "latest-vfs_threads.txt", "latest-core.txt",
-                     "latest-memory.txt"):
+                     "latest-memory.txt", "latest-analytics.txt"):
             check(name in dump, f"{name} is parsed")
         nfig = 0
         for name, entry in dump.items():
@@ -188,6 +222,7 @@ def main():
               None)
         plant(tmp, "core-ratio", "latest-core.txt", "62.32x", "26.32x", None)
         plant(tmp, "lookup-ratio", "latest-vfs_lookup.txt", "5.09x", "5.90x", None)
+        plant_analytics(tmp)
         d = copy_results(tmp, "absent")
         os.remove(os.path.join(d, "latest-core.txt"))
         rc, _, err = run(d, "--dump")
