@@ -664,7 +664,16 @@ static int mbRecCreate(
 }
 
 static int mbRecDisconnect(sqlite3_vtab *pVtab){
-  mbTabFree((MbRecTab*)pVtab);
+  MbRecTab *p = (MbRecTab*)pVtab;
+  if( p->nViewHold>0 ){
+    /* a membase_aggregate statement still reads it (SQLite sees no cursor
+    ** of the table, so DETACH may disconnect it meanwhile): no longer found
+    ** by name, freed when that statement ends (mb_records_aggregate_done) */
+    mbOpenRemove(p);
+    p->bOrphan = 1;
+    return SQLITE_OK;
+  }
+  mbTabFree(p);
   return SQLITE_OK;
 }
 
@@ -857,7 +866,11 @@ int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
 }
 
 void mb_records_aggregate_done(const mb_records_span *s){
-  if( s->pTab && s->bHeld ) mbViewEnd((MbRecTab*)s->pTab);
+  MbRecTab *p = (MbRecTab*)s->pTab;
+  if( p && s->bHeld ){
+    mbViewEnd(p);
+    if( p->bOrphan && p->nViewHold==0 ) mbTabFree(p);
+  }
 }
 
 int mb_records_register(sqlite3 *db){

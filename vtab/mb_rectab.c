@@ -429,27 +429,64 @@ void mbOpenRemove(MbRecTab *p){
   mb_mutex_leave(&mbOpenMu);
 }
 
-/* The table SQLite means by [zSchema.]zName: with no schema, temp first,
-** then main, then an attached database, as SQLite resolves names. */
+/* The schema whose table or view zName SQL would use in an unqualified
+** name: temp, then main, then the attached databases in the order they
+** were attached (SQLite's own order), the first that has one, whatever
+** its kind: a native table there hides a membase table of the same name
+** further on. NULL when none has; sqlite3_malloc'ed. */
+static char *mbSchemaOf(sqlite3 *db, const char *zName){
+  sqlite3_stmt *pList = 0;
+  char *zFound = 0;
+  int pass;
+  if( sqlite3_prepare_v2(db, "PRAGMA database_list", -1, &pList, 0) ){
+    sqlite3_finalize(pList);
+    return 0;
+  }
+  /* pass 0: temp; pass 1: main; pass 2: the others, in seq order */
+  for(pass=0; pass<3 && zFound==0; pass++){
+    sqlite3_reset(pList);
+    while( zFound==0 && sqlite3_step(pList)==SQLITE_ROW ){
+      int seq = sqlite3_column_int(pList, 0);
+      const char *zDb = (const char*)sqlite3_column_text(pList, 1);
+      sqlite3_stmt *pQ = 0;
+      char *zSql;
+      if( zDb==0 ) continue;
+      if( pass==0 ? seq!=1 : pass==1 ? seq!=0 : seq<2 ) continue;
+      zSql = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type IN "
+                             "('table','view') AND name=?1 COLLATE NOCASE", zDb);
+      if( zSql && sqlite3_prepare_v2(db, zSql, -1, &pQ, 0)==SQLITE_OK ){
+        sqlite3_bind_text(pQ, 1, zName, -1, SQLITE_STATIC);
+        if( sqlite3_step(pQ)==SQLITE_ROW ) zFound = sqlite3_mprintf("%s", zDb);
+      }
+      sqlite3_finalize(pQ);
+      sqlite3_free(zSql);
+    }
+  }
+  sqlite3_finalize(pList);
+  return zFound;
+}
+
+/* The table SQLite means by [zSchema.]zName: with no schema, the one of
+** the schema SQL's name resolution picks (mbSchemaOf), if it is ours. */
 MbRecTab *mbOpenFind(sqlite3 *db, const char *zSchema,
                             const char *zName){
   MbOpen *o;
   MbRecTab *p = 0;
-  int best = 99;
+  char *zOwn = 0;
+  if( zSchema==0 ){
+    zOwn = mbSchemaOf(db, zName);
+    if( zOwn==0 ) return 0;
+    zSchema = zOwn;
+  }
   mb_mutex_enter(&mbOpenMu);
   for(o=mbOpenTabs; o; o=o->pNext){
-    int rank;
     if( o->pTab->db!=db || sqlite3_stricmp(o->pTab->zName, zName)!=0 ) continue;
-    if( zSchema ){
-      if( sqlite3_stricmp(o->pTab->zSchema, zSchema)!=0 ) continue;
-      rank = 0;
-    }else{
-      rank = sqlite3_stricmp(o->pTab->zSchema, "temp")==0 ? 0
-           : sqlite3_stricmp(o->pTab->zSchema, "main")==0 ? 1 : 2;
-    }
-    if( rank<best ){ best = rank; p = o->pTab; }
+    if( sqlite3_stricmp(o->pTab->zSchema, zSchema)!=0 ) continue;
+    p = o->pTab;
+    break;
   }
   mb_mutex_leave(&mbOpenMu);
+  sqlite3_free(zOwn);
   return p;
 }
 

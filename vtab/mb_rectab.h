@@ -81,6 +81,8 @@ struct MbRecTab {
   int nSave;               /* savepoints 0..nSave-1 are set */
   unsigned nViewHold;      /* shared view-lock holds of this table's
                            ** statements (mb_map_view_lock) */
+  int bOrphan;             /* disconnected while an aggregate statement held
+                           ** it: freed when that statement ends */
   mb_stamp jrnStamp;       /* the file's stamp when no journal was there */
   int bJrnClean;           /* jrnStamp is set */
   int bJrnKept;            /* a commit left FILE-mbjournal empty (deleted
