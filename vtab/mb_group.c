@@ -379,7 +379,7 @@ static unsigned char *grpFind(MbGrpJob *j, MbGrpTable *t,
   return g;
 }
 
-/* The group key of the record at p (read as the table reads it) into k;
+/* The group key of the BY field at p (read as the table reads it) into k;
 ** *pDisp the REAL it reads as, for REAL keys. */
 static inline void grpKeyOf(const MbGrpJob *j, const unsigned char *p,
                             MbGrpKey *k, double *pDisp){
@@ -489,7 +489,7 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
     if( j->eBy==BY_CHAR ){
       pKey = p + j->by.iOff;
     }else{
-      grpKeyOf(j, p, &key, &rDisp);
+      grpKeyOf(j, p + j->by.iOff, &key, &rDisp);
       pKey = (const unsigned char*)&key;
     }
     g = grpFind(j, t, pKey, grpHash(j, pKey), rDisp, pRc, pzErr);
