@@ -257,11 +257,15 @@ static inline uint64_t grpMix(uint64_t h){
   return h;
 }
 
-static uint64_t grpHash(const MbGrpJob *j, const unsigned char *pKey){
+static inline uint64_t grpHash(const MbGrpJob *j, const unsigned char *pKey){
   if( j->eBy!=BY_CHAR ){
     MbGrpKey k;
     memcpy(&k, pKey, sizeof(k));
     return grpMix(k.v ^ (k.eTag * 0x9e3779b97f4a7c15ULL));
+  }else if( j->nKey<=8 ){
+    uint64_t w = 0;
+    memcpy(&w, pKey, j->nKey);
+    return grpMix(w ^ ((uint64_t)j->nKey << 56));
   }else{
     uint64_t h = j->nKey, w;
     uint32_t i = 0;
@@ -278,7 +282,7 @@ static uint64_t grpHash(const MbGrpJob *j, const unsigned char *pKey){
   }
 }
 
-static int grpKeyEq(const MbGrpJob *j, const unsigned char *a,
+static inline int grpKeyEq(const MbGrpJob *j, const unsigned char *a,
                     const unsigned char *b){
   return j->eBy==BY_CHAR ? memcmp(a, b, j->nKey)==0
                          : memcmp(a, b, sizeof(MbGrpKey))==0;
@@ -347,22 +351,33 @@ static void grpInit(const MbGrpJob *j, unsigned char *g,
   }
 }
 
+static unsigned char *grpInsert(MbGrpJob *j, MbGrpTable *t,
+                                const unsigned char *pKey, uint64_t h,
+                                double rDisp, int *pRc, char **pzErr);
+
 /* The group of key pKey (hash h) in t, made if new: NULL when the table
 ** cannot grow (the error in *pzErr, the code in *pRc). */
-static unsigned char *grpFind(MbGrpJob *j, MbGrpTable *t,
+static inline unsigned char *grpFind(MbGrpJob *j, MbGrpTable *t,
                               const unsigned char *pKey, uint64_t h,
                               double rDisp, int *pRc, char **pzErr){
-  uint64_t mask = t->nSlot-1, x = h & mask, tag = h & ~0xffffffffULL, v;
-  unsigned char *g;
-  int bNomem = 0;
+  uint64_t mask = t->nSlot-1, x = h & mask, v;
   while( (v = t->aSlot[x])!=0 ){
     if( (v>>32)==(h>>32) ){
-      g = GRP_AT(j, t, (v & 0xffffffffu) - 1);
+      unsigned char *g = GRP_AT(j, t, (v & 0xffffffffu) - 1);
       if( grpKeyEq(j, g, pKey) ) return g;
     }
     x = (x+1) & mask;
   }
-  /* new: make room first (outside any loop state), then insert */
+  return grpInsert(j, t, pKey, h, rDisp, pRc, pzErr);
+}
+
+/* A new group: make room first, then insert. */
+static unsigned char *grpInsert(MbGrpJob *j, MbGrpTable *t,
+                                const unsigned char *pKey, uint64_t h,
+                                double rDisp, int *pRc, char **pzErr){
+  uint64_t mask, x, tag = h & ~0xffffffffULL;
+  unsigned char *g;
+  int bNomem = 0;
   if( t->nGrp>=MB_GRP_MAXGROUPS
    || ((t->nGrp+1)*2 > t->nSlot && !grpGrowSlots(j, t, &bNomem))
    || (t->nGrp==t->nAlloc && !grpGrowArena(j, t, &bNomem)) ){
@@ -480,20 +495,39 @@ static inline void grpAdd(const MbGrpJob *j, unsigned char *g,
 static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
                     uint64_t n, int *pRc, char **pzErr){
   uint64_t k, nStride = j->s->nStride;
+  /* the previous record's key and group: runs of one key (sorted or
+  ** clustered keys, BY NULL) skip the hash table. A REAL key's group is
+  ** keyed by the normalised value, so -0.0 after 0.0 also hits. */
+  MbGrpKey last = {0, 0xff};
+  const unsigned char *pLast = 0;
+  unsigned char *gLast = 0;
   for(k=0; k<n; k++){
     const unsigned char *p = aBuf + k*nStride;
-    const unsigned char *pKey;
-    MbGrpKey key;
-    double rDisp = 0.0;
     unsigned char *g;
     if( j->eBy==BY_CHAR ){
-      pKey = p + j->by.iOff;
+      const unsigned char *pKey = p + j->by.iOff;
+      if( pLast && memcmp(pKey, pLast, j->nKey)==0 ){
+        g = gLast;
+      }else{
+        g = grpFind(j, t, pKey, grpHash(j, pKey), 0.0, pRc, pzErr);
+        if( g==0 ) return 1;
+        pLast = pKey;
+        gLast = g;
+      }
     }else{
+      MbGrpKey key;
+      double rDisp = 0.0;
       grpKeyOf(j, p + j->by.iOff, &key, &rDisp);
-      pKey = (const unsigned char*)&key;
+      if( key.v==last.v && key.eTag==last.eTag ){
+        g = gLast;
+      }else{
+        g = grpFind(j, t, (const unsigned char*)&key,
+                    grpHash(j, (const unsigned char*)&key), rDisp, pRc, pzErr);
+        if( g==0 ) return 1;
+        last = key;
+        gLast = g;
+      }
     }
-    g = grpFind(j, t, pKey, grpHash(j, pKey), rDisp, pRc, pzErr);
-    if( g==0 ) return 1;
     grpAdd(j, g, p);
   }
   return 0;
