@@ -92,10 +92,11 @@
 **
 ** The work is one pass over the mapped records: the range is cut into
 ** THREADS contiguous parts, each thread aggregates its part into its own
-** hash table (open addressing on the key's bytes), reading the file in
-** blocks with the core's fault-guarded copy: a file truncated underneath
-** is an SQL error naming the file, never SIGBUS; the file's size is also
-** checked once the scan is over. The tables are then merged in part
+** hash table (open addressing on the key's bytes), reading the mapping
+** in place, block by block, under the core's fault guard (a block stops
+** early when its table must grow, which happens outside the guard): a
+** file truncated underneath is an SQL error naming the file, never
+** SIGBUS; the file's size is also checked once the scan is over. The tables are then merged in part
 ** order. A connection's own uncommitted writes are read too (one thread
 ** at a time reads them through the table). sqlite3_interrupt() stops the
 ** scan between blocks on SQLite 3.41 and later ("interrupted").
@@ -168,7 +169,13 @@ typedef struct MbGrpTable {
   uint64_t nGrp, nAlloc;  /* groups used and allocated in aGrp */
   uint64_t *aSlot;        /* the hash's high 32 bits | (index+1); 0 empty */
   uint64_t nSlot;         /* a power of two, at least 2*nGrp */
+  int bNoGrow;            /* inside a guarded call: a new group that needs
+                          ** room stops the block (GRP_NEEDROOM) instead
+                          ** of allocating */
 } MbGrpTable;
+
+/* grpFind's code for "the table must grow first" (bNoGrow). */
+#define GRP_NEEDROOM (-1)
 
 typedef struct MbGrpJob MbGrpJob;
 
@@ -378,6 +385,11 @@ static unsigned char *grpInsert(MbGrpJob *j, MbGrpTable *t,
   uint64_t mask, x, tag = h & ~0xffffffffULL;
   unsigned char *g;
   int bNomem = 0;
+  if( t->bNoGrow && (t->nGrp>=MB_GRP_MAXGROUPS || (t->nGrp+1)*2 > t->nSlot
+                     || t->nGrp==t->nAlloc) ){
+    *pRc = GRP_NEEDROOM;
+    return 0;
+  }
   if( t->nGrp>=MB_GRP_MAXGROUPS
    || ((t->nGrp+1)*2 > t->nSlot && !grpGrowSlots(j, t, &bNomem))
    || (t->nGrp==t->nAlloc && !grpGrowArena(j, t, &bNomem)) ){
@@ -491,9 +503,11 @@ static inline void grpAdd(const MbGrpJob *j, unsigned char *g,
   }
 }
 
-/* Aggregate n records of the block at aBuf (record k at k*nStride). */
+/* Aggregate records [*pk, n) of the block at aBuf (record k at
+** k*nStride). Returns 0 when all are done; else 1 with *pk the record not
+** done and *pRc set (GRP_NEEDROOM: the table must grow first). */
 static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
-                    uint64_t n, int *pRc, char **pzErr){
+                    uint64_t *pk, uint64_t n, int *pRc, char **pzErr){
   uint64_t k, nStride = j->s->nStride;
   /* the previous record's key and group: runs of one key (sorted or
   ** clustered keys, BY NULL) skip the hash table. A REAL key's group is
@@ -501,7 +515,7 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
   MbGrpKey last = {0, 0xff};
   const unsigned char *pLast = 0;
   unsigned char *gLast = 0;
-  for(k=0; k<n; k++){
+  for(k=*pk; k<n; k++){
     const unsigned char *p = aBuf + k*nStride;
     unsigned char *g;
     if( j->eBy==BY_CHAR ){
@@ -510,7 +524,7 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
         g = gLast;
       }else{
         g = grpFind(j, t, pKey, grpHash(j, pKey), 0.0, pRc, pzErr);
-        if( g==0 ) return 1;
+        if( g==0 ){ *pk = k; return 1; }
         pLast = pKey;
         gLast = g;
       }
@@ -523,27 +537,56 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
       }else{
         g = grpFind(j, t, (const unsigned char*)&key,
                     grpHash(j, (const unsigned char*)&key), rDisp, pRc, pzErr);
-        if( g==0 ) return 1;
+        if( g==0 ){ *pk = k; return 1; }
         last = key;
         gLast = g;
       }
     }
     grpAdd(j, g, p);
   }
+  *pk = n;
   return 0;
+}
+
+/* A block read in place under the fault guard (mb_guarded_call): only
+** reads the mapping and writes the part's table, which does not allocate
+** (bNoGrow), as a guarded call must. */
+typedef struct MbGrpGuarded {
+  MbGrpJob *j;
+  MbGrpTable *t;
+  const unsigned char *p;   /* the first record's bytes read */
+  uint64_t k, n;            /* records [k, n) to do; k out: the first not done */
+  int rc;                   /* GRP_NEEDROOM when it stopped for room */
+} MbGrpGuarded;
+
+static void grpBlockGuarded(void *ctx){
+  MbGrpGuarded *b = (MbGrpGuarded*)ctx;
+  (void)grpBlock(b->j, b->t, b->p, &b->k, b->n, &b->rc, 0);
+}
+
+/* Room for one more group in t (outside the guard). */
+static int grpMakeRoom(MbGrpJob *j, MbGrpTable *t, char **pzErr){
+  int bNomem = 0;
+  if( t->nGrp>=MB_GRP_MAXGROUPS
+   || ((t->nGrp+1)*2 > t->nSlot && !grpGrowSlots(j, t, &bNomem))
+   || (t->nGrp==t->nAlloc && !grpGrowArena(j, t, &bNomem)) ){
+    return grpMemError(j, t, bNomem, pzErr);
+  }
+  return SQLITE_OK;
 }
 
 static void grpWorker(void *ctx, unsigned w){
   MbGrpJob *j = (MbGrpJob*)ctx;
   MbGrpWorker *pW = &j->aW[w];
   const mb_records_span *s = j->s;
-  uint64_t nBlock = MB_GRP_BLOCK / s->nStride, i = pW->iFirst;
-  unsigned char *aBuf;
+  uint64_t nBlock = MB_GRP_BLOCK / s->nStride, i = pW->iFirst, k;
+  unsigned char *aBuf = 0;
   mb_scan scan;
   if( nBlock==0 ) nBlock = 1;
   if( pW->iFirst>=pW->iEnd ) return;
-  aBuf = malloc((size_t)((nBlock-1)*s->nStride + j->nRead));
-  if( aBuf==0 ){
+  /* a buffer only to copy the connection's own writes into */
+  if( s->bOwn ) aBuf = malloc((size_t)((nBlock-1)*s->nStride + j->nRead));
+  if( s->bOwn && aBuf==0 ){
     pW->rc = SQLITE_NOMEM;
     __atomic_store_n(&j->bStop, 1, __ATOMIC_RELAXED);
     return;
@@ -571,8 +614,28 @@ static void grpWorker(void *ctx, unsigned w){
                                     &pW->zErr);
       mb_mutex_leave(&j->mu);
       if( pW->rc ) break;
+      k = 0;
+      if( grpBlock(j, &pW->t, aBuf, &k, n, &pW->rc, &pW->zErr) ) break;
     }else{
-      int mrc = mb_map_read(s->pMap, off + j->iLoOff, aBuf, nByte);
+      /* in place: no copy. Another user of the shared map may have
+      ** shrunk the view; a cut while the block is read faults, and the
+      ** guard makes that an error */
+      MbGrpGuarded b;
+      int mrc = MB_OK;
+      b.j = j; b.t = &pW->t; b.k = 0; b.n = n;
+      if( off + j->iLoOff + nByte > mb_map_size(s->pMap) ) mrc = MB_ERANGE;
+      while( mrc==MB_OK && b.k<n ){
+        b.p = (const unsigned char*)mb_map_data(s->pMap) + off + j->iLoOff;
+        b.rc = 0;
+        pW->t.bNoGrow = 1;
+        mrc = mb_guarded_call(b.p, nByte, grpBlockGuarded, &b);
+        pW->t.bNoGrow = 0;
+        if( mrc==MB_OK && b.k<n ){
+          pW->rc = grpMakeRoom(j, &pW->t, &pW->zErr);
+          if( pW->rc ) break;
+        }
+      }
+      if( pW->rc ) break;
       if( mrc!=MB_OK ){
         pW->rc = SQLITE_IOERR_SHORT_READ;
         pW->zErr = sqlite3_mprintf("membase_group: %s: the file was "
@@ -581,7 +644,6 @@ static void grpWorker(void *ctx, unsigned w){
         break;
       }
     }
-    if( grpBlock(j, &pW->t, aBuf, n, &pW->rc, &pW->zErr) ) break;
     i += n;
   }
   if( pW->rc ) __atomic_store_n(&j->bStop, 1, __ATOMIC_RELAXED);
