@@ -1004,7 +1004,7 @@ static int grpParseBy(MbGrpJob *j, const mb_records_span *s,
     *pzErr = sqlite3_mprintf("membase_group: BY \"%s\": column \"%s\" (%s) "
                              "is not an integer column", zBy, zTok,
                              mb_type_name(eType));
-  }else if( eType==MB_TYPE_BLOB ){
+  }else if( eType>MB_TYPE_BOOL && eType!=MB_TYPE_CHAR ){
     *pzErr = sqlite3_mprintf("membase_group: BY column \"%s\" (%s) cannot "
                              "group: use an integer, bool, float or char "
                              "column", zTok, mb_type_name(eType));
@@ -1184,7 +1184,7 @@ static int mbGrpColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
       }
       return SQLITE_OK;
     case G_COL:
-      sqlite3_result_text(ctx, pCur->azCol[c], -1, SQLITE_STATIC);
+      sqlite3_result_text(ctx, pCur->azCol[c], -1, SQLITE_TRANSIENT);
       return SQLITE_OK;
     case G_N:
       sqlite3_result_int64(ctx, (sqlite3_int64)GRP_HEAD(j, g)->nRec);
