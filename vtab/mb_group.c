@@ -41,7 +41,12 @@
 **           (default 1073741824, 1 GiB). A query whose groups need more
 **           fails: "membase_group: TAB: the groups need more than
 **           MAXMEM=... bytes (N distinct keys so far); raise MAXMEM or
-**           group by fewer keys". Nothing unbounded is allocated.
+**           group by fewer keys". Nothing unbounded is allocated. Each
+**           thread has its own table of the keys of its part: a group
+**           costs 32 bytes + 96 per value column (+ the key beyond 16
+**           bytes for char(N)) and 16 bytes of hash slots, tables double
+**           as they grow, and the merged table is part 0's grown; so the
+**           same keys in every part cost about THREADS times as much.
 **
 ** Columns, one row per (group, value column):
 **   grp    the group's key as the table reads it (for 0.0 and -0.0, the
@@ -49,12 +54,14 @@
 **          NULL when BY is NULL)
 **   col    the value column's name, as the table spells it
 **   n      the records of the group, as count(*)
-**   count, sum, min, max, avg: exactly membase_aggregate's answers over
-**          the group's records, which are SQL's count(col), sum(col),
-**          min(col), max(col), avg(col) (an INTEGER sum that leaves 64
-**          bits is the error "membase_group: integer overflow" when that
-**          row's sum is read, with the same SQLite-version rules for u64
-**          values above 9223372036854775807)
+**   count, sum, min, max, avg: SQL's count(col), sum(col), min(col),
+**          max(col), avg(col) over the group's records, with the rules
+**          membase_aggregate's manual states (NaN is NULL; types; a u64
+**          above 9223372036854775807 is REAL; of equal values, 0.0 and
+**          -0.0, the first in record order; an INTEGER sum whose running
+**          sum leaves 64 bits is the error "membase_group: integer
+**          overflow" when that row's sum is read, with the same SQLite
+**          version rules for u64 columns; avg never fails)
 ** and, hidden (name them to see them): threads (the parts the range was
 ** split into, one thread each) and memory (the peak bytes of the group
 ** tables, a table being doubled counting both its sizes). They come after
@@ -81,7 +88,8 @@
 ** sum of its part (128 bits) and the highest and lowest running partial
 ** sum, so the merge (in record order) knows whether a running sum of the
 ** whole group ever left 64 bits, as sum() checks it. The avg of an integer
-** column is the exact sum, rounded once, over count. Float sums (and
+** column is the exact sum, rounded once, over count (after an overflow
+** SQL's avg adds REALs instead: within the bound below). Float sums (and
 ** their avg, and the REAL sum of u64 columns) are added in record order
 ** within a thread and the threads' partial sums in thread order: with one
 ** thread that is SQLite 3.40's own order; otherwise, for n values
