@@ -587,6 +587,9 @@ static void grpWorker(void *ctx, unsigned w){
   MbGrpJob *j = (MbGrpJob*)ctx;
   MbGrpWorker *pW = &j->aW[w];
   const mb_records_span *s = j->s;
+  /* the table lives on this thread's stack while it scans: the parts'
+  ** entries of aW share cache lines */
+  MbGrpTable t = pW->t;
   uint64_t nBlock = MB_GRP_BLOCK / s->nStride, i = pW->iFirst, k;
   unsigned char *aBuf = 0;
   mb_scan scan;
@@ -623,23 +626,23 @@ static void grpWorker(void *ctx, unsigned w){
       mb_mutex_leave(&j->mu);
       if( pW->rc ) break;
       k = 0;
-      if( grpBlock(j, &pW->t, aBuf, &k, n, &pW->rc, &pW->zErr) ) break;
+      if( grpBlock(j, &t, aBuf, &k, n, &pW->rc, &pW->zErr) ) break;
     }else{
       /* in place: no copy. Another user of the shared map may have
       ** shrunk the view; a cut while the block is read faults, and the
       ** guard makes that an error */
       MbGrpGuarded b;
       int mrc = MB_OK;
-      b.j = j; b.t = &pW->t; b.k = 0; b.n = n;
+      b.j = j; b.t = &t; b.k = 0; b.n = n;
       if( off + j->iLoOff + nByte > mb_map_size(s->pMap) ) mrc = MB_ERANGE;
       while( mrc==MB_OK && b.k<n ){
         b.p = (const unsigned char*)mb_map_data(s->pMap) + off + j->iLoOff;
         b.rc = 0;
-        pW->t.bNoGrow = 1;
+        t.bNoGrow = 1;
         mrc = mb_guarded_call(b.p, nByte, grpBlockGuarded, &b);
-        pW->t.bNoGrow = 0;
+        t.bNoGrow = 0;
         if( mrc==MB_OK && b.k<n ){
-          pW->rc = grpMakeRoom(j, &pW->t, &pW->zErr);
+          pW->rc = grpMakeRoom(j, &t, &pW->zErr);
           if( pW->rc ) break;
         }
       }
@@ -657,6 +660,7 @@ static void grpWorker(void *ctx, unsigned w){
   if( pW->rc ) __atomic_store_n(&j->bStop, 1, __ATOMIC_RELAXED);
   (void)mb_scan_finish(&scan, s->nHeader + i*s->nStride);
   free(aBuf);
+  pW->t = t;
 }
 
 /* ------------------------------------------------------------ merge */
