@@ -299,8 +299,15 @@ static inline uint64_t grpHash(const MbGrpJob *j, const unsigned char *pKey){
 
 static inline int grpKeyEq(const MbGrpJob *j, const unsigned char *a,
                     const unsigned char *b){
-  return j->eBy==BY_CHAR ? memcmp(a, b, j->nKey)==0
-                         : memcmp(a, b, sizeof(MbGrpKey))==0;
+  if( j->eBy==BY_CHAR ){
+    if( j->nKey==8 ){   /* char(8), the usual symbol: no call */
+      uint64_t x, y;
+      memcpy(&x, a, 8); memcpy(&y, b, 8);
+      return x==y;
+    }
+    return memcmp(a, b, j->nKey)==0;
+  }
+  return memcmp(a, b, sizeof(MbGrpKey))==0;
 }
 
 #define GRP_AT(j, t, i) ((t)->aGrp + (uint64_t)(i)*(j)->szGrp)
@@ -528,7 +535,7 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
     unsigned char *g;
     if( j->eBy==BY_CHAR ){
       const unsigned char *pKey = p + j->by.iOff;
-      if( pLast && memcmp(pKey, pLast, j->nKey)==0 ){
+      if( pLast && grpKeyEq(j, pKey, pLast) ){
         g = gLast;
       }else{
         g = grpFind(j, t, pKey, grpHash(j, pKey), 0.0, pRc, pzErr);
