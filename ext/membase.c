@@ -30,6 +30,7 @@
 **   vtab/mb_stats_table.c     the membase_stats table, membase_counters()
 **   vtab/mb_records.c         the membase module (record files as tables)
 **   vtab/mb_aggregate.c       membase_aggregate()
+**   vtab/mb_group.c           membase_group()
 **   vtab/mb_lines.c           membase_lines (text files as tables),
 **                             membase_lines_index()
 ** and, for the process, the VFSes "membase" and "membase-process"
@@ -51,6 +52,7 @@ SQLITE_EXTENSION_INIT1
 #include "../vtab/mb_stats_table.h"
 #include "../vtab/mb_records.h"
 #include "../vtab/mb_aggregate.h"
+#include "../vtab/mb_group.h"
 #include "../vtab/mb_lines.h"
 #include "mb_vfs_functions.h"
 #include "mb_memory_functions.h"
@@ -83,6 +85,7 @@ static int mbRegisterAll(sqlite3 *db){
   rc = mb_stats_register(db);
   if( rc==SQLITE_OK ) rc = mb_records_register(db);
   if( rc==SQLITE_OK ) rc = mb_aggregate_register(db);
+  if( rc==SQLITE_OK ) rc = mb_group_register(db);
   if( rc==SQLITE_OK ) rc = mb_lines_register(db);
   if( rc==SQLITE_OK ) rc = mb_vfs_functions_register(db);
   if( rc==SQLITE_OK ) rc = mb_memory_functions_register(db);

@@ -733,8 +733,12 @@ static const sqlite3_module mbRecModule = {
 
 /* ------------------------------------------------------------ aggregates */
 
-int mb_records_aggregate_prepare(
+/* mb_records_aggregate_prepare and mb_records_group_prepare: zFunc names
+** the function in error messages; zCol NULL = no column (the span's field
+** is then empty: the caller looks its fields up with mb_records_span_field). */
+static int mbSpanPrepare(
   sqlite3 *db,
+  const char *zFunc,
   const char *zTab,
   const char *zCol,
   const char *zKey,
@@ -771,28 +775,27 @@ int mb_records_aggregate_prepare(
     p = rc==SQLITE_OK ? mbOpenFind(db, zSchema, zName) : 0;
     sqlite3_free(zSchema);
     if( p==0 ){
-      *pzErr = sqlite3_mprintf("membase_aggregate: no membase table \"%s\"",
-                               zTab);
+      *pzErr = sqlite3_mprintf("%s: no membase table \"%s\"", zFunc, zTab);
       return SQLITE_ERROR;
     }
   }
-  for(i=0; i<p->nCol; i++){
+  for(i=0; zCol && i<p->nCol; i++){
     if( sqlite3_stricmp(p->aCol[i].zName, zCol)==0 ){ iCol = i; break; }
   }
-  if( iCol<0 ){
-    *pzErr = sqlite3_mprintf("membase_aggregate: table \"%s\" has no column "
-                             "\"%s\"", zTab, zCol);
+  if( zCol && iCol<0 ){
+    *pzErr = sqlite3_mprintf("%s: table \"%s\" has no column \"%s\"",
+                             zFunc, zTab, zCol);
     return SQLITE_ERROR;
   }
-  if( p->aCol[iCol].eType>MB_TYPE_BOOL ){
-    *pzErr = sqlite3_mprintf("membase_aggregate: column \"%s\" (%s) is not "
-                             "numeric", zCol, mb_type_name(p->aCol[iCol].eType));
+  if( zCol && p->aCol[iCol].eType>MB_TYPE_BOOL ){
+    *pzErr = sqlite3_mprintf("%s: column \"%s\" (%s) is not numeric", zFunc,
+                             zCol, mb_type_name(p->aCol[iCol].eType));
     return SQLITE_ERROR;
   }
   if( zKey && sqlite3_stricmp(zKey, "rowid")!=0 ){
     if( p->iSorted<0 || sqlite3_stricmp(zKey, p->aCol[p->iSorted].zName)!=0 ){
-      *pzErr = sqlite3_mprintf("membase_aggregate: \"%s\" is neither rowid "
-                               "nor the sorted column of \"%s\"", zKey, zTab);
+      *pzErr = sqlite3_mprintf("%s: \"%s\" is neither rowid nor the sorted "
+                               "column of \"%s\"", zFunc, zKey, zTab);
       return SQLITE_ERROR;
     }
     bKey = 1;
@@ -829,10 +832,12 @@ int mb_records_aggregate_prepare(
   pOut->nStride = p->nStride;
   pOut->iFirst = lo;
   pOut->iEnd = hi;
-  pOut->iOff = p->aCol[iCol].iOff;
-  pOut->nByte = p->aCol[iCol].nByte;
-  pOut->eType = p->aCol[iCol].eType;
-  pOut->bBig = (p->aCol[iCol].eKind & K_SWAP)!=0;
+  if( iCol>=0 ){
+    pOut->iOff = p->aCol[iCol].iOff;
+    pOut->nByte = p->aCol[iCol].nByte;
+    pOut->eType = p->aCol[iCol].eType;
+    pOut->bBig = (p->aCol[iCol].eKind & K_SWAP)!=0;
+  }
   pOut->zFile = p->zFile;
   pOut->pTab = p;
   pOut->nFileRows = p->nRows;
@@ -850,6 +855,34 @@ vtab_error:
   sqlite3_free(p->base.zErrMsg);
   p->base.zErrMsg = 0;
   return rc;
+}
+
+int mb_records_aggregate_prepare(sqlite3 *db, const char *zTab,
+                                 const char *zCol, const char *zKey,
+                                 sqlite3_value *pLo, sqlite3_value *pHi,
+                                 mb_records_span *pOut, char **pzErr){
+  return mbSpanPrepare(db, "membase_aggregate", zTab, zCol, zKey, pLo, pHi,
+                       pOut, pzErr);
+}
+
+int mb_records_group_prepare(sqlite3 *db, const char *zTab, const char *zKey,
+                             sqlite3_value *pLo, sqlite3_value *pHi,
+                             mb_records_span *pOut, char **pzErr){
+  return mbSpanPrepare(db, "membase_group", zTab, 0, zKey, pLo, pHi, pOut,
+                       pzErr);
+}
+
+int mb_records_span_field(const mb_records_span *s, const char *zCol,
+                          MbCol *pOut){
+  const MbRecTab *p = (const MbRecTab*)s->pTab;
+  int i;
+  for(i=0; i<p->nCol; i++){
+    if( sqlite3_stricmp(p->aCol[i].zName, zCol)==0 ){
+      *pOut = p->aCol[i];
+      return i;
+    }
+  }
+  return -1;
 }
 
 int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,

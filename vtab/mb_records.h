@@ -46,6 +46,20 @@ int mb_records_aggregate_prepare(sqlite3 *db, const char *zTab,
                                  sqlite3_value *pLo, sqlite3_value *pHi,
                                  mb_records_span *pOut, char **pzErr);
 
+/* The same for membase_group (its errors say so), over the table and the
+** range only: the span's own field (iOff, nByte, eType, bBig) is zero;
+** the caller looks up its columns with mb_records_span_field. */
+int mb_records_group_prepare(sqlite3 *db, const char *zTab, const char *zKey,
+                             sqlite3_value *pLo, sqlite3_value *pHi,
+                             mb_records_span *pOut, char **pzErr);
+
+/* Column zCol (any type; case-insensitive) of a prepared span's table:
+** its index and *pOut (zName owned by the table, valid while the span
+** is), or -1 and *pOut untouched when the table has no such column. */
+struct MbCol;
+int mb_records_span_field(const mb_records_span *s, const char *zCol,
+                          struct MbCol *pOut);
+
 /* Read [off, off+n) of a span's file as its connection sees it (its own
 ** uncommitted writes included). SQLite codes; *pzErr on an error. */
 int mb_records_span_read(const mb_records_span *s, uint64_t off, void *dst,
