@@ -18,8 +18,11 @@
 **         the CPUs the process may use (its affinity mask, lowered to its
 **         cgroup's CPU quota); 1 for none; at most 64 and one per 65536
 **         records. A connection with uncommitted writes to the table
-**         scans them with one thread. The hidden column `threads` reads
-**         back how many ran.
+**         scans them with one thread.
+**
+** The arguments read back as their hidden columns (tab, col, lo, hi,
+** key, nthreads), as a table-valued function's do; the hidden column
+** `threads`, after them, says how many threads ran.
 **
 ** One row, always. The rule is SQLite's: each column is what SQL's
 ** count(col), sum(col), min(col), max(col) and avg(col) give over the
@@ -43,7 +46,9 @@
 **          bool columns, REAL for float columns; a u64 min or max is
 **          INTEGER up to 9223372036854775807, REAL above. Of equal values
 **          (0.0 and -0.0) the first in record order is returned.
-**   avg    REAL, sum/count over the values counted; NULL over no values
+**   avg    REAL, sum/count over the values counted (an integer column's
+**          exact sum rounded once, as SQLite 3.43 and later; 3.40 adds
+**          REALs one by one: the bound below); NULL over no values
 **          (and when the sum is NaN). It never fails: after an integer
 **          overflow it is the REAL sum over count, as SQL's avg().
 **
@@ -107,7 +112,7 @@ __extension__ typedef __int128 mb_i128 __attribute__((aligned(8)));
 #define MB_AGG_BLOCK (128*1024)
 
 enum { AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG,
-       AGG_TAB, AGG_COL, AGG_LO, AGG_HI, AGG_KEY, AGG_THREADS };
+       AGG_TAB, AGG_COL, AGG_LO, AGG_HI, AGG_KEY, AGG_NTHREADS, AGG_THREADS };
 #define AGG_NARG 6
 
 /* What one chunk of records adds up to. */
@@ -153,6 +158,8 @@ typedef struct MbAggCursor {
   mb_records_span span;       /* the last one filtered: its statement's hold
                               ** on the file lasts until the cursor closes */
   int bSpan;
+  sqlite3_value *aArg[AGG_NARG]; /* the arguments, read back by their hidden
+                              ** columns (as json_each's) */
 } MbAggCursor;
 
 static int mbAggConnect(sqlite3 *db, void *pAux, int argc,
@@ -163,7 +170,7 @@ static int mbAggConnect(sqlite3 *db, void *pAux, int argc,
   (void)pAux; (void)argc; (void)argv; (void)pzErr;
   rc = sqlite3_declare_vtab(db, "CREATE TABLE x(count INTEGER, sum, min, max,"
       " avg REAL, tab HIDDEN, col HIDDEN, lo HIDDEN, hi HIDDEN, key HIDDEN,"
-      " threads HIDDEN)");
+      " nthreads HIDDEN, threads HIDDEN)");
   if( rc ) return rc;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   pVtab = sqlite3_malloc64(sizeof(*pVtab));
@@ -189,8 +196,17 @@ static int mbAggOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   return SQLITE_OK;
 }
 
+static void aggArgsFree(MbAggCursor *pCur){
+  int k;
+  for(k=0; k<AGG_NARG; k++){
+    sqlite3_value_free(pCur->aArg[k]);
+    pCur->aArg[k] = 0;
+  }
+}
+
 static int mbAggClose(sqlite3_vtab_cursor *cur){
   MbAggCursor *pCur = (MbAggCursor*)cur;
+  aggArgsFree(pCur);
   if( pCur->bSpan ) mb_records_aggregate_done(&pCur->span);
   sqlite3_free(cur);
   return SQLITE_OK;
@@ -680,15 +696,24 @@ static int mbAggFilter(sqlite3_vtab_cursor *cur, int idxNum,
   int k, j = 0, rc;
   unsigned nThread = 0;
   (void)idxStr; (void)argc;
+  aggArgsFree(pCur);
   for(k=0; k<AGG_NARG; k++){
-    if( idxNum & (1<<k) ) a[k] = argv[j++];
+    if( idxNum & (1<<k) ){
+      a[k] = argv[j++];
+      pCur->aArg[k] = sqlite3_value_dup(a[k]);
+      if( pCur->aArg[k]==0 ) return SQLITE_NOMEM;
+    }
   }
   if( a[5] && sqlite3_value_type(a[5])!=SQLITE_NULL ){
     sqlite3_int64 v = sqlite3_value_int64(a[5]);
     if( sqlite3_value_type(a[5])!=SQLITE_INTEGER || v<0 ){
-      zErr = sqlite3_mprintf("membase_aggregate: threads=%s: not a count of "
-                             "threads (0 or NULL: the CPUs the process may "
-                             "use)", sqlite3_value_text(a[5]));
+      int t = sqlite3_value_type(a[5]);
+      zErr = sqlite3_mprintf("membase_aggregate: THREADS must be 0 or NULL "
+          "(the CPUs the process may use) or a positive number of threads, "
+          "not %s%s%s", t==SQLITE_TEXT ? "the text '" : t==SQLITE_FLOAT
+          ? "the real " : t==SQLITE_BLOB ? "a blob" : "",
+          t==SQLITE_BLOB ? "" : (const char*)sqlite3_value_text(a[5]),
+          t==SQLITE_TEXT ? "'" : "");
       sqlite3_free(cur->pVtab->zErrMsg);
       cur->pVtab->zErrMsg = zErr;
       return SQLITE_ERROR;
@@ -752,6 +777,11 @@ static int mbAggColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
   }
   if( i==AGG_THREADS ){
     sqlite3_result_int64(ctx, r->nThread);
+    return SQLITE_OK;
+  }
+  if( i>=AGG_TAB && i<AGG_TAB+AGG_NARG ){
+    const sqlite3_value *v = ((MbAggCursor*)cur)->aArg[i-AGG_TAB];
+    if( v ) sqlite3_result_value(ctx, (sqlite3_value*)v);
     return SQLITE_OK;
   }
   if( r->nCount==0 || i>AGG_AVG ) return SQLITE_OK;   /* NULL */

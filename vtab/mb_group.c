@@ -88,8 +88,10 @@
 ** sum of its part (128 bits) and the highest and lowest running partial
 ** sum, so the merge (in record order) knows whether a running sum of the
 ** whole group ever left 64 bits, as sum() checks it. The avg of an integer
-** column is the exact sum, rounded once, over count (after an overflow
-** SQL's avg adds REALs instead: within the bound below). Float sums (and
+** column is the exact sum, rounded once, over count, as SQLite 3.43 and
+** later compute it; SQLite 3.40 adds the values as REALs one by one, which
+** differs once a running sum passes 2^53 (within the bound below), and so
+** does SQL's avg after an overflow. Float sums (and
 ** their avg, and the REAL sum of u64 columns) are added in record order
 ** within a thread and the threads' partial sums in thread order: with one
 ** thread that is SQLite 3.40's own order; otherwise, for n values
@@ -455,9 +457,17 @@ static inline void grpKeyOf(const MbGrpJob *j, const unsigned char *p,
       if( j->by.eType==MB_TYPE_U64 ){
         uint64_t u = mbCodecU64(&j->by, p);
         if( u>(uint64_t)INT64_MAX ){
-          /* the table reads it as REAL: SQL divides REALs */
+          /* the table reads it as REAL: SQL divides REALs. A quotient
+          ** below 2^63 (N >= 2) is a whole number (doubles there are), and
+          ** SQL's GROUP BY finds it equal to the INTEGER of that value:
+          ** keyed as that INTEGER, shown as the first record's */
           double d = (double)u / (double)j->nDiv;
-          memcpy(&k->v, &d, 8); k->eTag = KEY_REAL; *pDisp = d;
+          *pDisp = d;
+          if( d<9223372036854775808.0 ){
+            k->v = (uint64_t)(int64_t)d; k->eTag = KEY_INT;
+          }else{
+            memcpy(&k->v, &d, 8); k->eTag = KEY_REAL;
+          }
           return;
         }
         k->v = (uint64_t)((int64_t)u / j->nDiv);
@@ -546,7 +556,8 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
       }
     }else{
       MbGrpKey key;
-      double rDisp = 0.0;
+      double rDisp = NAN;   /* an INTEGER key shows as INTEGER unless
+                            ** grpKeyOf gives the REAL it reads as */
       grpKeyOf(j, p + j->by.iOff, &key, &rDisp);
       if( key.v==last.v && key.eTag==last.eTag ){
         g = gLast;
@@ -821,6 +832,9 @@ typedef struct MbGrpCursor {
   mb_records_span span;       /* the last one filtered: its statement's hold
                               ** on the file lasts until the cursor closes */
   int bSpan;
+  sqlite3_value *aArg[G_NARG]; /* the arguments, read back by their hidden
+                              ** columns (as json_each's): WHERE terms on
+                              ** them that SQLite checks itself then hold */
 } MbGrpCursor;
 
 static int mbGrpConnect(sqlite3 *db, void *pAux, int argc,
@@ -881,6 +895,10 @@ static void grpCursorReset(MbGrpCursor *pCur){
   grpJobFree(pCur->pJob);
   pCur->pJob = 0;
   pCur->iRow = pCur->nRow = 0;
+  for(c=0; c<G_NARG; c++){
+    sqlite3_value_free(pCur->aArg[c]);
+    pCur->aArg[c] = 0;
+  }
 }
 
 static int mbGrpClose(sqlite3_vtab_cursor *cur){
@@ -1066,9 +1084,19 @@ static void grpLayout(MbGrpJob *j){
 
 static int grpArgError(char **pzErr, const char *zWhat, const char *zRule,
                        sqlite3_value *v){
-  *pzErr = sqlite3_mprintf("membase_group: %s must be %s, not %s", zWhat,
-                           zRule, sqlite3_value_type(v)==SQLITE_BLOB
-                           ? "a blob" : (const char*)sqlite3_value_text(v));
+  int t = sqlite3_value_type(v);
+  /* the value as SQL would write it, so '2' (TEXT) and 2.0 (REAL) do not
+  ** read as the integer 2 */
+  *pzErr = t==SQLITE_BLOB
+    ? sqlite3_mprintf("membase_group: %s must be %s, not a blob", zWhat, zRule)
+    : t==SQLITE_TEXT
+    ? sqlite3_mprintf("membase_group: %s must be %s, not the text '%q'",
+                      zWhat, zRule, (const char*)sqlite3_value_text(v))
+    : t==SQLITE_FLOAT
+    ? sqlite3_mprintf("membase_group: %s must be %s, not the real %!.15g",
+                      zWhat, zRule, sqlite3_value_double(v))
+    : sqlite3_mprintf("membase_group: %s must be %s, not %s", zWhat, zRule,
+                      (const char*)sqlite3_value_text(v));
   return SQLITE_ERROR;
 }
 
@@ -1086,6 +1114,10 @@ static int mbGrpFilter(sqlite3_vtab_cursor *cur, int idxNum,
   grpCursorReset(pCur);
   for(k=0; k<G_NARG; k++){
     a[k] = (idxNum & (1<<k)) ? argv[n++] : 0;
+    if( a[k] ){
+      pCur->aArg[k] = sqlite3_value_dup(a[k]);
+      if( pCur->aArg[k]==0 ) return SQLITE_NOMEM;
+    }
     if( a[k] && sqlite3_value_type(a[k])==SQLITE_NULL ) a[k] = 0;
   }
   if( a[0]==0 || a[1]==0 || sqlite3_value_type(a[0])!=SQLITE_TEXT
@@ -1208,7 +1240,9 @@ static int mbGrpColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
       }else{
         MbGrpKey k;
         memcpy(&k, g, sizeof(k));
-        if( k.eTag==KEY_INT ) sqlite3_result_int64(ctx, (sqlite3_int64)k.v);
+        if( k.eTag==KEY_INT && GRP_HEAD(j, g)->disp.r==GRP_HEAD(j, g)->disp.r ){
+          sqlite3_result_double(ctx, GRP_HEAD(j, g)->disp.r);
+        }else if( k.eTag==KEY_INT ) sqlite3_result_int64(ctx, (sqlite3_int64)k.v);
         else if( k.eTag==KEY_REAL ) sqlite3_result_double(ctx, GRP_HEAD(j, g)->disp.r);
       }
       return SQLITE_OK;
@@ -1227,6 +1261,10 @@ static int mbGrpColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
     case G_MEMORY:
       sqlite3_result_int64(ctx, (sqlite3_int64)j->nPeak);
       return SQLITE_OK;
+  }
+  if( i>=G_TAB && i<G_TAB+G_NARG ){
+    if( pCur->aArg[i-G_TAB] ) sqlite3_result_value(ctx, pCur->aArg[i-G_TAB]);
+    return SQLITE_OK;
   }
   if( a->nCount==0 || i>G_AVG ) return SQLITE_OK;   /* NULL */
   /* a NaN passed to sqlite3_result_double is NULL, as in sum() */
