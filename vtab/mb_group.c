@@ -457,13 +457,13 @@ static inline void grpKeyOf(const MbGrpJob *j, const unsigned char *p,
       if( j->by.eType==MB_TYPE_U64 ){
         uint64_t u = mbCodecU64(&j->by, p);
         if( u>(uint64_t)INT64_MAX ){
-          /* the table reads it as REAL: SQL divides REALs. A quotient
-          ** below 2^63 (N >= 2) is a whole number (doubles there are), and
-          ** SQL's GROUP BY finds it equal to the INTEGER of that value:
-          ** keyed as that INTEGER, shown as the first record's */
+          /* the table reads it as REAL: SQL divides REALs. A whole
+          ** quotient below 2^63 is, to SQL's GROUP BY, equal to the
+          ** INTEGER of that value: keyed as that INTEGER, shown as the
+          ** group's first record reads */
           double d = (double)u / (double)j->nDiv;
           *pDisp = d;
-          if( d<9223372036854775808.0 ){
+          if( d<9223372036854775808.0 && d==(double)(int64_t)d ){
             k->v = (uint64_t)(int64_t)d; k->eTag = KEY_INT;
           }else{
             memcpy(&k->v, &d, 8); k->eTag = KEY_REAL;
