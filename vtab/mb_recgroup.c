@@ -71,12 +71,14 @@ typedef struct MbGroupKey {
   int nCol;
   const MbCol *apCol[MB_GROUP_MAX_COLS];
   uint32_t aOff[MB_GROUP_MAX_COLS];   /* offset of each part in the key */
+  int aDesc[MB_GROUP_MAX_COLS];       /* the part sorts descending */
   uint32_t nKey;                      /* key bytes */
 } MbGroupKey;
 
 /* One slot of the hash table: the key itself when it is 8 bytes, else
-** its hash; gid+1, 0 for a free slot. */
-typedef struct MbSlot { uint64_t v; uint32_t gid1; uint32_t pad; } MbSlot;
+** its hash; gid+1, 0 for a free slot; the group's records so far (here,
+** not in a separate array: one cache miss a record, not two). */
+typedef struct MbSlot { uint64_t v; uint32_t gid1, nRec; } MbSlot;
 
 typedef struct MbGroupPass {
   MbGroupKey k;
@@ -109,44 +111,72 @@ static uint64_t mbKeyHash(const unsigned char *z, uint32_t n){
   return h;
 }
 
-/* The key part of column c of the record at pRec, as SQL compares it. */
-static inline void mbKeyPart(const MbCol *c, const unsigned char *pRec,
-                             unsigned char *pOut){
+/* The key part of column c of the record at pRec: bytes whose memcmp order
+** is SQL's order of the values (BINARY), equal exactly when SQL finds the
+** values equal (IS: NULLs are equal). Numbers take 8 bytes, big-endian:
+**   integers and bool   the value with its sign bit flipped
+**   u64                 the value up to 2^63-1; above, 2^63 plus the bits
+**                       of the REAL it reads as (so two that round to one
+**                       REAL are one key, and order is kept)
+**   floats              NaN (NULL, first) 0; a negative x ~bits; others
+**                       bits + 2^63; -0.0 as 0.0
+** char(N) and blob(N) are their N bytes: a char's trailing NULs are not
+** part of its text, and padding with NULs keeps memcmp's order of the
+** texts (a shorter text that is a prefix comes first). bDesc inverts. */
+static inline void mbKeyPart(const MbCol *c, int bDesc,
+                             const unsigned char *pRec, unsigned char *pOut){
   const unsigned char *f = pRec + c->iOff;
   uint64_t u;
+  int i;
   switch( c->eKind ){
     case K_CHAR: case K_BLOB:
       memcpy(pOut, f, c->nByte);
+      if( bDesc ){
+        uint32_t j;
+        for(j=0; j<c->nByte; j++) pOut[j] = (unsigned char)~pOut[j];
+      }
       return;
     case K_F32: case K_F64: case K_F32|K_SWAP: case K_F64|K_SWAP: {
       double d = mbCodecReal(c, f);
-      if( d!=d ) u = 0x7ff8000000000000ULL;      /* NULL: one group */
-      else if( d==0.0 ) u = 0;                  /* -0.0 is 0.0 */
-      else memcpy(&u, &d, 8);
+      if( d!=d ) u = 0;                         /* NULL: first */
+      else{
+        if( d==0.0 ) d = 0.0;                   /* -0.0 is 0.0 */
+        memcpy(&u, &d, 8);
+        u = (u>>63) ? ~u : u | ((uint64_t)1<<63);
+      }
       break;
     }
     case K_U64: case K_U64|K_SWAP:
       u = mbCodecU64(c, f);
       if( u>(uint64_t)INT64_MAX ){
-        /* reads as a REAL: its value, apart from every integer */
+        /* reads as a REAL: its value, above every integer of the column */
         double d = (double)u;
         memcpy(&u, &d, 8);
         u |= (uint64_t)1<<63;
       }
       break;
-    default: {
-      int64_t v = mbCodecInt(c, f);
-      memcpy(&u, &v, 8);
+    default:
+      u = (uint64_t)mbCodecInt(c, f) ^ ((uint64_t)1<<63);
       break;
-    }
   }
-  memcpy(pOut, &u, 8);
+  if( bDesc ) u = ~u;
+  for(i=7; i>=0; i--){ pOut[i] = (unsigned char)u; u >>= 8; }
 }
 
 static inline void mbKeyOf(const MbGroupKey *k, const unsigned char *pRec,
                            unsigned char *pOut){
   int i;
-  for(i=0; i<k->nCol; i++) mbKeyPart(k->apCol[i], pRec, pOut + k->aOff[i]);
+  for(i=0; i<k->nCol; i++){
+    mbKeyPart(k->apCol[i], k->aDesc[i], pRec, pOut + k->aOff[i]);
+  }
+}
+
+/* An 8-byte key as the integer whose order is the key's memcmp order. */
+static inline uint64_t mbKeyU64(const unsigned char *z){
+  uint64_t u = 0;
+  int i;
+  for(i=0; i<8; i++) u = (u<<8) | z[i];
+  return u;
 }
 
 static void mbPassFree(MbGroupPass *g){
@@ -194,22 +224,30 @@ static int mbGroupRoom(MbGroupPass *g){
   return SQLITE_OK;
 }
 
-/* The group of key z (nKey bytes), added if new: *pGid. */
-static inline int mbGroupFind(MbGroupPass *g, const unsigned char *z,
-                              uint32_t *pGid){
-  uint64_t m = g->nSlot-1, h, v, j;
-  MbSlot *s;
-  int rc;
+/* The hash of key z, and the value its slot holds (the key itself when it
+** is 8 bytes, else the hash). */
+static inline uint64_t mbKeyHashOf(const MbGroupPass *g, const unsigned char *z,
+                                   uint64_t *pV){
+  uint64_t v;
   if( g->k.nKey==8 ){
     memcpy(&v, z, 8);
-    h = mbMix(v);
-  }else{
-    v = h = mbKeyHash(z, g->k.nKey);
+    *pV = v;
+    return mbMix(v);
   }
+  return *pV = mbKeyHash(z, g->k.nKey);
+}
+
+/* The slot of key z (nKey bytes, hash h, slot value v), its group added if
+** new: *ppSlot. */
+static inline int mbGroupFind(MbGroupPass *g, const unsigned char *z,
+                              uint64_t h, uint64_t v, MbSlot **ppSlot){
+  uint64_t m = g->nSlot-1, j;
+  MbSlot *s;
+  int rc;
   for(j=h&m; (s = &g->aSlot[j])->gid1; j=(j+1)&m){
     if( s->v==v && (g->k.nKey==8
         || memcmp(g->aKey + (uint64_t)(s->gid1-1)*g->k.nKey, z, g->k.nKey)==0) ){
-      *pGid = s->gid1-1;
+      *ppSlot = s;
       return SQLITE_OK;
     }
   }
@@ -222,13 +260,87 @@ static inline int mbGroupFind(MbGroupPass *g, const unsigned char *z,
   }
   s->v = v;
   s->gid1 = (uint32_t)(g->nGroup+1);
+  s->nRec = 0;
   memcpy(g->aKey + g->nGroup*g->k.nKey, z, g->k.nKey);
-  g->aCount[g->nGroup] = 0;
-  *pGid = (uint32_t)g->nGroup++;
+  g->nGroup++;
+  *ppSlot = s;
   return SQLITE_OK;
 }
 
-/* Parse the column list of the plan ("4,1") into k. */
+/* ------------------------------------------------------------ group order */
+
+typedef struct MbSortEnt { uint64_t k; uint64_t gid; } MbSortEnt;
+typedef struct MbSortRef { const unsigned char *p; uint64_t n, gid; } MbSortRef;
+
+static int mbCmpEnt(const void *a, const void *b){
+  uint64_t x = ((const MbSortEnt*)a)->k, y = ((const MbSortEnt*)b)->k;
+  return x<y ? -1 : x>y;
+}
+static int mbCmpRef(const void *a, const void *b){
+  const MbSortRef *x = a, *y = b;
+  return memcmp(x->p, y->p, (size_t)x->n);
+}
+
+/* Sort a[0..n) by k: LSD radix on 16-bit digits (a digit all keys share
+** is skipped), for the many-group case where qsort's calls dominate. */
+static int mbRadixSort(MbSortEnt *a, uint64_t n){
+  MbSortEnt *b = sqlite3_malloc64(sizeof(MbSortEnt)*n), *src = a, *dst = b, *t;
+  uint64_t *aCnt = sqlite3_malloc64(sizeof(uint64_t)*65536);
+  int shift;
+  if( b==0 || aCnt==0 ){
+    sqlite3_free(b);
+    sqlite3_free(aCnt);
+    return SQLITE_NOMEM;
+  }
+  for(shift=0; shift<64; shift+=16){
+    uint64_t i, sum = 0;
+    memset(aCnt, 0, sizeof(uint64_t)*65536);
+    for(i=0; i<n; i++) aCnt[(src[i].k>>shift)&0xffff]++;
+    if( aCnt[(src[0].k>>shift)&0xffff]==n ) continue;
+    for(i=0; i<65536; i++){ uint64_t c = aCnt[i]; aCnt[i] = sum; sum += c; }
+    for(i=0; i<n; i++) dst[aCnt[(src[i].k>>shift)&0xffff]++] = src[i];
+    t = src; src = dst; dst = t;
+  }
+  if( src!=a ) memcpy(a, src, sizeof(MbSortEnt)*n);
+  sqlite3_free(b);
+  sqlite3_free(aCnt);
+  return SQLITE_OK;
+}
+
+/* The groups in key order (SQL's order of the grouped columns, each ASC or
+** DESC as the plan says): *paOrd, nGroup group numbers. Emitting sorted
+** groups is required, not a nicety: SQLite 3.40 asks for grouping alone
+** (sqlite3_vtab_distinct() 1) also for GROUP BY x ORDER BY x, and then
+** relies on the order (EXPLAIN QUERY PLAN shows no sorter). */
+static int mbGroupSort(MbGroupPass *g, uint32_t **paOrd){
+  uint64_t n = g->nGroup, i;
+  uint32_t *aOrd = sqlite3_malloc64(sizeof(uint32_t)*n);
+  int rc = SQLITE_OK;
+  if( aOrd==0 ) return SQLITE_NOMEM;
+  if( g->k.nKey==8 ){
+    MbSortEnt *a = sqlite3_malloc64(sizeof(MbSortEnt)*n);
+    if( a==0 ){ sqlite3_free(aOrd); return SQLITE_NOMEM; }
+    for(i=0; i<n; i++){ a[i].k = mbKeyU64(g->aKey + i*8); a[i].gid = i; }
+    if( n<4096 ) qsort(a, (size_t)n, sizeof(MbSortEnt), mbCmpEnt);
+    else rc = mbRadixSort(a, n);
+    for(i=0; i<n; i++) aOrd[i] = (uint32_t)a[i].gid;
+    sqlite3_free(a);
+  }else{
+    MbSortRef *a = sqlite3_malloc64(sizeof(MbSortRef)*n);
+    if( a==0 ){ sqlite3_free(aOrd); return SQLITE_NOMEM; }
+    for(i=0; i<n; i++){
+      a[i].p = g->aKey + i*g->k.nKey; a[i].n = g->k.nKey; a[i].gid = i;
+    }
+    qsort(a, (size_t)n, sizeof(MbSortRef), mbCmpRef);
+    for(i=0; i<n; i++) aOrd[i] = (uint32_t)a[i].gid;
+    sqlite3_free(a);
+  }
+  if( rc ){ sqlite3_free(aOrd); return rc; }
+  *paOrd = aOrd;
+  return SQLITE_OK;
+}
+
+/* Parse the column list of the plan ("4,1d": d for DESC) into k. */
 static int mbKeyParse(MbRecTab *p, const char *z, MbGroupKey *k){
   memset(k, 0, sizeof(*k));
   while( z && *z ){
@@ -237,6 +349,7 @@ static int mbKeyParse(MbRecTab *p, const char *z, MbGroupKey *k){
     while( *z>='0' && *z<='9' ){ iCol = iCol*10 + (*z - '0'); z++; }
     if( iCol>=p->nCol || k->nCol>=MB_GROUP_MAX_COLS ) break;
     c = &p->aCol[iCol];
+    if( *z=='d' ){ k->aDesc[k->nCol] = 1; z++; }
     k->apCol[k->nCol] = c;
     k->aOff[k->nCol] = k->nKey;
     k->nKey += (c->eKind==K_CHAR || c->eKind==K_BLOB) ? c->nByte : 8;
@@ -252,21 +365,21 @@ static int mbKeyParse(MbRecTab *p, const char *z, MbGroupKey *k){
 }
 
 /* Pass 1: the group of every visited record (aGid, in visiting order) and
-** the count of each group. */
+** the count of each group (aCount). Keys and hashes of a block first, then
+** the lookups, each prefetching the slot of a record further on: with
+** many groups the table is far larger than the caches. */
 static int mbGroupPass1(MbRecTab *p, MbRecCursor *pCur, MbGroupPass *g,
                         uint32_t *aGid){
-  unsigned char aKeyBuf[MB_GROUP_MAX_COLS*8 + 256];
-  unsigned char *zKey = aKeyBuf;
-  uint64_t n = 0;
+  const uint64_t nb0 = pCur->nBufRows;
+  unsigned char *aKeys = sqlite3_malloc64(nb0*g->k.nKey);
+  uint64_t *aH = sqlite3_malloc64(sizeof(uint64_t)*2*nb0), *aV = aH + nb0;
+  uint64_t n = 0, k;
   int iR, rc = SQLITE_OK;
-  if( g->k.nKey>sizeof(aKeyBuf) ){
-    zKey = sqlite3_malloc64(g->k.nKey);
-    if( zKey==0 ) return SQLITE_NOMEM;
-  }
+  if( aKeys==0 || aH==0 ){ rc = SQLITE_NOMEM; goto done; }
   for(iR=0; rc==SQLITE_OK && iR<pCur->nRange; iR++){
     uint64_t lo = pCur->aRange[iR].iFirst, hi = pCur->aRange[iR].iEnd;
     while( lo<hi ){
-      uint64_t nb = hi-lo>pCur->nBufRows ? pCur->nBufRows : hi-lo, i, e;
+      uint64_t nb = hi-lo>nb0 ? nb0 : hi-lo, i, e;
       const unsigned char *pRec = pCur->aBuf;
       rc = mbReadView(p, p->nHeader + lo*p->nStride, pCur->aBuf,
                       (size_t)((nb-1)*p->nStride + p->nRecord));
@@ -275,19 +388,33 @@ static int mbGroupPass1(MbRecTab *p, MbRecCursor *pCur, MbGroupPass *g,
       if( lo+nb>p->nRows ) e = p->nHeader + p->nRows*p->nStride;
       if( e>pCur->iReadHi ) pCur->iReadHi = e;
       for(i=0; i<nb; i++, pRec+=p->nStride){
-        uint32_t gid;
-        mbKeyOf(&g->k, pRec, zKey);
-        rc = mbGroupFind(g, zKey, &gid);
+        unsigned char *z = aKeys + i*g->k.nKey;
+        mbKeyOf(&g->k, pRec, z);
+        aH[i] = mbKeyHashOf(g, z, &aV[i]);
+      }
+      for(i=0; i<nb; i++){
+        MbSlot *s;
+        if( i+MB_GATHER_AHEAD<nb ){
+          MB_PREFETCH(&g->aSlot[aH[i+MB_GATHER_AHEAD] & (g->nSlot-1)]);
+        }
+        rc = mbGroupFind(g, aKeys + i*g->k.nKey, aH[i], aV[i], &s);
         if( rc ) break;
-        aGid[n++] = gid;
-        g->aCount[gid]++;
+        s->nRec++;
+        aGid[n++] = s->gid1-1;
       }
       if( rc ) break;
       lo += nb;
       if( mb_interrupted(p->db) ){ rc = SQLITE_INTERRUPT; break; }
     }
   }
-  if( zKey!=aKeyBuf ) sqlite3_free(zKey);
+  if( rc==SQLITE_OK ){
+    for(k=0; k<g->nSlot; k++){
+      if( g->aSlot[k].gid1 ) g->aCount[g->aSlot[k].gid1-1] = g->aSlot[k].nRec;
+    }
+  }
+done:
+  sqlite3_free(aKeys);
+  sqlite3_free(aH);
   return rc;
 }
 
@@ -300,7 +427,7 @@ void mbGroupFree(MbRecCursor *pCur){
 int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols){
   MbGroupPass g;
   uint64_t nTotal = 0, k, n;
-  uint32_t *aGid = 0;
+  uint32_t *aGid = 0, *aOrd = 0;
   int iR, rc;
 
   memset(&g, 0, sizeof(g));
@@ -330,11 +457,13 @@ int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols){
   if( rc ) goto done;
   rc = mbGroupPass1(p, pCur, &g, aGid);
   if( rc ) goto done;
+  rc = mbGroupSort(&g, &aOrd);
+  if( rc ) goto done;
   /* each group's first place, then the records in group order: the
   ** counting pass keeps record order inside a group */
   for(k=0, n=0; k<g.nGroup; k++){
-    uint32_t c = g.aCount[k];
-    g.aCount[k] = (uint32_t)n;
+    uint32_t c = g.aCount[aOrd[k]];
+    g.aCount[aOrd[k]] = (uint32_t)n;
     n += c;
   }
   for(iR=0, n=0; iR<pCur->nRange; iR++){
@@ -350,6 +479,7 @@ int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols){
 
 done:
   sqlite3_free(aGid);
+  sqlite3_free(aOrd);
   mbPassFree(&g);
   if( rc ) mbGroupFree(pCur);
   return rc;

@@ -26,20 +26,21 @@ SQLITE_EXTENSION_INIT3
 ** to zOut; returns how many (0: SQLite sorts). */
 static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo, char *zOut){
   int eDistinct = sqlite3_vtab_distinct(pInfo);
-  int i, j, n = 0, aCol[MB_GROUP_MAX_COLS];
+  int i, j, n = 0, aCol[MB_GROUP_MAX_COLS], aDesc[MB_GROUP_MAX_COLS];
   char *z = zOut;
-  if( eDistinct!=1 && eDistinct!=2 ) return 0;
+  if( eDistinct<1 || eDistinct>3 ) return 0;
   if( mbRowsSeen(p)>MB_GROUP_MAX_ROWS ) return 0;
   for(i=0; i<pInfo->nOrderBy; i++){
     int iCol = pInfo->aOrderBy[i].iColumn;
     if( iCol<0 || iCol>=p->nCol ) return 0;
     for(j=0; j<n && aCol[j]!=iCol; j++){}
-    if( j<n ) continue;             /* GROUP BY a, a */
+    if( j<n ) continue;             /* GROUP BY a, a: the second is moot */
     if( n>=MB_GROUP_MAX_COLS ) return 0;
+    aDesc[n] = pInfo->aOrderBy[i].desc;
     aCol[n++] = iCol;
   }
   for(i=0; i<n; i++){
-    z += sprintf(z, "%s%d", i ? "," : "", aCol[i]);
+    z += sprintf(z, "%s%d%s", i ? "," : "", aCol[i], aDesc[i] ? "d" : "");
   }
   return n;
 }
@@ -52,7 +53,7 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   int idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
   double nRows = (double)(p->nRows ? p->nRows : 1);
   double rEst;
-  char zGroup[MB_GROUP_MAX_COLS*4+2];
+  char zGroup[MB_GROUP_MAX_COLS*5+2];
   int nGroup = 0;
 
   for(i=0; i<pInfo->nConstraint && nCode<60; i++){
