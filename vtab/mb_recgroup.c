@@ -507,7 +507,17 @@ static void mbGatherFn(void *ctx){
       MB_PREFETCH(x->pBase + x->aIdx[k+MB_GATHER_AHEAD]*x->nStride);
     }
     if( r<x->nFileRows ){
-      memcpy(d, x->pBase + r*x->nStride, (size_t)x->nRecord);
+      const unsigned char *src = x->pBase + r*x->nStride;
+      /* common sizes as constants: an inline copy, not a call a record */
+      switch( x->nRecord ){
+        case 8:  memcpy(d, src, 8); break;
+        case 16: memcpy(d, src, 16); break;
+        case 24: memcpy(d, src, 24); break;
+        case 32: memcpy(d, src, 32); break;
+        case 48: memcpy(d, src, 48); break;
+        case 64: memcpy(d, src, 64); break;
+        default: memcpy(d, src, (size_t)x->nRecord); break;
+      }
     }else{
       memcpy(d, x->aPend + (r-x->nFileRows)*x->nStride, (size_t)x->nRecord);
     }
