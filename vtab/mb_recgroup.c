@@ -1,45 +1,61 @@
 /*
-** mb_recgroup.c -- GROUP BY and DISTINCT on a membase table without
-** SQLite's sorter: one hashed pass over the records a query visits puts
-** them in group order, and the cursor returns them group by group.
+** mb_recgroup.c -- GROUP BY on a membase table without SQLite's sorter: one
+** hashed pass over the records a query visits puts them in group order,
+** and the cursor returns them group by group.
 **
-**   SELECT sym, sum(qty) FROM ticks GROUP BY sym;        -- INDEX 4:#4
-**   SELECT DISTINCT side, sym FROM ticks WHERE ts > ?1;  -- INDEX 6:H#3,4
+**   SELECT sym, sum(qty) FROM ticks GROUP BY sym;           -- INDEX 4:#4
+**   SELECT side, sym, count(*) FROM ticks WHERE ts > ?1
+**     GROUP BY side, sym ORDER BY side DESC, sym;           -- INDEX 6:H#3d,4
 **
-** When. xBestIndex (mb_recscan.c) asks sqlite3_vtab_distinct(). 1 (GROUP
-** BY) and 2 (DISTINCT without ORDER BY) only ask that rows with equal
-** values in the ORDER BY columns be adjacent, in any group order; then,
-** when every term is a column of the table (not the rowid: it is unique,
-** and the scan order serves it) and the table holds at most
-** MB_GROUP_MAX_ROWS records, the plan consumes the ORDER BY and xFilter
-** groups. 3 (DISTINCT and ORDER BY) and 0 need sorted rows: SQLite sorts,
-** as before. A single term on the sorted column is served by the scan
-** order, as before (no pass). The plan shows as INDEX n:codes#cols, n
-** having 4 set, cols the column numbers (from 0) grouped on. SQLite
-** passes only plain column references whose collation is the column's
-** (BINARY): GROUP BY sym COLLATE NOCASE, or an expression, is never
-** offered, and SQLite sorts.
+** When. xBestIndex (mb_recscan.c) asks sqlite3_vtab_distinct(). On 1 (a
+** GROUP BY: rows with equal ORDER BY values must be adjacent), when every
+** term is a column of the table (not the rowid: it is unique, and the scan
+** order serves it) and the table holds at most MB_GROUP_MAX_ROWS records,
+** the plan consumes the ORDER BY and xFilter groups. A single term on the
+** sorted column is served by the scan order as before (no pass); 0 (ORDER
+** BY) is SQLite's sorter as before. The plan shows as INDEX n:codes#cols:
+** n has 4 set, cols are the column numbers (from 0) grouped on, d for
+** DESC. SQLite passes only plain column references whose collation is the
+** column's (BINARY): GROUP BY sym COLLATE NOCASE, or an expression, is
+** never offered, and SQLite sorts.
+**
+** DISTINCT (2, 3) is not consumed: SQLite 3.40 ignores a virtual table's
+** order for DISTINCT and still checks every row against a temporary index
+** (OP_Found), so a grouping pass would buy nothing; and dropping repeated
+** rows, which 2 and 3 allow, is unsafe while SQLite applies terms it does
+** not show us (rowid % 2 = 0) to the rows we return. SELECT x FROM t GROUP
+** BY x is the same query and takes the grouping plan.
+**
+** Group order. Groups come in the SQL order of their key (each column ASC
+** or DESC as aOrderBy says), not in the order they were met: SQLite 3.40
+** asks for grouping alone (1) also for GROUP BY x ORDER BY x [DESC], and
+** then leaves out its own sort (EXPLAIN QUERY PLAN shows none). So the
+** answer comes out sorted as a native GROUP BY's does.
 **
 ** How. After the constraints have made the cursor's record ranges (rowid
 ** and sorted-key ranges, IN lists: the same ranges a plain scan visits),
 ** pass 1 reads them in blocks as the connection sees them (mbReadView:
 ** its uncommitted updates and appends included), computes each record's
-** key and finds its group in an open-addressing hash table (groups are
-** numbered by first appearance); it keeps each record's group number and
-** counts each group. A counting pass then lays the record numbers out
-** group after group, each group in record order (so a float sum adds in
-** the order a native table adds it). The cursor copies them out block by
-** block (a gather of 64 KiB, with prefetch, under the fault guard), so
-** xNext and xColumn stay a pointer move and a field decode. Rows are never
-** dropped, also for DISTINCT (optional for SQLite, and unsafe when
-** SQLite filters rows on terms it does not show us afterwards).
+** key (bytes whose memcmp order is SQL's order) and finds its group in an
+** open-addressing hash table, prefetching the slots of records further on;
+** it keeps each record's group number and counts each group. The groups
+** are sorted by key (radix sort when keys are 8 bytes, qsort else), and a
+** counting pass lays the record numbers out group after group, each group
+** in record order (so a float sum adds in the order a native table's GROUP
+** BY adds it, bit for bit). The cursor copies them out block by block (a
+** gather of 64 KiB with prefetch, under the fault guard: a file truncated
+** meanwhile is an error, not SIGBUS), so xNext and xColumn stay a pointer
+** move and a field decode.
 **
 ** Equality is SQL's, on the values xColumn returns: integers by value;
 ** bool as 0/1 (a byte of 2 is 1); a u64 above 2^63 as the REAL it reads
 ** as, so two that round to one REAL are one group; floats by value, 0.0
-** and -0.0 one group, NaN (read as NULL) one group with all NaNs; char(N)
-** by its bytes (trailing NULs are not part of the value; embedded NULs
-** are); blob(N) by its bytes.
+** and -0.0 one group, NaN (read as NULL) one group with all NaNs, first;
+** char(N) by its text (trailing NULs are not part of it; NULs inside are);
+** blob(N) by its bytes. The key a group shows is its first record's
+** (SQLite reads the GROUP BY column at a group's first row): -0.0 if that
+** record holds -0.0. Text is compared as bytes: in a UTF-16 database, two
+** invalid UTF-8 texts that convert to the same UTF-16 stay two groups.
 **
 ** Memory: 8 bytes a visited record during the pass (its group number and
 ** its place), 4 after, plus the hash table and one key per group. At most

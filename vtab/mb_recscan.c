@@ -19,8 +19,8 @@ SQLITE_EXTENSION_INIT3
 
 /* ------------------------------------------------------------ planning */
 
-/* GROUP BY, or DISTINCT without ORDER BY: the rows need only come grouped
-** (sqlite3_vtab_distinct() 1 or 2), which mb_recgroup.c does when every
+/* GROUP BY: the rows need only come grouped (sqlite3_vtab_distinct() 1),
+** which mb_recgroup.c does (in key order) when every
 ** term is a column of the table (the rowid is left to the scan order) and
 ** the table is within the pass's memory cap. Writes the columns, "4,1",
 ** to zOut; returns how many (0: SQLite sorts). */
@@ -28,7 +28,12 @@ static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo, char *zOut){
   int eDistinct = sqlite3_vtab_distinct(pInfo);
   int i, j, n = 0, aCol[MB_GROUP_MAX_COLS], aDesc[MB_GROUP_MAX_COLS];
   char *z = zOut;
-  if( eDistinct<1 || eDistinct>3 ) return 0;
+  /* Only GROUP BY (1). SQLite 3.40 ignores a virtual table's order for
+  ** DISTINCT (2, 3): it still checks each row against a temporary index
+  ** (OP_Found), so grouping would be a pass for nothing; and dropping the
+  ** repeated rows, which 2 and 3 allow, is unsafe while SQLite applies
+  ** terms we are not shown (rowid % 2 = 0) to the rows we return. */
+  if( eDistinct!=1 ) return 0;
   if( mbRowsSeen(p)>MB_GROUP_MAX_ROWS ) return 0;
   for(i=0; i<pInfo->nOrderBy; i++){
     int iCol = pInfo->aOrderBy[i].iColumn;
