@@ -460,7 +460,7 @@ int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols){
   if( mbRowsSeen(p)>MB_GROUP_MAX_ROWS ){
     /* the plan checked the size: the file grew since */
     return mb_vtab_error(&p->base, SQLITE_TOOBIG, "membase: %s: %llu "
-                    "records are more than the %llu a GROUP BY or DISTINCT "
+                    "records are more than the %llu a GROUP BY "
                     "pass holds in memory (the file grew after the statement "
                     "was prepared: prepare it again, and SQLite sorts instead)",
                     p->zFile, (unsigned long long)mbRowsSeen(p),
