@@ -283,6 +283,18 @@ static inline int mbGroupFind(MbGroupPass *g, const unsigned char *z,
   return SQLITE_OK;
 }
 
+/* The error of a guarded read of the mapping that failed with mrc. */
+static int mbGroupReadError(MbRecTab *p, int mrc){
+  if( mrc==MB_EFAULT ){
+    (void)mbMapRefresh(p->pMap);
+    p->nMapSize = (uint64_t)-1;
+    return mb_vtab_error(&p->base, SQLITE_IOERR_SHORT_READ, "membase: %s: the "
+                    "file was truncated while it was read", p->zFile);
+  }
+  return mb_vtab_error(&p->base, SQLITE_IOERR_READ, "membase: %s: cannot "
+                  "read: %s", p->zFile, mb_strerror(mrc));
+}
+
 /* ------------------------------------------------------------ group order */
 
 typedef struct MbSortEnt { uint64_t k; uint64_t gid; } MbSortEnt;
@@ -380,34 +392,69 @@ static int mbKeyParse(MbRecTab *p, const char *z, MbGroupKey *k){
   return SQLITE_OK;
 }
 
+/* The keys and hashes of n records at pRec: run under the fault guard when
+** pRec points into the mapping, so it reads the records and writes to the
+** job only. */
+typedef struct MbKeyJob {
+  const MbGroupPass *g;
+  const unsigned char *pRec;
+  uint64_t n, nStride;
+  unsigned char *aKeys;
+  uint64_t *aH, *aV;
+} MbKeyJob;
+
+static void mbKeyJobRun(void *ctx){
+  const MbKeyJob *x = ctx;
+  const unsigned char *pRec = x->pRec;
+  uint32_t nKey = x->g->k.nKey;
+  uint64_t i;
+  for(i=0; i<x->n; i++, pRec+=x->nStride){
+    unsigned char *z = x->aKeys + i*nKey;
+    mbKeyOf(&x->g->k, pRec, z);
+    x->aH[i] = mbKeyHashOf(x->g, z, &x->aV[i]);
+  }
+}
+
 /* Pass 1: the group of every visited record (aGid, in visiting order) and
-** the count of each group (aCount). Keys and hashes of a block first, then
-** the lookups, each prefetching the slot of a record further on: with
-** many groups the table is far larger than the caches. */
+** the count of each group (aCount). Per block: the keys and hashes, read
+** in place from the mapping under the fault guard (copied out first when
+** the transaction's own writes may lie over them), then the lookups, each
+** prefetching the slot of a record further on: with many groups the table
+** is far larger than the caches. */
 static int mbGroupPass1(MbRecTab *p, MbRecCursor *pCur, MbGroupPass *g,
                         uint32_t *aGid){
   const uint64_t nb0 = pCur->nBufRows;
   unsigned char *aKeys = sqlite3_malloc64(nb0*g->k.nKey);
   uint64_t *aH = sqlite3_malloc64(sizeof(uint64_t)*2*nb0), *aV = aH + nb0;
+  const unsigned char *pView = mb_map_data(p->pMap);
+  uint64_t nView = mb_map_size(p->pMap);
   uint64_t n = 0, k;
   int iR, rc = SQLITE_OK;
+  MbKeyJob job;
   if( aKeys==0 || aH==0 ){ rc = SQLITE_NOMEM; goto done; }
+  job.g = g; job.nStride = p->nStride; job.aKeys = aKeys;
+  job.aH = aH; job.aV = aV;
   for(iR=0; rc==SQLITE_OK && iR<pCur->nRange; iR++){
     uint64_t lo = pCur->aRange[iR].iFirst, hi = pCur->aRange[iR].iEnd;
     while( lo<hi ){
       uint64_t nb = hi-lo>nb0 ? nb0 : hi-lo, i, e;
-      const unsigned char *pRec = pCur->aBuf;
-      rc = mbReadView(p, p->nHeader + lo*p->nStride, pCur->aBuf,
-                      (size_t)((nb-1)*p->nStride + p->nRecord));
-      if( rc ) break;
-      e = p->nHeader + (lo+nb-1)*p->nStride + p->nRecord;
+      uint64_t off = p->nHeader + lo*p->nStride;
+      size_t nByte = (size_t)((nb-1)*p->nStride + p->nRecord);
+      job.n = nb;
+      if( p->nWs==0 && lo+nb<=p->nRows && pView && off+nByte<=nView ){
+        int mrc;
+        job.pRec = pView + off;
+        mrc = mb_guarded_call(job.pRec, nByte, mbKeyJobRun, &job);
+        if( mrc ){ rc = mbGroupReadError(p, mrc); break; }
+      }else{
+        rc = mbReadView(p, off, pCur->aBuf, nByte);
+        if( rc ) break;
+        job.pRec = pCur->aBuf;
+        mbKeyJobRun(&job);
+      }
+      e = off + nByte;
       if( lo+nb>p->nRows ) e = p->nHeader + p->nRows*p->nStride;
       if( e>pCur->iReadHi ) pCur->iReadHi = e;
-      for(i=0; i<nb; i++, pRec+=p->nStride){
-        unsigned char *z = aKeys + i*g->k.nKey;
-        mbKeyOf(&g->k, pRec, z);
-        aH[i] = mbKeyHashOf(g, z, &aV[i]);
-      }
       for(i=0; i<nb; i++){
         MbSlot *s;
         if( i+MB_GATHER_AHEAD<nb ){
@@ -570,16 +617,7 @@ int mbGroupLoad(MbRecCursor *pCur){
     x.pBase = 0;
     mbGatherFn(&x);
   }
-  if( mrc==MB_EFAULT ){
-    (void)mbMapRefresh(p->pMap);
-    p->nMapSize = (uint64_t)-1;
-    return mb_vtab_error(&p->base, SQLITE_IOERR_SHORT_READ, "membase: %s: the "
-                    "file was truncated while it was read", p->zFile);
-  }
-  if( mrc ){
-    return mb_vtab_error(&p->base, SQLITE_IOERR_READ, "membase: %s: cannot "
-                    "read: %s", p->zFile, mb_strerror(mrc));
-  }
+  if( mrc ) return mbGroupReadError(p, mrc);
   if( p->nWs ){
     /* the transaction's own updates over the file's bytes */
     for(k=0; k<x.n; k++){
