@@ -3,9 +3,9 @@ hashed grouping pass of vtab/mb_recgroup.c) against a native SQLite table
 holding the same rows.
 
 Each round builds a random record file (every numeric type in either byte
-order, bool, a char(8) column, sometimes a .npy file and a sorted column)
-whose columns draw their values from pools of 1, a few, or many values, so
-a query meets one group, a few, or many. The pools hold the special
+order, bool, blob(N), a char(8) column, sometimes a .npy file and a sorted
+column) whose columns draw their values from pools of 1, a few, or many
+values, so a query meets one group, a few, or many. The pools hold the special
 values: NaN (reads as NULL), +-inf, -0.0 next to 0.0, u64 above 2^63
 (two that round to the same REAL must be one group), integer extremes (a
 sum that overflows is SQL's "integer overflow" error on both sides), and
@@ -59,15 +59,15 @@ def pool_value(rng, c):
 
 
 def make_table(rng, d, k, db):
-    types = list(orr.INT_TYPES) + ["f32", "f64", "f64", "bool", "char"]
+    types = list(orr.INT_TYPES) + ["f32", "f64", "f64", "bool", "char", "blob"]
     use_npy = rng.random() < 0.25
     ncol = rng.randint(2, 5)
     cols = []
     for i in range(ncol):
         typ = "char" if i == 0 and not use_npy else rng.choice(types)
-        if use_npy and typ in ("char", "bool"):
+        if use_npy and typ in ("char", "bool", "blob"):
             typ = rng.choice(["i32", "f64", "u64", "i8"])
-        size = 8 if typ == "char" else 0
+        size = 8 if typ == "char" else rng.randint(1, 3) if typ == "blob" else 0
         cols.append(orr.Col("c%d" % i, typ, rng.random() < 0.4 and not use_npy, size))
     n = rng.choice([0, 1, 7, 60, 300, 2000])
     pools = []
@@ -129,6 +129,8 @@ def bound(rng, info, c):
         v = rng.choice(vals)
     else:
         v = rng.choice([0, -1, 5, 2.5, -0.0])
+    if isinstance(v, bytes):
+        return "x'%s'" % v.hex()
     if isinstance(v, float):
         if math.isinf(v):
             return "1e999" if v > 0 else "-1e999"
@@ -353,7 +355,7 @@ def run_regressions(orc, db, d, stats):
 
 
 def main():
-    args = oc.parse_args("oracle_groupby", 3000, 40000)
+    args = oc.parse_args("oracle_groupby", 10000, 100000)
     orc = oc.Oracle("oracle_groupby", args)
     rng = orc.rng
     d = oc.scratch_dir("groupby")
