@@ -143,7 +143,6 @@ static inline void mbKeyPart(const MbCol *c, int bDesc,
                              const unsigned char *pRec, unsigned char *pOut){
   const unsigned char *f = pRec + c->iOff;
   uint64_t u;
-  int i;
   switch( c->eKind ){
     case K_CHAR: case K_BLOB:
       memcpy(pOut, f, c->nByte);
@@ -176,7 +175,11 @@ static inline void mbKeyPart(const MbCol *c, int bDesc,
       break;
   }
   if( bDesc ) u = ~u;
-  for(i=7; i>=0; i--){ pOut[i] = (unsigned char)u; u >>= 8; }
+  /* big-endian: compilers make this one byte-swapped store */
+  pOut[0] = (unsigned char)(u>>56); pOut[1] = (unsigned char)(u>>48);
+  pOut[2] = (unsigned char)(u>>40); pOut[3] = (unsigned char)(u>>32);
+  pOut[4] = (unsigned char)(u>>24); pOut[5] = (unsigned char)(u>>16);
+  pOut[6] = (unsigned char)(u>>8);  pOut[7] = (unsigned char)u;
 }
 
 static inline void mbKeyOf(const MbGroupKey *k, const unsigned char *pRec,
@@ -529,10 +532,17 @@ int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols){
     g.aCount[aOrd[k]] = (uint32_t)n;
     n += c;
   }
+  /* with many groups both the places (aCount) and the targets (aIdx) are
+  ** random accesses: fetch a place two strides ahead and the target of
+  ** the place one stride ahead */
   for(iR=0, n=0; iR<pCur->nRange; iR++){
     uint64_t r;
-    for(r=pCur->aRange[iR].iFirst; r<pCur->aRange[iR].iEnd; r++){
-      pCur->aIdx[g.aCount[aGid[n++]]++] = (uint32_t)r;
+    for(r=pCur->aRange[iR].iFirst; r<pCur->aRange[iR].iEnd; r++, n++){
+      if( n+2*MB_GATHER_AHEAD<nTotal ){
+        MB_PREFETCH(&g.aCount[aGid[n+2*MB_GATHER_AHEAD]]);
+        MB_PREFETCH(&pCur->aIdx[g.aCount[aGid[n+MB_GATHER_AHEAD]]]);
+      }
+      pCur->aIdx[g.aCount[aGid[n]]++] = (uint32_t)r;
     }
   }
   pCur->nIdx = nTotal;
