@@ -47,6 +47,19 @@
 ** meanwhile is an error, not SIGBUS), so xNext and xColumn stay a pointer
 ** move and a field decode.
 **
+** Why this shape (measured on 10 M records of 32 bytes, 2 cores, CPU s,
+** SELECT sym, sum(qty) ... GROUP BY sym, 100 groups / GROUP BY qty, 1 M
+** groups): the block gather with prefetch 0.94 / 1.60; the same without
+** prefetch 1.03 / 1.69; a guarded read per record (mbReadView) instead of
+** the gather 2.48 / 3.43; SQLite's sorter (the plan before) 3.9 / 4.5.
+** A plain scan reading the same two columns (SELECT sum(qty), max(sym))
+** costs 0.76: SQLite still steps every row, which bounds what any
+** grouping inside the table can gain.
+**
+** A table inside a join with several outer rows is asked for grouping
+** too; SQLite does not count on it there (it sorts), but the pass is made
+** at each xFilter: correct, and slower than a plain scan by the pass.
+**
 ** Equality is SQL's, on the values xColumn returns: integers by value;
 ** bool as 0/1 (a byte of 2 is 1); a u64 above 2^63 as the REAL it reads
 ** as, so two that round to one REAL are one group; floats by value, 0.0
