@@ -5,7 +5,6 @@
 */
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,7 +23,8 @@ SQLITE_EXTENSION_INIT3
 ** term is a column of the table (the rowid is left to the scan order) and
 ** the table is within the pass's memory cap. Writes the columns, "4,1",
 ** to zOut; returns how many (0: SQLite sorts). */
-static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo, char *zOut){
+static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo,
+                       char *zOut /* MB_GROUP_MAX_COLS*13+1 bytes */){
   int eDistinct = sqlite3_vtab_distinct(pInfo);
   int i, j, n = 0, aCol[MB_GROUP_MAX_COLS], aDesc[MB_GROUP_MAX_COLS];
   char *z = zOut;
@@ -45,7 +45,9 @@ static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo, char *zOut){
     aCol[n++] = iCol;
   }
   for(i=0; i<n; i++){
-    z += sprintf(z, "%s%d%s", i ? "," : "", aCol[i], aDesc[i] ? "d" : "");
+    /* at most 13 bytes a column ("," 10 digits "d"), NUL included */
+    sqlite3_snprintf(14, z, "%s%d%s", i ? "," : "", aCol[i], aDesc[i] ? "d" : "");
+    z += strlen(z);
   }
   return n;
 }
@@ -58,7 +60,7 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   int idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
   double nRows = (double)(p->nRows ? p->nRows : 1);
   double rEst;
-  char zGroup[MB_GROUP_MAX_COLS*5+2];
+  char zGroup[MB_GROUP_MAX_COLS*13+1];
   int nGroup = 0;
 
   for(i=0; i<pInfo->nConstraint && nCode<60; i++){
