@@ -19,9 +19,9 @@ SQLITE_EXTENSION_INIT3
 /* ------------------------------------------------------------ planning */
 
 /* GROUP BY: the rows need only come grouped (sqlite3_vtab_distinct() 1),
-** which mb_recgroup.c does (in key order) when every
-** term is a column of the table (the rowid is left to the scan order) and
-** the table is within the pass's memory cap. Writes the columns, "4,1",
+** which mb_recgroup.c does (groups in key order) when every term is a
+** column of the table (the rowid is left to the scan order) and the table
+** is within the pass's memory cap. Writes the columns, "4,1d" (d: DESC),
 ** to zOut; returns how many (0: SQLite sorts). */
 static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo,
                        char *zOut /* MB_GROUP_MAX_COLS*13+1 bytes */){
@@ -604,6 +604,7 @@ int mbRecFilter(
   if( idxNum & 4 ){
     /* grouped: one pass over the ranges, then a gather in group order
     ** (normal advice: the gather comes back to every page) */
+    if( pCur->bScan ){ (void)mb_scan_finish(&pCur->scan, 0); pCur->bScan = 0; }
     mbAdvise(p, MB_ADV_NORMAL);
     rc = mbGroupBuild(p, pCur, strchr(idxStr, '#')+1);
     if( rc==SQLITE_OK && pCur->bEof ) rc = mbCheckStillThere(pCur);

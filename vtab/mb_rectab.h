@@ -3,7 +3,7 @@
 **   mb_rectab.c  the record file: size, reads, the sorted key, bounds,
 **                the tables open in the process
 **   mb_recscan.c planning (xBestIndex) and the cursor (xFilter, xNext...)
-**   mb_recgroup.c GROUP BY / DISTINCT: the hashed pass into group order
+**   mb_recgroup.c GROUP BY: the hashed pass into group order, the gather
 **   mb_rectx.c   the write set, xUpdate, xBegin ... xCommit, savepoints
 **   mb_reccommit.c the writer and view locks, COMMIT, recovery
 **   mb_journal.c the journal file (knows no tables)
@@ -23,9 +23,9 @@
 ** enough that the guarded copy's fixed cost (tens of ns) vanishes per
 ** record, small enough to stay in L2. */
 #define MB_BLOCK_BYTES (64*1024)
-/* GROUP BY and DISTINCT without the sorter (mb_recgroup.c): tables of at
-** most this many records (8 bytes of memory each during the pass), and at
-** most this many columns grouped on. */
+/* GROUP BY without SQLite's sorter (mb_recgroup.c): tables of at most
+** this many records (8 bytes of memory each during the pass), and at most
+** this many columns grouped on. */
 #define MB_GROUP_MAX_ROWS ((uint64_t)1<<26)
 #define MB_GROUP_MAX_COLS 16
 /* How long a writer waits for another writer, in ms. */
