@@ -80,7 +80,8 @@
 **    3.40 ignores the table's order for it; GROUP BY x is the same query).
 **    A table that grew past 2^26 records after the statement was prepared
 **    is an error naming the cap. The pass needs 8 bytes a record while it
-**    runs.
+**    runs, 4 until the statement ends. tests/oracle/oracle_groupby.py
+**    checks it against a native table.
 **  - LIMIT and OFFSET are never consumed: they may be only when nothing is
 **    left for SQLite to do after the scan, and SQLite 3.40 offers LIMIT
 **    even when the WHERE clause has terms it does not show xBestIndex
