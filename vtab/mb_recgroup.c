@@ -72,8 +72,11 @@
 **
 ** Memory: 8 bytes a visited record during the pass (its group number and
 ** its place), 4 after, plus the hash table and one key per group. At most
-** MB_GROUP_MAX_ROWS records (64 Mi: 512 MiB): a larger table is planned
-** the normal way (SQLite sorts), and a table that grew past the cap after
+** MB_GROUP_MAX_ROWS records (64 Mi: 512 MiB), and only when those 8 bytes
+** a record are at most a quarter of the memory the process may still use
+** (mb_memory_sample: MemAvailable, the cgroup's limit) when the statement
+** is planned: otherwise it is planned the normal way (SQLite's sorter,
+** which spills to temporary files). A table that grew past the cap after
 ** its statement was prepared is an error naming the cap.
 */
 #include <math.h>

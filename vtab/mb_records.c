@@ -69,7 +69,8 @@
 **    details): when SQLite asks only for grouped rows
 **    (sqlite3_vtab_distinct() 1), every GROUP BY term is a column (not
 **    rowid, no COLLATE other than BINARY, no expression: SQLite does not
-**    offer those) and the table holds at most 2^26 records, the ORDER BY
+**    offer those) and the table holds at most 2^26 records (and 8 bytes
+**    a record are at most a quarter of the memory available), the ORDER BY
 **    is consumed and xFilter makes one hashed pass over the records the
 **    constraints select (all of them still apply), then returns them
 **    group after group: groups in the SQL order of the key, each in

@@ -35,6 +35,16 @@ static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo,
   ** terms we are not shown (rowid % 2 = 0) to the rows we return. */
   if( eDistinct!=1 ) return 0;
   if( mbRowsSeen(p)>MB_GROUP_MAX_ROWS ) return 0;
+  {
+    /* and only when its 8 bytes a record are at most a quarter of what
+    ** the process may still use: SQLite's sorter spills to temporary
+    ** files, the pass cannot */
+    mb_memory m;
+    if( mb_memory_sample(&m)==MB_OK && m.available!=UINT64_MAX
+     && mbRowsSeen(p)*8 > m.available/4 ){
+      return 0;
+    }
+  }
   for(i=0; i<pInfo->nOrderBy; i++){
     int iCol = pInfo->aOrderBy[i].iColumn;
     if( iCol<0 || iCol>=p->nCol ) return 0;
