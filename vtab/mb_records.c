@@ -65,6 +65,24 @@
 **    sorted column (ties come in rowid order), or the sorted column then
 **    rowid, all ASC or all DESC; terms after rowid do not matter. Any other
 **    ORDER BY is sorted by SQLite.
+**  - GROUP BY without SQLite's sorter (vtab/mb_recgroup.c has the
+**    details): when SQLite asks only for grouped rows
+**    (sqlite3_vtab_distinct() 1), every GROUP BY term is a column (not
+**    rowid, no COLLATE other than BINARY, no expression: SQLite does not
+**    offer those) and the table holds at most 2^26 records (and 8 bytes
+**    a record are at most a quarter of the memory available), the ORDER BY
+**    is consumed and xFilter makes one hashed pass over the records the
+**    constraints select (all of them still apply), then returns them
+**    group after group: groups in the SQL order of the key, each in
+**    record order. Equality is SQL's on the values as read: NaN (NULL)
+**    one group, 0.0 and -0.0 one group, u64 above 2^63 by the REAL they
+**    read as, char(N) by its text. GROUP BY the sorted column alone keeps
+**    the scan order (no pass). DISTINCT is never consumed this way (SQLite
+**    3.40 ignores the table's order for it; GROUP BY x is the same query).
+**    A table that grew past 2^26 records after the statement was prepared
+**    is an error naming the cap. The pass needs 8 bytes a record while it
+**    runs, 4 until the statement ends. tests/oracle/oracle_groupby.py
+**    checks it against a native table.
 **  - LIMIT and OFFSET are never consumed: they may be only when nothing is
 **    left for SQLite to do after the scan, and SQLite 3.40 offers LIMIT
 **    even when the WHERE clause has terms it does not show xBestIndex
@@ -83,7 +101,9 @@
 **  - EXPLAIN QUERY PLAN shows the plan as INDEX n:codes, where the codes
 **    are the constraints used, in argument order: rowid = R, IN r, > G,
 **    >= g, < L, <= l; sorted column = E, IN e, > H, >= h, < M, <= m.
-**    n: 1 descending, 2 relies on the sorted order.
+**    n: 1 descending, 2 relies on the sorted order, 4 grouped by a hashed
+**    pass on the columns listed after # (numbers from 0, d: DESC), as in
+**    INDEX 4:#4 for GROUP BY sym.
 **  - Full scans prefetch sequentially (advice sequential), point queries
 **    set random advice.
 **

@@ -18,6 +18,50 @@ SQLITE_EXTENSION_INIT3
 
 /* ------------------------------------------------------------ planning */
 
+/* GROUP BY: the rows need only come grouped (sqlite3_vtab_distinct() 1),
+** which mb_recgroup.c does (groups in key order) when every term is a
+** column of the table (the rowid is left to the scan order) and the table
+** is within the pass's memory cap. Writes the columns, "4,1d" (d: DESC),
+** to zOut; returns how many (0: SQLite sorts). */
+static int mbGroupPlan(MbRecTab *p, sqlite3_index_info *pInfo,
+                       char *zOut /* MB_GROUP_MAX_COLS*13+1 bytes */){
+  int eDistinct = sqlite3_vtab_distinct(pInfo);
+  int i, j, n = 0, aCol[MB_GROUP_MAX_COLS], aDesc[MB_GROUP_MAX_COLS];
+  char *z = zOut;
+  /* Only GROUP BY (1). SQLite 3.40 ignores a virtual table's order for
+  ** DISTINCT (2, 3): it still checks each row against a temporary index
+  ** (OP_Found), so grouping would be a pass for nothing; and dropping the
+  ** repeated rows, which 2 and 3 allow, is unsafe while SQLite applies
+  ** terms we are not shown (rowid % 2 = 0) to the rows we return. */
+  if( eDistinct!=1 ) return 0;
+  if( mbRowsSeen(p)>MB_GROUP_MAX_ROWS ) return 0;
+  {
+    /* and only when its 8 bytes a record are at most a quarter of what
+    ** the process may still use: SQLite's sorter spills to temporary
+    ** files, the pass cannot */
+    mb_memory m;
+    if( mb_memory_sample(&m)==MB_OK && m.available!=UINT64_MAX
+     && mbRowsSeen(p)*8 > m.available/4 ){
+      return 0;
+    }
+  }
+  for(i=0; i<pInfo->nOrderBy; i++){
+    int iCol = pInfo->aOrderBy[i].iColumn;
+    if( iCol<0 || iCol>=p->nCol ) return 0;
+    for(j=0; j<n && aCol[j]!=iCol; j++){}
+    if( j<n ) continue;             /* GROUP BY a, a: the second is moot */
+    if( n>=MB_GROUP_MAX_COLS ) return 0;
+    aDesc[n] = pInfo->aOrderBy[i].desc;
+    aCol[n++] = iCol;
+  }
+  for(i=0; i<n; i++){
+    /* at most 13 bytes a column ("," 10 digits "d"), NUL included */
+    sqlite3_snprintf(14, z, "%s%d%s", i ? "," : "", aCol[i], aDesc[i] ? "d" : "");
+    z += strlen(z);
+  }
+  return n;
+}
+
 int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   MbRecTab *p = (MbRecTab*)pVtab;
   char zCodes[64];
@@ -26,6 +70,8 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   int idxNum = 0, bRowIn = 0, bKeyIn = 0, bRowInEq = 0;
   double nRows = (double)(p->nRows ? p->nRows : 1);
   double rEst;
+  char zGroup[MB_GROUP_MAX_COLS*13+1];
+  int nGroup = 0;
 
   for(i=0; i<pInfo->nConstraint && nCode<60; i++){
     const struct sqlite3_index_constraint *pC = &pInfo->aConstraint[i];
@@ -83,6 +129,12 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
       pInfo->orderByConsumed = 1;
       if( bDesc ) idxNum |= 1;
       if( bUsesKey ) idxNum |= 2;
+    }else{
+      nGroup = mbGroupPlan(p, pInfo, zGroup);
+      if( nGroup ){
+        pInfo->orderByConsumed = 1;
+        idxNum |= 4;
+      }
     }
   }
   /* LIMIT and OFFSET are never consumed. They could be only when nothing
@@ -120,8 +172,9 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   }
   pInfo->estimatedRows = (sqlite3_int64)rEst;
   pInfo->idxNum = idxNum;
-  if( nCode ){
-    pInfo->idxStr = sqlite3_mprintf("%s", zCodes);
+  if( nCode || nGroup ){
+    pInfo->idxStr = sqlite3_mprintf("%s%s%s", zCodes, nGroup ? "#" : "",
+                                    nGroup ? zGroup : "");
     if( pInfo->idxStr==0 ) return SQLITE_NOMEM;
     pInfo->needToFreeIdxStr = 1;
   }
@@ -152,6 +205,7 @@ int mbRecClose(sqlite3_vtab_cursor *cur){
   if( pCur->bViewLock ) mbViewEnd((MbRecTab*)cur->pVtab);
   if( pCur->bScan ) (void)mb_scan_finish(&pCur->scan, 0);
   if( pCur->aRange!=&pCur->one ) sqlite3_free(pCur->aRange);
+  mbGroupFree(pCur);
   sqlite3_free(pCur->aBuf);
   sqlite3_free(pCur);
   return SQLITE_OK;
@@ -244,9 +298,25 @@ static int mbNextSlow(MbRecCursor *pCur){
   return mbEnterRange(pCur);
 }
 
+/* Grouped: the next gathered block, or the end. */
+static int mbGroupNext(MbRecCursor *pCur){
+  int rc = mbGroupLoad(pCur);
+  if( rc==SQLITE_OK && pCur->bEof ) rc = mbCheckStillThere(pCur);
+  return rc;
+}
+
 /* The hot path: a few instructions unless a block or range ends. */
 int mbRecNext(sqlite3_vtab_cursor *cur){
   MbRecCursor *pCur = (MbRecCursor*)cur;
+  if( pCur->aIdx ){
+    /* grouped: the next record of the gathered block */
+    if( ++pCur->iPos<pCur->iGathHi ){
+      pCur->pRec += pCur->nStride;
+      pCur->iRow = pCur->aIdx[pCur->iPos];
+      return SQLITE_OK;
+    }
+    return mbGroupNext(pCur);
+  }
   if( !pCur->bDesc ){
     if( ++pCur->iRow<pCur->iBufHi ){
       pCur->pRec += pCur->nStride;
@@ -323,7 +393,7 @@ static void mbFilterDecode(MbRecTab *p, const char *idxStr,
   memset(f, 0, sizeof(*f));
   mbIvalAll(&f->rowIv);
   mbIvalAll(&f->keyIv);
-  for(i=0; idxStr && idxStr[i]; i++){
+  for(i=0; idxStr && idxStr[i] && idxStr[i]!='#'; i++){
     sqlite3_value *v = argv[i];
     switch( idxStr[i] ){
       case 'R': case 'r':
@@ -512,6 +582,7 @@ int mbRecFilter(
   pCur->nRange = 0;
   pCur->bEof = 0;
   pCur->bDesc = idxNum & 1;
+  mbGroupFree(pCur);
   pCur->iBufLo = pCur->iBufHi = 0;
   pCur->nLoadRows = pCur->nBufRows<16 ? pCur->nBufRows : 16;
   pCur->iReadHi = 0;
@@ -540,6 +611,15 @@ int mbRecFilter(
   if( rc==SQLITE_OK && f.pRowIn ) rc = mbFilterRowids(p, pCur, &f);
   if( rc ) return rc;
   mbRangesNormalize(pCur);
+  if( idxNum & 4 ){
+    /* grouped: one pass over the ranges, then a gather in group order
+    ** (normal advice: the gather comes back to every page) */
+    if( pCur->bScan ){ (void)mb_scan_finish(&pCur->scan, 0); pCur->bScan = 0; }
+    mbAdvise(p, MB_ADV_NORMAL);
+    rc = mbGroupBuild(p, pCur, strchr(idxStr, '#')+1);
+    if( rc==SQLITE_OK && pCur->bEof ) rc = mbCheckStillThere(pCur);
+    return rc;
+  }
   mbCursorAdvice(p, pCur, f.pRowIn || f.pKeyIn);
   pCur->iRange = pCur->bDesc ? pCur->nRange-1 : 0;
   return mbEnterRange(pCur);

@@ -3,6 +3,7 @@
 **   mb_rectab.c  the record file: size, reads, the sorted key, bounds,
 **                the tables open in the process
 **   mb_recscan.c planning (xBestIndex) and the cursor (xFilter, xNext...)
+**   mb_recgroup.c GROUP BY: the hashed pass into group order, the gather
 **   mb_rectx.c   the write set, xUpdate, xBegin ... xCommit, savepoints
 **   mb_reccommit.c the writer and view locks, COMMIT, recovery
 **   mb_journal.c the journal file (knows no tables)
@@ -22,6 +23,11 @@
 ** enough that the guarded copy's fixed cost (tens of ns) vanishes per
 ** record, small enough to stay in L2. */
 #define MB_BLOCK_BYTES (64*1024)
+/* GROUP BY without SQLite's sorter (mb_recgroup.c): tables of at most
+** this many records (8 bytes of memory each during the pass), and at most
+** this many columns grouped on. */
+#define MB_GROUP_MAX_ROWS ((uint64_t)1<<26)
+#define MB_GROUP_MAX_COLS 16
 /* How long a writer waits for another writer, in ms. */
 #define MB_BUSY_MS 5000
 
@@ -104,6 +110,10 @@ typedef struct MbRecCursor {
   uint64_t nStride;
   int bEof;
   int bDesc;
+  /* grouped (mb_recgroup.c): the visited records in group order; aBuf
+  ** holds those of [iPos, iGathHi) */
+  uint32_t *aIdx;            /* NULL unless grouped */
+  uint64_t nIdx, iPos, iGathHi;
   /* ranges to visit, ascending; visited backwards when bDesc */
   MbRange *aRange;
   int nRange, iRange;
@@ -181,6 +191,11 @@ int mbRecFilter(
 int mbRecNext(sqlite3_vtab_cursor *cur);
 int mbRecOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur);
 int mbRecRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid);
+
+/* mb_recgroup.c */
+int mbGroupBuild(MbRecTab *p, MbRecCursor *pCur, const char *zCols);
+int mbGroupLoad(MbRecCursor *pCur);
+void mbGroupFree(MbRecCursor *pCur);
 
 /* mb_reccommit.c */
 int mbWriteLock(MbRecTab *p);
