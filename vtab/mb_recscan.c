@@ -124,8 +124,24 @@ int mbRecBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
       break;
     }
     /* the sorted column alone: ties come out in rowid order, which is a
-    ** valid order for a single-term ORDER BY */
-    if( bOk ){
+    ** valid order for a single-term ORDER BY. For a GROUP BY asked in
+    ** descending order the backward scan would give each group's rows
+    ** last first (so a float sum or group_concat would differ from the
+    ** record order a forward GROUP BY promises): the grouping pass gives
+    ** the groups descending and each group's rows in record order; only
+    ** when it cannot run (its memory cap) is the backward scan used, as
+    ** a native index scanned backward would */
+    if( bOk && bDesc && bUsesKey && sqlite3_vtab_distinct(pInfo)==1 ){
+      nGroup = mbGroupPlan(p, pInfo, zGroup);
+      if( nGroup ){
+        pInfo->orderByConsumed = 1;
+        idxNum |= 4;
+        bOk = 0;
+      }
+    }
+    if( nGroup ){
+      /* the grouping pass above */
+    }else if( bOk ){
       pInfo->orderByConsumed = 1;
       if( bDesc ) idxNum |= 1;
       if( bUsesKey ) idxNum |= 2;
