@@ -314,8 +314,10 @@ static inline int grpKeyEq(const MbGrpJob *j, const unsigned char *a,
 }
 
 #define GRP_AT(j, t, i) ((t)->aGrp + (uint64_t)(i)*(j)->szGrp)
-#define GRP_HEAD(j, g)  ((MbGrpHead*)((g) + (j)->nKeyPad))
-#define GRP_ACC(j, g)   ((MbGrpAcc*)((g) + (j)->nKeyPad + sizeof(MbGrpHead)))
+/* groups are szGrp bytes apart, a multiple of 16, from a malloc'ed base:
+** the head and the accumulators are aligned (void* says so to the compiler) */
+#define GRP_HEAD(j, g)  ((MbGrpHead*)(void*)((g) + (j)->nKeyPad))
+#define GRP_ACC(j, g)   ((MbGrpAcc*)(void*)((g) + (j)->nKeyPad + sizeof(MbGrpHead)))
 
 /* Double the slots (or make the first ones): 0 when MAXMEM or malloc
 ** refuses (*pbNomem tells which). */
@@ -556,7 +558,7 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
       }
     }else{
       MbGrpKey key;
-      double rDisp = NAN;   /* an INTEGER key shows as INTEGER unless
+      double rDisp = (double)NAN;   /* an INTEGER key shows as INTEGER unless
                             ** grpKeyOf gives the REAL it reads as */
       grpKeyOf(j, p + j->by.iOff, &key, &rDisp);
       if( key.v==last.v && key.eTag==last.eTag ){
