@@ -534,6 +534,11 @@ static inline void grpAdd(const MbGrpJob *j, unsigned char *g,
 /* Aggregate records [*pk, n) of the block at aBuf (record k at
 ** k*nStride). Returns 0 when all are done; else 1 with *pk the record not
 ** done and *pRc set (GRP_NEEDROOM: the table must grow first). */
+/* Records ahead whose hash slot is prefetched (a power of two), and the
+** groups a table must have before it is worth it (below, it fits cache). */
+#define GRP_AHEAD 16
+#define GRP_AHEAD_MIN 16384
+
 static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
                     uint64_t *pk, uint64_t n, int *pRc, char **pzErr){
   uint64_t k, nStride = j->s->nStride;
@@ -543,6 +548,8 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
   MbGrpKey last = {0, 0xff};
   const unsigned char *pLast = 0;
   unsigned char *gLast = 0;
+  uint64_t aAhead[2*GRP_AHEAD]; /* hashes of the records ahead, by k */
+  memset(aAhead, 0, sizeof(aAhead));
   for(k=*pk; k<n; k++){
     const unsigned char *p = aBuf + k*nStride;
     unsigned char *g;
@@ -560,6 +567,27 @@ static int grpBlock(MbGrpJob *j, MbGrpTable *t, const unsigned char *aBuf,
       MbGrpKey key;
       double rDisp = (double)NAN;   /* an INTEGER key shows as INTEGER unless
                             ** grpKeyOf gives the REAL it reads as */
+      if( t->nGrp>GRP_AHEAD_MIN && k+GRP_AHEAD<n ){
+        /* many groups: the table lives in DRAM, not cache, and each record
+        ** would wait for two misses in turn (its slot, then its group).
+        ** So the slot of the record GRP_AHEAD on is fetched now, and the
+        ** group named by the first probe of the record GRP_AHEAD/2 on
+        ** (its slot fetched GRP_AHEAD/2 records ago) */
+        MbGrpKey ka;
+        double rA = 0.0;
+        uint64_t hA, hB, v, mask = t->nSlot-1;
+        grpKeyOf(j, p + GRP_AHEAD*nStride + j->by.iOff, &ka, &rA);
+        hA = grpHash(j, (const unsigned char*)&ka);
+        aAhead[(k+GRP_AHEAD) & (2*GRP_AHEAD-1)] = hA;
+        __builtin_prefetch(&t->aSlot[hA & mask]);
+        hB = aAhead[(k+GRP_AHEAD/2) & (2*GRP_AHEAD-1)];
+        v = t->aSlot[hB & mask];
+        if( v && (v>>32)==(hB>>32) && (v & 0xffffffffu)<=t->nGrp ){
+          const unsigned char *gB = GRP_AT(j, t, (v & 0xffffffffu) - 1);
+          __builtin_prefetch(gB);
+          __builtin_prefetch(gB + 64);
+        }
+      }
       grpKeyOf(j, p + j->by.iOff, &key, &rDisp);
       if( key.v==last.v && key.eTag==last.eTag ){
         g = gLast;
