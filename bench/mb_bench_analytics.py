@@ -115,25 +115,9 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def machine():
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "nproc %d, CPU %s, kernel %s" % (os.cpu_count(), model, platform.release())
-
-
-def fs_type(path):
-    try:
-        out = subprocess.run(["df", "-T", path], capture_output=True, text=True).stdout.split("\n")[1]
-        return out.split()[1]
-    except (OSError, IndexError):
-        return "?"
+# the machine line and a folder's file system, as the tx benchmark prints them
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mb_bench_tx import machine, fs_type  # noqa: E402
 
 
 # ------------------------------------------------------------------ data
