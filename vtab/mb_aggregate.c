@@ -389,6 +389,8 @@ typedef struct MbAggJob {
   MbAggPart *aPart;           /* one per chunk */
   unsigned nWorker;
   _Atomic int rc;             /* the first error: SQLite code */
+  int rcOwn;                  /* the table's own read failed: its code */
+  char *zOwnErr;              /* and its message (sqlite3_malloc'ed) */
   int iErrMrc;                /* its core code (for the message) */
   uint64_t iErrChunk;
 } MbAggJob;
@@ -445,8 +447,10 @@ static void aggBlockInPlace(void *ctx){
 ** refreshed; else, or when that faults (a truncated file, or on Windows a
 ** growth of the view by another connection at that instant), by guarded
 ** copies into aBuf, which tell the two apart. aBuf holds MB_AGG_BLOCK
-** bytes or one record field, whichever is larger. A core code. */
-static int aggReadChunk(const MbAggJob *job, uint64_t iChunk, MbAggPart *a,
+** bytes or one record field, whichever is larger (aggBlockBuf). A core
+** code; MB_EIO with job->zOwnErr set when the table's own read of the
+** connection's writes failed (one thread reads those). */
+static int aggReadChunk(MbAggJob *job, uint64_t iChunk, MbAggPart *a,
                         aggVisit xVisit, void *pVisitCtx,
                         unsigned char *aBuf, uint64_t nBlock){
   const mb_records_span *s = job->s;
@@ -476,8 +480,17 @@ static int aggReadChunk(const MbAggJob *job, uint64_t iChunk, MbAggPart *a,
     if( s->bOwn ){
       char *zErr = 0;
       int rc = mb_records_span_read(s, o, aBuf, nCopy, &zErr);
-      sqlite3_free(zErr);
-      mrc = rc==SQLITE_OK ? MB_OK : MB_EIO;
+      mrc = MB_OK;
+      if( rc!=SQLITE_OK ){
+        /* the table's message and code are the answer's */
+        if( job->zOwnErr==0 && job->rcOwn==SQLITE_OK ){
+          job->zOwnErr = zErr;
+          job->rcOwn = rc;
+        }else{
+          sqlite3_free(zErr);
+        }
+        mrc = MB_EIO;
+      }
     }else{
       mrc = mb_map_read(s->pMap, o, aBuf, nCopy);
     }
@@ -486,6 +499,16 @@ static int aggReadChunk(const MbAggJob *job, uint64_t iChunk, MbAggPart *a,
     else aggAdd(a, &job->col, aBuf, m, s->nStride);
   }
   return MB_OK;
+}
+
+/* A buffer for aggReadChunk's copies: *pnBlock records (a multiple of 4,
+** so a record keeps its lane) of MB_AGG_BLOCK bytes or more. NULL: no
+** memory. */
+static unsigned char *aggBlockBuf(const mb_records_span *s, uint64_t *pnBlock){
+  uint64_t nBlock = (MB_AGG_BLOCK / s->nStride) & ~(uint64_t)3;
+  if( nBlock<4 ) nBlock = 4;
+  *pnBlock = nBlock;
+  return sqlite3_malloc64((nBlock-1)*s->nStride + s->nByte);
 }
 
 static void aggFail(MbAggJob *job, int rc, int mrc, uint64_t iChunk){
@@ -503,12 +526,11 @@ static void aggWorker(void *ctx, unsigned w){
   const mb_records_span *s = job->s;
   uint64_t c0 = job->nChunk*w/job->nWorker;
   uint64_t c1 = job->nChunk*(w+1)/job->nWorker, c;
-  uint64_t nBlock = (MB_AGG_BLOCK / s->nStride) & ~(uint64_t)3;
+  uint64_t nBlock;
   unsigned char *aBuf;
   mb_scan scan;
-  if( nBlock<4 ) nBlock = 4;
   if( c0>=c1 ) return;
-  aBuf = sqlite3_malloc64((nBlock-1)*s->nStride + s->nByte);
+  aBuf = aggBlockBuf(s, &nBlock);
   if( aBuf==0 ){
     aggFail(job, SQLITE_NOMEM, MB_ENOMEM, c0);
     return;
@@ -594,10 +616,9 @@ static int aggCombine(MbAggJob *job, MbAggResult *r){
         if( r->iSum+bound>INT64_MAX || r->iSum-bound<INT64_MIN ){
           AggPrefix x;
           unsigned char *aBuf;
-          uint64_t nBlock = (MB_AGG_BLOCK / s->nStride) & ~(uint64_t)3;
+          uint64_t nBlock;
           int mrc;
-          if( nBlock<4 ) nBlock = 4;
-          aBuf = sqlite3_malloc64((nBlock-1)*s->nStride + s->nByte);
+          aBuf = aggBlockBuf(s, &nBlock);
           if( aBuf==0 ) return SQLITE_NOMEM;
           x.job = job; x.run = r->iSum; x.bOvfl = 0;
           mrc = aggReadChunk(job, c, 0, aggPrefixVisit, &x, aBuf, nBlock);
@@ -653,6 +674,11 @@ static int mbAggCompute(sqlite3 *db, const mb_records_span *s,
   rc = atomic_load(&job.rc);
   if( rc==SQLITE_OK ) rc = aggCombine(&job, r);
   sqlite3_free(job.aPart);
+  if( job.zOwnErr || job.rcOwn ){
+    /* reading the connection's own writes failed: the table said why */
+    *pzErr = job.zOwnErr;
+    return job.rcOwn;
+  }
   if( rc==SQLITE_INTERRUPT ){
     *pzErr = sqlite3_mprintf("interrupted");
     return rc;
